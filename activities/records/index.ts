@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.js';
+import { createAppealRecord, recordStep as writeStep } from '../../db/queries/cases.js';
+import { appealWorkflowId, type WorkOrder } from '../../workflows/appeal/definitions.js';
+
+/** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
+export interface StepInput {
+  appealId: string;
+  stepKey: string;
+  type: string;
+  actor: string;
+  reason?: string;
+  payload?: Record<string, unknown>;
+  at: string;
+  patch?: {
+    stage?: string;
+    leadUnitId?: string | null;
+    coHandlerIds?: string[];
+    deadlines?: Record<string, string>;
+    dueAt?: string | null;
+    overdue?: boolean;
+    escalationLevel?: number;
+    policyCode?: string;
+    policyVersion?: number;
+    disposition?: string;
+    result?: Record<string, unknown>;
+    callback?: Record<string, unknown>;
+    originalAppealId?: string;
+    closedAt?: string;
+  };
+}
+
+export function createRecordActivities(deps: { db: Database; log: Logger }) {
+  return {
+    /** Art. 11: the work order's case record and its first audit event. */
+    async recordIntake(order: WorkOrder): Promise<void> {
+      const { created } = await createAppealRecord(
+        deps.db,
+        {
+          id: order.appealId,
+          workflowId: appealWorkflowId(order.appealId),
+          channel: order.channel,
+          appealType: order.appealType,
+          categoryCode: order.categoryCode,
+          districtId: order.districtId ?? null,
+          streetId: order.streetId ?? null,
+          address: order.address ?? null,
+          content: order.content,
+          requesterName: order.requester.name ?? null,
+          requesterPhone: order.requester.phone ?? null,
+          stabilityRisk: order.stabilityRisk ?? false,
+          stage: 'triage',
+          receivedAt: new Date(order.receivedAt),
+        },
+        'intake',
+      );
+      deps.log.info({ appealId: order.appealId, created }, 'intake recorded');
+    },
+
+    /** Any later step: audit event plus case-record change, idempotent on the step key. */
+    async recordStep(step: StepInput): Promise<{ seq: number }> {
+      const { patch } = step;
+      const { seq, created } = await writeStep(deps.db, {
+        ...step,
+        at: new Date(step.at),
+        patch: patch && {
+          ...patch,
+          dueAt: patch.dueAt === undefined ? undefined : patch.dueAt === null ? null : new Date(patch.dueAt),
+          closedAt: patch.closedAt ? new Date(patch.closedAt) : undefined,
+        },
+      });
+      deps.log.info({ appealId: step.appealId, step: step.type, seq, created }, 'step recorded');
+      return { seq };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
+
+export interface StepRecord {
+  appealId: string;
+  /** The writer's idempotency key for this step (the workflow's step id). */
+  stepKey: string;
+  type: string;
+  actor: string;
+  reason?: string | null;
+  payload?: Record<string, unknown>;
+  at: Date;
+  /** Columns of the case record that this step changes. */
+  patch?: Partial<Omit<NewAppeal, 'id' | 'lastSeq'>>;
+}
+
+/**
+ * Writes one step of an appeal: its audit event and the change to the case record, in one
+ * transaction. Idempotent: a step already recorded (same appeal and step key) changes nothing
+ * and returns its original sequence number.
+ */
+export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: number; created: boolean }> {
+  return db.transaction(async (tx) => {
+    // The appeal row's lock serialises concurrent steps of one appeal, so the check below
+    // and the sequence it hands out cannot race.
+    const [locked] = await tx.select({ id: appeals.id }).from(appeals).where(eq(appeals.id, step.appealId)).for('update');
+    if (!locked) throw new Error(`appeal ${step.appealId} has no case record`);
+
+    const [existing] = await tx
+      .select({ seq: auditEvents.seq })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.appealId, step.appealId), eq(auditEvents.stepKey, step.stepKey)));
+    if (existing) return { seq: existing.seq, created: false };
+
+    const [bumped] = await tx
+      .update(appeals)
+      .set({ ...step.patch, lastSeq: sql`${appeals.lastSeq} + 1`, updatedAt: step.at })
+      .where(eq(appeals.id, step.appealId))
+      .returning({ seq: appeals.lastSeq });
+    const seq = bumped!.seq;
+    await tx.insert(auditEvents).values({
+      appealId: step.appealId,
+      seq,
+      stepKey: step.stepKey,
+      type: step.type,
+      actor: step.actor,
+      reason: step.reason ?? null,
+      payload: step.payload ?? {},
+      at: step.at,
+    });
+    return { seq, created: true };
+  });
+}
+
+/**
+ * Creates the case record at intake with its first audit event. Idempotent: an appeal
+ * already recorded is left as it is.
+ */
+export async function createAppealRecord(
+  db: DbOrTx,
+  record: Omit<NewAppeal, 'lastSeq'>,
+  actor: string,
+): Promise<{ created: boolean }> {
+  const inserted = await db.insert(appeals).values({ ...record, lastSeq: 0 }).onConflictDoNothing().returning({ id: appeals.id });
+  await recordStep(db, {
+    appealId: record.id,
+    stepKey: 'intake',
+    type: 'intake',
+    actor,
+    at: record.receivedAt,
+    payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
+  });
+  return { created: inserted.length > 0 };
+}
+
+export async function getAppealRecord(db: DbOrTx, appealId: string) {
+  const [row] = await db.select().from(appeals).where(eq(appeals.id, appealId));
+  return row;
+}
+
+export async function listAuditEvents(db: DbOrTx, appealId: string) {
+  return db.select().from(auditEvents).where(eq(auditEvents.appealId, appealId)).orderBy(auditEvents.seq);
+}

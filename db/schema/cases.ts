@@ -1,0 +1,135 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * One row per appeal: the work order (工单) as recorded at intake and its current state,
+ * kept current by the workflow's activities. Supervisors and integrations read it after the
+ * fact; the workflow itself never reads it back to decide.
+ */
+export const appeals = pgTable(
+  'appeals',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull(),
+    channel: text('channel').notNull(),
+    appealType: text('appeal_type').notNull(),
+    categoryCode: text('category_code').notNull(),
+    districtId: text('district_id'),
+    streetId: text('street_id'),
+    address: text('address'),
+    content: text('content').notNull(),
+    /** Personal data: stored for the callback, never logged. */
+    requesterName: text('requester_name'),
+    requesterPhone: text('requester_phone'),
+    stabilityRisk: boolean('stability_risk').notNull().default(false),
+    stage: text('stage').notNull(),
+    leadUnitId: text('lead_unit_id'),
+    coHandlerIds: text('co_handler_ids').array().notNull().default(sql`'{}'::text[]`),
+    /** Every deadline of the case as absolute instants (ISO strings), by window name. */
+    deadlines: jsonb('deadlines').$type<Record<string, string>>().notNull().default({}),
+    dueAt: instant('due_at'),
+    overdue: boolean('overdue').notNull().default(false),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    policyCode: text('policy_code'),
+    policyVersion: integer('policy_version'),
+    disposition: text('disposition'),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    callback: jsonb('callback').$type<Record<string, unknown>>(),
+    originalAppealId: text('original_appeal_id'),
+    /** Last audit sequence number used; bumped under a row lock so sequences have no gaps. */
+    lastSeq: integer('last_seq').notNull().default(0),
+    receivedAt: instant('received_at').notNull(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+    closedAt: instant('closed_at'),
+  },
+  (t) => [
+    index('appeals_stage_due_idx').on(t.stage, t.dueAt),
+    index('appeals_lead_unit_idx').on(t.leadUnitId, t.stage),
+    index('appeals_district_street_idx').on(t.districtId, t.streetId),
+    index('appeals_received_idx').on(t.receivedAt),
+    // Duplicate detection: same requester, same place, same category, recent first.
+    index('appeals_duplicate_idx').on(t.requesterPhone, t.categoryCode, t.streetId, t.receivedAt),
+  ],
+);
+
+/**
+ * Append-only audit trail: who did what, when, with what reason. `stepKey` is the writer's
+ * idempotency key (the workflow's step id), so a retried activity adds nothing; `seq` is
+ * assigned in the same transaction under the appeal row's lock, so it is gap-free.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    appealId: text('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    seq: integer('seq').notNull(),
+    stepKey: text('step_key').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    at: instant('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.appealId, t.seq] }),
+    uniqueIndex('audit_events_step_key_idx').on(t.appealId, t.stepKey),
+    index('audit_events_type_at_idx').on(t.type, t.at),
+  ],
+);
+
+/** Art. 25: one assessment per unit involved in a closed case. */
+export const assessments = pgTable(
+  'assessments',
+  {
+    appealId: text('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    unitId: text('unit_id').notNull(),
+    role: text('role').notNull(),
+    responded: boolean('responded').notNull(),
+    resolved: boolean('resolved').notNull(),
+    satisfaction: text('satisfaction'),
+    exempt: boolean('exempt').notNull().default(false),
+    exemptReason: text('exempt_reason'),
+    closedAt: instant('closed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appealId, t.unitId] }), index('assessments_unit_closed_idx').on(t.unitId, t.closedAt)],
+);
+
+/** Art. 29: late acceptance, overdue handling without reason, objections rejected on review. */
+export const accountabilityRecords = pgTable(
+  'accountability_records',
+  {
+    appealId: text('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    stepKey: text('step_key').notNull(),
+    unitId: text('unit_id').notNull(),
+    kind: text('kind').notNull(),
+    detail: text('detail'),
+    at: instant('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appealId, t.stepKey] }), index('accountability_unit_idx').on(t.unitId, t.kind, t.at)],
+);
+
+export type Appeal = typeof appeals.$inferSelect;
+export type NewAppeal = typeof appeals.$inferInsert;
+export type AuditEvent = typeof auditEvents.$inferSelect;
+export type NewAuditEvent = typeof auditEvents.$inferInsert;
+export type Assessment = typeof assessments.$inferSelect;
+export type NewAssessment = typeof assessments.$inferInsert;
+export type AccountabilityRecord = typeof accountabilityRecords.$inferSelect;
+export type NewAccountabilityRecord = typeof accountabilityRecords.$inferInsert;

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { createDb } from '../../db/client.js';
+import { applyMigrations } from '../../db/migrate.js';
+import { STATE_DIR } from './paths.js';
+import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
+import { step } from './log.js';
+
+export interface LocalDatabase {
+  url: string;
+  embedded: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The application database: DATABASE_URL when set, otherwise an embedded PostgreSQL whose
+ * files live under .jiesu/pg/<name>. Migrations are applied either way.
+ */
+export async function startDatabase(options: { name: string; port: number; databaseName: string }): Promise<LocalDatabase> {
+  let url = process.env.DATABASE_URL;
+  let stop = async (): Promise<void> => undefined;
+  if (!url) {
+    step(`starting embedded PostgreSQL on 127.0.0.1:${options.port} (data in ${join(STATE_DIR, 'pg', options.name)})`);
+    const pg = await startEmbeddedPostgres({ dataDir: join(STATE_DIR, 'pg', options.name), port: options.port });
+    url = await ensureDatabase(pg.serverUrl, options.databaseName);
+    stop = pg.stop;
+  }
+  const handle = createDb(url, { max: 1 });
+  try {
+    await applyMigrations(handle.db);
+  } finally {
+    await handle.close();
+  }
+  step('database migrations applied');
+  return { url, embedded: !process.env.DATABASE_URL, stop };
+}

@@ -1,0 +1,31 @@
+import { createServer } from 'node:net';
+
+/** Resolves when `port` on `host` can be bound, otherwise rejects with a message naming who wants it. */
+export function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} (${what}) is already in use on ${host}: is another \`npm run dev\` running? Stop it, or choose another port (see README, "Environment variables").`
+            : `cannot bind port ${port} (${what}): ${error.message}`,
+        ),
+      );
+    });
+    server.listen(port, host, () => server.close(() => resolvePromise()));
+  });
+}
+
+/** A free ephemeral port, for test servers. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePromise(port));
+    });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Starts the real servers once for the whole run: an embedded PostgreSQL with a migrated
+ * template database (each test file clones it) and an in-memory Temporal dev server; bundles
+ * the workflows once. Test files reach them through vitest's `inject`.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { TestProject } from 'vitest/node';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { resolveTools } from '../../scripts/lib/tools.js';
+import { startTemporalDevServer } from '../../scripts/lib/temporalDevServer.js';
+import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '../../scripts/lib/postgres.js';
+import { freePort } from '../../scripts/lib/ports.js';
+import { STATE_DIR } from '../../scripts/lib/paths.js';
+import { step } from '../../scripts/lib/log.js';
+import { createDb } from '../../db/client.js';
+import { applyMigrations } from '../../db/migrate.js';
+import { WORKFLOWS_PATH } from '../../worker/createWorker.js';
+
+export const TEMPLATE_DATABASE = 'jiesu_template';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgServerUrl: string;
+    templateDatabase: string;
+    temporalAddress: string;
+    testServerPath: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = Date.now();
+  const { cli, testServer } = await resolveTools();
+  if (!cli.path || !testServer.path) {
+    throw new Error('the Temporal CLI and test server are needed: run `npm run tools`, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
+  }
+
+  // PostgreSQL: DATABASE_URL's server when given, otherwise an embedded one for tests only.
+  let pgServerUrl = process.env.DATABASE_URL;
+  let stopPg = async (): Promise<void> => undefined;
+  if (!pgServerUrl) {
+    const dataDir = join(STATE_DIR, 'pg', 'test');
+    await rm(dataDir, { recursive: true, force: true });
+    const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
+    pgServerUrl = pg.serverUrl;
+    stopPg = pg.stop;
+  }
+  await dropDatabase(pgServerUrl, TEMPLATE_DATABASE);
+  const templateUrl = await ensureDatabase(pgServerUrl, TEMPLATE_DATABASE);
+  const template = createDb(templateUrl, { max: 1 });
+  await applyMigrations(template.db);
+  await template.close();
+  step(`test PostgreSQL ready, template database migrated (${Date.now() - started} ms)`);
+
+  const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
+  step(`test Temporal dev server on ${temporal.address}`);
+
+  const bundleDir = join(STATE_DIR, 'test');
+  await mkdir(bundleDir, { recursive: true });
+  const workflowBundlePath = join(bundleDir, 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  await writeFile(workflowBundlePath, code);
+  step(`workflows bundled once (${Date.now() - started} ms since set-up began)`);
+
+  project.provide('pgServerUrl', pgServerUrl);
+  project.provide('templateDatabase', TEMPLATE_DATABASE);
+  project.provide('temporalAddress', temporal.address);
+  project.provide('testServerPath', testServer.path);
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async () => {
+    await temporal.stop();
+    await stopPg();
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => step(`bundle: ${message}`),
+  error: (message: string) => step(`bundle: ${message}`),
+};

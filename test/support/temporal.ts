@@ -1,0 +1,32 @@
+import { inject } from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { registerSearchAttributes } from '../../scripts/lib/searchAttributes.js';
+
+let runtimeInstalled = false;
+/** Keeps the SDK's own logs out of test output (set LOG_LEVEL to see them). */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env.LOG_LEVEL ?? '').toUpperCase();
+  Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? (level as 'INFO') : 'ERROR') });
+}
+
+/** The workflow bundle built once by the global set-up. */
+export const workflowBundle = (): { codePath: string } => ({ codePath: inject('workflowBundlePath') });
+
+/** A time-skipping environment on the real sdk-java test server: one per test file. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
+}
+
+/** The shared in-memory dev server started by the global set-up. */
+export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+}

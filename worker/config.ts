@@ -1,0 +1,13 @@
+import { loadEnv, Type } from '../api/env.js';
+import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+
+const WorkerEnv = Type.Object({
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  TEMPORAL_ADDRESS: Type.String({ default: '127.0.0.1:7233', pattern: '^[^:]+:\\d+$' }),
+  TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
+  TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+});
+
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env) => loadEnv(WorkerEnv, env);

@@ -1,0 +1,29 @@
+import pino, { type Logger } from 'pino';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+
+/** Requester names and phone numbers never reach a log line, wherever they are nested. */
+export const REDACT_PATHS = ['*.requester', '*.requesterName', '*.requesterPhone', 'requester', 'requesterName', 'requesterPhone', '*.*.requester'];
+
+export function createLogger(level: string, name: string): Logger {
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[masked]' } });
+}
+
+const SDK_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+let installed = false;
+/** Routes the SDK's logs (including `log` in workflows and activities) to pino, once per process. */
+export function routeSdkLogsTo(log: Logger): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      log[SDK_LEVELS[entry.level]]({ ...entry.meta }, entry.message);
+    }),
+  });
+}

@@ -1,0 +1,26 @@
+/** The worker process: `npm run worker` (also started by `npm run dev` and in compose). */
+import { NativeConnection } from '@temporalio/worker';
+import { createDb } from '../db/client.js';
+import { loadWorkerConfig } from './config.js';
+import { createLogger, routeSdkLogsTo } from './logger.js';
+import { createWorker } from './createWorker.js';
+
+const config = loadWorkerConfig();
+const log = createLogger(config.LOG_LEVEL, 'worker');
+routeSdkLogsTo(log);
+
+const database = createDb(config.DATABASE_URL);
+const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const worker = await createWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  db: database.db,
+  log,
+});
+log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+// run() resolves after SIGINT/SIGTERM (the SDK installs the handlers) and in-flight tasks finish.
+await worker.run();
+await connection.close();
+await database.close();
+log.info('worker stopped');

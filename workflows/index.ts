@@ -1,0 +1,2 @@
+// The one workflowsPath of the worker.
+export { appealWorkflow } from './appeal/workflow.js';
