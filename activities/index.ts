@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
+import { createAssessmentActivities } from './assessment/index.js';
+import { createDeadlineActivities } from './deadlines/index.js';
+import { createDispatchActivities } from './dispatch/index.js';
+import { createNotificationActivities } from './notifications/index.js';
 import { createRecordActivities } from './records/index.js';
 
 export interface ActivityDeps {
@@ -11,6 +15,10 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createRecordActivities(deps),
+    ...createDispatchActivities(deps),
+    ...createDeadlineActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createAssessmentActivities(deps),
   };
 }
 

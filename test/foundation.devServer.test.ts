@@ -6,7 +6,15 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { testLogger } from './support/logger.js';
 import { createWorker } from '../worker/createWorker.js';
 import { appealWorkflow } from '../workflows/index.js';
-import { appealWorkflowId, reportResultUpdate, TASK_QUEUE, type WorkOrder } from '../workflows/appeal/definitions.js';
+import {
+  acceptDispatchUpdate,
+  appealWorkflowId,
+  recordCallbackUpdate,
+  reportResultUpdate,
+  TASK_QUEUE,
+  triageAppealUpdate,
+  type WorkOrder,
+} from '../workflows/appeal/definitions.js';
 import { AppealStage } from '../workflows/searchAttributes.js';
 import { listAuditEvents } from '../db/queries/cases.js';
 
@@ -35,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('Temporal dev server (real CLI) with activities on PostgreSQL', () => {
-  it('records intake, takes an update, closes, and shows the stage as a search attribute', async () => {
+  it('drives an appeal through updates to its close, with its records and search attributes', async () => {
     const order: WorkOrder = {
       appealId: `dev-${Date.now()}`,
       channel: 'web',
@@ -51,26 +59,18 @@ describe('Temporal dev server (real CLI) with activities on PostgreSQL', () => {
       workflowId: appealWorkflowId(order.appealId),
       args: [order],
     });
-    // The update is accepted only once the workflow has reached handling; retry until then.
-    let state;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        state = await handle.executeUpdate(reportResultUpdate, { args: [{ unitId: 'beijing-water', outcome: 'resolved', summary: '已恢复供水' }] });
-        break;
-      } catch (error) {
-        if (attempt > 50) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    expect(state.stage).toBe('handling');
+    await handle.executeUpdate(triageAppealUpdate, { args: [{ by: { role: 'center' }, disposition: 'dispatch' }] });
+    const accepted = await handle.executeUpdate(acceptDispatchUpdate, { args: [{ by: { role: 'unit', unitId: 'beijing-water' } }] });
+    expect(accepted.stage).toBe('handling');
+    // Water supply: the policy calls back as soon as the result is reported (Art. 21, 24).
+    await handle.executeUpdate(reportResultUpdate, { args: [{ by: { role: 'unit', unitId: 'beijing-water' }, outcome: 'resolved', summary: '已恢复供水' }] });
+    await handle.executeUpdate(recordCallbackUpdate, { args: [{ by: { role: 'center' }, reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' }] });
     const result = await handle.result();
     expect(result.stage).toBe('closed');
 
     const events = await listAuditEvents(database.db, order.appealId);
-    expect(events.map((e) => [e.seq, e.type])).toEqual([
-      [1, 'intake'],
-      [2, 'closed'],
-    ]);
+    expect(events.map((e) => e.type)).toEqual(['intake', 'dispatched', 'accepted', 'result_reported', 'callback_attempt', 'callback_answered', 'closed']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(AppealStage)).toBe('closed');
   });

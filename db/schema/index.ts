@@ -1,1 +1,3 @@
 export * from './cases.js';
+export * from './reference.js';
+export * from './knowledge.js';

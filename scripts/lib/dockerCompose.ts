@@ -33,7 +33,7 @@ export async function findDockerCompose(): Promise<ComposeCommand | null> {
 const INSTALL_HINT =
   "Install Docker Compose: Debian's `docker-compose` package " +
   '(`sudo apt-get install docker-compose`) or the Compose v2 plugin ' +
-  '(`docker-compose-plugin` from Docker\'s apt repository), so that `docker-compose version` ' +
+  "(`docker-compose-plugin` from Docker's apt repository), so that `docker-compose version` " +
   'or `docker compose version` works.';
 
 /** Runs a command to completion; keeps only the output's tail for the error message. */
@@ -52,7 +52,10 @@ function runQuiet(cmd: string, args: string[]): Promise<void> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+      else
+        reject(
+          new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`),
+        );
     });
   });
 }
@@ -119,7 +122,13 @@ export async function runCompose(
   }
 }
 
-export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
+export type YamlValue =
+  | string
+  | number
+  | boolean
+  | null
+  | YamlValue[]
+  | { [key: string]: YamlValue };
 
 /**
  * The normalised configuration (`config`): JSON where compose supports `--format json`

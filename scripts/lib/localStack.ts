@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createDb } from '../../db/client.js';
 import { applyMigrations } from '../../db/migrate.js';
+import { seedReferenceData } from '../../db/seed/seed.js';
 import { STATE_DIR } from './paths.js';
 import { ensureDatabase, startEmbeddedPostgres } from './postgres.js';
 import { step } from './log.js';
@@ -27,9 +28,11 @@ export async function startDatabase(options: { name: string; port: number; datab
   const handle = createDb(url, { max: 1 });
   try {
     await applyMigrations(handle.db);
+    step('database migrations applied');
+    const counts = await seedReferenceData(handle.db);
+    step(`reference data loaded: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
   } finally {
     await handle.close();
   }
-  step('database migrations applied');
   return { url, embedded: !process.env.DATABASE_URL, stop };
 }

@@ -16,6 +16,7 @@ import { STATE_DIR } from '../../scripts/lib/paths.js';
 import { step } from '../../scripts/lib/log.js';
 import { createDb } from '../../db/client.js';
 import { applyMigrations } from '../../db/migrate.js';
+import { seedReferenceData } from '../../db/seed/seed.js';
 import { WORKFLOWS_PATH } from '../../worker/createWorker.js';
 
 export const TEMPLATE_DATABASE = 'jiesu_template';
@@ -41,18 +42,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let pgServerUrl = process.env.DATABASE_URL;
   let stopPg = async (): Promise<void> => undefined;
   if (!pgServerUrl) {
-    const dataDir = join(STATE_DIR, 'pg', 'test');
+    // A directory of this run's own: two runs side by side never share a cluster.
+    const dataDir = join(STATE_DIR, 'pg', `test-${process.pid}`);
     await rm(dataDir, { recursive: true, force: true });
     const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
     pgServerUrl = pg.serverUrl;
-    stopPg = pg.stop;
+    stopPg = async () => {
+      await pg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
   }
   await dropDatabase(pgServerUrl, TEMPLATE_DATABASE);
   const templateUrl = await ensureDatabase(pgServerUrl, TEMPLATE_DATABASE);
   const template = createDb(templateUrl, { max: 1 });
   await applyMigrations(template.db);
+  await seedReferenceData(template.db);
   await template.close();
-  step(`test PostgreSQL ready, template database migrated (${Date.now() - started} ms)`);
+  step(`test PostgreSQL ready, template database migrated and seeded (${Date.now() - started} ms)`);
 
   const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
   step(`test Temporal dev server on ${temporal.address}`);

@@ -1,0 +1,126 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.js';
+import { getPolicy } from '../../db/queries/reference.js';
+import type { DeadlinePolicy } from '../../db/schema/reference.js';
+import type { PolicyWindows } from '../../db/seed/data/types.js';
+import { deadlineAt } from './calendar.js';
+
+/** A window of a deadline policy: acceptance, handling, callbackWindow, ... */
+export type WindowName = keyof PolicyWindows;
+
+export type CalendarStatus = 'official' | 'natural_fallback';
+
+export interface ComputeDeadlinesInput {
+  policyCode: string;
+  policyVersion: number;
+  /** ISO instant the windows start from. */
+  from: string;
+  windows: WindowName[];
+}
+
+export interface ComputedDeadlines {
+  /** ISO instants (UTC), by window. */
+  deadlines: Partial<Record<WindowName, string>>;
+  /** 'natural_fallback' when a working-day window ran into a year the official calendar does not cover. */
+  calendar: CalendarStatus;
+  calendarNote?: string;
+}
+
+export interface PolicyRef {
+  policyCode: string;
+  policyVersion: number;
+}
+
+/** The non-window numbers of a policy the workflow decides with. */
+export interface PolicyLimits {
+  acceptanceReminderLimit: number;
+  callbackMaxAttempts: number;
+  escalationLevels: number;
+  callbackOnResult: boolean;
+}
+
+/**
+ * The windows of one policy version from one instant, on the official calendar (Asia/Shanghai,
+ * statutory holidays and make-up working days included). Pure: the workflow's activities and
+ * planDispatch share it.
+ */
+export function computeWindows(
+  policy: DeadlinePolicy,
+  from: Date,
+  windows: readonly WindowName[],
+): ComputedDeadlines {
+  const deadlines: Partial<Record<WindowName, string>> = {};
+  const notes = new Set<string>();
+  for (const name of windows) {
+    const window = policy.windows[name] as PolicyWindows[WindowName] | undefined;
+    if (!window) {
+      throw ApplicationFailure.nonRetryable(
+        `policy ${policy.code} version ${policy.version} has no '${name}' window`,
+        'UnknownPolicyWindow',
+      );
+    }
+    const result = deadlineAt(from, window.amount, window.unit);
+    deadlines[name] = result.at.toISOString();
+    if (result.note) notes.add(result.note);
+  }
+  return notes.size === 0
+    ? { deadlines, calendar: 'official' }
+    : { deadlines, calendar: 'natural_fallback', calendarNote: [...notes].join('; ') };
+}
+
+/** An ISO instant from the workflow; a malformed one is a bug no retry will fix. */
+export function parseInstant(value: string, field: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()))
+    throw ApplicationFailure.nonRetryable(
+      `${field} is not an ISO instant: '${value}'`,
+      'InvalidInput',
+    );
+  return at;
+}
+
+export function createDeadlineActivities(deps: { db: Database; log: Logger }) {
+  const policyVersion = async ({
+    policyCode,
+    policyVersion,
+  }: PolicyRef): Promise<DeadlinePolicy> => {
+    const policy = await getPolicy(deps.db, policyCode, policyVersion);
+    if (!policy)
+      throw ApplicationFailure.nonRetryable(
+        `unknown deadline policy ${policyCode} version ${policyVersion}`,
+        'UnknownPolicy',
+      );
+    return policy;
+  };
+
+  return {
+    /**
+     * Deadlines of the given windows from `from`, by exactly the policy version the case
+     * keeps: a later version never moves a running case's deadlines.
+     */
+    async computeDeadlines(input: ComputeDeadlinesInput): Promise<ComputedDeadlines> {
+      const policy = await policyVersion(input);
+      const computed = computeWindows(policy, parseInstant(input.from, 'from'), input.windows);
+      deps.log.debug(
+        {
+          policy: `${policy.code}@${policy.version}`,
+          windows: input.windows,
+          calendar: computed.calendar,
+        },
+        'deadlines computed',
+      );
+      return computed;
+    },
+
+    async getPolicyLimits(input: PolicyRef): Promise<PolicyLimits> {
+      const policy = await policyVersion(input);
+      return {
+        acceptanceReminderLimit: policy.acceptanceReminderLimit,
+        callbackMaxAttempts: policy.callbackMaxAttempts,
+        escalationLevels: policy.escalationLevels,
+        callbackOnResult: policy.callbackOnResult,
+      };
+    },
+  };
+}

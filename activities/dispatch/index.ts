@@ -1,0 +1,189 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Database } from '../../db/client.js';
+import { findDuplicateCandidates } from '../../db/queries/duplicates.js';
+import { searchKnowledgeBase as searchEntries } from '../../db/queries/knowledge.js';
+import {
+  lookupDispatch,
+  policyInForce,
+  ReferenceDataError,
+  type DispatchRoute,
+} from '../../db/queries/reference.js';
+import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
+import type { AppealType } from '../../db/seed/data/types.js';
+import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
+
+export type { PolicyLimits, WindowName } from '../deadlines/index.js';
+export type { DispatchRoute } from '../../db/queries/reference.js';
+
+export interface PlanDispatchInput {
+  appealId: string;
+  appealType: AppealType;
+  categoryCode: string;
+  districtId?: string;
+  streetId?: string;
+  /** ISO instant of the dispatch decision: picks the policy version and starts the windows. */
+  at: string;
+}
+
+/** The catalogue's answer, the policy version the order keeps, and its first deadlines. */
+export interface DispatchPlan {
+  route: DispatchRoute;
+  /** null: the manual queue (nothing matched and the district is unknown): the center chooses. */
+  leadUnitId: string | null;
+  /** The district government, to supervise, when a street or township leads (Art. 14). */
+  notifyUnitIds: string[];
+  /** Units to consult (会商) for a complex appeal. */
+  candidateUnitIds: string[];
+  /** The policy version in force at `at`: the order keeps it for every later window. */
+  policy: { code: string; version: number };
+  /** The catalogue's scope that decided; null when no entry matched (fallback). */
+  matchedScope: DispatchCatalogueEntry['scope'] | null;
+  /** Acceptance and handling deadlines counted from `at` (handling is recounted from acceptance by the workflow if it wishes). */
+  deadlines: { acceptance: string; handling: string };
+  calendar: CalendarStatus;
+  calendarNote?: string;
+  /** Set when the catalogue's policy did not cover the appeal type and another policy applies. */
+  policyNote?: string;
+}
+
+export interface KnowledgeSearchInput {
+  question: string;
+  categoryCode?: string;
+  limit?: number;
+}
+
+export interface KnowledgeAnswer {
+  id: string;
+  title: string;
+  question: string;
+  answer: string;
+  categoryCode: string | null;
+  score: number;
+}
+
+export interface FindDuplicatesInput {
+  /** The appeal being triaged (left out of the result). */
+  appealId: string;
+  /** Personal data: matched in the database, never logged or returned. */
+  requesterPhone?: string;
+  categoryCode: string;
+  districtId?: string;
+  streetId?: string;
+  /** ISO instant the appeal was received. */
+  at: string;
+  windowDays: number;
+}
+
+export interface DuplicateCandidate {
+  appealId: string;
+  stage: string;
+  leadUnitId: string | null;
+  dueAt: string | null;
+  disposition: string | null;
+  receivedAt: string;
+  closedAt: string | null;
+}
+
+/** A lookup that cannot succeed is a business error: the workflow must not retry it. */
+function asFailure(error: unknown): unknown {
+  return error instanceof ReferenceDataError
+    ? ApplicationFailure.nonRetryable(error.message, error.type)
+    : error;
+}
+
+export function createDispatchActivities(deps: { db: Database; log: Logger }) {
+  return {
+    /**
+     * Art. 14: where the order goes (dispatch catalogue, most specific entry first, district
+     * government and manual-queue fallbacks), the policy version in force at `at`, and the
+     * acceptance and handling deadlines from `at`.
+     */
+    async planDispatch(input: PlanDispatchInput): Promise<DispatchPlan> {
+      const at = parseInstant(input.at, 'at');
+      try {
+        const decision = await lookupDispatch(deps.db, {
+          categoryCode: input.categoryCode,
+          districtId: input.districtId ?? null,
+          streetId: input.streetId ?? null,
+        });
+        const policy = await policyInForce(deps.db, {
+          code: decision.policyCode,
+          appealType: input.appealType,
+          at,
+        });
+        const computed = computeWindows(policy, at, ['acceptance', 'handling']);
+        const plan: DispatchPlan = {
+          route: decision.route,
+          leadUnitId: decision.leadUnitId,
+          notifyUnitIds: decision.notifyUnitIds,
+          candidateUnitIds: decision.candidateUnitIds,
+          policy: { code: policy.code, version: policy.version },
+          matchedScope: decision.matchedScope,
+          deadlines: {
+            acceptance: computed.deadlines.acceptance!,
+            handling: computed.deadlines.handling!,
+          },
+          calendar: computed.calendar,
+          ...(computed.calendarNote ? { calendarNote: computed.calendarNote } : {}),
+          ...(policy.code !== decision.policyCode
+            ? {
+                policyNote: `policy '${decision.policyCode}' does not cover ${input.appealType} appeals; '${policy.code}' applies`,
+              }
+            : {}),
+        };
+        deps.log.info(
+          {
+            appealId: input.appealId,
+            route: plan.route,
+            leadUnitId: plan.leadUnitId,
+            matchedScope: plan.matchedScope,
+            policy: `${plan.policy.code}@${plan.policy.version}`,
+            calendar: plan.calendar,
+          },
+          'dispatch planned',
+        );
+        return plan;
+      } catch (error) {
+        throw asFailure(error);
+      }
+    },
+
+    /** Art. 13: knowledge-base answers for a consultation, best first. The question is never logged. */
+    async searchKnowledgeBase(input: KnowledgeSearchInput): Promise<KnowledgeAnswer[]> {
+      const hits = await searchEntries(deps.db, input);
+      deps.log.debug(
+        { categoryCode: input.categoryCode, hits: hits.length, best: hits[0]?.id },
+        'knowledge base searched',
+      );
+      return hits;
+    },
+
+    /** Art. 12: candidate originals of a repeated appeal (same requester, place and category, recent). */
+    async findDuplicates(input: FindDuplicatesInput): Promise<DuplicateCandidate[]> {
+      if (!input.requesterPhone) return [];
+      const rows = await findDuplicateCandidates(deps.db, {
+        requesterPhone: input.requesterPhone,
+        categoryCode: input.categoryCode,
+        districtId: input.districtId ?? null,
+        streetId: input.streetId ?? null,
+        at: parseInstant(input.at, 'at'),
+        windowDays: input.windowDays,
+        excludeAppealId: input.appealId,
+      });
+      deps.log.info(
+        { appealId: input.appealId, candidates: rows.map((r) => r.id) },
+        'duplicate candidates found',
+      );
+      return rows.map((r) => ({
+        appealId: r.id,
+        stage: r.stage,
+        leadUnitId: r.leadUnitId,
+        dueAt: r.dueAt?.toISOString() ?? null,
+        disposition: r.disposition,
+        receivedAt: r.receivedAt.toISOString(),
+        closedAt: r.closedAt?.toISOString() ?? null,
+      }));
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * One-shot set-up of a deployed stack (the compose `setup` service), safe to run at every
+ * start: applies database migrations, registers the project's search attributes on the
+ * Temporal namespace, and loads the reference data.
+ */
+import { Connection } from '@temporalio/client';
+import { createDb } from '../db/client.js';
+import { applyMigrations } from '../db/migrate.js';
+import { seedReferenceData } from '../db/seed/seed.js';
+import { loadWorkerConfig } from '../worker/config.js';
+import { registerSearchAttributes } from './lib/searchAttributes.js';
+import { step } from './lib/log.js';
+
+const config = loadWorkerConfig();
+const database = createDb(config.DATABASE_URL, { max: 2 });
+try {
+  await applyMigrations(database.db);
+  step('migrations applied');
+  const counts = await seedReferenceData(database.db);
+  step(`reference data: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+} finally {
+  await database.close();
+}
+const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+try {
+  const added = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+  step(added.length ? `search attributes registered: ${added.join(', ')}` : 'search attributes already registered');
+} finally {
+  await connection.close();
+}

@@ -1,0 +1,210 @@
+/**
+ * Deadline scenarios in a few lines: start an appeal, act as a party, skip to an instant,
+ * assert the case. Runs on the real time-skipping test server with the real worker and a
+ * real PostgreSQL.
+ *
+ * Why a harness: the test server skips time only while a client waits on a workflow result,
+ * never while it waits on an Update. So time here is moved explicitly (`skipTo`, `skip`),
+ * Updates complete at once (their handlers only change state), and every assertion waits
+ * until the workflow has processed what happened (`settle`) — no real waiting, no flakes.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
+import { appealWorkflow } from '../../workflows/index.js';
+import { appealWorkflowId, caseQuery, TASK_QUEUE, type AppealCase, type Party, type WorkOrder } from '../../workflows/appeal/definitions.js';
+import { createWorker } from '../../worker/createWorker.js';
+import type { TestDatabase } from '../support/database.js';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+import { testLogger } from '../support/logger.js';
+import { temporal } from '@temporalio/proto';
+
+const EventType = temporal.api.enums.v1.EventType;
+/** Commands after which a workflow waits for nothing but time or a person. */
+const QUIET_COMMANDS = new Set([
+  EventType.EVENT_TYPE_TIMER_STARTED,
+  EventType.EVENT_TYPE_TIMER_CANCELED,
+  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+  EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+  EventType.EVENT_TYPE_MARKER_RECORDED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+]);
+const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+const CLOSED = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+]);
+
+export const center: Party = { role: 'center' };
+export const intake: Party = { role: 'intake' };
+export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
+export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
+
+const HOUR = 3600_000;
+export const hours = (n: number): number => n * HOUR;
+export const days = (n: number): number => n * 24 * HOUR;
+
+/** One time-skipping environment and worker per test file. */
+export class ScenarioWorld {
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly worker: Worker,
+    private readonly running: Promise<void>,
+    readonly database: TestDatabase,
+  ) {}
+
+  static async create(database: TestDatabase): Promise<ScenarioWorld> {
+    const env = await createTimeSkippingEnv();
+    const worker = await createWorker({ connection: env.nativeConnection, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
+    return new ScenarioWorld(env, worker, worker.run(), database);
+  }
+
+  async teardown(): Promise<void> {
+    this.worker.shutdown();
+    await this.running;
+    await this.env.teardown();
+  }
+
+  /** Starts an appeal received "now" in virtual time; fields default to a street-level noise complaint. */
+  async startAppeal(fields: Partial<WorkOrder> = {}): Promise<AppealScenario> {
+    const order: WorkOrder = {
+      appealId: `s-${randomUUID().slice(0, 8)}`,
+      channel: 'phone',
+      appealType: 'complaint',
+      categoryCode: 'environment.noise',
+      content: '小区楼下夜间施工噪音扰民',
+      districtId: 'chaoyang',
+      streetId: 'chaoyang-jianwai',
+      requester: { name: '王五', phone: '13700000000' },
+      receivedAt: new Date(await this.env.currentTimeMs()).toISOString(),
+      ...fields,
+    };
+    const handle = await this.env.client.workflow.start(appealWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: appealWorkflowId(order.appealId),
+      args: [order],
+      staticSummary: `${order.appealType} · ${order.categoryCode} · ${order.districtId ?? '?'}/${order.streetId ?? '?'}`,
+    });
+    const scenario = new AppealScenario(this, order, handle);
+    await scenario.settle();
+    return scenario;
+  }
+}
+
+export class AppealScenario {
+  /** Wall-clock and virtual time at the start, to show that only virtual time moved. */
+  readonly wallStart = Date.now();
+  readonly virtualStart: number;
+
+  constructor(
+    readonly world: ScenarioWorld,
+    readonly order: WorkOrder,
+    readonly handle: WorkflowHandle<typeof appealWorkflow>,
+  ) {
+    this.virtualStart = Date.parse(order.receivedAt);
+  }
+
+  get appealId(): string {
+    return this.order.appealId;
+  }
+
+  async state(): Promise<AppealCase> {
+    return this.handle.query(caseQuery);
+  }
+
+  /** Sends an Update as a party and returns the case it answers with, once the workflow has acted on it. */
+  async act<I>(update: UpdateDefinition<AppealCase, [I]>, input: I): Promise<AppealCase> {
+    await this.handle.executeUpdate(update, { args: [input] });
+    return this.settle();
+  }
+
+  /** Sends an Update that must be refused; returns the typed failure. */
+  async refused<I>(update: UpdateDefinition<AppealCase, [I]>, input: I): Promise<ApplicationFailure> {
+    const error = await this.handle.executeUpdate(update, { args: [input] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, `${update.name} should have been refused`).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (error as WorkflowUpdateFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    return cause as ApplicationFailure;
+  }
+
+  /**
+   * Moves virtual time just past `instant` (ISO or epoch ms), then lets the workflow catch up.
+   * "Just past" is one second: the server starts a timer when it records the command, a few
+   * milliseconds after the workflow computed it, so a deadline's timer fires that much later.
+   */
+  async skipTo(instant: string | number): Promise<AppealCase> {
+    const target = (typeof instant === 'string' ? Date.parse(instant) : instant) + 1000;
+    const now = await this.world.env.currentTimeMs();
+    if (target > now) await this.world.env.sleep(target - now);
+    return this.settle();
+  }
+
+  async skip(ms: number): Promise<AppealCase> {
+    return this.skipTo((await this.world.env.currentTimeMs()) + ms - 1000);
+  }
+
+  async now(): Promise<number> {
+    return this.world.env.currentTimeMs();
+  }
+
+  /**
+   * Waits (in wall time, with virtual time standing still) until the workflow has finished
+   * reacting: its history ends in a completed workflow task followed only by commands that
+   * wait for nothing (timers started, search attributes, update results).
+   */
+  async settle(): Promise<AppealCase> {
+    for (let i = 0; i < 500; i++) {
+      const history = await this.handle.fetchHistory();
+      const events = history.events ?? [];
+      let j = events.length - 1;
+      while (j >= 0 && QUIET_COMMANDS.has(events[j]!.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED)) j--;
+      const last = events[j]?.eventType;
+      if (last === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && !(await this.timerDue(events))) return this.state();
+      if (last != null && CLOSED.has(last)) return this.handle.result();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`appeal ${this.appealId} did not settle`);
+  }
+
+  /** Updates in the history; a refused Update leaves none (its validator ran before). */
+  async updateEventCount(): Promise<number> {
+    const history = await this.handle.fetchHistory();
+    return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  }
+
+  /** Whether a timer that is still running should already have fired (the server has yet to deliver it). */
+  private async timerDue(events: temporal.api.history.v1.IHistoryEvent[]): Promise<boolean> {
+    const now = await this.world.env.currentTimeMs();
+    const closed = new Set<string>();
+    for (const e of events) {
+      const id = e.timerFiredEventAttributes?.timerId ?? e.timerCanceledEventAttributes?.timerId;
+      if (id) closed.add(id);
+    }
+    return events.some((e) => {
+      const started = e.timerStartedEventAttributes;
+      if (!started?.timerId || closed.has(started.timerId)) return false;
+      const fireAt = tsMs(e.eventTime) + tsMs(started.startToFireTimeout);
+      return fireAt <= now;
+    });
+  }
+
+  /** The assertion every scenario ends with: days of virtual time, seconds of wall time. */
+  async expectVirtualTimeMoved(atLeastMs: number): Promise<void> {
+    const virtualElapsed = (await this.world.env.currentTimeMs()) - this.virtualStart;
+    expect(virtualElapsed).toBeGreaterThanOrEqual(atLeastMs);
+    expect(Date.now() - this.wallStart).toBeLessThan(Math.min(atLeastMs, 60_000));
+  }
+}

@@ -1,0 +1,186 @@
+/** Handling (Art. 16-18, 22), callback (Art. 24) and escalation, on the time-skipping server. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { center, coordinator, days, hours, ScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import * as d from '../workflows/appeal/definitions.js';
+import { ErrorType } from '../workflows/errors.js';
+import { coHandlerWorkflowId } from '../workflows/coHandler/definitions.js';
+import { CoHandlerUnit, Overdue } from '../workflows/searchAttributes.js';
+import { accountabilityRecords, assessments } from '../db/schema/index.js';
+import { listAuditEvents } from '../db/queries/cases.js';
+
+let database: TestDatabase;
+let world: ScenarioWorld;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await ScenarioWorld.create(database);
+});
+afterAll(async () => {
+  await world?.teardown();
+  await database?.drop();
+});
+
+const street = 'chaoyang-jianwai';
+const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+
+/** A road-damage appeal in Jianwai street (general policy: 7 natural days), accepted by the street. */
+async function acceptedAppeal(): Promise<AppealScenario> {
+  const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
+  await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+  await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
+  return appeal;
+}
+
+describe('co-handling units', () => {
+  it('a late co-handler shows as overdue in its own child workflow and must give a reason with its report', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: 'city-urban-management', task: '核实路面塌陷原因' });
+    const co = c.coHandlers[0]!;
+    expect(co).toMatchObject({ unitId: 'city-urban-management', status: 'open' });
+    expect(co.dueAt).toBe(plus(c.timeline.find((e) => e.type === 'co_handler_added')!.at, days(5)));
+    expect(Date.parse(co.dueAt)).toBeLessThan(Date.parse(c.deadlines.handling!));
+
+    c = await appeal.skipTo(co.dueAt);
+    expect(c.coHandlers[0]!.status).toBe('late');
+    const child = world.env.client.workflow.getHandle(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
+    const childDescription = await child.describe();
+    expect(childDescription.typedSearchAttributes.get(CoHandlerUnit)).toBe('city-urban-management');
+    expect(childDescription.typedSearchAttributes.get(Overdue)).toBe(true);
+
+    const refused = await appeal.refused(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '已核实' });
+    expect(refused.type).toBe(ErrorType.InvalidAction);
+    expect(refused.message).toContain('lateReason');
+    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '阶段性报告：已完成勘察', lateReason: '需等待管线单位配合', interim: true });
+    expect(c.coHandlers[0]!.status).toBe('late');
+    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '已完成修复方案', lateReason: '需等待管线单位配合' });
+    expect(c.coHandlers[0]!.status).toBe('done');
+    const outcome = await child.result();
+    expect(outcome).toMatchObject({ unitId: 'city-urban-management', late: true, lateReason: '需等待管线单位配合' });
+  });
+});
+
+describe('whistle (街乡吹哨、部门报到)', () => {
+  it('a street lead summons a department, which reports in within its window', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.blowWhistleUpdate, { by: unit(street), departmentIds: ['city-urban-enforcement'], reason: '占道经营需执法' });
+    expect(c.whistle!.departments).toEqual([{ unitId: 'city-urban-enforcement', status: 'open', dueAt: plus(c.timeline.find((e) => e.type === 'whistle')!.at, hours(24)) }]);
+    const notSummoned = await appeal.refused(d.reportInUpdate, { by: unit('city-transport'), note: '到' });
+    expect(notSummoned.type).toBe(ErrorType.ActionForbidden);
+    c = await appeal.act(d.reportInUpdate, { by: unit('city-urban-enforcement'), note: '已派员到场' });
+    expect(c.whistle!.departments[0]!.status).toBe('done');
+  });
+
+  it('only a street or township lead may blow the whistle', async () => {
+    const appeal = await world.startAppeal({ categoryCode: 'traffic.public_transport' });
+    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(d.acceptDispatchUpdate, { by: unit('city-transport') });
+    const refused = await appeal.refused(d.blowWhistleUpdate, { by: unit('city-transport'), departmentIds: ['city-urban-enforcement'], reason: 'x' });
+    expect(refused.type).toBe(ErrorType.ActionForbidden);
+  });
+});
+
+describe('extension (Art. 17)', () => {
+  it('approved: the deadline moves by the extension window from the old deadline, the requester is told', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    const oldDue = c.deadlines.handling!;
+    expect(c.extension?.status).toBe('requested');
+    c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: true, reason: '理由充分' });
+    expect(c.extension?.status).toBe('approved');
+    expect(c.deadlines.handling).toBe(plus(oldDue, days(7)));
+    expect(c.dueAt).toBe(c.deadlines.handling);
+    c = await appeal.skipTo(oldDue);
+    expect(c.overdue).toBe(false);
+    expect(c.escalationLevel).toBe(0);
+  });
+
+  it('denied: the deadline stays', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '工作量大' });
+    const oldDue = c.deadlines.handling;
+    c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: false, reason: '理由不充分' });
+    expect(c.extension?.status).toBe('denied');
+    expect(c.deadlines.handling).toBe(oldDue);
+  });
+
+  it('asked after the deadline: refused by the validator', async () => {
+    const appeal = await acceptedAppeal();
+    const c = await appeal.skipTo(plus((await appeal.state()).deadlines.handling!, hours(1)));
+    const before = await appeal.updateEventCount();
+    const refused = await appeal.refused(d.requestExtensionUpdate, { by: unit(street), reason: '来不及' });
+    expect(refused.type).toBe(ErrorType.ActionNotAllowed);
+    expect(refused.message).toContain(`the handling deadline ${c.deadlines.handling} has passed`);
+    expect(await appeal.updateEventCount()).toBe(before);
+  });
+});
+
+describe('tiered coordination (Art. 22) and escalation at breach', () => {
+  it('voluntary coordination: the district government answers with an opinion', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.requestCoordinationUpdate, { by: unit(street), coordinatorId: 'chaoyang-gov', reason: '涉及多部门' });
+    expect(c.coordination).toMatchObject({ coordinatorId: 'chaoyang-gov', status: 'requested', dueAt: plus(c.timeline.find((e) => e.type === 'coordination_requested')!.at, days(2)) });
+    const wrong = await appeal.refused(d.giveCoordinationOpinionUpdate, { by: coordinator('haidian-gov'), opinion: 'x' });
+    expect(wrong.type).toBe(ErrorType.ActionForbidden);
+    c = await appeal.act(d.giveCoordinationOpinionUpdate, { by: coordinator('chaoyang-gov'), opinion: '由街道牵头，区城管委配合' });
+    expect(c.coordination).toMatchObject({ status: 'answered', opinion: '由街道牵头，区城管委配合' });
+  });
+
+  it('escalates automatically at the breach, level by level, then goes to callback', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.state();
+    const due = c.deadlines.handling!;
+    c = await appeal.skipTo(due);
+    expect(c.overdue).toBe(true);
+    expect(c.escalationLevel).toBe(1);
+    const records = await database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    expect(records).toEqual([expect.objectContaining({ unitId: street, kind: 'overdue_handling' })]);
+    c = await appeal.skip(days(2));
+    expect(c.escalationLevel).toBe(2);
+    c = await appeal.skip(days(2));
+    expect(c.stage).toBe('callback');
+    expect(c.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['deadline_warning', 'escalated', 'escalation_exhausted', 'callback_attempt']));
+    await appeal.expectVirtualTimeMoved(days(11));
+  });
+});
+
+describe('callback (Art. 24)', () => {
+  it('unreachable after every attempt: the case closes with the callback unreached', async () => {
+    const appeal = await world.startAppeal({ categoryCode: 'utilities.water.outage' });
+    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
+    // Utilities: the policy calls back as soon as the result is reported.
+    let c = await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已恢复供水' });
+    expect(c.stage).toBe('callback');
+    c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false });
+    c = await appeal.skip(hours(4));
+    expect(c.callback?.attempts).toBe(2);
+    c = await appeal.skip(hours(4));
+    expect(c.callback?.attempts).toBe(3);
+    c = await appeal.skip(hours(4));
+    expect(c.stage).toBe('closed');
+    expect(c.callback).toMatchObject({ attempts: 3, reached: false });
+    const events = await listAuditEvents(database.db, appeal.appealId);
+    expect(events.filter((e) => e.type === 'callback_attempt')).toHaveLength(3);
+    expect(events.map((e) => e.type)).toContain('callback_unreachable');
+  });
+
+  it('unsatisfied: the center orders re-handling with a new deadline, and the second callback closes it', async () => {
+    const appeal = await world.startAppeal({ categoryCode: 'utilities.water.outage' });
+    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
+    await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已恢复供水' });
+    let c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: false, satisfaction: 'unsatisfied' });
+    expect(c.stage).toBe('callback');
+    c = await appeal.act(d.orderRehandlingUpdate, { by: center, reason: '水压仍不足' });
+    expect(c.stage).toBe('rehandling');
+    expect(c.deadlines.rehandling1).toBe(plus(c.timeline.find((e) => e.type === 'rehandling_ordered')!.at, hours(24)));
+    c = await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已更换加压泵' });
+    expect(c.stage).toBe('callback');
+    c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: true, satisfaction: 'basically_satisfied' });
+    expect(c.stage).toBe('closed');
+    expect(c.rehandlings).toBe(1);
+    const rows = await database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
+    expect(rows).toEqual([expect.objectContaining({ unitId: 'beijing-water', resolved: true, satisfaction: 'basically_satisfied' })]);
+  });
+});

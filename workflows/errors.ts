@@ -1,0 +1,41 @@
+/** Business error types, in one place: workflow validators, activities and the API share them. */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const ErrorType = {
+  /** The action is not allowed in the case's current stage (or sub-matter state). → 409 */
+  ActionNotAllowed: 'ActionNotAllowed',
+  /** The party may not take this action on this case. → 403 */
+  ActionForbidden: 'ActionForbidden',
+  /** The action's input is incomplete for the case's situation (e.g. a late report without reason). → 400 */
+  InvalidAction: 'InvalidAction',
+  UnknownPolicy: 'UnknownPolicy',
+  UnknownCategory: 'UnknownCategory',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+export function actionNotAllowed(action: string, stage: string, why?: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.ActionNotAllowed,
+    message: `${action} is not allowed in stage ${stage}${why ? `: ${why}` : ''}`,
+    nonRetryable: true,
+    details: [{ action, stage }],
+  });
+}
+
+export function actionForbidden(action: string, stage: string, party: string, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.ActionForbidden,
+    message: `${action} by ${party} is refused in stage ${stage}: ${why}`,
+    nonRetryable: true,
+    details: [{ action, stage, party }],
+  });
+}
+
+export function invalidAction(action: string, stage: string, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.InvalidAction,
+    message: `${action} in stage ${stage}: ${why}`,
+    nonRetryable: true,
+    details: [{ action, stage }],
+  });
+}
