@@ -80,6 +80,7 @@ describe('the full 15-day happy path', () => {
     expect(rows).toEqual([
       expect.objectContaining({ unitId: 'haidian-housing', role: 'lead', responded: true, resolved: true, satisfaction: 'satisfied', exempt: false }),
     ]);
+    await appeal.saveHistoryAsFixture('happy-path');
   });
 });
 
@@ -182,6 +183,7 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(refused.type).toBe(ErrorType.ActionForbidden);
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('city-urban-management') });
     expect(c.stage).toBe('handling');
+    await appeal.saveHistoryAsFixture('objection-redispatch');
   });
 
   it('withdrawal by the requester closes an open appeal; the unit is exempt from assessment', async () => {

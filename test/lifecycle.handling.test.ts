@@ -57,6 +57,7 @@ describe('co-handling units', () => {
     expect(c.coHandlers[0]!.status).toBe('done');
     const outcome = await child.result();
     expect(outcome).toMatchObject({ unitId: 'city-urban-management', late: true, lateReason: '需等待管线单位配合' });
+    await appeal.saveHistoryAsFixture('co-handler-late');
   });
 });
 
@@ -93,6 +94,10 @@ describe('extension (Art. 17)', () => {
     c = await appeal.skipTo(oldDue);
     expect(c.overdue).toBe(false);
     expect(c.escalationLevel).toBe(0);
+    // The extended deadline is a deadline like any other: missing it escalates.
+    c = await appeal.skipTo(c.deadlines.handling!);
+    expect(c.overdue).toBe(true);
+    expect(c.escalationLevel).toBe(1);
   });
 
   it('denied: the deadline stays', async () => {
@@ -141,6 +146,7 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     expect(c.stage).toBe('callback');
     expect(c.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['deadline_warning', 'escalated', 'escalation_exhausted', 'callback_attempt']));
     await appeal.expectVirtualTimeMoved(days(11));
+    await appeal.saveHistoryAsFixture('escalation-at-breach');
   });
 });
 

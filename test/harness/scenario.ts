@@ -9,6 +9,8 @@
  * until the workflow has processed what happened (`settle`) — no real waiting, no flakes.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -49,6 +51,8 @@ export const center: Party = { role: 'center' };
 export const intake: Party = { role: 'intake' };
 export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
 export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
+
+export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -177,6 +181,18 @@ export class AppealScenario {
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`appeal ${this.appealId} did not settle`);
+  }
+
+  /**
+   * Saves this execution's history as a replay fixture (`test/fixtures/<name>.history.pb`) when the
+   * run is asked to (`UPDATE_FIXTURES=1 npm test`); the replay test checks that today's
+   * workflow code still replays every saved history.
+   */
+  async saveHistoryAsFixture(name: string): Promise<void> {
+    if (process.env.UPDATE_FIXTURES !== '1') return;
+    const history = await this.handle.fetchHistory();
+    // The protobuf encoding of the history, exactly as the server sent it.
+    await writeFile(join(FIXTURES_DIR, `${name}.history.pb`), temporal.api.history.v1.History.encode(history).finish());
   }
 
   /** Updates in the history; a refused Update leaves none (its validator ran before). */

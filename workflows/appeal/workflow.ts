@@ -223,8 +223,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
     inbox.coHandlersToStart.length > 0 ||
     inbox.coHandlerReports.size > 0 ||
     (s.whistle?.departments.some((x) => x.dueAt === '') ?? false) ||
-    s.coordination?.dueAt === '' ||
-    (s.extension?.status === 'approved' && breached);
+    s.coordination?.dueAt === '';
 
   while (inbox.result === undefined) {
     // Actions taken since the last turn.

@@ -1,0 +1,30 @@
+/**
+ * Versioning guard: histories of representative cases, recorded by earlier code, must replay
+ * on today's workflow code. A change that would break running cases fails here; guard it with
+ * `patched()` instead. Refresh the fixtures with `UPDATE_FIXTURES=1 npm test` only when a
+ * change is meant to be incompatible and no case of the old shape is running anywhere.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { FIXTURES_DIR } from './harness/scenario.js';
+import { quietRuntime, workflowBundle } from './support/temporal.js';
+
+const REQUIRED = ['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'];
+
+describe('replay of recorded histories', async () => {
+  const files = (await readdir(FIXTURES_DIR)).filter((f) => f.endsWith('.history.pb')).sort();
+
+  it('has a fixture for every representative path', () => {
+    expect(files.map((f) => f.replace(/\.history\.pb$/, ''))).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it.each(files)('%s replays without nondeterminism', async (file) => {
+    quietRuntime();
+    const history = temporal.api.history.v1.History.decode(await readFile(join(FIXTURES_DIR, file)));
+    expect(history.events?.length).toBeGreaterThan(10);
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `replay-${file}`);
+  });
+});
