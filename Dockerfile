@@ -11,11 +11,13 @@ WORKDIR /app
 # the services run TypeScript through tsx. (npm 10 ignores package.json `allowScripts` and
 # runs install scripts, which the native packages need.)
 COPY package.json package-lock.json ./
-RUN npm ci && npm cache clean --force
+# `npm install` with the committed lock: the lock omits other platforms' optional packages,
+# which `npm ci` would reject.
+RUN npm install --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
-# Set after `npm ci`, which would otherwise skip the dev dependencies.
+# Set after the install, which would otherwise skip the dev dependencies.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000

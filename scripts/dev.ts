@@ -82,13 +82,13 @@ try {
     const dbFile = join(STATE_DIR, 'temporal', 'dev.sqlite');
     step(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (state in ${dbFile})`);
     const server = await startTemporalDevServer({ cliPath: cli.path, port: temporalPort, uiPort, dbFile });
-    stops.push(server.stop);
+    stops.push(() => server.stop());
     temporalAddress = server.address;
     uiUrl = server.uiUrl;
   }
 
   const database = await startDatabase({ name: 'dev', port: pgPort, databaseName: 'jiesu' });
-  stops.push(database.stop);
+  stops.push(() => database.stop());
 
   const env = {
     ...process.env,

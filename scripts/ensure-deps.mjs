@@ -14,8 +14,9 @@ const stale =
     statSync(join(root, 'package-lock.json')).mtimeMs > statSync(installedMarker).mtimeMs);
 if (stale) {
   process.stderr.write('[jiesu] installing npm packages (npm install) …\n');
-  const ci = existsSync(join(root, 'package-lock.json')) && !existsSync(join(root, 'node_modules'));
-  const result = spawnSync('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+  // `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages out of the
+  // lock file, which `npm ci` then rejects as out of sync.
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: 'inherit',
   });

@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../workflows/errors.js';
 import { coHandlerWorkflowId } from '../workflows/coHandler/definitions.js';
+import type { coHandlerWorkflow } from '../workflows/coHandler/workflow.js';
 import { CoHandlerUnit, Overdue } from '../workflows/searchAttributes.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { listAuditEvents } from '../db/queries/cases.js';
@@ -43,7 +44,7 @@ describe('co-handling units', () => {
 
     c = await appeal.skipTo(co.dueAt);
     expect(c.coHandlers[0]!.status).toBe('late');
-    const child = world.env.client.workflow.getHandle(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
+    const child = world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
     const childDescription = await child.describe();
     expect(childDescription.typedSearchAttributes.get(CoHandlerUnit)).toBe('city-urban-management');
     expect(childDescription.typedSearchAttributes.get(Overdue)).toBe(true);

@@ -23,7 +23,7 @@ export async function startDatabase(options: { name: string; port: number; datab
     step(`starting embedded PostgreSQL on 127.0.0.1:${options.port} (data in ${join(STATE_DIR, 'pg', options.name)})`);
     const pg = await startEmbeddedPostgres({ dataDir: join(STATE_DIR, 'pg', options.name), port: options.port });
     url = await ensureDatabase(pg.serverUrl, options.databaseName);
-    stop = pg.stop;
+    stop = () => pg.stop();
   }
   const handle = createDb(url, { max: 1 });
   try {
