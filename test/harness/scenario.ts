@@ -170,14 +170,18 @@ export class AppealScenario {
    * wait for nothing (timers started, search attributes, update results).
    */
   async settle(): Promise<AppealCase> {
+    // Quiet twice in a row, with the same history: a single look may race a task in flight.
+    let quietAt = -1;
     for (let i = 0; i < 500; i++) {
       const history = await this.handle.fetchHistory();
       const events = history.events ?? [];
       let j = events.length - 1;
       while (j >= 0 && QUIET_COMMANDS.has(events[j]!.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED)) j--;
       const last = events[j]?.eventType;
-      if (last === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && !(await this.timerDue(events))) return this.state();
       if (last != null && CLOSED.has(last)) return this.handle.result();
+      const quiet = last === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && !(await this.timerDue(events));
+      if (quiet && quietAt === events.length) return this.state();
+      quietAt = quiet ? events.length : -1;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`appeal ${this.appealId} did not settle`);

@@ -3,7 +3,7 @@
  * template database (each test file clones it) and an in-memory Temporal dev server; bundles
  * the workflows once. Test files reach them through vitest's `inject`.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
@@ -43,6 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let stopPg = async (): Promise<void> => undefined;
   if (!pgServerUrl) {
     // A directory of this run's own: two runs side by side never share a cluster.
+    await removeAbandonedClusters(join(STATE_DIR, 'pg'));
     const dataDir = join(STATE_DIR, 'pg', `test-${process.pid}`);
     await rm(dataDir, { recursive: true, force: true });
     const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
@@ -80,6 +81,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await temporal.stop();
     await stopPg();
   };
+}
+
+/** Clusters left by runs that were killed before their teardown: stop them and free the disk. */
+async function removeAbandonedClusters(pgDir: string): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const name of await readdir(pgDir).catch(() => [] as string[])) {
+    const owner = /^test-(\d+)$/.exec(name)?.[1];
+    if (!owner || alive(Number(owner))) continue;
+    const postmaster = await readFile(join(pgDir, name, 'postmaster.pid'), 'utf8').catch(() => '');
+    const serverPid = Number(postmaster.split('\n')[0]);
+    if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGQUIT');
+    await rm(join(pgDir, name), { recursive: true, force: true });
+  }
 }
 
 const quietLogger = {
