@@ -8,8 +8,8 @@ import pg from 'pg';
 // process.exit(0): that would turn a failed test run (exitCode 1) into a green one, and whose
 // 'exit' handler throws. Callers stop their servers themselves, so both go; the signal
 // handlers stay (they stop the cluster on Ctrl-C).
-for (const event of ['beforeExit', 'exit'] as const) {
-  for (const listener of process.listeners(event)) {
+for (const event of ['beforeExit', 'exit']) {
+  for (const listener of process.listeners(event as 'exit')) {
     if (listener.toString().includes('eventFilters')) process.removeListener(event, listener);
   }
 }
