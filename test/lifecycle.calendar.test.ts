@@ -1,28 +1,18 @@
 /** Working-day deadlines on a running case, and the calendar's fallback for a year it does not know. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { center, ScenarioWorld, unit } from './harness/scenario.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { describe, expect, it } from 'vitest';
+import { center, useScenarioWorld, unit } from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { deadlineAt, isKnownYear } from '../activities/deadlines/calendar.js';
 import { getAppealRecord } from '../db/queries/cases.js';
 
-let database: TestDatabase;
-let world: ScenarioWorld;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await ScenarioWorld.create(database);
-});
-afterAll(async () => {
-  await world?.teardown();
-  await database?.drop();
-});
+const t = useScenarioWorld();
 
 /** Beijing calendar year of an instant (fixed +08:00). */
 const beijingYear = (ms: number): number => new Date(ms + 8 * 3600_000).getUTCFullYear();
 
 describe('working-day deadlines (official calendar, Asia/Shanghai)', () => {
   it('a central/military matter (Art. 23) is handled within 15 working days of its dispatch, counted on the official calendar', async () => {
-    const appeal = await world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
+    const appeal = await t.world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
     const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     expect(c.leadUnitId).toBe('central-military-liaison');
     expect(c.policy?.code).toBe('central-liaison');
@@ -37,18 +27,18 @@ describe('working-day deadlines (official calendar, Asia/Shanghai)', () => {
 
   it('a deadline that runs into a year the calendar does not know falls back to natural days, and the case says so', async () => {
     // Move virtual time to late December of the last year the calendar knows.
-    const now = await world.env.currentTimeMs();
+    const now = await t.world.env.currentTimeMs();
     let year = beijingYear(now);
     while (isKnownYear(year + 1)) year++;
     const lateDecember = Date.UTC(year, 11, 20, 2, 0, 0); // 10:00 Beijing time, 20 December
-    if (lateDecember > now) await world.env.sleep(lateDecember - now);
+    if (lateDecember > now) await t.world.env.sleep(lateDecember - now);
 
-    const appeal = await world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
+    const appeal = await t.world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
     let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     expect(c.calendarNote).toContain(String(year + 1));
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('central-military-liaison') });
     expect(c.stage).toBe('handling');
     expect(beijingYear(Date.parse(c.deadlines.handling!))).toBe(year + 1);
-    expect((await getAppealRecord(database.db, appeal.appealId))?.deadlines.handling).toBe(c.deadlines.handling);
+    expect((await getAppealRecord(t.database.db, appeal.appealId))?.deadlines.handling).toBe(c.deadlines.handling);
   });
 });

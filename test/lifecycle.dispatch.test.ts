@@ -1,23 +1,13 @@
 /** Triage, dispatch, acceptance and objections (Art. 12, 14, 16), on the time-skipping server. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, days, hours, intake, ScenarioWorld, unit } from './harness/scenario.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { center, days, hours, intake, useScenarioWorld, unit } from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../workflows/errors.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { getAppealRecord, listAuditEvents } from '../db/queries/cases.js';
 
-let database: TestDatabase;
-let world: ScenarioWorld;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await ScenarioWorld.create(database);
-});
-afterAll(async () => {
-  await world?.teardown();
-  await database?.drop();
-});
+const t = useScenarioWorld();
 
 const at = (c: d.AppealCase, type: string): string => {
   const entry = c.timeline.find((e) => e.type === type);
@@ -29,7 +19,7 @@ const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms)
 describe('the full 15-day happy path', () => {
   it('dispatches a complex appeal by the catalogue, handles it, calls back at the deadline and assesses the unit', async () => {
     // New-home delivery in Haidian: the district's housing department, "complex" policy (15 natural days).
-    const appeal = await world.startAppeal({ appealType: 'complaint', categoryCode: 'housing.new_home_delivery', districtId: 'haidian', streetId: undefined });
+    const appeal = await t.world.startAppeal({ appealType: 'complaint', categoryCode: 'housing.new_home_delivery', districtId: 'haidian', streetId: undefined });
     expect((await appeal.state()).stage).toBe('triage');
 
     let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
@@ -58,12 +48,12 @@ describe('the full 15-day happy path', () => {
     expect(c.stage).toBe('closed');
     await appeal.expectVirtualTimeMoved(days(15));
 
-    const record = await getAppealRecord(database.db, appeal.appealId);
+    const record = await getAppealRecord(t.database.db, appeal.appealId);
     expect(record?.stage).toBe('closed');
     expect(record?.leadUnitId).toBe('haidian-housing');
     expect(record?.dueAt).toBeNull();
     expect(record?.deadlines.handling).toBe(c.deadlines.handling);
-    const events = await listAuditEvents(database.db, appeal.appealId);
+    const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.map((e) => e.type)).toEqual([
       'intake',
       'dispatched',
@@ -76,7 +66,7 @@ describe('the full 15-day happy path', () => {
       'closed',
     ]);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    const rows = await database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
+    const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
     expect(rows).toEqual([
       expect.objectContaining({ unitId: 'haidian-housing', role: 'lead', responded: true, resolved: true, satisfaction: 'satisfied', exempt: false }),
     ]);
@@ -95,23 +85,23 @@ describe('triage (Art. 12)', () => {
     { by: center, disposition: 'market_referral', reason: '商业纠纷', answer: '请通过市场渠道解决' },
   ];
   it.each(dispositions.map((x) => [x.disposition, x] as const))('%s closes the appeal with its reason and answer', async (disposition, input) => {
-    const appeal = await world.startAppeal();
+    const appeal = await t.world.startAppeal();
     const c = await appeal.act(d.triageAppealUpdate, input);
     expect(c.stage).toBe('closed');
     expect(c.disposition).toBe(disposition);
     expect(c.answer).toBe((input as { answer: string }).answer);
     expect(c.leadUnitId).toBeUndefined();
-    const events = await listAuditEvents(database.db, appeal.appealId);
+    const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.map((e) => [e.type, e.reason])).toEqual([
       ['intake', null],
       [`triage_${disposition}`, (input as { reason: string }).reason],
       ['closed', null],
     ]);
-    expect((await getAppealRecord(database.db, appeal.appealId))?.disposition).toBe(disposition);
+    expect((await getAppealRecord(t.database.db, appeal.appealId))?.disposition).toBe(disposition);
   });
 
   it('refuses a closing disposition without the field it needs, and an action from the wrong party, without a history event', async () => {
-    const appeal = await world.startAppeal();
+    const appeal = await t.world.startAppeal();
     const before = await appeal.state();
     const missing = await appeal.refused(d.triageAppealUpdate, { by: center, disposition: 'emergency_transfer', reason: '火情', answer: '转119' });
     expect(missing.type).toBe(ErrorType.InvalidAction);
@@ -129,14 +119,14 @@ describe('triage (Art. 12)', () => {
 
 describe('dispatch and acceptance (Art. 14, 16)', () => {
   it('dispatches to the street of the location and notifies its district government', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: 'chaoyang-jianwai' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: 'chaoyang-jianwai' });
     const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     expect(c.leadUnitId).toBe('chaoyang-jianwai');
     expect(c.supervisingUnitIds).toEqual(['chaoyang-gov']);
   });
 
   it('counts a missed acceptance window against the unit, reminds it, and escalates after the policy limit', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     const firstDue = c.deadlines.acceptance!;
     c = await appeal.skipTo(firstDue);
@@ -148,14 +138,14 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(c.acceptanceReminders).toBe(2);
     expect(c.escalationLevel).toBe(1);
     expect(c.timeline.map((e) => e.type)).toContain('escalated');
-    const late = await database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const late = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(late).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'late_acceptance' })]);
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(c.stage).toBe('handling');
   });
 
   it('objection upheld on review: the same unit handles it, and the buck-passing is recorded', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     let c = await appeal.act(d.objectToDispatchUpdate, { by: unit('chaoyang-jianwai'), reason: '该路段属市政道路' });
     expect(c.stage).toBe('objection_review');
@@ -164,12 +154,12 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     c = await appeal.act(d.decideObjectionUpdate, { by: center, decision: 'upheld', reason: '属街道管辖范围' });
     expect(c.stage).toBe('awaiting_acceptance');
     expect(c.leadUnitId).toBe('chaoyang-jianwai');
-    const records = await database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const records = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'objection_rejected' })]);
   });
 
   it('objection granted: re-dispatched to another unit with fresh deadlines', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.objectToDispatchUpdate, { by: unit('chaoyang-jianwai'), reason: '该路段属市政道路' });
     await appeal.skip(hours(1));
@@ -187,25 +177,25 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
   });
 
   it('withdrawal by the requester closes an open appeal; the unit is exempt from assessment', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     const c = await appeal.act(d.withdrawAppealUpdate, { by: intake, reason: '问题已自行解决' });
     expect(c.stage).toBe('closed');
     expect(c.disposition).toBe('withdrawn');
-    const rows = await database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
+    const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
     expect(rows).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', exempt: true, exemptReason: 'withdrawn: 问题已自行解决' })]);
     const again = await appeal.handle.executeUpdate(d.withdrawAppealUpdate, { args: [{ by: intake, reason: 'x' }] }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(Error);
   });
 
   it('a duplicate is merged into its original', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     const c = await appeal.act(d.mergeAppealUpdate, { by: center, originalAppealId: 'original-42', reason: '同一诉求人同一问题' });
     expect(c.stage).toBe('closed');
     expect(c.disposition).toBe('merged');
     expect(c.originalAppealId).toBe('original-42');
-    expect((await getAppealRecord(database.db, appeal.appealId))?.originalAppealId).toBe('original-42');
+    expect((await getAppealRecord(t.database.db, appeal.appealId))?.originalAppealId).toBe('original-42');
   });
 });

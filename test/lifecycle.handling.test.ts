@@ -1,8 +1,7 @@
 /** Handling (Art. 16-18, 22), callback (Art. 24) and escalation, on the time-skipping server. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, coordinator, days, hours, ScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { center, coordinator, days, hours, useScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../workflows/errors.js';
 import { coHandlerWorkflowId } from '../workflows/coHandler/definitions.js';
@@ -11,23 +10,14 @@ import { CoHandlerUnit, Overdue } from '../workflows/searchAttributes.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { listAuditEvents } from '../db/queries/cases.js';
 
-let database: TestDatabase;
-let world: ScenarioWorld;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await ScenarioWorld.create(database);
-});
-afterAll(async () => {
-  await world?.teardown();
-  await database?.drop();
-});
+const t = useScenarioWorld();
 
 const street = 'chaoyang-jianwai';
 const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
 /** A road-damage appeal in Jianwai street (general policy: 7 natural days), accepted by the street. */
 async function acceptedAppeal(): Promise<AppealScenario> {
-  const appeal = await world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
+  const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
   await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
   await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
   return appeal;
@@ -44,7 +34,7 @@ describe('co-handling units', () => {
 
     c = await appeal.skipTo(co.dueAt);
     expect(c.coHandlers[0]!.status).toBe('late');
-    const child = world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
+    const child = t.world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
     const childDescription = await child.describe();
     expect(childDescription.typedSearchAttributes.get(CoHandlerUnit)).toBe('city-urban-management');
     expect(childDescription.typedSearchAttributes.get(Overdue)).toBe(true);
@@ -74,7 +64,7 @@ describe('whistle (街乡吹哨、部门报到)', () => {
   });
 
   it('only a street or township lead may blow the whistle', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'traffic.public_transport' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'traffic.public_transport' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('city-transport') });
     const refused = await appeal.refused(d.blowWhistleUpdate, { by: unit('city-transport'), departmentIds: ['city-urban-enforcement'], reason: 'x' });
@@ -139,7 +129,7 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     c = await appeal.skipTo(due);
     expect(c.overdue).toBe(true);
     expect(c.escalationLevel).toBe(1);
-    const records = await database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const records = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: street, kind: 'overdue_handling' })]);
     c = await appeal.skip(days(2));
     expect(c.escalationLevel).toBe(2);
@@ -153,7 +143,7 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
 
 describe('callback (Art. 24)', () => {
   it('unreachable after every attempt: the case closes with the callback unreached', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'utilities.water.outage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'utilities.water.outage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
     // Utilities: the policy calls back as soon as the result is reported.
@@ -167,13 +157,13 @@ describe('callback (Art. 24)', () => {
     c = await appeal.skip(hours(4));
     expect(c.stage).toBe('closed');
     expect(c.callback).toMatchObject({ attempts: 3, reached: false });
-    const events = await listAuditEvents(database.db, appeal.appealId);
+    const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.filter((e) => e.type === 'callback_attempt')).toHaveLength(3);
     expect(events.map((e) => e.type)).toContain('callback_unreachable');
   });
 
   it('unsatisfied: the center orders re-handling with a new deadline, and the second callback closes it', async () => {
-    const appeal = await world.startAppeal({ categoryCode: 'utilities.water.outage' });
+    const appeal = await t.world.startAppeal({ categoryCode: 'utilities.water.outage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
     await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已恢复供水' });
@@ -187,7 +177,7 @@ describe('callback (Art. 24)', () => {
     c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: true, satisfaction: 'basically_satisfied' });
     expect(c.stage).toBe('closed');
     expect(c.rehandlings).toBe(1);
-    const rows = await database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
+    const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
     expect(rows).toEqual([expect.objectContaining({ unitId: 'beijing-water', resolved: true, satisfaction: 'basically_satisfied' })]);
   });
 });

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -20,7 +20,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { appealWorkflow } from '../../workflows/index.js';
 import { appealWorkflowId, caseQuery, TASK_QUEUE, type AppealCase, type Party, type WorkOrder } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
-import type { TestDatabase } from '../support/database.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
 import { testLogger } from '../support/logger.js';
 import { temporal } from '@temporalio/proto';
@@ -103,6 +103,33 @@ export class ScenarioWorld {
     await scenario.settle();
     return scenario;
   }
+}
+
+/**
+ * For a test file: its own database and time-skipping world, created before its tests and
+ * torn down after them. Read `world` and `database` inside tests (they exist from then on).
+ */
+export function useScenarioWorld(): { readonly world: ScenarioWorld; readonly database: TestDatabase } {
+  let world: ScenarioWorld | undefined;
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    world = await ScenarioWorld.create(database);
+  });
+  afterAll(async () => {
+    await world?.teardown();
+    await database?.drop();
+  });
+  return {
+    get world() {
+      if (!world) throw new Error('the scenario world exists only inside tests');
+      return world;
+    },
+    get database() {
+      if (!database) throw new Error('the test database exists only inside tests');
+      return database;
+    },
+  };
 }
 
 export class AppealScenario {
