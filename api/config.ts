@@ -8,6 +8,12 @@ const ApiEnv = Type.Object({
   TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  /** Inline JSON list of `{ keyHash, role, unitId?, name }` (keyHash: sha256 hex of the key). */
+  API_KEYS: Type.Optional(Type.String({ minLength: 2 })),
+  /** A file holding the same JSON list. */
+  API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** With neither set: `development` accepts the documented dev keys, anything else refuses to start. */
+  NODE_ENV: Type.String({ default: 'development' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
 });
 

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import { temporal } from '../scripts/lib/temporalProto.js';
 import { FIXTURES_DIR } from './harness/scenario.js';
 import { quietRuntime, workflowBundle } from './support/temporal.js';
 

@@ -1,3 +1,4 @@
 export * from './cases.js';
 export * from './reference.js';
 export * from './knowledge.js';
+export * from './api.js';

@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { temporal } from './temporalProto.js';
 import { status } from '@grpc/grpc-js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes.js';
 
@@ -33,7 +33,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
   const missing = SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return [];
   const { IndexedValueType } = temporal.api.enums.v1;
-  const proto: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  const indexedTypes: Record<string, number> = {
     KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     TEXT: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
     INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -44,7 +44,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
   };
   await connection.operatorService.addSearchAttributes({
     namespace,
-    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, proto[key.type]!])),
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedTypes[key.type]!])),
   });
   return missing.map((key) => key.name);
 }

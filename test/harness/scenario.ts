@@ -23,7 +23,7 @@ import { createWorker } from '../../worker/createWorker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
 import { testLogger } from '../support/logger.js';
-import { temporal } from '@temporalio/proto';
+import { temporal, type HistoryEvent } from '../../scripts/lib/temporalProto.js';
 
 const EventType = temporal.api.enums.v1.EventType;
 /** Commands after which a workflow waits for nothing but time or a person. */
@@ -233,7 +233,7 @@ export class AppealScenario {
   }
 
   /** Whether a timer that is still running should already have fired (the server has yet to deliver it). */
-  private async timerDue(events: temporal.api.history.v1.IHistoryEvent[]): Promise<boolean> {
+  private async timerDue(events: HistoryEvent[]): Promise<boolean> {
     const now = await this.world.env.currentTimeMs();
     const closed = new Set<string>();
     for (const e of events) {

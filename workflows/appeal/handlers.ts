@@ -9,6 +9,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import { actionForbidden, actionNotAllowed, invalidAction } from '../errors.js';
 import * as d from './definitions.js';
 import type { AppealRun } from './run.js';
+import { PATCHES } from '../patches.js';
 
 type Check = (run: AppealRun, input: { by: d.Party }) => void;
 
@@ -93,7 +94,10 @@ export function registerHandlers(run: AppealRun, inbox: Inbox): void {
       update,
       async (input: I) => {
         apply(input);
-        if (done) await wf.condition(() => (done() && run.waiting) || s.stage === 'closed');
+        if (wf.patched(PATCHES.answerAfterRecord)) {
+          // Answer once the process has acted on it and the case record shows it (read-your-writes for callers).
+          await wf.condition(() => (!done || (done() && run.waiting) || s.stage === 'closed') && run.recorded);
+        } else if (done) await wf.condition(() => (done() && run.waiting) || s.stage === 'closed');
         return run.snapshot();
       },
       {

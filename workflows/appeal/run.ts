@@ -49,6 +49,7 @@ export class AppealRun {
   private stepCounter = 0;
   private readonly writes: Promise<unknown>[] = [];
   private lastStep: Promise<unknown> = Promise.resolve();
+  private unrecordedSteps = 0;
 
   constructor(readonly order: WorkOrder) {
     this.state = {
@@ -112,7 +113,8 @@ export class AppealRun {
         },
     };
     // Steps are written one after another, so the audit trail's order is the workflow's.
-    this.lastStep = this.lastStep.then(() => records.recordStep(step));
+    this.unrecordedSteps++;
+    this.lastStep = this.lastStep.then(() => records.recordStep(step)).finally(() => this.unrecordedSteps--);
     this.writes.push(this.lastStep);
     this.publish();
   }
@@ -195,6 +197,11 @@ export class AppealRun {
         .filter(Boolean)
         .join('\n'),
     );
+  }
+
+  /** Every step so far is in the case record and the audit trail (what the API's lists read). */
+  get recorded(): boolean {
+    return this.unrecordedSteps === 0;
   }
 
   /** Every scheduled write has landed (before the workflow returns). */

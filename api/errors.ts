@@ -1,0 +1,100 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowFailedError, ServiceError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../workflows/errors.js';
+
+/** An error the API means to answer with: a status and a message for the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const BUSINESS_STATUS: Record<string, number> = {
+  [ErrorType.ActionNotAllowed]: 409,
+  [ErrorType.ActionForbidden]: 403,
+  [ErrorType.InvalidAction]: 400,
+  [ErrorType.UnknownCategory]: 400,
+  [ErrorType.UnknownPolicy]: 400,
+};
+
+/** gRPC codes that mean "Temporal is not reachable now": UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
+const GRPC_UNAVAILABLE = new Set([14, 4, 8]);
+const PG_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+
+function unavailable(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && GRPC_UNAVAILABLE.has((e as { code: number }).code)) return 'Temporal';
+    if (e instanceof ServiceError && /UNAVAILABLE|DEADLINE_EXCEEDED|connect/i.test(e.message)) return 'Temporal';
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && PG_UNAVAILABLE.has(code)) return 'PostgreSQL';
+    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) return 'PostgreSQL';
+  }
+  return undefined;
+}
+
+/** The business failure type and message behind a refused Update (or failed start). */
+export function businessFailure(error: unknown): { type: string; message: string } | undefined {
+  if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS) return { type: cause.type, message: cause.message };
+  return undefined;
+}
+
+/**
+ * The one error handler: validation, HTTP, business and infrastructure errors become 4xx or
+ * 503 with a message; anything else is a 500 whose details stay in the log.
+ */
+export function registerErrorHandler(app: FastifyInstance, hooks: { onUpdateRejected?: (type: string) => void } = {}): void {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
+    const send = (statusCode: number, message: string, extra: { field?: string; code?: string } = {}) =>
+      reply.code(statusCode).send({ statusCode, error: REASONS[statusCode] ?? 'Error', message, ...extra });
+
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const first = fastifyError.validation[0];
+      const part = fastifyError.validationContext ?? 'body';
+      const missing = first?.keyword === 'required' ? `/${(first.params as { missingProperty?: string }).missingProperty}` : '';
+      const extra = first?.keyword === 'additionalProperties' ? `/${(first.params as { additionalProperty?: string }).additionalProperty}` : '';
+      const field = `${part}${first?.instancePath ?? ''}${missing}${extra}`;
+      return send(400, `${field}: ${first?.message ?? 'invalid'}`, { field, code: 'VALIDATION' });
+    }
+    if (error instanceof HttpError) return send(error.statusCode, error.message, error.field ? { field: error.field } : {});
+    if (error instanceof WorkflowNotFoundError) return send(404, 'appeal not found');
+
+    const business = businessFailure(error);
+    if (business) {
+      hooks.onUpdateRejected?.(business.type);
+      request.log.info({ type: business.type }, business.message);
+      return send(BUSINESS_STATUS[business.type]!, business.message, { code: business.type });
+    }
+    const down = unavailable(error);
+    if (down) {
+      request.log.warn({ err: error }, `${down} unavailable`);
+      reply.header('Retry-After', '5');
+      return send(503, `${down} is unavailable; retry later`);
+    }
+    // Fastify's own client errors (413 body too large, 415 media type, 400 bad JSON …).
+    const status = fastifyError.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return send(status, error.message, fastifyError.code ? { code: fastifyError.code } : {});
+
+    request.log.error({ err: error }, 'unhandled error');
+    return send(500, 'internal error');
+  });
+}

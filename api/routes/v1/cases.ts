@@ -1,0 +1,84 @@
+/** Reading a case for the API: live by query while the workflow runs, else from the stored record. */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { appealWorkflowId, caseQuery, type AppealCase, type Stage } from '../../../workflows/appeal/definitions.js';
+import { getAppealRecord, listAuditEvents } from '../../../db/queries/cases.js';
+import type { Appeal } from '../../../db/schema/index.js';
+import type { AppealCaseSchema } from '../../schemas.js';
+import { HttpError } from '../../errors.js';
+import type { Principal } from '../../plugins/auth.js';
+
+export type ApiCase = Static<typeof AppealCaseSchema>;
+
+const iso = (d: Date | null | undefined) => d?.toISOString();
+
+/** The same shape as the workflow's case, rebuilt from the record and its audit trail. */
+export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise<ApiCase> {
+  const events = await listAuditEvents(app.db, row.id);
+  const last = events.at(-1);
+  const result = row.result as AppealCase['result'] | null;
+  const callback = row.callback as AppealCase['callback'] | null;
+  return {
+    appealId: row.id,
+    stage: row.stage as Stage,
+    appealType: row.appealType as AppealCase['appealType'],
+    categoryCode: row.categoryCode,
+    ...(row.districtId ? { districtId: row.districtId } : {}),
+    ...(row.streetId ? { streetId: row.streetId } : {}),
+    ...(row.leadUnitId ? { leadUnitId: row.leadUnitId } : {}),
+    supervisingUnitIds: [],
+    coHandlers: row.coHandlerIds.map((unitId) => ({ unitId, task: '', dueAt: '', status: 'done' as const, workflowId: '' })),
+    ...(row.policyCode && row.policyVersion !== null ? { policy: { code: row.policyCode, version: row.policyVersion } } : {}),
+    deadlines: row.deadlines,
+    ...(row.dueAt ? { dueAt: iso(row.dueAt) } : {}),
+    overdue: row.overdue,
+    escalationLevel: row.escalationLevel,
+    acceptanceReminders: 0,
+    ...(result ? { result } : {}),
+    ...(callback ? { callback } : {}),
+    rehandlings: events.filter((e) => e.type === 'rehandling_ordered').length,
+    ...(row.disposition ? { disposition: row.disposition } : {}),
+    ...(row.originalAppealId ? { originalAppealId: row.originalAppealId } : {}),
+    nextActor: row.stage === 'closed' ? 'none' : 'center',
+    waitingSince: (last?.at ?? row.updatedAt).toISOString(),
+    timeline: events.map((e) => ({ at: e.at.toISOString(), type: e.type, actor: e.actor, ...(e.reason ? { reason: e.reason } : {}) })),
+    source: 'record',
+  };
+}
+
+/** Units that may see a case: lead, co-handlers, summoned departments, coordinator, consultation candidates. */
+export function involvedUnits(c: ApiCase | AppealCase): Set<string> {
+  const ids = new Set<string>();
+  if (c.leadUnitId) ids.add(c.leadUnitId);
+  for (const co of c.coHandlers) ids.add(co.unitId);
+  for (const d of c.whistle?.departments ?? []) ids.add(d.unitId);
+  if (c.coordination) ids.add(c.coordination.coordinatorId);
+  for (const u of c.consultation?.candidateUnitIds ?? []) ids.add(u);
+  return ids;
+}
+
+export const notFound = () => new HttpError(404, 'appeal not found');
+
+/** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
+export function assertCanSee(principal: Principal, c: ApiCase | AppealCase): void {
+  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnits(c).has(principal.unitId!)) throw notFound();
+}
+
+export async function loadCase(app: FastifyInstance, appealId: string): Promise<ApiCase> {
+  const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') {
+      const row = await getAppealRecord(app.db, appealId);
+      if (row) return caseFromRecord(app, row);
+    }
+    return { ...(await handle.query(caseQuery)), source: 'workflow' };
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // The workflow's history may be gone (retention); the record stays.
+    const row = await getAppealRecord(app.db, appealId);
+    if (!row) throw notFound();
+    return caseFromRecord(app, row);
+  }
+}

@@ -1,0 +1,12 @@
+import type { FastifyPluginAsync } from 'fastify';
+import appeals from './appeals.js';
+import units from './units.js';
+
+/** Everything under /v1 needs an API key. */
+const v1: FastifyPluginAsync<{ taskQueue: string }> = async (app, { taskQueue }) => {
+  app.addHook('onRequest', (request, reply) => app.authenticate(request, reply));
+  await app.register(appeals, { taskQueue });
+  await app.register(units);
+};
+
+export default v1;

@@ -1,0 +1,189 @@
+/**
+ * TypeBox schemas of the HTTP API: the work order, every action's body, the case as the
+ * API returns it, and the error body. They mirror `workflows/appeal/definitions.ts`; the
+ * `by` party is never part of a body (it comes from the API key).
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { APPEAL_TYPES, CHANNELS, CLOSING_DISPOSITIONS, SATISFACTION, STAGES } from '../workflows/appeal/definitions.js';
+
+const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
+  Type.Union(values.map((v) => Type.Literal(v)), options);
+/** Bodies are strict: an unknown property is a 400, never silently dropped. */
+const Body = <P extends Record<string, TSchema>>(properties: P, description?: string) =>
+  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+const Text = (maxLength = 2000, options: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength, ...options });
+const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
+
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    message: Type.String(),
+    /** For 400: where the problem is, e.g. `body/requester/phone`. */
+    field: Type.Optional(Type.String()),
+    code: Type.Optional(Type.String()),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+
+export const StartAppealBody = Body(
+  {
+    externalId: Type.Optional(Type.String({ ...Id, description: 'The intake system\'s own id: becomes the appeal id (and an idempotency key).' })),
+    channel: literals(CHANNELS),
+    appealType: literals(APPEAL_TYPES),
+    categoryCode: Id,
+    content: Text(5000),
+    districtId: Type.Optional(Id),
+    streetId: Type.Optional(Id),
+    address: Type.Optional(Text(500)),
+    requester: Type.Object(
+      { name: Type.Optional(Text(100)), phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 -]{3,20}$' })) },
+      { additionalProperties: false },
+    ),
+    stabilityRisk: Type.Optional(Type.Boolean()),
+    receivedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Instant of intake; defaults to now.' })),
+  },
+  'The work order (工单) as recorded at intake.',
+);
+
+const Party = Type.String({ description: '`center`, `intake`, `unit:<id>` or `coordinator:<id>`' });
+const SubMatterStatus = literals(['open', 'done', 'late'] as const);
+
+export const AppealCaseSchema = Type.Object(
+  {
+    appealId: Type.String(),
+    stage: literals(STAGES),
+    appealType: literals(APPEAL_TYPES),
+    categoryCode: Type.String(),
+    districtId: Type.Optional(Type.String()),
+    streetId: Type.Optional(Type.String()),
+    leadUnitId: Type.Optional(Type.String()),
+    supervisingUnitIds: Type.Array(Type.String()),
+    coHandlers: Type.Array(
+      Type.Object({
+        unitId: Type.String(),
+        task: Type.String(),
+        dueAt: Type.String(),
+        status: SubMatterStatus,
+        workflowId: Type.String(),
+        reportedAt: Type.Optional(Type.String()),
+        lateReason: Type.Optional(Type.String()),
+      }),
+    ),
+    consultation: Type.Optional(
+      Type.Object({ candidateUnitIds: Type.Array(Type.String()), opinions: Type.Array(Type.Object({ unitId: Type.String(), opinion: Type.String() })) }),
+    ),
+    objection: Type.Optional(Type.Object({ unitId: Type.String(), reason: Type.String(), at: Type.String() })),
+    whistle: Type.Optional(
+      Type.Object({
+        departments: Type.Array(Type.Object({ unitId: Type.String(), status: SubMatterStatus, dueAt: Type.String() })),
+        reason: Type.String(),
+      }),
+    ),
+    extension: Type.Optional(Type.Object({ status: literals(['requested', 'approved', 'denied'] as const), reason: Type.String(), requestedAt: Type.String() })),
+    coordination: Type.Optional(
+      Type.Object({
+        coordinatorId: Type.String(),
+        status: literals(['requested', 'answered', 'late'] as const),
+        reason: Type.String(),
+        dueAt: Type.String(),
+        opinion: Type.Optional(Type.String()),
+      }),
+    ),
+    policy: Type.Optional(Type.Object({ code: Type.String(), version: Type.Integer() })),
+    deadlines: Type.Record(Type.String(), Type.String()),
+    dueAt: Type.Optional(Type.String()),
+    overdue: Type.Boolean(),
+    escalationLevel: Type.Integer(),
+    calendarNote: Type.Optional(Type.String()),
+    acceptanceReminders: Type.Integer(),
+    firstContactAt: Type.Optional(Type.String()),
+    result: Type.Optional(Type.Object({ outcome: Type.String(), summary: Type.String(), at: Type.String() })),
+    callback: Type.Optional(
+      Type.Object({
+        attempts: Type.Integer(),
+        reached: Type.Optional(Type.Boolean()),
+        contacted: Type.Optional(Type.Boolean()),
+        resolved: Type.Optional(Type.Boolean()),
+        satisfaction: Type.Optional(Type.String()),
+      }),
+    ),
+    rehandlings: Type.Integer(),
+    disposition: Type.Optional(Type.String()),
+    answer: Type.Optional(Type.String()),
+    originalAppealId: Type.Optional(Type.String()),
+    nextActor: Type.String({ description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`.' }),
+    waitingSince: Type.String(),
+    timeline: Type.Array(Type.Object({ at: Type.String(), type: Type.String(), actor: Party, reason: Type.Optional(Type.String()) })),
+    source: literals(['workflow', 'record'] as const, { description: '`workflow`: live state by query; `record`: the stored case record of a closed appeal.' }),
+  },
+  { $id: 'AppealCase', title: 'AppealCase' },
+);
+
+export const AppealSummary = Type.Object(
+  {
+    appealId: Type.String(),
+    stage: literals(STAGES),
+    appealType: Type.String(),
+    categoryCode: Type.String(),
+    districtId: Type.Union([Type.String(), Type.Null()]),
+    streetId: Type.Union([Type.String(), Type.Null()]),
+    leadUnitId: Type.Union([Type.String(), Type.Null()]),
+    coHandlerIds: Type.Array(Type.String()),
+    dueAt: Type.Union([Type.String(), Type.Null()]),
+    overdue: Type.Boolean(),
+    escalationLevel: Type.Integer(),
+    receivedAt: Type.String(),
+    closedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'AppealSummary', title: 'AppealSummary' },
+);
+
+/** One entry per action: its path segment, its Update, and its body (without `by`). */
+export const ActionBodies = {
+  triage: Type.Union(
+    [
+      Body({
+        disposition: Type.Literal('dispatch'),
+        reason: Type.Optional(Text()),
+        unitId: Type.Optional(Id),
+        consultation: Type.Optional(Type.Boolean()),
+      }),
+      Body({
+        disposition: literals(CLOSING_DISPOSITIONS),
+        reason: Text(),
+        answer: Text(),
+        emergencyNumber: Type.Optional(literals(['110', '119', '120', '122'] as const)),
+        legalChannel: Type.Optional(Text(200)),
+        originalAppealId: Type.Optional(Id),
+        knowledgeEntryId: Type.Optional(Id),
+      }),
+    ],
+    { description: 'Dispatch by the catalogue (or to `unitId`), or close with one of the dispositions of Art. 12.' },
+  ),
+  accept: Body({}),
+  object: Body({ reason: Text() }),
+  objectionDecision: Body({ decision: literals(['upheld', 'redispatch'] as const), reason: Text(), newUnitId: Type.Optional(Id) }),
+  firstContact: Body({ note: Type.Optional(Text()) }),
+  coHandlers: Body({ unitId: Id, task: Text() }),
+  coHandlerReport: Body({ report: Text(), lateReason: Type.Optional(Text()), interim: Type.Optional(Type.Boolean()) }),
+  whistle: Body({ departmentIds: Type.Array(Id, { minItems: 1, maxItems: 20 }), reason: Text() }),
+  reportIn: Body({ note: Text() }),
+  extensionRequest: Body({ reason: Text() }),
+  extensionDecision: Body({ approved: Type.Boolean(), reason: Text() }),
+  coordinationRequest: Body({ coordinatorId: Id, reason: Text() }),
+  coordinationOpinion: Body({ opinion: Text() }),
+  result: Body({ outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() }),
+  callback: Body({
+    reached: Type.Boolean(),
+    contacted: Type.Optional(Type.Boolean()),
+    resolved: Type.Optional(Type.Boolean()),
+    satisfaction: Type.Optional(literals(SATISFACTION)),
+    channel: Type.Optional(literals(['phone', 'sms', 'web'] as const)),
+  }),
+  rehandling: Body({ reason: Text() }),
+  withdraw: Body({ reason: Text() }),
+  merge: Body({ originalAppealId: Id, reason: Text() }),
+  consultationOpinion: Body({ opinion: Text(), proposedLeadUnitId: Type.Optional(Id) }),
+  consultationConclusion: Body({ leadUnitId: Id, reason: Text() }),
+};

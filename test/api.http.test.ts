@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { connectDevServer, workflowBundle } from './support/temporal.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { testLogger } from './support/logger.js';
+import { as, buildTestApi } from './support/api.js';
+import { createWorker } from '../worker/createWorker.js';
+import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+
+const taskQueue = `${TASK_QUEUE}-api-http`;
+let env: TestWorkflowEnvironment;
+let database: TestDatabase;
+let worker: Worker;
+let running: Promise<void>;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  [env, database] = await Promise.all([connectDevServer(), createTestDatabase()]);
+  worker = await createWorker({ connection: env.nativeConnection, taskQueue, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
+  running = worker.run();
+  app = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+});
+afterAll(async () => {
+  await app?.close();
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await database?.drop();
+});
+
+interface Started {
+  created: boolean;
+  case: { appealId: string; stage: string };
+}
+interface Page {
+  items: { appealId: string }[];
+  nextCursor: string | null;
+}
+interface CaseView {
+  stage: string;
+  source: string;
+  timeline: { type: string }[];
+}
+
+let seq = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++seq}`;
+const waterOutage = (externalId?: string) => ({
+  ...(externalId ? { externalId } : {}),
+  channel: 'phone',
+  appealType: 'help',
+  categoryCode: 'utilities.water.outage',
+  content: '小区停水两天',
+  districtId: 'chaoyang',
+  requester: { name: '张三', phone: '13900000000' },
+});
+
+async function startWaterCase(): Promise<string> {
+  const res = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<Started>().case.appealId;
+}
+
+async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
+  it('drives a water outage from intake to callback and close, only through HTTP', async () => {
+    const start = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+    expect(start.statusCode, start.body).toBe(201);
+    const started = start.json<Started>();
+    expect(started.created).toBe(true);
+    expect(started.case.stage).toBe('triage');
+    const id = started.case.appealId;
+    const description = await env.client.workflow.getHandle(appealWorkflowId(id)).describe();
+    expect(description.taskQueue).toBe(taskQueue);
+
+    const triaged = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    expect(triaged.json()).toMatchObject({ stage: 'awaiting_acceptance', leadUnitId: 'beijing-water', nextActor: 'unit:beijing-water' });
+
+    const inbox = await as(app, 'water')({ method: 'GET', url: '/v1/units/beijing-water/inbox' });
+    expect(inbox.statusCode).toBe(200);
+    expect(inbox.json<Page>().items.map((i) => i.appealId)).toContain(id);
+
+    const accepted = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    expect(accepted.json()).toMatchObject({ stage: 'handling' });
+
+    const result = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: '已恢复供水' } });
+    expect(result.statusCode, result.body).toBe(200);
+
+    // The water policy calls back as soon as the result is reported.
+    const inCallback = await until(
+      async () => (await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>(),
+      (c) => c.stage === 'callback',
+    );
+    expect(inCallback.stage).toBe('callback');
+    const callback = await as(app, 'center')({
+      method: 'POST',
+      url: `/v1/appeals/${id}/callback`,
+      payload: { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' },
+    });
+    expect(callback.statusCode, callback.body).toBe(200);
+
+    const closed = await until(
+      async () => (await as(app, 'supervisor')({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>(),
+      (c) => c.stage === 'closed' && c.source === 'record',
+    );
+    expect(closed).toMatchObject({ stage: 'closed', source: 'record', leadUnitId: 'beijing-water' });
+    expect(closed.timeline.map((e) => e.type)).toContain('callback_answered');
+
+    const listed = await as(app, 'center')({ method: 'GET', url: `/v1/appeals?stage=closed&categoryCode=utilities.water.outage` });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json<Page>().items.map((i) => i.appealId)).toContain(id);
+
+    // After the close, an action is a conflict with the case's state, not an unknown appeal.
+    const late = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+    expect(late.statusCode).toBe(409);
+  });
+
+  it('starts idempotently: same key and body → one workflow; same key, other body → 409', async () => {
+    const key = uniqueId('idem');
+    const body = waterOutage();
+    const first = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
+    const second = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
+    expect(first.statusCode, first.body).toBe(201);
+    expect(second.statusCode, second.body).toBe(200);
+    const a = first.json<Started>();
+    const b = second.json<Started>();
+    expect(b.created).toBe(false);
+    expect(b.case.appealId).toBe(a.case.appealId);
+    const runs = [];
+    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(a.case.appealId)}'` })) runs.push(w);
+    expect(runs.length).toBeLessThanOrEqual(1);
+
+    const other = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...body, content: '另一件事' }, headers: { 'idempotency-key': key } });
+    expect(other.statusCode).toBe(409);
+
+    // The caller's external id is the appeal id and an idempotency key of its own.
+    const externalId = uniqueId('ext');
+    const e1 = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(externalId) });
+    const e2 = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(externalId) });
+    expect([e1.statusCode, e2.statusCode]).toEqual([201, 200]);
+    expect(e2.json<Started>().case.appealId).toBe(externalId);
+    const e3 = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(externalId), content: '别的' } });
+    expect(e3.statusCode).toBe(409);
+  });
+
+  it('answers each error status for real', async () => {
+    const id = await startWaterCase();
+    const center = as(app, 'center');
+
+    const missing = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: undefined } });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ field: 'body/content' });
+    const extra = await center({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch', by: { role: 'unit', unitId: 'x' } } });
+    expect(extra.statusCode).toBe(400);
+    const badPhone = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), requester: { phone: 'call me' } } });
+    expect(badPhone.json()).toMatchObject({ statusCode: 400, field: 'body/requester/phone' });
+    const badCategory = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), categoryCode: 'no.such' } });
+    expect(badCategory.json()).toMatchObject({ statusCode: 400, field: 'body/categoryCode' });
+
+    expect((await as(app, undefined)({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: `/v1/appeals/${id}`, headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
+
+    expect((await center({ method: 'GET', url: '/v1/appeals/no-such-appeal' })).statusCode).toBe(404);
+    expect((await center({ method: 'POST', url: '/v1/appeals/no-such-appeal/triage', payload: { disposition: 'dispatch' } })).statusCode).toBe(404);
+
+    // 409: the stage does not allow it, with the workflow's message.
+    const early = await center({ method: 'POST', url: `/v1/appeals/${id}/callback`, payload: { reached: true } });
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toMatchObject({ code: 'ActionNotAllowed' });
+    expect(early.json<{ message: string }>().message).toContain('triage');
+
+    await center({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+    // 403 from the workflow: the lead unit is not a co-handler of its own case.
+    const notCo = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/co-handler-report`, payload: { report: 'done' } });
+    expect(notCo.statusCode, notCo.body).toBe(403);
+    expect(notCo.json()).toMatchObject({ code: 'ActionForbidden' });
+
+    const huge = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: 'x'.repeat(300 * 1024) } });
+    expect(huge.statusCode).toBe(413);
+    const text = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(text.statusCode).toBe(415);
+    const brokenJson = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: '{"channel":', headers: { 'content-type': 'application/json' } });
+    expect(brokenJson.statusCode).toBe(400);
+
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/jiesu_updates_rejected_total\{type="ActionNotAllowed"\} [1-9]/);
+    expect(metrics.body).toMatch(/jiesu_appeals_started_total [1-9]/);
+    expect(metrics.body).toContain('jiesu_appeals_overdue');
+    expect(metrics.body).toContain('http_requests_total{method="POST",route="/v1/appeals/:id/callback",status="409"}');
+  });
+
+  it('answers 503 with Retry-After when Temporal or PostgreSQL is unreachable', async () => {
+    const noTemporal = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_TASK_QUEUE: taskQueue });
+    const noPostgres = await buildTestApi({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+    try {
+      const t = await as(noTemporal, 'center')({ method: 'GET', url: '/v1/appeals/anything' });
+      expect(t.statusCode, t.body).toBe(503);
+      expect(t.headers['retry-after']).toBe('5');
+      const p = await as(noPostgres, 'center')({ method: 'GET', url: '/v1/appeals' });
+      expect(p.statusCode, p.body).toBe(503);
+      expect(p.headers['retry-after']).toBe('5');
+    } finally {
+      await Promise.all([noTemporal.close(), noPostgres.close()]);
+    }
+  });
+
+  it('keeps every role inside its boundary', async () => {
+    const id = await startWaterCase();
+    // Unit keys cannot start; supervisors read but never act; intake only starts and withdraws.
+    expect((await as(app, 'water')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode).toBe(403);
+    expect((await as(app, 'supervisor')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode).toBe(403);
+    expect((await as(app, 'supervisor')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
+    expect((await as(app, 'supervisor')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })).statusCode).toBe(403);
+    expect((await as(app, 'intake')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })).statusCode).toBe(403);
+
+    // Before dispatch no unit is involved: a unit sees nothing (404, not 403).
+    expect((await as(app, 'water')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(404);
+    const triaged = await as(app, 'admin')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    expect((await as(app, 'water')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
+    // Another unit neither reads nor acts on it, and cannot tell that it exists.
+    expect((await as(app, 'jianwai')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(404);
+    expect((await as(app, 'jianwai')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(404);
+    expect((await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })).statusCode).toBe(404);
+    const list = await as(app, 'jianwai')({ method: 'GET', url: `/v1/appeals?unitId=beijing-water` });
+    expect(list.json<Page>().items).toEqual([]);
+    expect((await as(app, 'jianwai')({ method: 'GET', url: '/v1/units/beijing-water/inbox' })).statusCode).toBe(403);
+    // The center cannot accept for a unit (role gate); the unit can.
+    expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(403);
+
+    const withdrawn = await as(app, 'intake')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: '市民撤回' } });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+    expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: 'x' } })).statusCode).toBe(403);
+  });
+
+  it('pages through the list with a cursor', async () => {
+    await Promise.all([startWaterCase(), startWaterCase(), startWaterCase()]);
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await as(app, 'center')({ method: 'GET', url: `/v1/appeals?limit=2${cursor ? `&cursor=${cursor}` : ''}` });
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json<Page>();
+      for (const item of page.items) seen.add(item.appealId);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 50);
+    const all = await as(app, 'center')({ method: 'GET', url: '/v1/appeals?limit=200' });
+    expect(seen.size).toBe(all.json<Page>().items.length);
+    expect(pages).toBeGreaterThan(1);
+    expect((await as(app, 'center')({ method: 'GET', url: '/v1/appeals?cursor=garbage' })).statusCode).toBe(400);
+  });
+});

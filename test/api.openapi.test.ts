@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateOpenApi, OPENAPI_PATH } from '../api/openapi.js';
+
+describe('OpenAPI document', () => {
+  it('matches the committed api/openapi.json (run `npm run openapi` after changing a route)', async () => {
+    const generated = await generateOpenApi();
+    expect(JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'))).toEqual(JSON.parse(generated));
+  });
+
+  it('documents every action route with its error statuses, and the strictness', async () => {
+    const spec = JSON.parse(await generateOpenApi()) as { info: { description: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(spec.info.description).toContain('additionalProperties: false');
+    const actions = Object.keys(spec.paths).filter((p) => p.startsWith('/v1/appeals/{id}/'));
+    expect(actions).toHaveLength(20);
+    for (const path of actions) expect(Object.keys(spec.paths[path]!.post!.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '503']);
+  });
+});

@@ -1,0 +1,9 @@
+/**
+ * Patch ids of workflow code changes that running cases must not notice (`patched()`).
+ * A patch stays until no open case started before it; then `deprecatePatch()`, then removal.
+ * The replay fixtures in `test/fixtures/` are histories from before each change.
+ */
+export const PATCHES = {
+  /** Update handlers answer only once the case record has the step (API read-your-writes). */
+  answerAfterRecord: 'answer-after-record',
+} as const;
