@@ -22,3 +22,18 @@ export function loadEnv<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): S
   }
   return value as Static<T>;
 }
+
+/** For process entry points: a configuration error ends the process with its message, no stack. */
+export function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    return exitOnConfigError(error);
+  }
+}

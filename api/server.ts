@@ -1,9 +1,10 @@
 /** The API process: `npm run api` (also started by `npm run dev` and in compose). */
 import { buildServer } from './buildServer.js';
 import { loadApiConfig } from './config.js';
+import { exitOnConfigError, loadOrExit } from './env.js';
 
-const config = loadApiConfig();
-const server = await buildServer(config);
+const config = loadOrExit(() => loadApiConfig());
+const server = await buildServer(config).catch(exitOnConfigError);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

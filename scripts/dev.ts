@@ -106,6 +106,7 @@ try {
       '',
       'Jiesu is running:',
       `  API               ${apiUrl}   (health: ${apiUrl}/health)`,
+      `  API docs          ${apiUrl}/docs${process.env.API_KEYS || process.env.API_KEYS_FILE ? '' : '   (dev keys: dev-intake, dev-center, dev-unit-<unitId>, …)'}`,
       `  Temporal Web UI   ${uiUrl ?? '(external cluster: use its own UI)'}`,
       `  Temporal frontend ${temporalAddress}`,
       `  PostgreSQL        ${database.url.replace(/:[^:@/]+@/, ':***@')}`,

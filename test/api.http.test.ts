@@ -264,4 +264,28 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(pages).toBeGreaterThan(1);
     expect((await as(app, 'center')({ method: 'GET', url: '/v1/appeals?cursor=garbage' })).statusCode).toBe(400);
   });
+
+  it('logs one line per request with the request and appeal ids, requester data masked', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const logged = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'info' }, { logStream });
+    try {
+      const start = await as(logged, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(), headers: { 'x-request-id': 'req-start-1' } });
+      expect(start.statusCode, start.body).toBe(201);
+      expect(start.headers['x-request-id']).toBe('req-start-1');
+      const id = start.json<Started>().case.appealId;
+      const bad = await as(logged, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), requester: { name: '李四', phone: 'not a phone 13811112222' } } });
+      expect(bad.statusCode).toBe(400);
+      await as(logged, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });
+    } finally {
+      await logged.close();
+    }
+    const requests = lines.filter((l) => l.msg === 'request');
+    expect(requests).toHaveLength(3);
+    expect(requests[0]).toMatchObject({ requestId: 'req-start-1', statusCode: 201, url: '/v1/appeals', caller: 'intake' });
+    expect(requests[0]!.appealId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
+    expect(requests[2]).toMatchObject({ appealId: requests[0]!.appealId, statusCode: 200, url: '/v1/appeals/:id' });
+    const all = lines.map((l) => JSON.stringify(l)).join('\n');
+    for (const secret of ['张三', '13900000000', '李四', '13811112222']) expect(all).not.toContain(secret);
+  });
 });

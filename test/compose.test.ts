@@ -181,6 +181,14 @@ describe('docker-compose.yml', () => {
     expect(ports(service('postgresql'))).toEqual([]);
   });
 
+  it('gives the API its hashed key file (it refuses to start without keys outside development)', () => {
+    const api = service('api');
+    const file = environment(api).API_KEYS_FILE;
+    expect(file).toBeTruthy();
+    const mounts = (Array.isArray(api.volumes) ? api.volumes : []).map((v) => (typeof v === 'string' ? v : str(obj(v, 'volume').target)));
+    expect(mounts.some((m) => m === file || m.split(':')[1] === file)).toBe(true);
+  });
+
   it('checks the API through its readiness endpoint', () => {
     expect(healthTest(service('api'))).toContain('/health/ready');
   });

@@ -4,8 +4,9 @@ import { createDb } from '../db/client.js';
 import { loadWorkerConfig } from './config.js';
 import { createLogger, routeSdkLogsTo } from './logger.js';
 import { createWorker } from './createWorker.js';
+import { loadOrExit } from '../api/env.js';
 
-const config = loadWorkerConfig();
+const config = loadOrExit(() => loadWorkerConfig());
 const log = createLogger(config.LOG_LEVEL, 'worker');
 routeSdkLogsTo(log);
 

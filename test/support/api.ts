@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { buildServer } from '../../api/buildServer.js';
+import { buildServer, type ServerOptions } from '../../api/buildServer.js';
 import { loadApiConfig } from '../../api/config.js';
 import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 
@@ -19,9 +19,9 @@ export const API_KEYS_JSON = JSON.stringify(
   Object.entries(TEST_KEYS).map(([name, k]) => ({ name, keyHash: hashApiKey(k.key), role: k.role, ...('unitId' in k ? { unitId: k.unitId } : {}) })),
 );
 
-export async function buildTestApi(env: Record<string, string>): Promise<FastifyInstance> {
+export async function buildTestApi(env: Record<string, string>, options: ServerOptions = {}): Promise<FastifyInstance> {
   const config = loadApiConfig({ API_KEYS: API_KEYS_JSON, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
-  return buildServer(config);
+  return buildServer(config, options);
 }
 
 /** `app.inject` as one caller. */
