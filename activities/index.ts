@@ -9,6 +9,8 @@ import { createRecordActivities } from './records/index.js';
 export interface ActivityDeps {
   db: Database;
   log: Logger;
+  /** Per request to a unit system's webhook (default 10 s). */
+  webhookTimeoutMs?: number;
 }
 
 /** Every activity of the worker, built over injected dependencies (the tests build the same). */

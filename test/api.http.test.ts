@@ -241,6 +241,18 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     // The center cannot accept for a unit (role gate); the unit can.
     expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(403);
 
+    // The lead unit asks the district government to coordinate: from then on that coordinator reads and answers it.
+    expect((await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(200);
+    const asked = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/coordination-request`, payload: { coordinatorId: 'chaoyang-gov', reason: '需区政府协调' } });
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect((await as(app, 'coordinator')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
+    // A unit key cannot speak as the coordinator, and the coordinator cannot report the lead's result.
+    expect((await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })).statusCode).toBe(403);
+    expect((await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: 'x' } })).statusCode).toBe(403);
+    const opinion = await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: '由供水集团限期修复' } });
+    expect(opinion.statusCode, opinion.body).toBe(200);
+    expect(opinion.json<{ coordination: { status: string } }>().coordination.status).toBe('answered');
+
     const withdrawn = await as(app, 'intake')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: '市民撤回' } });
     expect(withdrawn.statusCode, withdrawn.body).toBe(200);
     expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: 'x' } })).statusCode).toBe(403);

@@ -14,6 +14,8 @@ export interface WorkerDeps {
   log: Logger;
   /** A pre-built bundle (tests bundle once); otherwise the worker bundles `workflows/` itself. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** How long one webhook request may take (`WEBHOOK_TIMEOUT_MS`). */
+  webhookTimeoutMs?: number;
 }
 
 /** The worker as production and the tests build it: same workflows, same activities. */
@@ -23,6 +25,6 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace ?? 'default',
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ db: deps.db, log: deps.log }),
+    activities: createActivities({ db: deps.db, log: deps.log, ...(deps.webhookTimeoutMs ? { webhookTimeoutMs: deps.webhookTimeoutMs } : {}) }),
   });
 }

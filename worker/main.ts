@@ -18,6 +18,7 @@ const worker = await createWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   db: database.db,
   log,
+  webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
 // run() resolves after SIGINT/SIGTERM (the SDK installs the handlers) and in-flight tasks finish.

@@ -2,3 +2,4 @@ export * from './cases.js';
 export * from './reference.js';
 export * from './knowledge.js';
 export * from './api.js';
+export * from './webhooks.js';

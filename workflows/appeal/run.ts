@@ -19,12 +19,15 @@ import {
   Overdue,
   Street,
 } from '../searchAttributes.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications.js';
 import type { AppealCase, Stage, WorkOrder } from './definitions.js';
 
 const records = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['UnknownPolicy', 'UnknownCategory'] },
 });
+/** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
+const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
 
 /** Thrown out of any wait when the requester withdrew or the case was merged: the process ends. */
 export class CaseEnded extends Error {
@@ -133,7 +136,7 @@ export class AppealRun {
   }
 
   notify(to: string, kind: string, message: string): void {
-    this.writes.push(records.notify({ appealId: this.state.appealId, notificationKey: `${this.stepCounter}:${to}:${kind}`, to, kind, message }));
+    this.writes.push(notifications.notify({ appealId: this.state.appealId, notificationKey: `${this.stepCounter}:${to}:${kind}`, to, kind, message }));
   }
 
   accountability(unitId: string, kind: 'late_acceptance' | 'overdue_handling' | 'objection_rejected', detail: string): void {

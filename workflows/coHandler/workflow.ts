@@ -5,9 +5,10 @@
 import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../searchAttributes.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications.js';
 import { coHandlerReportedSignal, type CoHandlerAssignment, type CoHandlerOutcome } from './definitions.js';
 
-const { notify } = wf.proxyActivities<Activities>({ startToCloseTimeout: '30 seconds' });
+const { notify } = wf.proxyActivities<Activities>(NOTIFY_ACTIVITY_OPTIONS);
 
 export async function coHandlerWorkflow(assignment: CoHandlerAssignment): Promise<CoHandlerOutcome> {
   let report: { report: string; lateReason?: string } | undefined;

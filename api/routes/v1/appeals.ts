@@ -69,13 +69,17 @@ async function reserve(app: FastifyInstance, key: string, requestHash: string, a
   return existing.appealId;
 }
 
-/** The first query may race the workflow's first task: retry briefly. */
+/**
+ * The case of a just-started appeal, once its intake is in the case record (so a list right
+ * after the start finds it). The workflow's first task may take a moment: retry briefly.
+ */
 async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCase> {
   for (let attempt = 0; ; attempt++) {
     try {
+      if (attempt < 50 && !(await getAppealRecord(app.db, appealId))) throw new Error('intake not recorded yet');
       return await loadCase(app, appealId);
     } catch (error) {
-      if (attempt >= 20 || error instanceof HttpError) throw error;
+      if (attempt >= 50 || error instanceof HttpError) throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import appeals from './appeals.js';
 import units from './units.js';
+import webhooks from './webhooks.js';
 
 /** Everything under /v1 needs an API key. */
 const v1: FastifyPluginAsync<{ taskQueue: string }> = async (app, { taskQueue }) => {
   app.addHook('onRequest', (request, reply) => app.authenticate(request, reply));
   await app.register(appeals, { taskQueue });
   await app.register(units);
+  await app.register(webhooks);
 };
 
 export default v1;

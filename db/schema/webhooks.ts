@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** The JSON body a unit system receives for one notification (and what a delivery row keeps). */
+export interface WebhookPayload {
+  deliveryId: string;
+  appealId: string;
+  unitId: string;
+  kind: string;
+  message: string;
+  /** ISO instant the notification was first scheduled: the same on every retry. */
+  at: string;
+}
+
+/**
+ * A unit system's endpoint for notifications. The secret is the HMAC key the service signs
+ * with, so it is kept in clear; the API never returns it.
+ */
+export const unitWebhooks = pgTable('unit_webhooks', {
+  /** A unit (`units`) or a street/township (`streets`): both lead cases. Checked on write. */
+  unitId: text('unit_id').primaryKey(),
+  url: text('url').notNull(),
+  secret: text('secret').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const WEBHOOK_DELIVERY_STATUSES = ['delivered', 'dead_letter'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/**
+ * The outcome of each webhook delivery, keyed on its deterministic delivery id: `delivered`
+ * stops a redelivery, `dead_letter` is a delivery the service gave up on (for an operator to
+ * look at and replay by hand).
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    deliveryId: text('delivery_id').primaryKey(),
+    appealId: text('appeal_id').notNull(),
+    unitId: text('unit_id').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    payload: jsonb('payload').$type<WebhookPayload>().notNull(),
+    deliveredAt: instant('delivered_at'),
+    deadLetteredAt: instant('dead_lettered_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    check('webhook_deliveries_status_check', sql`${t.status} in ('delivered', 'dead_letter')`),
+    index('webhook_deliveries_dead_letter_unit_idx').on(t.unitId, t.deadLetteredAt.desc()).where(sql`${t.status} = 'dead_letter'`),
+    index('webhook_deliveries_dead_letter_at_idx').on(t.deadLetteredAt.desc()).where(sql`${t.status} = 'dead_letter'`),
+    index('webhook_deliveries_appeal_idx').on(t.appealId),
+  ],
+);
+
+export type UnitWebhook = typeof unitWebhooks.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;

@@ -1,0 +1,367 @@
+/**
+ * Webhooks to unit systems against a real HTTP receiver and PostgreSQL: the activity on its
+ * own (attempt numbers set by MockActivityEnvironment), then end to end through the API, the
+ * dev server and the worker.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { createNotificationActivities, deliveryIdOf, verifyWebhookSignature, WEBHOOK_DELIVERY_FAILED, type Notification } from '../activities/notifications/index.js';
+import { getDelivery, upsertEndpoint } from '../db/queries/webhooks.js';
+import type { WebhookPayload } from '../db/schema/webhooks.js';
+import { createWorker } from '../worker/createWorker.js';
+import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { WEBHOOK_MAX_ATTEMPTS } from '../workflows/notifications.js';
+import { as, buildTestApi } from './support/api.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { testLogger } from './support/logger.js';
+import { connectDevServer, workflowBundle } from './support/temporal.js';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A unit system's endpoint: records every request, answers the queued statuses (then 200). */
+class Receiver {
+  readonly received: Received[] = [];
+  /** Statuses to answer, in order; `hang` never answers. */
+  readonly answers: (number | 'hang')[] = [];
+  private readonly server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      this.received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const answer = this.answers.shift() ?? 200;
+      if (answer === 'hang') return;
+      response.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : `refused with ${answer}`);
+    });
+  });
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jiesu`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  reset(): void {
+    this.received.length = 0;
+    this.answers.length = 0;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const SECRET = 'water-webhook-secret-0123456789';
+const taskQueue = `${TASK_QUEUE}-webhooks`;
+
+/** Everything the activity logs, to check that no secret is in it. */
+const logLines: string[] = [];
+const log = pino(
+  { level: 'trace' },
+  new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  }),
+);
+
+let database: TestDatabase;
+let receiver: Receiver;
+let notifications: ReturnType<typeof createNotificationActivities>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  receiver = new Receiver();
+  await receiver.start();
+  notifications = createNotificationActivities({ db: database.db, log, webhookTimeoutMs: 1_000 });
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await database?.drop();
+});
+beforeEach(() => receiver.reset());
+
+let seq = 0;
+const notification = (overrides: Partial<Notification> = {}): Notification => ({
+  appealId: `wh-${Date.now()}-${++seq}`,
+  notificationKey: '3:unit:beijing-water:dispatched',
+  to: 'unit:beijing-water',
+  kind: 'dispatched',
+  message: 'Appeal is yours: accept by tomorrow.',
+  ...overrides,
+});
+
+/** Runs `notify` as the given attempt of the activity (the SDK's "activity failed" warnings stay quiet). */
+const sdkLogger = new DefaultLogger('ERROR');
+const notifyAt = (attempt: number, n: Notification) => new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run((input: Notification) => notifications.notify(input), n);
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const signatureOf = (r: Received) => ({
+  timestamp: String(r.headers['x-jiesu-timestamp']),
+  signature: String(r.headers['x-jiesu-signature']),
+});
+
+describe('notify activity: webhook delivery', () => {
+  beforeAll(async () => {
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret: SECRET, enabled: true });
+  });
+
+  it('POSTs a signed delivery with a deterministic delivery id, and records it', async () => {
+    const n = notification();
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+
+    expect(receiver.received).toHaveLength(1);
+    const [request] = receiver.received;
+    const deliveryId = deliveryIdOf(n.appealId, n.notificationKey);
+    expect(deliveryId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers['x-jiesu-delivery']).toBe(deliveryId);
+    const { timestamp, signature } = signatureOf(request!);
+    expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(60);
+    expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body, signature)).toBe(true);
+    expect(JSON.parse(request!.body)).toEqual({
+      deliveryId,
+      appealId: n.appealId,
+      unitId: 'beijing-water',
+      kind: 'dispatched',
+      message: n.message,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
+    } satisfies WebhookPayload);
+
+    const row = await getDelivery(database.db, { deliveryId });
+    expect(row).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200, unitId: 'beijing-water', appealId: n.appealId });
+    expect(row!.deliveredAt).toBeInstanceOf(Date);
+    expect(logLines.join('\n')).not.toContain(SECRET);
+  });
+
+  it('refuses a wrong secret, a changed body, a changed timestamp and a malformed header', async () => {
+    await notifyAt(1, notification());
+    const [request] = receiver.received;
+    const { timestamp, signature } = signatureOf(request!);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body, signature)).toBe(true);
+    expect(verifyWebhookSignature('another-secret-of-16+chars', timestamp, request!.body, signature)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body.replace('dispatched', 'escalation'), signature)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, String(Number(timestamp) + 1), request!.body, signature)).toBe(false);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body, signature.replace('sha256=', ''))).toBe(false);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body, 'sha256=abc')).toBe(false);
+    expect(verifyWebhookSignature(SECRET, timestamp, request!.body, undefined)).toBe(false);
+  });
+
+  it('does not send a notification again once it is recorded as delivered', async () => {
+    const n = notification();
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'already_delivered' });
+    await expect(notifyAt(2, n)).resolves.toEqual({ webhook: 'already_delivered' });
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('throws a retryable failure while the endpoint fails, then delivers with the same delivery id', async () => {
+    const n = notification({ kind: 'acceptance_reminder', notificationKey: '5:unit:beijing-water:acceptance_reminder' });
+    receiver.answers.push(503, 500);
+
+    for (const attempt of [1, 2]) {
+      const failure = await failureOf(notifyAt(attempt, n));
+      expect(failure.type).toBe(WEBHOOK_DELIVERY_FAILED);
+      expect(failure.nonRetryable).toBeFalsy();
+    }
+    await expect(notifyAt(3, n)).resolves.toEqual({ webhook: 'delivered' });
+
+    const deliveryId = deliveryIdOf(n.appealId, n.notificationKey);
+    expect(receiver.received.map((r) => r.headers['x-jiesu-delivery'])).toEqual([deliveryId, deliveryId, deliveryId]);
+    expect(receiver.received.map((r) => (JSON.parse(r.body) as WebhookPayload).deliveryId)).toEqual([deliveryId, deliveryId, deliveryId]);
+    expect(await getDelivery(database.db, { deliveryId })).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200 });
+  });
+
+  it('retries a 429 and a 408, and an endpoint that does not answer in time', async () => {
+    receiver.answers.push(429, 408, 'hang');
+    for (const status of [429, 408]) expect((await failureOf(notifyAt(1, notification()))).message, String(status)).toContain(`HTTP ${status}`);
+    const timedOut = await failureOf(notifyAt(1, notification()));
+    expect(timedOut.type).toBe(WEBHOOK_DELIVERY_FAILED);
+    expect(timedOut.message).toContain('no answer within 1000 ms');
+  });
+
+  it('dead-letters on the last allowed attempt and returns normally', async () => {
+    const n = notification();
+    receiver.answers.push(503);
+    await expect(notifyAt(WEBHOOK_MAX_ATTEMPTS, n)).resolves.toEqual({ webhook: 'dead_letter' });
+
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', attempts: WEBHOOK_MAX_ATTEMPTS, lastStatusCode: 503, kind: 'dispatched', unitId: 'beijing-water' });
+    expect(row!.lastError).toContain('HTTP 503');
+    expect(row!.deadLetteredAt).toBeInstanceOf(Date);
+    expect(row!.payload).toMatchObject({ appealId: n.appealId, message: n.message });
+  });
+
+  it('dead-letters a network error on the last attempt, with the cause', async () => {
+    const closed = new Receiver();
+    await closed.start();
+    const url = closed.url;
+    await closed.stop();
+    await upsertEndpoint(database.db, { unitId: 'beijing-gas', url, secret: SECRET, enabled: true });
+
+    const n = notification({ to: 'unit:beijing-gas' });
+    expect((await failureOf(notifyAt(1, n))).message).toContain('ECONNREFUSED');
+    await expect(notifyAt(WEBHOOK_MAX_ATTEMPTS, n)).resolves.toEqual({ webhook: 'dead_letter' });
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', lastStatusCode: null, unitId: 'beijing-gas' });
+    expect(row!.lastError).toContain('ECONNREFUSED');
+  });
+
+  it('dead-letters a 400 at once: the endpoint refuses the request itself', async () => {
+    const n = notification();
+    receiver.answers.push(400);
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'dead_letter' });
+    expect(receiver.received).toHaveLength(1);
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', attempts: 1, lastStatusCode: 400 });
+    expect(row!.lastError).toContain('refused with 400');
+  });
+
+  it('sends nothing for the center, the requester, the government, a unit without endpoint or a disabled one', async () => {
+    for (const to of ['center', 'requester', 'government']) await expect(notifyAt(1, notification({ to }))).resolves.toEqual({ webhook: 'not_a_unit' });
+    await expect(notifyAt(1, notification({ to: 'unit:haidian-gov' }))).resolves.toEqual({ webhook: 'no_endpoint' });
+    await upsertEndpoint(database.db, { unitId: 'chaoyang-gov', url: receiver.url, secret: SECRET, enabled: false });
+    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov' }))).resolves.toEqual({ webhook: 'disabled' });
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it("delivers a coordinator's notification to its unit's endpoint", async () => {
+    await upsertEndpoint(database.db, { unitId: 'chaoyang-gov', url: receiver.url, secret: SECRET, enabled: true });
+    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov', kind: 'escalation' }))).resolves.toEqual({ webhook: 'delivered' });
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ unitId: 'chaoyang-gov', kind: 'escalation' });
+  });
+});
+
+describe('webhooks end to end through the API, the dev server and the worker', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    env = await connectDevServer();
+    worker = await createWorker({ connection: env.nativeConnection, taskQueue, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
+    running = worker.run();
+    app = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+  });
+  afterAll(async () => {
+    await app?.close();
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  const waterOutage = () => ({
+    channel: 'phone',
+    appealType: 'help',
+    categoryCode: 'utilities.water.outage',
+    content: '小区停水两天',
+    districtId: 'chaoyang',
+    requester: { name: '张三', phone: '13900000000' },
+  });
+
+  async function until<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (ok(value) || Date.now() > deadline) return value;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('configures the water unit, then its system receives a signed `dispatched` on triage', async () => {
+    const put = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { url: receiver.url, secret: SECRET } });
+    expect(put.statusCode, put.body).toBe(200);
+    expect(put.json()).toEqual({ unitId: 'beijing-water', url: receiver.url, enabled: true });
+    expect(put.body).not.toContain(SECRET);
+
+    const start = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+    expect(start.statusCode, start.body).toBe(201);
+    const appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+    const triaged = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${appealId}/triage`, payload: { disposition: 'dispatch' } });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+
+    const forThisAppeal = () => receiver.received.filter((r) => (JSON.parse(r.body) as WebhookPayload).appealId === appealId);
+    const received = await until(forThisAppeal, (rs) => rs.some((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'dispatched'));
+    const dispatched = received.find((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'dispatched');
+    expect(dispatched, 'no dispatched delivery reached the receiver').toBeDefined();
+    const payload = JSON.parse(dispatched!.body) as WebhookPayload;
+    expect(payload).toMatchObject({ appealId, unitId: 'beijing-water', kind: 'dispatched' });
+    expect(payload.message).toContain(appealId);
+    expect(dispatched!.headers['x-jiesu-delivery']).toBe(payload.deliveryId);
+    const { timestamp, signature } = signatureOf(dispatched!);
+    expect(verifyWebhookSignature(SECRET, timestamp, dispatched!.body, signature)).toBe(true);
+    // Only unit systems get webhooks: nothing of the requester travels.
+    expect(dispatched!.body).not.toContain('13900000000');
+
+    const recorded = await until(
+      () => getDelivery(database.db, { deliveryId: payload.deliveryId }),
+      (row) => row?.status === 'delivered',
+    );
+    expect(recorded).toMatchObject({ status: 'delivered', appealId, unitId: 'beijing-water' });
+  });
+
+  it('refuses a non-admin (403), an unknown unit (404) and a bad body (400 naming the field)', async () => {
+    const body = { url: receiver.url, secret: SECRET };
+    for (const caller of ['center', 'supervisor', 'water'] as const)
+      expect((await as(app, caller)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode).toBe(403);
+    expect((await as(app, undefined)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode).toBe(401);
+
+    const unknown = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/no-such-unit/webhook', payload: body });
+    expect(unknown.statusCode).toBe(404);
+    // Streets and townships lead cases too: they get endpoints like departments.
+    const street = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/chaoyang-jianwai/webhook', payload: { ...body, enabled: false } });
+    expect(street.statusCode, street.body).toBe(200);
+    expect(street.json()).toEqual({ unitId: 'chaoyang-jianwai', url: receiver.url, enabled: false });
+
+    for (const url of ['not a url', 'ftp://example.org/hook']) {
+      const bad = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, url } });
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json()).toMatchObject({ field: 'body/url' });
+    }
+    const shortSecret = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, secret: 'short' } });
+    expect(shortSecret.json()).toMatchObject({ statusCode: 400, field: 'body/secret' });
+  });
+
+  it('lists dead letters for admin and supervisor, by unit', async () => {
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret: SECRET, enabled: true });
+    const n = notification();
+    receiver.answers.push(410);
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'dead_letter' });
+
+    for (const caller of ['admin', 'supervisor'] as const) {
+      const res = await as(app, caller)({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=beijing-water&limit=5' });
+      expect(res.statusCode, res.body).toBe(200);
+      const items = res.json<{ items: { deliveryId: string; unitId: string; lastStatusCode: number | null }[] }>().items;
+      expect(items.length).toBeLessThanOrEqual(5);
+      expect(items.every((i) => i.unitId === 'beijing-water')).toBe(true);
+      expect(items[0]).toMatchObject({ deliveryId: deliveryIdOf(n.appealId, n.notificationKey), lastStatusCode: 410, attempts: 1 });
+    }
+    const other = await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=chaoyang-gov' });
+    expect(other.json<{ items: unknown[] }>().items).toEqual([]);
+    expect((await as(app, 'water')({ method: 'GET', url: '/v1/webhooks/dead-letters' })).statusCode).toBe(403);
+    expect((await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?limit=0' })).statusCode).toBe(400);
+  });
+});
