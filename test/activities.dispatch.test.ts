@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { failureOf } from './support/failures.js';
+import { capturingLogger } from './support/logger.js';
 import { seedReferenceData } from '../db/seed/seed.js';
 import { createAppealRecord } from '../db/queries/cases.js';
 import { getPolicy } from '../db/queries/reference.js';
@@ -13,16 +12,7 @@ import { createDeadlineActivities } from '../activities/deadlines/index.js';
 import { isKnownYear } from '../activities/deadlines/calendar.js';
 
 /** Everything the activities log, at every level, to check that no requester data is in it. */
-const logLines: string[] = [];
-const log = pino(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const { log, lines: logLines } = capturingLogger();
 
 let database: TestDatabase;
 let dispatch: ReturnType<typeof createDispatchActivities>;
@@ -34,15 +24,6 @@ beforeAll(async () => {
   deadlines = createDeadlineActivities({ db: database.db, log });
 });
 afterAll(async () => database?.drop());
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 const centralMilitary = {
   appealId: 'a-1',

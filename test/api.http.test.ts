@@ -1,33 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
-import { connectDevServer, workflowBundle } from './support/temporal.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { testLogger } from './support/logger.js';
-import { as, buildTestApi } from './support/api.js';
-import { createWorker } from '../worker/createWorker.js';
+import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
-const taskQueue = `${TASK_QUEUE}-api-http`;
-let env: TestWorkflowEnvironment;
 let database: TestDatabase;
-let worker: Worker;
-let running: Promise<void>;
+let world: ApiWorld;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  [env, database] = await Promise.all([connectDevServer(), createTestDatabase()]);
-  worker = await createWorker({ connection: env.nativeConnection, taskQueue, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
-  running = worker.run();
-  app = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+  database = await createTestDatabase();
+  world = await startApiWorld(database, `${TASK_QUEUE}-api-http`);
+  app = world.app;
 });
 afterAll(async () => {
-  await app?.close();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await world?.close();
   await database?.drop();
 });
 
@@ -47,29 +34,10 @@ interface CaseView {
 
 let seq = 0;
 const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++seq}`;
-const waterOutage = (externalId?: string) => ({
-  ...(externalId ? { externalId } : {}),
-  channel: 'phone',
-  appealType: 'help',
-  categoryCode: 'utilities.water.outage',
-  content: '小区停水两天',
-  districtId: 'chaoyang',
-  requester: { name: '张三', phone: '13900000000' },
-});
-
 async function startWaterCase(): Promise<string> {
   const res = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
   expect(res.statusCode, res.body).toBe(201);
   return res.json<Started>().case.appealId;
-}
-
-async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
@@ -80,8 +48,8 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(started.created).toBe(true);
     expect(started.case.stage).toBe('triage');
     const id = started.case.appealId;
-    const description = await env.client.workflow.getHandle(appealWorkflowId(id)).describe();
-    expect(description.taskQueue).toBe(taskQueue);
+    const description = await world.env.client.workflow.getHandle(appealWorkflowId(id)).describe();
+    expect(description.taskQueue).toBe(world.taskQueue);
 
     const triaged = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
     expect(triaged.statusCode, triaged.body).toBe(200);
@@ -139,7 +107,7 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(b.created).toBe(false);
     expect(b.case.appealId).toBe(a.case.appealId);
     const runs = [];
-    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(a.case.appealId)}'` })) runs.push(w);
+    for await (const w of world.env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(a.case.appealId)}'` })) runs.push(w);
     expect(runs.length).toBeLessThanOrEqual(1);
 
     const other = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...body, content: '另一件事' }, headers: { 'idempotency-key': key } });
@@ -203,8 +171,8 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
   });
 
   it('answers 503 with Retry-After when Temporal or PostgreSQL is unreachable', async () => {
-    const noTemporal = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_TASK_QUEUE: taskQueue });
-    const noPostgres = await buildTestApi({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+    const noTemporal = await world.buildApi({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const noPostgres = await world.buildApi({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     try {
       const t = await as(noTemporal, 'center')({ method: 'GET', url: '/v1/appeals/anything' });
       expect(t.statusCode, t.body).toBe(503);
@@ -280,7 +248,7 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
   it('logs one line per request with the request and appeal ids, requester data masked', async () => {
     const lines: Record<string, unknown>[] = [];
     const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
-    const logged = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'info' }, { logStream });
+    const logged = await world.buildApi({ LOG_LEVEL: 'info' }, { logStream });
     try {
       const start = await as(logged, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(), headers: { 'x-request-id': 'req-start-1' } });
       expect(start.statusCode, start.body).toBe(201);

@@ -5,23 +5,19 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, type Worker } from '@temporalio/worker';
-import pino from 'pino';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createNotificationActivities, deliveryIdOf, verifyWebhookSignature, WEBHOOK_DELIVERY_FAILED, type Notification } from '../activities/notifications/index.js';
 import { getDelivery, upsertEndpoint } from '../db/queries/webhooks.js';
 import type { WebhookPayload } from '../db/schema/webhooks.js';
-import { createWorker } from '../worker/createWorker.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { WEBHOOK_MAX_ATTEMPTS } from '../workflows/notifications.js';
-import { as, buildTestApi } from './support/api.js';
+import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { testLogger } from './support/logger.js';
-import { connectDevServer, workflowBundle } from './support/temporal.js';
+import { failureOf } from './support/failures.js';
+import { capturingLogger } from './support/logger.js';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -67,16 +63,7 @@ const SECRET = 'water-webhook-secret-0123456789';
 const taskQueue = `${TASK_QUEUE}-webhooks`;
 
 /** Everything the activity logs, to check that no secret is in it. */
-const logLines: string[] = [];
-const log = pino(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  }),
-);
+const { log, lines: logLines } = capturingLogger();
 
 let database: TestDatabase;
 let receiver: Receiver;
@@ -107,15 +94,6 @@ const notification = (overrides: Partial<Notification> = {}): Notification => ({
 /** Runs `notify` as the given attempt of the activity (the SDK's "activity failed" warnings stay quiet). */
 const sdkLogger = new DefaultLogger('ERROR');
 const notifyAt = (attempt: number, n: Notification) => new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run((input: Notification) => notifications.notify(input), n);
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 const signatureOf = (r: Received) => ({
   timestamp: String(r.headers['x-jiesu-timestamp']),
@@ -255,41 +233,16 @@ describe('notify activity: webhook delivery', () => {
 });
 
 describe('webhooks end to end through the API, the dev server and the worker', () => {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let running: Promise<void>;
+  let world: ApiWorld;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    env = await connectDevServer();
-    worker = await createWorker({ connection: env.nativeConnection, taskQueue, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
-    running = worker.run();
-    app = await buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue });
+    world = await startApiWorld(database, taskQueue);
+    app = world.app;
   });
   afterAll(async () => {
-    await app?.close();
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
+    await world?.close();
   });
-
-  const waterOutage = () => ({
-    channel: 'phone',
-    appealType: 'help',
-    categoryCode: 'utilities.water.outage',
-    content: '小区停水两天',
-    districtId: 'chaoyang',
-    requester: { name: '张三', phone: '13900000000' },
-  });
-
-  async function until<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (ok(value) || Date.now() > deadline) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('configures the water unit, then its system receives a signed `dispatched` on triage', async () => {
     const put = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { url: receiver.url, secret: SECRET } });
