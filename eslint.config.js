@@ -30,10 +30,21 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in a deterministic sandbox without Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code runs in a deterministic sandbox without Node built-ins.',
+          })),
           patterns: [
-            { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflow code may only use @temporalio/workflow and @temporalio/common.', allowTypeImports: true },
-            { group: ['pg', 'pino', 'drizzle-orm', 'drizzle-orm/*', 'fastify', '**/activities/**', '**/db/**'], message: 'Side effects belong in activities/.', allowTypeImports: true },
+            {
+              group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'Workflow code may only use @temporalio/workflow and @temporalio/common.',
+              allowTypeImports: true,
+            },
+            {
+              group: ['pg', 'pino', 'drizzle-orm', 'drizzle-orm/*', 'fastify', '**/activities/**', '**/db/**'],
+              message: 'Side effects belong in activities/.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -42,6 +53,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly' },
+    },
   },
 );

@@ -25,7 +25,9 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   const keys = loadApiKeys(config);
   await fastify.register(swagger, {
     // Shared schemas keep their $id as their name in components.schemas.
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Jiesu API', version: '1.0.0', description: API_DESCRIPTION },

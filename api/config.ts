@@ -14,7 +14,10 @@ const ApiEnv = Type.Object({
   API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** With neither set: `development` accepts the documented dev keys, anything else refuses to start. */
   NODE_ENV: Type.String({ default: 'development' }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
 });
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;

@@ -13,11 +13,15 @@ export class ConfigError extends Error {
  */
 export function loadEnv<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Static<T> {
   const picked: Record<string, unknown> = {};
-  for (const key of Object.keys(schema.properties)) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
+  for (const key of Object.keys(schema.properties))
+    if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   const value = Value.Convert(schema, Value.Default(schema, picked));
   const errors = [...Value.Errors(schema, value)];
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.path.replace(/^\//, '') || '(root)'}: ${e.message}${e.path ? ` (got ${JSON.stringify((value as Record<string, unknown>)[e.path.slice(1)])})` : ''}`);
+    const lines = errors.map(
+      (e) =>
+        `  ${e.path.replace(/^\//, '') || '(root)'}: ${e.message}${e.path ? ` (got ${JSON.stringify((value as Record<string, unknown>)[e.path.slice(1)])})` : ''}`,
+    );
     throw new ConfigError(`invalid configuration:\n${[...new Set(lines)].join('\n')}`);
   }
   return value as Static<T>;

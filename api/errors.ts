@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowFailedError, ServiceError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowFailedError,
+  ServiceError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../workflows/errors.js';
 
@@ -36,7 +42,21 @@ const BUSINESS_STATUS: Record<string, number> = {
 
 /** gRPC codes that mean "Temporal is not reachable now": UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
 const GRPC_UNAVAILABLE = new Set([14, 4, 8]);
-const PG_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);
+const PG_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
 
 function unavailable(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -44,7 +64,8 @@ function unavailable(error: unknown): string | undefined {
     if (e instanceof ServiceError && /UNAVAILABLE|DEADLINE_EXCEEDED|connect/i.test(e.message)) return 'Temporal';
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && PG_UNAVAILABLE.has(code)) return 'PostgreSQL';
-    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) return 'PostgreSQL';
+    if (e instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(e.message))
+      return 'PostgreSQL';
   }
   return undefined;
 }
@@ -53,7 +74,8 @@ function unavailable(error: unknown): string | undefined {
 export function businessFailure(error: unknown): { type: string; message: string } | undefined {
   if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError)) return undefined;
   const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS) return { type: cause.type, message: cause.message };
+  if (cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS)
+    return { type: cause.type, message: cause.message };
   return undefined;
 }
 
@@ -61,7 +83,10 @@ export function businessFailure(error: unknown): { type: string; message: string
  * The one error handler: validation, HTTP, business and infrastructure errors become 4xx or
  * 503 with a message; anything else is a 500 whose details stay in the log.
  */
-export function registerErrorHandler(app: FastifyInstance, hooks: { onUpdateRejected?: (type: string) => void } = {}): void {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  hooks: { onUpdateRejected?: (type: string) => void } = {},
+): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const send = (statusCode: number, message: string, extra: { field?: string; code?: string } = {}) =>
       reply.code(statusCode).send({ statusCode, error: REASONS[statusCode] ?? 'Error', message, ...extra });
@@ -70,12 +95,17 @@ export function registerErrorHandler(app: FastifyInstance, hooks: { onUpdateReje
     if (fastifyError.validation) {
       const first = fastifyError.validation[0];
       const part = fastifyError.validationContext ?? 'body';
-      const missing = first?.keyword === 'required' ? `/${(first.params as { missingProperty?: string }).missingProperty}` : '';
-      const extra = first?.keyword === 'additionalProperties' ? `/${(first.params as { additionalProperty?: string }).additionalProperty}` : '';
+      const missing =
+        first?.keyword === 'required' ? `/${(first.params as { missingProperty?: string }).missingProperty}` : '';
+      const extra =
+        first?.keyword === 'additionalProperties'
+          ? `/${(first.params as { additionalProperty?: string }).additionalProperty}`
+          : '';
       const field = `${part}${first?.instancePath ?? ''}${missing}${extra}`;
       return send(400, `${field}: ${first?.message ?? 'invalid'}`, { field, code: 'VALIDATION' });
     }
-    if (error instanceof HttpError) return send(error.statusCode, error.message, error.field ? { field: error.field } : {});
+    if (error instanceof HttpError)
+      return send(error.statusCode, error.message, error.field ? { field: error.field } : {});
     if (error instanceof WorkflowNotFoundError) return send(404, 'appeal not found');
 
     const business = businessFailure(error);
@@ -92,7 +122,8 @@ export function registerErrorHandler(app: FastifyInstance, hooks: { onUpdateReje
     }
     // Fastify's own client errors (413 body too large, 415 media type, 400 bad JSON …).
     const status = fastifyError.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return send(status, error.message, fastifyError.code ? { code: fastifyError.code } : {});
+    if (typeof status === 'number' && status >= 400 && status < 500)
+      return send(status, error.message, fastifyError.code ? { code: fastifyError.code } : {});
 
     request.log.error({ err: error }, 'unhandled error');
     return send(500, 'internal error');

@@ -11,7 +11,11 @@ export const OPENAPI_PATH = fileURLToPath(new URL('./openapi.json', import.meta.
 
 export async function generateOpenApi(): Promise<string> {
   // Nothing connects: the Temporal connection is lazy and the pg pool opens on first query.
-  const config = loadApiConfig({ DATABASE_URL: 'postgres://openapi@127.0.0.1:1/none', API_KEYS: '[]', NODE_ENV: 'production' });
+  const config = loadApiConfig({
+    DATABASE_URL: 'postgres://openapi@127.0.0.1:1/none',
+    API_KEYS: '[]',
+    NODE_ENV: 'production',
+  });
   const server = await buildServer(config, { logger: false });
   try {
     const response = await server.inject('/docs/json');

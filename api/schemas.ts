@@ -7,11 +7,15 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { APPEAL_TYPES, CHANNELS, CLOSING_DISPOSITIONS, SATISFACTION, STAGES } from '../workflows/appeal/definitions.js';
 
 const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
-  Type.Union(values.map((v) => Type.Literal(v)), options);
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  );
 /** Bodies are strict: an unknown property is a 400, never silently dropped. */
 const Body = <P extends Record<string, TSchema>>(properties: P, description?: string) =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
-const Text = (maxLength = 2000, options: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength, ...options });
+const Text = (maxLength = 2000, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, ...options });
 const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 
 export const ErrorBody = Type.Object(
@@ -28,7 +32,12 @@ export const ErrorBody = Type.Object(
 
 export const StartAppealBody = Body(
   {
-    externalId: Type.Optional(Type.String({ ...Id, description: 'The intake system\'s own id: becomes the appeal id (and an idempotency key).' })),
+    externalId: Type.Optional(
+      Type.String({
+        ...Id,
+        description: "The intake system's own id: becomes the appeal id (and an idempotency key).",
+      }),
+    ),
     channel: literals(CHANNELS),
     appealType: literals(APPEAL_TYPES),
     categoryCode: Id,
@@ -71,7 +80,10 @@ export const AppealCaseSchema = Type.Object(
       }),
     ),
     consultation: Type.Optional(
-      Type.Object({ candidateUnitIds: Type.Array(Type.String()), opinions: Type.Array(Type.Object({ unitId: Type.String(), opinion: Type.String() })) }),
+      Type.Object({
+        candidateUnitIds: Type.Array(Type.String()),
+        opinions: Type.Array(Type.Object({ unitId: Type.String(), opinion: Type.String() })),
+      }),
     ),
     objection: Type.Optional(Type.Object({ unitId: Type.String(), reason: Type.String(), at: Type.String() })),
     whistle: Type.Optional(
@@ -80,7 +92,13 @@ export const AppealCaseSchema = Type.Object(
         reason: Type.String(),
       }),
     ),
-    extension: Type.Optional(Type.Object({ status: literals(['requested', 'approved', 'denied'] as const), reason: Type.String(), requestedAt: Type.String() })),
+    extension: Type.Optional(
+      Type.Object({
+        status: literals(['requested', 'approved', 'denied'] as const),
+        reason: Type.String(),
+        requestedAt: Type.String(),
+      }),
+    ),
     coordination: Type.Optional(
       Type.Object({
         coordinatorId: Type.String(),
@@ -112,10 +130,16 @@ export const AppealCaseSchema = Type.Object(
     disposition: Type.Optional(Type.String()),
     answer: Type.Optional(Type.String()),
     originalAppealId: Type.Optional(Type.String()),
-    nextActor: Type.String({ description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`.' }),
+    nextActor: Type.String({
+      description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`.',
+    }),
     waitingSince: Type.String(),
-    timeline: Type.Array(Type.Object({ at: Type.String(), type: Type.String(), actor: Party, reason: Type.Optional(Type.String()) })),
-    source: literals(['workflow', 'record'] as const, { description: '`workflow`: live state by query; `record`: the stored case record of a closed appeal.' }),
+    timeline: Type.Array(
+      Type.Object({ at: Type.String(), type: Type.String(), actor: Party, reason: Type.Optional(Type.String()) }),
+    ),
+    source: literals(['workflow', 'record'] as const, {
+      description: '`workflow`: live state by query; `record`: the stored case record of a closed appeal.',
+    }),
   },
   { $id: 'AppealCase', title: 'AppealCase' },
 );
@@ -163,7 +187,11 @@ export const ActionBodies = {
   ),
   accept: Body({}),
   object: Body({ reason: Text() }),
-  objectionDecision: Body({ decision: literals(['upheld', 'redispatch'] as const), reason: Text(), newUnitId: Type.Optional(Id) }),
+  objectionDecision: Body({
+    decision: literals(['upheld', 'redispatch'] as const),
+    reason: Text(),
+    newUnitId: Type.Optional(Id),
+  }),
   firstContact: Body({ note: Type.Optional(Text()) }),
   coHandlers: Body({ unitId: Id, task: Text() }),
   coHandlerReport: Body({ report: Text(), lateReason: Type.Optional(Text()), interim: Type.Optional(Type.Boolean()) }),

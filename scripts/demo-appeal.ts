@@ -31,7 +31,9 @@ try {
     staticSummary: `投诉 · ${order.categoryCode} · ${order.districtId}/${order.streetId}`,
     staticDetails: order.content,
   });
-  const c = await handle.executeUpdate(triageAppealUpdate, { args: [{ by: { role: 'center' }, disposition: 'dispatch' }] });
+  const c = await handle.executeUpdate(triageAppealUpdate, {
+    args: [{ by: { role: 'center' }, disposition: 'dispatch' }],
+  });
   const query = encodeURIComponent('AppealStage="awaiting_acceptance"');
   process.stdout.write(
     [

@@ -34,7 +34,11 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
 function startChild(label: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       step(`${label} exited (${signal ?? code}); stopping the rest`);
@@ -78,7 +82,8 @@ try {
   let uiUrl: string | undefined;
   if (ownTemporal) {
     const cli = await resolveTool(TEMPORAL_CLI);
-    if (!cli.path) throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster');
+    if (!cli.path)
+      throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster');
     const dbFile = join(STATE_DIR, 'temporal', 'dev.sqlite');
     step(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (state in ${dbFile})`);
     const server = await startTemporalDevServer({ cliPath: cli.path, port: temporalPort, uiPort, dbFile });

@@ -17,7 +17,11 @@ try {
   await applyMigrations(database.db);
   step('migrations applied');
   const counts = await seedReferenceData(database.db);
-  step(`reference data: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+  step(
+    `reference data: ${Object.entries(counts)
+      .map(([table, n]) => `${table} ${n}`)
+      .join(', ')}`,
+  );
 } finally {
   await database.close();
 }

@@ -198,17 +198,14 @@ describe('a policy change', () => {
       deadlines: { handling: '2026-01-19T16:00:00.000Z', extension: '2026-01-12T16:00:00.000Z' },
       calendar: 'official',
     });
-    expect(
-      await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 1 }),
-    ).toEqual({
+    expect(await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 1 })).toEqual({
       acceptanceReminderLimit: 2,
       callbackMaxAttempts: 3,
       escalationLevels: 1,
       callbackOnResult: false,
     });
     expect(
-      (await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 2 }))
-        .escalationLevels,
+      (await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 2 })).escalationLevels,
     ).toBe(2);
   });
 
@@ -222,9 +219,9 @@ describe('a policy change', () => {
       }),
     );
     expect([failure.type, failure.nonRetryable]).toEqual(['UnknownPolicy', true]);
-    expect(
-      (await failureOf(deadlines.getPolicyLimits({ policyCode: 'nope', policyVersion: 1 }))).type,
-    ).toBe('UnknownPolicy');
+    expect((await failureOf(deadlines.getPolicyLimits({ policyCode: 'nope', policyVersion: 1 }))).type).toBe(
+      'UnknownPolicy',
+    );
   });
 
   it('computes natural-hour windows exactly and reports the fallback for unknown years', async () => {

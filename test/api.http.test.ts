@@ -51,9 +51,16 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const description = await world.env.client.workflow.getHandle(appealWorkflowId(id)).describe();
     expect(description.taskQueue).toBe(world.taskQueue);
 
-    const triaged = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    const triaged = await as(
+      app,
+      'center',
+    )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
     expect(triaged.statusCode, triaged.body).toBe(200);
-    expect(triaged.json()).toMatchObject({ stage: 'awaiting_acceptance', leadUnitId: 'beijing-water', nextActor: 'unit:beijing-water' });
+    expect(triaged.json()).toMatchObject({
+      stage: 'awaiting_acceptance',
+      leadUnitId: 'beijing-water',
+      nextActor: 'unit:beijing-water',
+    });
 
     const inbox = await as(app, 'water')({ method: 'GET', url: '/v1/units/beijing-water/inbox' });
     expect(inbox.statusCode).toBe(200);
@@ -63,7 +70,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(accepted.statusCode, accepted.body).toBe(200);
     expect(accepted.json()).toMatchObject({ stage: 'handling' });
 
-    const result = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: '已恢复供水' } });
+    const result = await as(
+      app,
+      'water',
+    )({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: '已恢复供水' } });
     expect(result.statusCode, result.body).toBe(200);
 
     // The water policy calls back as soon as the result is reported.
@@ -72,7 +82,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       (c) => c.stage === 'callback',
     );
     expect(inCallback.stage).toBe('callback');
-    const callback = await as(app, 'center')({
+    const callback = await as(
+      app,
+      'center',
+    )({
       method: 'POST',
       url: `/v1/appeals/${id}/callback`,
       payload: { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' },
@@ -86,7 +99,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(closed).toMatchObject({ stage: 'closed', source: 'record', leadUnitId: 'beijing-water' });
     expect(closed.timeline.map((e) => e.type)).toContain('callback_answered');
 
-    const listed = await as(app, 'center')({ method: 'GET', url: `/v1/appeals?stage=closed&categoryCode=utilities.water.outage` });
+    const listed = await as(
+      app,
+      'center',
+    )({ method: 'GET', url: `/v1/appeals?stage=closed&categoryCode=utilities.water.outage` });
     expect(listed.statusCode).toBe(200);
     expect(listed.json<Page>().items.map((i) => i.appealId)).toContain(id);
 
@@ -98,8 +114,14 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
   it('starts idempotently: same key and body → one workflow; same key, other body → 409', async () => {
     const key = uniqueId('idem');
     const body = waterOutage();
-    const first = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
-    const second = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
+    const first = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
+    const second = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': key } });
     expect(first.statusCode, first.body).toBe(201);
     expect(second.statusCode, second.body).toBe(200);
     const a = first.json<Started>();
@@ -107,10 +129,21 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(b.created).toBe(false);
     expect(b.case.appealId).toBe(a.case.appealId);
     const runs = [];
-    for await (const w of world.env.client.workflow.list({ query: `WorkflowId = '${appealWorkflowId(a.case.appealId)}'` })) runs.push(w);
+    for await (const w of world.env.client.workflow.list({
+      query: `WorkflowId = '${appealWorkflowId(a.case.appealId)}'`,
+    }))
+      runs.push(w);
     expect(runs.length).toBeLessThanOrEqual(1);
 
-    const other = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...body, content: '另一件事' }, headers: { 'idempotency-key': key } });
+    const other = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...body, content: '另一件事' },
+      headers: { 'idempotency-key': key },
+    });
     expect(other.statusCode).toBe(409);
 
     // The caller's external id is the appeal id and an idempotency key of its own.
@@ -119,7 +152,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const e2 = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(externalId) });
     expect([e1.statusCode, e2.statusCode]).toEqual([201, 200]);
     expect(e2.json<Started>().case.appealId).toBe(externalId);
-    const e3 = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(externalId), content: '别的' } });
+    const e3 = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(externalId), content: '别的' } });
     expect(e3.statusCode).toBe(409);
   });
 
@@ -127,21 +163,40 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const id = await startWaterCase();
     const center = as(app, 'center');
 
-    const missing = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: undefined } });
+    const missing = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: undefined } });
     expect(missing.statusCode).toBe(400);
     expect(missing.json()).toMatchObject({ field: 'body/content' });
-    const extra = await center({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch', by: { role: 'unit', unitId: 'x' } } });
+    const extra = await center({
+      method: 'POST',
+      url: `/v1/appeals/${id}/triage`,
+      payload: { disposition: 'dispatch', by: { role: 'unit', unitId: 'x' } },
+    });
     expect(extra.statusCode).toBe(400);
-    const badPhone = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), requester: { phone: 'call me' } } });
+    const badPhone = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), requester: { phone: 'call me' } } });
     expect(badPhone.json()).toMatchObject({ statusCode: 400, field: 'body/requester/phone' });
-    const badCategory = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), categoryCode: 'no.such' } });
+    const badCategory = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), categoryCode: 'no.such' } });
     expect(badCategory.json()).toMatchObject({ statusCode: 400, field: 'body/categoryCode' });
 
     expect((await as(app, undefined)({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'GET', url: `/v1/appeals/${id}`, headers: { authorization: 'Bearer nope' } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'GET', url: `/v1/appeals/${id}`, headers: { authorization: 'Bearer nope' } }))
+        .statusCode,
+    ).toBe(401);
 
     expect((await center({ method: 'GET', url: '/v1/appeals/no-such-appeal' })).statusCode).toBe(404);
-    expect((await center({ method: 'POST', url: '/v1/appeals/no-such-appeal/triage', payload: { disposition: 'dispatch' } })).statusCode).toBe(404);
+    expect(
+      (await center({ method: 'POST', url: '/v1/appeals/no-such-appeal/triage', payload: { disposition: 'dispatch' } }))
+        .statusCode,
+    ).toBe(404);
 
     // 409: the stage does not allow it, with the workflow's message.
     const early = await center({ method: 'POST', url: `/v1/appeals/${id}/callback`, payload: { reached: true } });
@@ -152,15 +207,27 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     await center({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
     await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
     // 403 from the workflow: the lead unit is not a co-handler of its own case.
-    const notCo = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/co-handler-report`, payload: { report: 'done' } });
+    const notCo = await as(
+      app,
+      'water',
+    )({ method: 'POST', url: `/v1/appeals/${id}/co-handler-report`, payload: { report: 'done' } });
     expect(notCo.statusCode, notCo.body).toBe(403);
     expect(notCo.json()).toMatchObject({ code: 'ActionForbidden' });
 
-    const huge = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: 'x'.repeat(300 * 1024) } });
+    const huge = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: 'x'.repeat(300 * 1024) } });
     expect(huge.statusCode).toBe(413);
-    const text = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: 'hello', headers: { 'content-type': 'text/plain' } });
     expect(text.statusCode).toBe(415);
-    const brokenJson = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: '{"channel":', headers: { 'content-type': 'application/json' } });
+    const brokenJson = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: '{"channel":', headers: { 'content-type': 'application/json' } });
     expect(brokenJson.statusCode).toBe(400);
 
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
@@ -188,42 +255,106 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
   it('keeps every role inside its boundary', async () => {
     const id = await startWaterCase();
     // Unit keys cannot start; supervisors read but never act; intake only starts and withdraws.
-    expect((await as(app, 'water')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode).toBe(403);
-    expect((await as(app, 'supervisor')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode).toBe(403);
+    expect((await as(app, 'water')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode).toBe(
+      403,
+    );
+    expect(
+      (await as(app, 'supervisor')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() })).statusCode,
+    ).toBe(403);
     expect((await as(app, 'supervisor')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
-    expect((await as(app, 'supervisor')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })).statusCode).toBe(403);
-    expect((await as(app, 'intake')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })).statusCode).toBe(403);
+    expect(
+      (
+        await as(
+          app,
+          'supervisor',
+        )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await as(
+          app,
+          'intake',
+        )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } })
+      ).statusCode,
+    ).toBe(403);
 
     // Before dispatch no unit is involved: a unit sees nothing (404, not 403).
     expect((await as(app, 'water')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(404);
-    const triaged = await as(app, 'admin')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    const triaged = await as(
+      app,
+      'admin',
+    )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
     expect(triaged.statusCode, triaged.body).toBe(200);
     expect((await as(app, 'water')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
     // Another unit neither reads nor acts on it, and cannot tell that it exists.
     expect((await as(app, 'jianwai')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(404);
-    expect((await as(app, 'jianwai')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(404);
-    expect((await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })).statusCode).toBe(404);
+    expect(
+      (await as(app, 'jianwai')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await as(
+          app,
+          'coordinator',
+        )({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })
+      ).statusCode,
+    ).toBe(404);
     const list = await as(app, 'jianwai')({ method: 'GET', url: `/v1/appeals?unitId=beijing-water` });
     expect(list.json<Page>().items).toEqual([]);
     expect((await as(app, 'jianwai')({ method: 'GET', url: '/v1/units/beijing-water/inbox' })).statusCode).toBe(403);
     // The center cannot accept for a unit (role gate); the unit can.
-    expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(403);
+    expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(
+      403,
+    );
 
     // The lead unit asks the district government to coordinate: from then on that coordinator reads and answers it.
-    expect((await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(200);
-    const asked = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/coordination-request`, payload: { coordinatorId: 'chaoyang-gov', reason: '需区政府协调' } });
+    expect((await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(
+      200,
+    );
+    const asked = await as(
+      app,
+      'water',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/coordination-request`,
+      payload: { coordinatorId: 'chaoyang-gov', reason: '需区政府协调' },
+    });
     expect(asked.statusCode, asked.body).toBe(200);
     expect((await as(app, 'coordinator')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
     // A unit key cannot speak as the coordinator, and the coordinator cannot report the lead's result.
-    expect((await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })).statusCode).toBe(403);
-    expect((await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: 'x' } })).statusCode).toBe(403);
-    const opinion = await as(app, 'coordinator')({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: '由供水集团限期修复' } });
+    expect(
+      (
+        await as(
+          app,
+          'water',
+        )({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: 'x' } })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await as(
+          app,
+          'coordinator',
+        )({ method: 'POST', url: `/v1/appeals/${id}/result`, payload: { outcome: 'resolved', summary: 'x' } })
+      ).statusCode,
+    ).toBe(403);
+    const opinion = await as(
+      app,
+      'coordinator',
+    )({ method: 'POST', url: `/v1/appeals/${id}/coordination-opinion`, payload: { opinion: '由供水集团限期修复' } });
     expect(opinion.statusCode, opinion.body).toBe(200);
     expect(opinion.json<{ coordination: { status: string } }>().coordination.status).toBe('answered');
 
-    const withdrawn = await as(app, 'intake')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: '市民撤回' } });
+    const withdrawn = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: '市民撤回' } });
     expect(withdrawn.statusCode, withdrawn.body).toBe(200);
-    expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: 'x' } })).statusCode).toBe(403);
+    expect(
+      (await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: 'x' } }))
+        .statusCode,
+    ).toBe(403);
   });
 
   it('pages through the list with a cursor', async () => {
@@ -232,7 +363,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await as(app, 'center')({ method: 'GET', url: `/v1/appeals?limit=2${cursor ? `&cursor=${cursor}` : ''}` });
+      const res = await as(
+        app,
+        'center',
+      )({ method: 'GET', url: `/v1/appeals?limit=2${cursor ? `&cursor=${cursor}` : ''}` });
       expect(res.statusCode, res.body).toBe(200);
       const page = res.json<Page>();
       for (const item of page.items) seen.add(item.appealId);
@@ -250,11 +384,21 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
     const logged = await world.buildApi({ LOG_LEVEL: 'info' }, { logStream });
     try {
-      const start = await as(logged, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage(), headers: { 'x-request-id': 'req-start-1' } });
+      const start = await as(
+        logged,
+        'intake',
+      )({ method: 'POST', url: '/v1/appeals', payload: waterOutage(), headers: { 'x-request-id': 'req-start-1' } });
       expect(start.statusCode, start.body).toBe(201);
       expect(start.headers['x-request-id']).toBe('req-start-1');
       const id = start.json<Started>().case.appealId;
-      const bad = await as(logged, 'intake')({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), requester: { name: '李四', phone: 'not a phone 13811112222' } } });
+      const bad = await as(
+        logged,
+        'intake',
+      )({
+        method: 'POST',
+        url: '/v1/appeals',
+        payload: { ...waterOutage(), requester: { name: '李四', phone: 'not a phone 13811112222' } },
+      });
       expect(bad.statusCode).toBe(400);
       await as(logged, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });
     } finally {
@@ -262,7 +406,12 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     }
     const requests = lines.filter((l) => l.msg === 'request');
     expect(requests).toHaveLength(3);
-    expect(requests[0]).toMatchObject({ requestId: 'req-start-1', statusCode: 201, url: '/v1/appeals', caller: 'intake' });
+    expect(requests[0]).toMatchObject({
+      requestId: 'req-start-1',
+      statusCode: 201,
+      url: '/v1/appeals',
+      caller: 'intake',
+    });
     expect(requests[0]!.appealId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
     expect(requests[2]).toMatchObject({ appealId: requests[0]!.appealId, statusCode: 200, url: '/v1/appeals/:id' });
     const all = lines.map((l) => JSON.stringify(l)).join('\n');

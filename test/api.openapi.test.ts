@@ -9,10 +9,24 @@ describe('OpenAPI document', () => {
   });
 
   it('documents every action route with its error statuses, and the strictness', async () => {
-    const spec = JSON.parse(await generateOpenApi()) as { info: { description: string }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const spec = JSON.parse(await generateOpenApi()) as {
+      info: { description: string };
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(spec.info.description).toContain('additionalProperties: false');
     const actions = Object.keys(spec.paths).filter((p) => p.startsWith('/v1/appeals/{id}/'));
     expect(actions).toHaveLength(20);
-    for (const path of actions) expect(Object.keys(spec.paths[path]!.post!.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '503']);
+    for (const path of actions)
+      expect(Object.keys(spec.paths[path]!.post!.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '404',
+        '409',
+        '413',
+        '415',
+        '503',
+      ]);
   });
 });

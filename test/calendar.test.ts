@@ -78,13 +78,9 @@ describe('deadlineAt working_days', () => {
   });
 
   it('starting inside the holiday, the first working day is Oct 9', () => {
-    expect(deadlineAt(bj('2025-10-03T15:00:00'), 1, 'working_days').at).toEqual(
-      bj('2025-10-10T00:00:00'),
-    );
+    expect(deadlineAt(bj('2025-10-03T15:00:00'), 1, 'working_days').at).toEqual(bj('2025-10-10T00:00:00'));
     // Thu Oct 9 + 2: Oct 10(1), Sat Oct 11 make-up (2).
-    expect(deadlineAt(bj('2025-10-09T09:00:00'), 2, 'working_days').at.toISOString()).toBe(
-      '2025-10-11T16:00:00.000Z',
-    );
+    expect(deadlineAt(bj('2025-10-09T09:00:00'), 2, 'working_days').at.toISOString()).toBe('2025-10-11T16:00:00.000Z');
   });
 
   it('skips Spring Festival 2026 and counts the make-up Saturday Feb 14', () => {
@@ -93,9 +89,7 @@ describe('deadlineAt working_days', () => {
     expect(r.at.toISOString()).toBe('2026-02-25T16:00:00.000Z');
     expect(r.calendar).toBe('official');
     // Thu Feb 12 + 7: 13(1) 14(2) 24(3) 25(4) 26(5) 27(6) Sat 28 make-up (7).
-    expect(deadlineAt(bj('2026-02-12T08:00:00'), 7, 'working_days').at.toISOString()).toBe(
-      '2026-02-28T16:00:00.000Z',
-    );
+    expect(deadlineAt(bj('2026-02-12T08:00:00'), 7, 'working_days').at.toISOString()).toBe('2026-02-28T16:00:00.000Z');
   });
 
   it('crosses the year boundary over New Year 2026', () => {
@@ -116,9 +110,7 @@ describe('deadlineAt working_days', () => {
   });
 
   it('does not count the start day, even a working day started at 00:00', () => {
-    expect(deadlineAt(bj('2025-11-03T00:00:00'), 1, 'working_days').at).toEqual(
-      bj('2025-11-05T00:00:00'),
-    );
+    expect(deadlineAt(bj('2025-11-03T00:00:00'), 1, 'working_days').at).toEqual(bj('2025-11-05T00:00:00'));
   });
 
   it('amount 0 returns the start instant', () => {
@@ -150,12 +142,8 @@ describe('deadlineAt natural units', () => {
     const r = deadlineAt(bj('2025-10-01T09:15:00'), 2, 'natural_hours');
     expect(r.at.toISOString()).toBe('2025-10-01T03:15:00.000Z');
     expect(r).toMatchObject({ unit: 'natural_hours', calendar: 'official' });
-    expect(deadlineAt(bj('2025-12-31T23:00:00'), 24, 'natural_hours').at).toEqual(
-      bj('2026-01-01T23:00:00'),
-    );
-    expect(deadlineAt(bj('2025-10-01T09:00:00'), 1.5, 'natural_hours').at).toEqual(
-      bj('2025-10-01T10:30:00'),
-    );
+    expect(deadlineAt(bj('2025-12-31T23:00:00'), 24, 'natural_hours').at).toEqual(bj('2026-01-01T23:00:00'));
+    expect(deadlineAt(bj('2025-10-01T09:00:00'), 1.5, 'natural_hours').at).toEqual(bj('2025-10-01T10:30:00'));
   });
 
   it('natural_days adds 24-hour days', () => {
@@ -168,14 +156,11 @@ describe('deadlineAt natural units', () => {
 
 describe('deadlineAt validation', () => {
   const start = bj('2025-10-01T09:00:00');
-  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])(
-    'rejects amount %s',
-    (amount) => {
-      for (const unit of ['natural_hours', 'natural_days', 'working_days'] as const) {
-        expect(() => deadlineAt(start, amount, unit)).toThrow(RangeError);
-      }
-    },
-  );
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('rejects amount %s', (amount) => {
+    for (const unit of ['natural_hours', 'natural_days', 'working_days'] as const) {
+      expect(() => deadlineAt(start, amount, unit)).toThrow(RangeError);
+    }
+  });
 
   it('rejects non-number amounts, fractional or huge working days, bad start and unit', () => {
     expect(() => deadlineAt(start, '3' as unknown as number, 'natural_days')).toThrow(RangeError);

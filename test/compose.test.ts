@@ -49,9 +49,7 @@ function environment(service: Obj): Record<string, string> {
       }),
     );
   }
-  return Object.fromEntries(
-    Object.entries(obj(env ?? {}, 'environment')).map(([k, v]) => [k, str(v)]),
-  );
+  return Object.fromEntries(Object.entries(obj(env ?? {}, 'environment')).map(([k, v]) => [k, str(v)]));
 }
 
 /** Published ports as `{ published, target }`, from short (`ip:host:container/proto`) or long syntax. */
@@ -167,17 +165,13 @@ describe('docker-compose.yml', () => {
   });
 
   it('publishes the API on 3000 and the Web UI on 8080', () => {
-    expect(ports(service('api'))).toContainEqual(
-      expect.objectContaining({ published: '3000', target: '3000' }),
-    );
+    expect(ports(service('api'))).toContainEqual(expect.objectContaining({ published: '3000', target: '3000' }));
     expect(ports(service('temporal-ui'))).toContainEqual(
       expect.objectContaining({ published: '8080', target: '8080' }),
     );
     expect(environment(service('temporal-ui')).TEMPORAL_ADDRESS).toBe('temporal:7233');
     // Temporal's gRPC port stays on the host's loopback; the database is not published.
-    expect(ports(service('temporal'))).toEqual([
-      { published: '7233', target: '7233', hostIp: '127.0.0.1' },
-    ]);
+    expect(ports(service('temporal'))).toEqual([{ published: '7233', target: '7233', hostIp: '127.0.0.1' }]);
     expect(ports(service('postgresql'))).toEqual([]);
   });
 
@@ -185,7 +179,9 @@ describe('docker-compose.yml', () => {
     const api = service('api');
     const file = environment(api).API_KEYS_FILE;
     expect(file).toBeTruthy();
-    const mounts = (Array.isArray(api.volumes) ? api.volumes : []).map((v) => (typeof v === 'string' ? v : str(obj(v, 'volume').target)));
+    const mounts = (Array.isArray(api.volumes) ? api.volumes : []).map((v) =>
+      typeof v === 'string' ? v : str(obj(v, 'volume').target),
+    );
     expect(mounts.some((m) => m === file || m.split(':')[1] === file)).toBe(true);
   });
 
@@ -227,9 +223,7 @@ describe('docker-compose.yml', () => {
       typeof v === 'string' ? v : `${str(obj(v, 'volume').source)}:${str(obj(v, 'volume').target)}`,
     );
     expect(mounts.some((m) => /^postgres-data:\/var\/lib\/postgresql\/data/.test(m))).toBe(true);
-    expect(mounts).toContainEqual(
-      expect.stringMatching(/deploy\/postgres\/initdb:\/docker-entrypoint-initdb\.d/),
-    );
+    expect(mounts).toContainEqual(expect.stringMatching(/deploy\/postgres\/initdb:\/docker-entrypoint-initdb\.d/));
   });
 
   it('takes passwords from the environment, one value everywhere it is used', async () => {
@@ -242,9 +236,7 @@ describe('docker-compose.yml', () => {
     expect(environment(svc('temporal')).POSTGRES_PWD).toBe('pg-secret');
     expect(environment(svc('postgresql')).JIESU_DB_PASSWORD).toBe('app-secret');
     for (const name of APP_SERVICES) {
-      expect(environment(svc(name)).DATABASE_URL).toBe(
-        'postgres://jiesu:app-secret@postgresql:5432/jiesu',
-      );
+      expect(environment(svc(name)).DATABASE_URL).toBe('postgres://jiesu:app-secret@postgresql:5432/jiesu');
     }
   });
 });

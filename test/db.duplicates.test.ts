@@ -7,8 +7,7 @@ import type { NewAppeal } from '../db/schema/cases.js';
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
-  for (const record of Object.values(appeals))
-    await createAppealRecord(database.db, record, 'intake');
+  for (const record of Object.values(appeals)) await createAppealRecord(database.db, record, 'intake');
 });
 afterAll(async () => database?.drop());
 
@@ -102,19 +101,17 @@ describe('duplicate detection for triage', () => {
   });
 
   it('matches by district when the street is not known, and anywhere when neither is', async () => {
-    expect(await ids({ ...query, districtId: 'haidian' })).toEqual([
-      'other-street',
-      'open',
-      'recently-closed',
-    ]);
+    expect(await ids({ ...query, districtId: 'haidian' })).toEqual(['other-street', 'open', 'recently-closed']);
     expect(await ids({ ...query, districtId: 'chaoyang' })).toEqual([]);
     expect(await ids(query)).toEqual(['other-street', 'open', 'recently-closed']);
   });
 
   it('finds the new appeal itself unless told to leave it out, and nothing without a phone', async () => {
-    expect(
-      await ids({ ...query, excludeAppealId: undefined, streetId: 'haidian-zizhuyuan' }),
-    ).toEqual(['the-new-one', 'open', 'recently-closed']);
+    expect(await ids({ ...query, excludeAppealId: undefined, streetId: 'haidian-zizhuyuan' })).toEqual([
+      'the-new-one',
+      'open',
+      'recently-closed',
+    ]);
     expect(await ids({ ...query, requesterPhone: '' })).toEqual([]);
   });
 });

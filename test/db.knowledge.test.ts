@@ -73,9 +73,7 @@ describe('knowledge base search (Chinese)', () => {
       limit: 10,
     });
     expect(power.length).toBeGreaterThan(0);
-    expect(
-      power.every((h) => h.categoryCode === null || h.categoryCode.startsWith('utilities.power')),
-    ).toBe(true);
+    expect(power.every((h) => h.categoryCode === null || h.categoryCode.startsWith('utilities.power'))).toBe(true);
     expect(power[0]!.id).toBe(all[0]!.id);
     for (const hits of [all, power]) {
       expect(hits.map((h) => h.score)).toEqual([...hits.map((h) => h.score)].sort((a, b) => b - a));

@@ -21,11 +21,7 @@ import {
   streets,
   units,
 } from '../db/schema/index.js';
-import type {
-  DeadlinePolicyRecord,
-  DispatchCatalogueRecord,
-  KnowledgeBaseRecord,
-} from '../db/seed/data/types.js';
+import type { DeadlinePolicyRecord, DispatchCatalogueRecord, KnowledgeBaseRecord } from '../db/seed/data/types.js';
 
 let database: TestDatabase;
 let dataDir: string;
@@ -69,8 +65,7 @@ async function snapshot() {
 
 const readJson = async <T>(name: string): Promise<T[]> =>
   JSON.parse(await readFile(join(dataDir, name), 'utf8')) as T[];
-const writeJson = (name: string, rows: unknown[]) =>
-  writeFile(join(dataDir, name), JSON.stringify(rows, null, 2));
+const writeJson = (name: string, rows: unknown[]) => writeFile(join(dataDir, name), JSON.stringify(rows, null, 2));
 
 describe('seed', () => {
   it('loads every file into an empty, migrated database', async () => {
@@ -95,11 +90,7 @@ describe('seed', () => {
     const originalKnowledge = await readJson<KnowledgeBaseRecord>('knowledgeBase.json');
     const edited = originalCatalogue
       .filter((e) => e.categoryCode !== 'traffic.taxi')
-      .map((e) =>
-        e.categoryCode === 'traffic.signal' && e.scope === 'city'
-          ? { ...e, policyCode: 'complex' }
-          : e,
-      );
+      .map((e) => (e.categoryCode === 'traffic.signal' && e.scope === 'city' ? { ...e, policyCode: 'complex' } : e));
     await writeJson('dispatchCatalogue.json', edited);
     await writeJson('knowledgeBase.json', originalKnowledge.slice(1));
 
@@ -111,10 +102,7 @@ describe('seed', () => {
       .where(eq(dispatchCatalogue.categoryCode, 'traffic.signal'));
     expect(signal?.policyCode).toBe('complex');
     expect(
-      await database.db
-        .select()
-        .from(dispatchCatalogue)
-        .where(eq(dispatchCatalogue.categoryCode, 'traffic.taxi')),
+      await database.db.select().from(dispatchCatalogue).where(eq(dispatchCatalogue.categoryCode, 'traffic.taxi')),
     ).toEqual([]);
 
     await writeJson('dispatchCatalogue.json', originalCatalogue);
@@ -126,20 +114,14 @@ describe('seed', () => {
     const before = await snapshot();
     const policies = await readJson<DeadlinePolicyRecord>('deadlinePolicies.json');
     const edited = policies.map((p) =>
-      p.code === 'general'
-        ? { ...p, windows: { ...p.windows, handling: { amount: 5, unit: 'natural_days' } } }
-        : p,
+      p.code === 'general' ? { ...p, windows: { ...p.windows, handling: { amount: 5, unit: 'natural_days' } } } : p,
     );
     await writeJson('deadlinePolicies.json', edited);
     try {
-      const error = await seedReferenceData(database.db, { dataDir, now: NOW }).catch(
-        (e: unknown) => e,
-      );
+      const error = await seedReferenceData(database.db, { dataDir, now: NOW }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SeedDataError);
       expect((error as SeedDataError).problems).toEqual([
-        expect.stringContaining(
-          'policy general version 1 is in force since 2021-09-24; its windows cannot change',
-        ),
+        expect.stringContaining('policy general version 1 is in force since 2021-09-24; its windows cannot change'),
       ]);
       expect(await snapshot()).toEqual(before);
     } finally {
@@ -150,14 +132,9 @@ describe('seed', () => {
   it('refuses two versions of one policy in force at the same time', async () => {
     const policies = await readJson<DeadlinePolicyRecord>('deadlinePolicies.json');
     const general = policies.find((p) => p.code === 'general')!;
-    await writeJson('deadlinePolicies.json', [
-      ...policies,
-      { ...general, version: 2, validFrom: '2030-01-01' },
-    ]);
+    await writeJson('deadlinePolicies.json', [...policies, { ...general, version: 2, validFrom: '2030-01-01' }]);
     try {
-      const error = await seedReferenceData(database.db, { dataDir, now: NOW }).catch(
-        (e: unknown) => e,
-      );
+      const error = await seedReferenceData(database.db, { dataDir, now: NOW }).catch((e: unknown) => e);
       expect((error as SeedDataError).problems).toEqual([
         'policy general: versions 1 and 2 are in force at the same time (close 1 with validTo)',
       ]);
@@ -275,9 +252,7 @@ describe('dispatch catalogue', () => {
       districtId: 'miyun',
     });
     // A street-of-location entry without a known street: the district government too.
-    expect(
-      await lookupDispatch(database.db, { categoryCode: 'traffic.parking', districtId: 'miyun' }),
-    ).toMatchObject({
+    expect(await lookupDispatch(database.db, { categoryCode: 'traffic.parking', districtId: 'miyun' })).toMatchObject({
       route: 'district_government',
       leadUnitId: 'miyun-gov',
       matchedScope: 'city',
@@ -308,12 +283,8 @@ describe('dispatch catalogue', () => {
         (e: unknown) => (e instanceof ReferenceDataError ? e.type : e),
       );
     expect(await failure({ categoryCode: 'no.such.category' })).toBe('UnknownCategory');
-    expect(await failure({ categoryCode: 'urban.garbage', streetId: 'nowhere' })).toBe(
-      'UnknownStreet',
-    );
-    expect(await failure({ categoryCode: 'urban.garbage', districtId: 'nowhere' })).toBe(
-      'UnknownDistrict',
-    );
+    expect(await failure({ categoryCode: 'urban.garbage', streetId: 'nowhere' })).toBe('UnknownStreet');
+    expect(await failure({ categoryCode: 'urban.garbage', districtId: 'nowhere' })).toBe('UnknownDistrict');
     expect(
       await failure({
         categoryCode: 'urban.garbage',
@@ -341,15 +312,17 @@ describe('dispatch catalogue', () => {
 describe('deadline policies', () => {
   it('finds the version in force, and the explicit policy for an appeal type the catalogue policy leaves out', async () => {
     const at = new Date('2025-10-09T02:00:00Z');
-    expect(
-      await policyInForce(database.db, { code: 'emergency', appealType: 'help', at }),
-    ).toMatchObject({ code: 'emergency', version: 1 });
-    expect(
-      await policyInForce(database.db, { code: 'emergency', appealType: 'suggestion', at }),
-    ).toMatchObject({ code: 'suggestion', version: 1 });
-    expect(
-      await policyInForce(database.db, { code: 'general', appealType: 'suggestion', at }),
-    ).toMatchObject({ code: 'general' });
+    expect(await policyInForce(database.db, { code: 'emergency', appealType: 'help', at })).toMatchObject({
+      code: 'emergency',
+      version: 1,
+    });
+    expect(await policyInForce(database.db, { code: 'emergency', appealType: 'suggestion', at })).toMatchObject({
+      code: 'suggestion',
+      version: 1,
+    });
+    expect(await policyInForce(database.db, { code: 'general', appealType: 'suggestion', at })).toMatchObject({
+      code: 'general',
+    });
   });
 
   it('rejects an unknown policy and a date before any version', async () => {
@@ -358,9 +331,9 @@ describe('deadline policies', () => {
         () => undefined,
         (e: unknown) => (e as ReferenceDataError).type,
       );
-    expect(
-      await type(policyInForce(database.db, { code: 'nope', appealType: 'help', at: new Date() })),
-    ).toBe('UnknownPolicy');
+    expect(await type(policyInForce(database.db, { code: 'nope', appealType: 'help', at: new Date() }))).toBe(
+      'UnknownPolicy',
+    );
     expect(
       await type(
         policyInForce(database.db, {

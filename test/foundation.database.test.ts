@@ -29,13 +29,22 @@ describe('embedded PostgreSQL', () => {
     const tables = await database.db.execute<{ table_name: string }>(
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['appeals', 'audit_events', 'assessments', 'accountability_records']));
+    expect(tables.rows.map((r) => r.table_name)).toEqual(
+      expect.arrayContaining(['appeals', 'audit_events', 'assessments', 'accountability_records']),
+    );
   });
 
   it('writes a step once even when the activity is retried', async () => {
     await createAppealRecord(database.db, appeal('a-retry'), 'intake');
     await createAppealRecord(database.db, appeal('a-retry'), 'intake');
-    const step = { appealId: 'a-retry', stepKey: 'dispatch-1', type: 'dispatched', actor: 'center', at: new Date(), patch: { stage: 'awaiting_acceptance' } };
+    const step = {
+      appealId: 'a-retry',
+      stepKey: 'dispatch-1',
+      type: 'dispatched',
+      actor: 'center',
+      at: new Date(),
+      patch: { stage: 'awaiting_acceptance' },
+    };
     const first = await recordStep(database.db, step);
     const second = await recordStep(database.db, step);
     expect(first).toEqual({ seq: 2, created: true });

@@ -60,16 +60,30 @@ describe('Temporal dev server (real CLI) with activities on PostgreSQL', () => {
       args: [order],
     });
     await handle.executeUpdate(triageAppealUpdate, { args: [{ by: { role: 'center' }, disposition: 'dispatch' }] });
-    const accepted = await handle.executeUpdate(acceptDispatchUpdate, { args: [{ by: { role: 'unit', unitId: 'beijing-water' } }] });
+    const accepted = await handle.executeUpdate(acceptDispatchUpdate, {
+      args: [{ by: { role: 'unit', unitId: 'beijing-water' } }],
+    });
     expect(accepted.stage).toBe('handling');
     // Water supply: the policy calls back as soon as the result is reported (Art. 21, 24).
-    await handle.executeUpdate(reportResultUpdate, { args: [{ by: { role: 'unit', unitId: 'beijing-water' }, outcome: 'resolved', summary: '已恢复供水' }] });
-    await handle.executeUpdate(recordCallbackUpdate, { args: [{ by: { role: 'center' }, reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' }] });
+    await handle.executeUpdate(reportResultUpdate, {
+      args: [{ by: { role: 'unit', unitId: 'beijing-water' }, outcome: 'resolved', summary: '已恢复供水' }],
+    });
+    await handle.executeUpdate(recordCallbackUpdate, {
+      args: [{ by: { role: 'center' }, reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' }],
+    });
     const result = await handle.result();
     expect(result.stage).toBe('closed');
 
     const events = await listAuditEvents(database.db, order.appealId);
-    expect(events.map((e) => e.type)).toEqual(['intake', 'dispatched', 'accepted', 'result_reported', 'callback_attempt', 'callback_answered', 'closed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'intake',
+      'dispatched',
+      'accepted',
+      'result_reported',
+      'callback_attempt',
+      'callback_answered',
+      'closed',
+    ]);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(AppealStage)).toBe('closed');

@@ -5,7 +5,14 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { testLogger } from './support/logger.js';
 import { createWorker } from '../worker/createWorker.js';
 import { appealWorkflow } from '../workflows/index.js';
-import { acceptDispatchUpdate, appealWorkflowId, reportResultUpdate, TASK_QUEUE, triageAppealUpdate, type WorkOrder } from '../workflows/appeal/definitions.js';
+import {
+  acceptDispatchUpdate,
+  appealWorkflowId,
+  reportResultUpdate,
+  TASK_QUEUE,
+  triageAppealUpdate,
+  type WorkOrder,
+} from '../workflows/appeal/definitions.js';
 import { getAppealRecord } from '../db/queries/cases.js';
 
 let env: TestWorkflowEnvironment;
@@ -42,10 +49,16 @@ describe('time-skipping test server (sdk-java native build)', () => {
     const wallStart = Date.now();
 
     const result = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(appealWorkflow, { taskQueue: TASK_QUEUE, workflowId: appealWorkflowId(order.appealId), args: [order] });
+      const handle = await env.client.workflow.start(appealWorkflow, {
+        taskQueue: TASK_QUEUE,
+        workflowId: appealWorkflowId(order.appealId),
+        args: [order],
+      });
       await handle.executeUpdate(triageAppealUpdate, { args: [{ by: { role: 'center' }, disposition: 'dispatch' }] });
       await handle.executeUpdate(acceptDispatchUpdate, { args: [{ by: { role: 'unit', unitId: 'haidian-housing' } }] });
-      await handle.executeUpdate(reportResultUpdate, { args: [{ by: { role: 'unit', unitId: 'haidian-housing' }, outcome: 'resolved', summary: '已交房' }] });
+      await handle.executeUpdate(reportResultUpdate, {
+        args: [{ by: { role: 'unit', unitId: 'haidian-housing' }, outcome: 'resolved', summary: '已交房' }],
+      });
       // Waiting on the result lets the test server skip: to the handling deadline, then through every callback attempt.
       return handle.result();
     });

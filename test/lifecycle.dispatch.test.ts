@@ -19,7 +19,12 @@ const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms)
 describe('the full 15-day happy path', () => {
   it('dispatches a complex appeal by the catalogue, handles it, calls back at the deadline and assesses the unit', async () => {
     // New-home delivery in Haidian: the district's housing department, "complex" policy (15 natural days).
-    const appeal = await t.world.startAppeal({ appealType: 'complaint', categoryCode: 'housing.new_home_delivery', districtId: 'haidian', streetId: undefined });
+    const appeal = await t.world.startAppeal({
+      appealType: 'complaint',
+      categoryCode: 'housing.new_home_delivery',
+      districtId: 'haidian',
+      streetId: undefined,
+    });
     expect((await appeal.state()).stage).toBe('triage');
 
     let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
@@ -37,14 +42,24 @@ describe('the full 15-day happy path', () => {
     await appeal.act(d.recordFirstContactUpdate, { by: unit('haidian-housing'), note: '已电话联系诉求人' });
 
     await appeal.skip(days(10));
-    c = await appeal.act(d.reportResultUpdate, { by: unit('haidian-housing'), outcome: 'resolved', summary: '开发商已承诺月底前交房' });
+    c = await appeal.act(d.reportResultUpdate, {
+      by: unit('haidian-housing'),
+      outcome: 'resolved',
+      summary: '开发商已承诺月底前交房',
+    });
     expect(c.stage).toBe('result_reported');
 
     // The complex policy calls back when the handling deadline expires, not at the result.
     c = await appeal.skipTo(c.deadlines.handling!);
     expect(c.stage).toBe('callback');
     expect(c.callback?.attempts).toBe(1);
-    c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' });
+    c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: true,
+      satisfaction: 'satisfied',
+    });
     expect(c.stage).toBe('closed');
     await appeal.expectVirtualTimeMoved(days(15));
 
@@ -68,7 +83,14 @@ describe('the full 15-day happy path', () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
     expect(rows).toEqual([
-      expect.objectContaining({ unitId: 'haidian-housing', role: 'lead', responded: true, resolved: true, satisfaction: 'satisfied', exempt: false }),
+      expect.objectContaining({
+        unitId: 'haidian-housing',
+        role: 'lead',
+        responded: true,
+        resolved: true,
+        satisfaction: 'satisfied',
+        exempt: false,
+      }),
     ]);
     await appeal.saveHistoryAsFixture('happy-path');
   });
@@ -76,37 +98,60 @@ describe('the full 15-day happy path', () => {
 
 describe('triage (Art. 12)', () => {
   const dispositions: d.TriageInput[] = [
-    { by: center, disposition: 'knowledge_answer', reason: '政策咨询', answer: '供暖季为每年11月15日至次年3月15日', knowledgeEntryId: 'heating-season' },
+    {
+      by: center,
+      disposition: 'knowledge_answer',
+      reason: '政策咨询',
+      answer: '供暖季为每年11月15日至次年3月15日',
+      knowledgeEntryId: 'heating-season',
+    },
     { by: center, disposition: 'emergency_transfer', reason: '火情', answer: '已转119', emergencyNumber: '119' },
-    { by: center, disposition: 'legal_channel', reason: '已进入诉讼', answer: '请通过诉讼途径解决', legalChannel: 'litigation' },
+    {
+      by: center,
+      disposition: 'legal_channel',
+      reason: '已进入诉讼',
+      answer: '请通过诉讼途径解决',
+      legalChannel: 'litigation',
+    },
     { by: center, disposition: 'repeat', reason: '无新情况', answer: '原诉求正在办理', originalAppealId: 'original-1' },
     { by: center, disposition: 'explained', reason: '涉及他人隐私', answer: '无法受理，已说明' },
     { by: center, disposition: 'admonished', reason: '骚扰热线', answer: '已告知法律后果' },
     { by: center, disposition: 'market_referral', reason: '商业纠纷', answer: '请通过市场渠道解决' },
   ];
-  it.each(dispositions.map((x) => [x.disposition, x] as const))('%s closes the appeal with its reason and answer', async (disposition, input) => {
-    const appeal = await t.world.startAppeal();
-    const c = await appeal.act(d.triageAppealUpdate, input);
-    expect(c.stage).toBe('closed');
-    expect(c.disposition).toBe(disposition);
-    expect(c.answer).toBe((input as { answer: string }).answer);
-    expect(c.leadUnitId).toBeUndefined();
-    const events = await listAuditEvents(t.database.db, appeal.appealId);
-    expect(events.map((e) => [e.type, e.reason])).toEqual([
-      ['intake', null],
-      [`triage_${disposition}`, (input as { reason: string }).reason],
-      ['closed', null],
-    ]);
-    expect((await getAppealRecord(t.database.db, appeal.appealId))?.disposition).toBe(disposition);
-  });
+  it.each(dispositions.map((x) => [x.disposition, x] as const))(
+    '%s closes the appeal with its reason and answer',
+    async (disposition, input) => {
+      const appeal = await t.world.startAppeal();
+      const c = await appeal.act(d.triageAppealUpdate, input);
+      expect(c.stage).toBe('closed');
+      expect(c.disposition).toBe(disposition);
+      expect(c.answer).toBe((input as { answer: string }).answer);
+      expect(c.leadUnitId).toBeUndefined();
+      const events = await listAuditEvents(t.database.db, appeal.appealId);
+      expect(events.map((e) => [e.type, e.reason])).toEqual([
+        ['intake', null],
+        [`triage_${disposition}`, (input as { reason: string }).reason],
+        ['closed', null],
+      ]);
+      expect((await getAppealRecord(t.database.db, appeal.appealId))?.disposition).toBe(disposition);
+    },
+  );
 
   it('refuses a closing disposition without the field it needs, and an action from the wrong party, without a history event', async () => {
     const appeal = await t.world.startAppeal();
     const before = await appeal.state();
-    const missing = await appeal.refused(d.triageAppealUpdate, { by: center, disposition: 'emergency_transfer', reason: '火情', answer: '转119' });
+    const missing = await appeal.refused(d.triageAppealUpdate, {
+      by: center,
+      disposition: 'emergency_transfer',
+      reason: '火情',
+      answer: '转119',
+    });
     expect(missing.type).toBe(ErrorType.InvalidAction);
     expect(missing.message).toContain('emergencyNumber');
-    const wrongParty = await appeal.refused(d.triageAppealUpdate, { by: unit('chaoyang-jianwai'), disposition: 'dispatch' });
+    const wrongParty = await appeal.refused(d.triageAppealUpdate, {
+      by: unit('chaoyang-jianwai'),
+      disposition: 'dispatch',
+    });
     expect(wrongParty.type).toBe(ErrorType.ActionForbidden);
     const wrongStage = await appeal.refused(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(wrongStage.type).toBe(ErrorType.ActionNotAllowed);
@@ -119,7 +164,11 @@ describe('triage (Art. 12)', () => {
 
 describe('dispatch and acceptance (Art. 14, 16)', () => {
   it('dispatches to the street of the location and notifies its district government', async () => {
-    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: 'chaoyang-jianwai' });
+    const appeal = await t.world.startAppeal({
+      categoryCode: 'urban.road_damage',
+      districtId: 'chaoyang',
+      streetId: 'chaoyang-jianwai',
+    });
     const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     expect(c.leadUnitId).toBe('chaoyang-jianwai');
     expect(c.supervisingUnitIds).toEqual(['chaoyang-gov']);
@@ -133,12 +182,20 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(c.stage).toBe('awaiting_acceptance');
     expect(c.acceptanceReminders).toBe(1);
     expect(c.escalationLevel).toBe(0);
-    expect(c.deadlines.acceptance).toBe(plus(at({ ...c, timeline: c.timeline.filter((e) => e.type === 'acceptance_reminder') }, 'acceptance_reminder'), hours(2)));
+    expect(c.deadlines.acceptance).toBe(
+      plus(
+        at({ ...c, timeline: c.timeline.filter((e) => e.type === 'acceptance_reminder') }, 'acceptance_reminder'),
+        hours(2),
+      ),
+    );
     c = await appeal.skipTo(c.deadlines.acceptance!);
     expect(c.acceptanceReminders).toBe(2);
     expect(c.escalationLevel).toBe(1);
     expect(c.timeline.map((e) => e.type)).toContain('escalated');
-    const late = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const late = await t.database.db
+      .select()
+      .from(accountabilityRecords)
+      .where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(late).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'late_acceptance' })]);
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(c.stage).toBe('handling');
@@ -154,7 +211,10 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     c = await appeal.act(d.decideObjectionUpdate, { by: center, decision: 'upheld', reason: '属街道管辖范围' });
     expect(c.stage).toBe('awaiting_acceptance');
     expect(c.leadUnitId).toBe('chaoyang-jianwai');
-    const records = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const records = await t.database.db
+      .select()
+      .from(accountabilityRecords)
+      .where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'objection_rejected' })]);
   });
 
@@ -163,7 +223,12 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.objectToDispatchUpdate, { by: unit('chaoyang-jianwai'), reason: '该路段属市政道路' });
     await appeal.skip(hours(1));
-    let c = await appeal.act(d.decideObjectionUpdate, { by: center, decision: 'redispatch', reason: '改派市城管委', newUnitId: 'city-urban-management' });
+    let c = await appeal.act(d.decideObjectionUpdate, {
+      by: center,
+      decision: 'redispatch',
+      reason: '改派市城管委',
+      newUnitId: 'city-urban-management',
+    });
     expect(c.stage).toBe('awaiting_acceptance');
     expect(c.leadUnitId).toBe('city-urban-management');
     const redispatchedAt = c.timeline.filter((e) => e.type === 'dispatched').at(-1)!.at;
@@ -184,15 +249,23 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(c.stage).toBe('closed');
     expect(c.disposition).toBe('withdrawn');
     const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
-    expect(rows).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', exempt: true, exemptReason: 'withdrawn: 问题已自行解决' })]);
-    const again = await appeal.handle.executeUpdate(d.withdrawAppealUpdate, { args: [{ by: intake, reason: 'x' }] }).catch((e: unknown) => e);
+    expect(rows).toEqual([
+      expect.objectContaining({ unitId: 'chaoyang-jianwai', exempt: true, exemptReason: 'withdrawn: 问题已自行解决' }),
+    ]);
+    const again = await appeal.handle
+      .executeUpdate(d.withdrawAppealUpdate, { args: [{ by: intake, reason: 'x' }] })
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(Error);
   });
 
   it('a duplicate is merged into its original', async () => {
     const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-    const c = await appeal.act(d.mergeAppealUpdate, { by: center, originalAppealId: 'original-42', reason: '同一诉求人同一问题' });
+    const c = await appeal.act(d.mergeAppealUpdate, {
+      by: center,
+      originalAppealId: 'original-42',
+      reason: '同一诉求人同一问题',
+    });
     expect(c.stage).toBe('closed');
     expect(c.disposition).toBe('merged');
     expect(c.originalAppealId).toBe('original-42');

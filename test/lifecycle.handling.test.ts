@@ -17,7 +17,11 @@ const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms)
 
 /** A road-damage appeal in Jianwai street (general policy: 7 natural days), accepted by the street. */
 async function acceptedAppeal(): Promise<AppealScenario> {
-  const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
+  const appeal = await t.world.startAppeal({
+    categoryCode: 'urban.road_damage',
+    districtId: 'chaoyang',
+    streetId: street,
+  });
   await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
   await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
   return appeal;
@@ -26,7 +30,11 @@ async function acceptedAppeal(): Promise<AppealScenario> {
 describe('co-handling units', () => {
   it('a late co-handler shows as overdue in its own child workflow and must give a reason with its report', async () => {
     const appeal = await acceptedAppeal();
-    let c = await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: 'city-urban-management', task: '核实路面塌陷原因' });
+    let c = await appeal.act(d.addCoHandlerUpdate, {
+      by: unit(street),
+      unitId: 'city-urban-management',
+      task: '核实路面塌陷原因',
+    });
     const co = c.coHandlers[0]!;
     expect(co).toMatchObject({ unitId: 'city-urban-management', status: 'open' });
     expect(co.dueAt).toBe(plus(c.timeline.find((e) => e.type === 'co_handler_added')!.at, days(5)));
@@ -34,17 +42,31 @@ describe('co-handling units', () => {
 
     c = await appeal.skipTo(co.dueAt);
     expect(c.coHandlers[0]!.status).toBe('late');
-    const child = t.world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(coHandlerWorkflowId(appeal.appealId, 'city-urban-management'));
+    const child = t.world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(
+      coHandlerWorkflowId(appeal.appealId, 'city-urban-management'),
+    );
     const childDescription = await child.describe();
     expect(childDescription.typedSearchAttributes.get(CoHandlerUnit)).toBe('city-urban-management');
     expect(childDescription.typedSearchAttributes.get(Overdue)).toBe(true);
 
-    const refused = await appeal.refused(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '已核实' });
+    const refused = await appeal.refused(d.reportCoHandlerPartUpdate, {
+      by: unit('city-urban-management'),
+      report: '已核实',
+    });
     expect(refused.type).toBe(ErrorType.InvalidAction);
     expect(refused.message).toContain('lateReason');
-    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '阶段性报告：已完成勘察', lateReason: '需等待管线单位配合', interim: true });
+    c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit('city-urban-management'),
+      report: '阶段性报告：已完成勘察',
+      lateReason: '需等待管线单位配合',
+      interim: true,
+    });
     expect(c.coHandlers[0]!.status).toBe('late');
-    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit('city-urban-management'), report: '已完成修复方案', lateReason: '需等待管线单位配合' });
+    c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit('city-urban-management'),
+      report: '已完成修复方案',
+      lateReason: '需等待管线单位配合',
+    });
     expect(c.coHandlers[0]!.status).toBe('done');
     const outcome = await child.result();
     expect(outcome).toMatchObject({ unitId: 'city-urban-management', late: true, lateReason: '需等待管线单位配合' });
@@ -55,8 +77,18 @@ describe('co-handling units', () => {
 describe('whistle (街乡吹哨、部门报到)', () => {
   it('a street lead summons a department, which reports in within its window', async () => {
     const appeal = await acceptedAppeal();
-    let c = await appeal.act(d.blowWhistleUpdate, { by: unit(street), departmentIds: ['city-urban-enforcement'], reason: '占道经营需执法' });
-    expect(c.whistle!.departments).toEqual([{ unitId: 'city-urban-enforcement', status: 'open', dueAt: plus(c.timeline.find((e) => e.type === 'whistle')!.at, hours(24)) }]);
+    let c = await appeal.act(d.blowWhistleUpdate, {
+      by: unit(street),
+      departmentIds: ['city-urban-enforcement'],
+      reason: '占道经营需执法',
+    });
+    expect(c.whistle!.departments).toEqual([
+      {
+        unitId: 'city-urban-enforcement',
+        status: 'open',
+        dueAt: plus(c.timeline.find((e) => e.type === 'whistle')!.at, hours(24)),
+      },
+    ]);
     const notSummoned = await appeal.refused(d.reportInUpdate, { by: unit('city-transport'), note: '到' });
     expect(notSummoned.type).toBe(ErrorType.ActionForbidden);
     c = await appeal.act(d.reportInUpdate, { by: unit('city-urban-enforcement'), note: '已派员到场' });
@@ -67,7 +99,11 @@ describe('whistle (街乡吹哨、部门报到)', () => {
     const appeal = await t.world.startAppeal({ categoryCode: 'traffic.public_transport' });
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('city-transport') });
-    const refused = await appeal.refused(d.blowWhistleUpdate, { by: unit('city-transport'), departmentIds: ['city-urban-enforcement'], reason: 'x' });
+    const refused = await appeal.refused(d.blowWhistleUpdate, {
+      by: unit('city-transport'),
+      departmentIds: ['city-urban-enforcement'],
+      reason: 'x',
+    });
     expect(refused.type).toBe(ErrorType.ActionForbidden);
   });
 });
@@ -114,11 +150,25 @@ describe('extension (Art. 17)', () => {
 describe('tiered coordination (Art. 22) and escalation at breach', () => {
   it('voluntary coordination: the district government answers with an opinion', async () => {
     const appeal = await acceptedAppeal();
-    let c = await appeal.act(d.requestCoordinationUpdate, { by: unit(street), coordinatorId: 'chaoyang-gov', reason: '涉及多部门' });
-    expect(c.coordination).toMatchObject({ coordinatorId: 'chaoyang-gov', status: 'requested', dueAt: plus(c.timeline.find((e) => e.type === 'coordination_requested')!.at, days(2)) });
-    const wrong = await appeal.refused(d.giveCoordinationOpinionUpdate, { by: coordinator('haidian-gov'), opinion: 'x' });
+    let c = await appeal.act(d.requestCoordinationUpdate, {
+      by: unit(street),
+      coordinatorId: 'chaoyang-gov',
+      reason: '涉及多部门',
+    });
+    expect(c.coordination).toMatchObject({
+      coordinatorId: 'chaoyang-gov',
+      status: 'requested',
+      dueAt: plus(c.timeline.find((e) => e.type === 'coordination_requested')!.at, days(2)),
+    });
+    const wrong = await appeal.refused(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('haidian-gov'),
+      opinion: 'x',
+    });
     expect(wrong.type).toBe(ErrorType.ActionForbidden);
-    c = await appeal.act(d.giveCoordinationOpinionUpdate, { by: coordinator('chaoyang-gov'), opinion: '由街道牵头，区城管委配合' });
+    c = await appeal.act(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('chaoyang-gov'),
+      opinion: '由街道牵头，区城管委配合',
+    });
     expect(c.coordination).toMatchObject({ status: 'answered', opinion: '由街道牵头，区城管委配合' });
   });
 
@@ -129,13 +179,18 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     c = await appeal.skipTo(due);
     expect(c.overdue).toBe(true);
     expect(c.escalationLevel).toBe(1);
-    const records = await t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));
+    const records = await t.database.db
+      .select()
+      .from(accountabilityRecords)
+      .where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: street, kind: 'overdue_handling' })]);
     c = await appeal.skip(days(2));
     expect(c.escalationLevel).toBe(2);
     c = await appeal.skip(days(2));
     expect(c.stage).toBe('callback');
-    expect(c.timeline.map((e) => e.type)).toEqual(expect.arrayContaining(['deadline_warning', 'escalated', 'escalation_exhausted', 'callback_attempt']));
+    expect(c.timeline.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['deadline_warning', 'escalated', 'escalation_exhausted', 'callback_attempt']),
+    );
     await appeal.expectVirtualTimeMoved(days(11));
     await appeal.saveHistoryAsFixture('escalation-at-breach');
   });
@@ -147,7 +202,11 @@ describe('callback (Art. 24)', () => {
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
     // Utilities: the policy calls back as soon as the result is reported.
-    let c = await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已恢复供水' });
+    let c = await appeal.act(d.reportResultUpdate, {
+      by: unit('beijing-water'),
+      outcome: 'resolved',
+      summary: '已恢复供水',
+    });
     expect(c.stage).toBe('callback');
     c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false });
     c = await appeal.skip(hours(4));
@@ -167,17 +226,35 @@ describe('callback (Art. 24)', () => {
     await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
     await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
     await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已恢复供水' });
-    let c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: false, satisfaction: 'unsatisfied' });
+    let c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: false,
+      satisfaction: 'unsatisfied',
+    });
     expect(c.stage).toBe('callback');
     c = await appeal.act(d.orderRehandlingUpdate, { by: center, reason: '水压仍不足' });
     expect(c.stage).toBe('rehandling');
     expect(c.deadlines.rehandling1).toBe(plus(c.timeline.find((e) => e.type === 'rehandling_ordered')!.at, hours(24)));
-    c = await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已更换加压泵' });
+    c = await appeal.act(d.reportResultUpdate, {
+      by: unit('beijing-water'),
+      outcome: 'resolved',
+      summary: '已更换加压泵',
+    });
     expect(c.stage).toBe('callback');
-    c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: true, contacted: true, resolved: true, satisfaction: 'basically_satisfied' });
+    c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: true,
+      satisfaction: 'basically_satisfied',
+    });
     expect(c.stage).toBe('closed');
     expect(c.rehandlings).toBe(1);
     const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
-    expect(rows).toEqual([expect.objectContaining({ unitId: 'beijing-water', resolved: true, satisfaction: 'basically_satisfied' })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ unitId: 'beijing-water', resolved: true, satisfaction: 'basically_satisfied' }),
+    ]);
   });
 });

@@ -46,8 +46,7 @@ const WINDOW_NAMES: (keyof PolicyWindows)[] = [
   'whistleReportIn',
 ];
 const UNIT_HOURS = { natural_hours: 1, natural_days: 24, working_days: 24 } as const;
-const hours = (w: { amount: number; unit: keyof typeof UNIT_HOURS }) =>
-  w.amount * UNIT_HOURS[w.unit];
+const hours = (w: { amount: number; unit: keyof typeof UNIT_HOURS }) => w.amount * UNIT_HOURS[w.unit];
 
 describe('districts and streets', () => {
   it('has the 16 districts with unique slug ids', () => {
@@ -169,8 +168,7 @@ describe('dispatch catalogue', () => {
       if (e.streetId !== undefined) {
         expect(streetById.get(e.streetId)?.districtId, key).toBe(e.districtId);
       }
-      if (e.scope === 'city')
-        expect([e.districtId, e.streetId], key).toEqual([undefined, undefined]);
+      if (e.scope === 'city') expect([e.districtId, e.streetId], key).toEqual([undefined, undefined]);
       if (e.scope === 'district') {
         expect(e.districtId, key).toBeDefined();
         expect(e.streetId, key).toBeUndefined();
@@ -228,9 +226,7 @@ describe('deadline policies', () => {
       expect(w.acceptance.unit, p.code).toBe('natural_hours');
       expect(w.acceptance.amount, p.code).toBeLessThanOrEqual(4);
       expect(hours(w.coHandler), p.code).toBeLessThan(hours(w.handling));
-      expect(hours(w.callbackAttempt) * p.callbackMaxAttempts, p.code).toBeLessThanOrEqual(
-        hours(w.callbackWindow),
-      );
+      expect(hours(w.callbackAttempt) * p.callbackMaxAttempts, p.code).toBeLessThanOrEqual(hours(w.callbackWindow));
       expect(p.callbackMaxAttempts, p.code).toBeGreaterThanOrEqual(1);
       expect(p.acceptanceReminderLimit, p.code).toBeGreaterThanOrEqual(0);
       expect(p.escalationLevels, p.code).toBeGreaterThanOrEqual(1);
@@ -258,9 +254,7 @@ describe('deadline policies', () => {
       }
     }
     for (const code of policyCodes) {
-      const versions = policies
-        .filter((p) => p.code === code)
-        .sort((a, b) => a.validFrom.localeCompare(b.validFrom));
+      const versions = policies.filter((p) => p.code === code).sort((a, b) => a.validFrom.localeCompare(b.validFrom));
       for (let i = 1; i < versions.length; i++) {
         const prevTo = versions[i - 1]!.validTo;
         expect(prevTo != null && prevTo <= versions[i]!.validFrom, code).toBe(true);

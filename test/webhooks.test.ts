@@ -9,7 +9,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createNotificationActivities, deliveryIdOf, verifyWebhookSignature, WEBHOOK_DELIVERY_FAILED, type Notification } from '../activities/notifications/index.js';
+import {
+  createNotificationActivities,
+  deliveryIdOf,
+  verifyWebhookSignature,
+  WEBHOOK_DELIVERY_FAILED,
+  type Notification,
+} from '../activities/notifications/index.js';
 import { getDelivery, upsertEndpoint } from '../db/queries/webhooks.js';
 import type { WebhookPayload } from '../db/schema/webhooks.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
@@ -93,7 +99,11 @@ const notification = (overrides: Partial<Notification> = {}): Notification => ({
 
 /** Runs `notify` as the given attempt of the activity (the SDK's "activity failed" warnings stay quiet). */
 const sdkLogger = new DefaultLogger('ERROR');
-const notifyAt = (attempt: number, n: Notification) => new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run((input: Notification) => notifications.notify(input), n);
+const notifyAt = (attempt: number, n: Notification) =>
+  new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run(
+    (input: Notification) => notifications.notify(input),
+    n,
+  );
 
 const signatureOf = (r: Received) => ({
   timestamp: String(r.headers['x-jiesu-timestamp']),
@@ -129,7 +139,13 @@ describe('notify activity: webhook delivery', () => {
     } satisfies WebhookPayload);
 
     const row = await getDelivery(database.db, { deliveryId });
-    expect(row).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200, unitId: 'beijing-water', appealId: n.appealId });
+    expect(row).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      lastStatusCode: 200,
+      unitId: 'beijing-water',
+      appealId: n.appealId,
+    });
     expect(row!.deliveredAt).toBeInstanceOf(Date);
     expect(logLines.join('\n')).not.toContain(SECRET);
   });
@@ -140,7 +156,9 @@ describe('notify activity: webhook delivery', () => {
     const { timestamp, signature } = signatureOf(request!);
     expect(verifyWebhookSignature(SECRET, timestamp, request!.body, signature)).toBe(true);
     expect(verifyWebhookSignature('another-secret-of-16+chars', timestamp, request!.body, signature)).toBe(false);
-    expect(verifyWebhookSignature(SECRET, timestamp, request!.body.replace('dispatched', 'escalation'), signature)).toBe(false);
+    expect(
+      verifyWebhookSignature(SECRET, timestamp, request!.body.replace('dispatched', 'escalation'), signature),
+    ).toBe(false);
     expect(verifyWebhookSignature(SECRET, String(Number(timestamp) + 1), request!.body, signature)).toBe(false);
     expect(verifyWebhookSignature(SECRET, timestamp, request!.body, signature.replace('sha256=', ''))).toBe(false);
     expect(verifyWebhookSignature(SECRET, timestamp, request!.body, 'sha256=abc')).toBe(false);
@@ -156,7 +174,10 @@ describe('notify activity: webhook delivery', () => {
   });
 
   it('throws a retryable failure while the endpoint fails, then delivers with the same delivery id', async () => {
-    const n = notification({ kind: 'acceptance_reminder', notificationKey: '5:unit:beijing-water:acceptance_reminder' });
+    const n = notification({
+      kind: 'acceptance_reminder',
+      notificationKey: '5:unit:beijing-water:acceptance_reminder',
+    });
     receiver.answers.push(503, 500);
 
     for (const attempt of [1, 2]) {
@@ -168,13 +189,22 @@ describe('notify activity: webhook delivery', () => {
 
     const deliveryId = deliveryIdOf(n.appealId, n.notificationKey);
     expect(receiver.received.map((r) => r.headers['x-jiesu-delivery'])).toEqual([deliveryId, deliveryId, deliveryId]);
-    expect(receiver.received.map((r) => (JSON.parse(r.body) as WebhookPayload).deliveryId)).toEqual([deliveryId, deliveryId, deliveryId]);
-    expect(await getDelivery(database.db, { deliveryId })).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200 });
+    expect(receiver.received.map((r) => (JSON.parse(r.body) as WebhookPayload).deliveryId)).toEqual([
+      deliveryId,
+      deliveryId,
+      deliveryId,
+    ]);
+    expect(await getDelivery(database.db, { deliveryId })).toMatchObject({
+      status: 'delivered',
+      attempts: 3,
+      lastStatusCode: 200,
+    });
   });
 
   it('retries a 429 and a 408, and an endpoint that does not answer in time', async () => {
     receiver.answers.push(429, 408, 'hang');
-    for (const status of [429, 408]) expect((await failureOf(notifyAt(1, notification()))).message, String(status)).toContain(`HTTP ${status}`);
+    for (const status of [429, 408])
+      expect((await failureOf(notifyAt(1, notification()))).message, String(status)).toContain(`HTTP ${status}`);
     const timedOut = await failureOf(notifyAt(1, notification()));
     expect(timedOut.type).toBe(WEBHOOK_DELIVERY_FAILED);
     expect(timedOut.message).toContain('no answer within 1000 ms');
@@ -186,7 +216,13 @@ describe('notify activity: webhook delivery', () => {
     await expect(notifyAt(WEBHOOK_MAX_ATTEMPTS, n)).resolves.toEqual({ webhook: 'dead_letter' });
 
     const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
-    expect(row).toMatchObject({ status: 'dead_letter', attempts: WEBHOOK_MAX_ATTEMPTS, lastStatusCode: 503, kind: 'dispatched', unitId: 'beijing-water' });
+    expect(row).toMatchObject({
+      status: 'dead_letter',
+      attempts: WEBHOOK_MAX_ATTEMPTS,
+      lastStatusCode: 503,
+      kind: 'dispatched',
+      unitId: 'beijing-water',
+    });
     expect(row!.lastError).toContain('HTTP 503');
     expect(row!.deadLetteredAt).toBeInstanceOf(Date);
     expect(row!.payload).toMatchObject({ appealId: n.appealId, message: n.message });
@@ -218,16 +254,21 @@ describe('notify activity: webhook delivery', () => {
   });
 
   it('sends nothing for the center, the requester, the government, a unit without endpoint or a disabled one', async () => {
-    for (const to of ['center', 'requester', 'government']) await expect(notifyAt(1, notification({ to }))).resolves.toEqual({ webhook: 'not_a_unit' });
+    for (const to of ['center', 'requester', 'government'])
+      await expect(notifyAt(1, notification({ to }))).resolves.toEqual({ webhook: 'not_a_unit' });
     await expect(notifyAt(1, notification({ to: 'unit:haidian-gov' }))).resolves.toEqual({ webhook: 'no_endpoint' });
     await upsertEndpoint(database.db, { unitId: 'chaoyang-gov', url: receiver.url, secret: SECRET, enabled: false });
-    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov' }))).resolves.toEqual({ webhook: 'disabled' });
+    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov' }))).resolves.toEqual({
+      webhook: 'disabled',
+    });
     expect(receiver.received).toHaveLength(0);
   });
 
   it("delivers a coordinator's notification to its unit's endpoint", async () => {
     await upsertEndpoint(database.db, { unitId: 'chaoyang-gov', url: receiver.url, secret: SECRET, enabled: true });
-    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov', kind: 'escalation' }))).resolves.toEqual({ webhook: 'delivered' });
+    await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov', kind: 'escalation' }))).resolves.toEqual({
+      webhook: 'delivered',
+    });
     expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ unitId: 'chaoyang-gov', kind: 'escalation' });
   });
 });
@@ -245,7 +286,10 @@ describe('webhooks end to end through the API, the dev server and the worker', (
   });
 
   it('configures the water unit, then its system receives a signed `dispatched` on triage', async () => {
-    const put = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { url: receiver.url, secret: SECRET } });
+    const put = await as(
+      app,
+      'admin',
+    )({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { url: receiver.url, secret: SECRET } });
     expect(put.statusCode, put.body).toBe(200);
     expect(put.json()).toEqual({ unitId: 'beijing-water', url: receiver.url, enabled: true });
     expect(put.body).not.toContain(SECRET);
@@ -253,11 +297,17 @@ describe('webhooks end to end through the API, the dev server and the worker', (
     const start = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
     expect(start.statusCode, start.body).toBe(201);
     const appealId = start.json<{ case: { appealId: string } }>().case.appealId;
-    const triaged = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${appealId}/triage`, payload: { disposition: 'dispatch' } });
+    const triaged = await as(
+      app,
+      'center',
+    )({ method: 'POST', url: `/v1/appeals/${appealId}/triage`, payload: { disposition: 'dispatch' } });
     expect(triaged.statusCode, triaged.body).toBe(200);
 
-    const forThisAppeal = () => receiver.received.filter((r) => (JSON.parse(r.body) as WebhookPayload).appealId === appealId);
-    const received = await until(forThisAppeal, (rs) => rs.some((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'dispatched'));
+    const forThisAppeal = () =>
+      receiver.received.filter((r) => (JSON.parse(r.body) as WebhookPayload).appealId === appealId);
+    const received = await until(forThisAppeal, (rs) =>
+      rs.some((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'dispatched'),
+    );
     const dispatched = received.find((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'dispatched');
     expect(dispatched, 'no dispatched delivery reached the receiver').toBeDefined();
     const payload = JSON.parse(dispatched!.body) as WebhookPayload;
@@ -279,22 +329,35 @@ describe('webhooks end to end through the API, the dev server and the worker', (
   it('refuses a non-admin (403), an unknown unit (404) and a bad body (400 naming the field)', async () => {
     const body = { url: receiver.url, secret: SECRET };
     for (const caller of ['center', 'supervisor', 'water'] as const)
-      expect((await as(app, caller)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode).toBe(403);
-    expect((await as(app, undefined)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode).toBe(401);
+      expect(
+        (await as(app, caller)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode,
+      ).toBe(403);
+    expect(
+      (await as(app, undefined)({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: body })).statusCode,
+    ).toBe(401);
 
     const unknown = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/no-such-unit/webhook', payload: body });
     expect(unknown.statusCode).toBe(404);
     // Streets and townships lead cases too: they get endpoints like departments.
-    const street = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/chaoyang-jianwai/webhook', payload: { ...body, enabled: false } });
+    const street = await as(
+      app,
+      'admin',
+    )({ method: 'PUT', url: '/v1/units/chaoyang-jianwai/webhook', payload: { ...body, enabled: false } });
     expect(street.statusCode, street.body).toBe(200);
     expect(street.json()).toEqual({ unitId: 'chaoyang-jianwai', url: receiver.url, enabled: false });
 
     for (const url of ['not a url', 'ftp://example.org/hook']) {
-      const bad = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, url } });
+      const bad = await as(
+        app,
+        'admin',
+      )({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, url } });
       expect(bad.statusCode, bad.body).toBe(400);
       expect(bad.json()).toMatchObject({ field: 'body/url' });
     }
-    const shortSecret = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, secret: 'short' } });
+    const shortSecret = await as(
+      app,
+      'admin',
+    )({ method: 'PUT', url: '/v1/units/beijing-water/webhook', payload: { ...body, secret: 'short' } });
     expect(shortSecret.json()).toMatchObject({ statusCode: 400, field: 'body/secret' });
   });
 
@@ -305,12 +368,20 @@ describe('webhooks end to end through the API, the dev server and the worker', (
     await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'dead_letter' });
 
     for (const caller of ['admin', 'supervisor'] as const) {
-      const res = await as(app, caller)({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=beijing-water&limit=5' });
+      const res = await as(
+        app,
+        caller,
+      )({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=beijing-water&limit=5' });
       expect(res.statusCode, res.body).toBe(200);
-      const items = res.json<{ items: { deliveryId: string; unitId: string; lastStatusCode: number | null }[] }>().items;
+      const items = res.json<{ items: { deliveryId: string; unitId: string; lastStatusCode: number | null }[] }>()
+        .items;
       expect(items.length).toBeLessThanOrEqual(5);
       expect(items.every((i) => i.unitId === 'beijing-water')).toBe(true);
-      expect(items[0]).toMatchObject({ deliveryId: deliveryIdOf(n.appealId, n.notificationKey), lastStatusCode: 410, attempts: 1 });
+      expect(items[0]).toMatchObject({
+        deliveryId: deliveryIdOf(n.appealId, n.notificationKey),
+        lastStatusCode: 410,
+        attempts: 1,
+      });
     }
     const other = await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=chaoyang-gov' });
     expect(other.json<{ items: unknown[] }>().items).toEqual([]);

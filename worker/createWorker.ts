@@ -25,6 +25,10 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace ?? 'default',
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ db: deps.db, log: deps.log, ...(deps.webhookTimeoutMs ? { webhookTimeoutMs: deps.webhookTimeoutMs } : {}) }),
+    activities: createActivities({
+      db: deps.db,
+      log: deps.log,
+      ...(deps.webhookTimeoutMs ? { webhookTimeoutMs: deps.webhookTimeoutMs } : {}),
+    }),
   });
 }

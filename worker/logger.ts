@@ -2,7 +2,15 @@ import pino, { type Logger } from 'pino';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 /** Requester names and phone numbers never reach a log line, wherever they are nested. */
-export const REDACT_PATHS = ['*.requester', '*.requesterName', '*.requesterPhone', 'requester', 'requesterName', 'requesterPhone', '*.*.requester'];
+export const REDACT_PATHS = [
+  '*.requester',
+  '*.requesterName',
+  '*.requesterPhone',
+  'requester',
+  'requesterName',
+  'requesterPhone',
+  '*.*.requester',
+];
 
 export function createLogger(level: string, name: string): Logger {
   return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[masked]' } });

@@ -13,5 +13,10 @@ export const WEBHOOK_MAX_ATTEMPTS = 10;
 /** Activity options of `notify`. The request timeout of the activity stays well inside `startToCloseTimeout`. */
 export const NOTIFY_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: WEBHOOK_MAX_ATTEMPTS },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
+  },
 } as const satisfies ActivityOptions;

@@ -34,7 +34,10 @@ export function createAssessmentActivities(deps: { db: Database; log: Logger }) 
       at: string;
     }): Promise<void> {
       const created = await writeAccountabilityRecord(deps.db, { ...input, at: new Date(input.at) });
-      deps.log.info({ appealId: input.appealId, unitId: input.unitId, kind: input.kind, created }, 'accountability recorded');
+      deps.log.info(
+        { appealId: input.appealId, unitId: input.unitId, kind: input.kind, created },
+        'accountability recorded',
+      );
     },
   };
 }

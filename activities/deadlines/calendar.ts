@@ -127,9 +127,7 @@ function checkedDate(ms: number): Date {
 function workingDays(startMs: number, amount: number): DeadlineResult {
   const unit: DeadlineUnit = 'working_days';
   if (!Number.isInteger(amount) || amount > MAX_WORKING_DAYS) {
-    throw new RangeError(
-      `working_days amount must be an integer between 0 and ${MAX_WORKING_DAYS}, got ${amount}`,
-    );
+    throw new RangeError(`working_days amount must be an integer between 0 and ${MAX_WORKING_DAYS}, got ${amount}`);
   }
   if (amount === 0) return { at: new Date(startMs), unit, calendar: 'official' };
 

@@ -45,11 +45,7 @@ export interface PolicyLimits {
  * statutory holidays and make-up working days included). Pure: the workflow's activities and
  * planDispatch share it.
  */
-export function computeWindows(
-  policy: DeadlinePolicy,
-  from: Date,
-  windows: readonly WindowName[],
-): ComputedDeadlines {
+export function computeWindows(policy: DeadlinePolicy, from: Date, windows: readonly WindowName[]): ComputedDeadlines {
   const deadlines: Partial<Record<WindowName, string>> = {};
   const notes = new Set<string>();
   for (const name of windows) {
@@ -73,18 +69,12 @@ export function computeWindows(
 export function parseInstant(value: string, field: string): Date {
   const at = new Date(value);
   if (Number.isNaN(at.getTime()))
-    throw ApplicationFailure.nonRetryable(
-      `${field} is not an ISO instant: '${value}'`,
-      'InvalidInput',
-    );
+    throw ApplicationFailure.nonRetryable(`${field} is not an ISO instant: '${value}'`, 'InvalidInput');
   return at;
 }
 
 export function createDeadlineActivities(deps: { db: Database; log: Logger }) {
-  const policyVersion = async ({
-    policyCode,
-    policyVersion,
-  }: PolicyRef): Promise<DeadlinePolicy> => {
+  const policyVersion = async ({ policyCode, policyVersion }: PolicyRef): Promise<DeadlinePolicy> => {
     const policy = await getPolicy(deps.db, policyCode, policyVersion);
     if (!policy)
       throw ApplicationFailure.nonRetryable(

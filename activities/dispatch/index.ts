@@ -3,12 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { findDuplicateCandidates } from '../../db/queries/duplicates.js';
 import { searchKnowledgeBase as searchEntries } from '../../db/queries/knowledge.js';
-import {
-  lookupDispatch,
-  policyInForce,
-  ReferenceDataError,
-  type DispatchRoute,
-} from '../../db/queries/reference.js';
+import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute } from '../../db/queries/reference.js';
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
 import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
@@ -87,9 +82,7 @@ export interface DuplicateCandidate {
 
 /** A lookup that cannot succeed is a business error: the workflow must not retry it. */
 function asFailure(error: unknown): unknown {
-  return error instanceof ReferenceDataError
-    ? ApplicationFailure.nonRetryable(error.message, error.type)
-    : error;
+  return error instanceof ReferenceDataError ? ApplicationFailure.nonRetryable(error.message, error.type) : error;
 }
 
 export function createDispatchActivities(deps: { db: Database; log: Logger }) {
@@ -171,10 +164,7 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
         windowDays: input.windowDays,
         excludeAppealId: input.appealId,
       });
-      deps.log.info(
-        { appealId: input.appealId, candidates: rows.map((r) => r.id) },
-        'duplicate candidates found',
-      );
+      deps.log.info({ appealId: input.appealId, candidates: rows.map((r) => r.id) }, 'duplicate candidates found');
       return rows.map((r) => ({
         appealId: r.id,
         stage: r.stage,

@@ -43,10 +43,20 @@ export async function deliverToUnit(deps: DeliveryDeps, notification: UnitNotifi
 
   const context = Context.current();
   const { attempt, scheduledTimestampMs } = context.info;
-  const payload: WebhookPayload = { deliveryId, appealId, unitId, kind, message: notification.message, at: new Date(scheduledTimestampMs).toISOString() };
+  const payload: WebhookPayload = {
+    deliveryId,
+    appealId,
+    unitId,
+    kind,
+    message: notification.message,
+    at: new Date(scheduledTimestampMs).toISOString(),
+  };
   const fields = { appealId, unitId, kind, deliveryId, attempt };
 
-  const result = await sendWebhook(endpoint, payload, { timeoutMs: deps.timeoutMs, signal: context.cancellationSignal });
+  const result = await sendWebhook(endpoint, payload, {
+    timeoutMs: deps.timeoutMs,
+    signal: context.cancellationSignal,
+  });
   if (result.ok) {
     await recordDelivered(deps.db, { payload, attempts: attempt, lastStatusCode: result.statusCode, at: new Date() });
     deps.log.info({ ...fields, statusCode: result.statusCode }, 'webhook delivered');
@@ -64,9 +74,20 @@ export async function deliverToUnit(deps: DeliveryDeps, notification: UnitNotifi
       details: [{ deliveryId, unitId, statusCode: result.statusCode }],
     });
   }
-  await recordDeadLetter(deps.db, { payload, attempts: attempt, lastStatusCode: result.statusCode, lastError: result.error, at: new Date() });
+  await recordDeadLetter(deps.db, {
+    payload,
+    attempts: attempt,
+    lastStatusCode: result.statusCode,
+    lastError: result.error,
+    at: new Date(),
+  });
   deps.log.error(
-    { ...fields, statusCode: result.statusCode, error: result.error, reason: result.retryable ? 'attempts exhausted' : 'refused by endpoint' },
+    {
+      ...fields,
+      statusCode: result.statusCode,
+      error: result.error,
+      reason: result.retryable ? 'attempts exhausted' : 'refused by endpoint',
+    },
     'webhook dead-lettered',
   );
   return 'dead_letter';

@@ -35,7 +35,12 @@ export function signWebhook(secret: string, timestamp: string, rawBody: string):
  * Checks an `x-jiesu-signature` header against the raw body and `x-jiesu-timestamp` as
  * received. Constant-time in the signature. Receivers should also refuse a stale timestamp.
  */
-export function verifyWebhookSignature(secret: string, timestamp: string, rawBody: string, signatureHeader: string | undefined): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  timestamp: string,
+  rawBody: string,
+  signatureHeader: string | undefined,
+): boolean {
   const given = /^sha256=([0-9a-f]{64})$/i.exec(signatureHeader?.trim() ?? '')?.[1];
   if (!given) return false;
   const expected = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest();
@@ -94,6 +99,7 @@ export async function sendWebhook(
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const detail =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
   return detail ? `${error.message} (${detail})` : error.message;
 }

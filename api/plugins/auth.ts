@@ -47,7 +47,12 @@ export const DEV_KEYS_NOTE =
   'dev-intake, dev-center, dev-supervisor, dev-admin, dev-unit-<unitId> (e.g. dev-unit-beijing-water), dev-coordinator-<unitId>';
 
 function devPrincipal(key: string): Principal | undefined {
-  const fixed: Record<string, Role> = { 'dev-intake': 'intake', 'dev-center': 'center', 'dev-supervisor': 'supervisor', 'dev-admin': 'admin' };
+  const fixed: Record<string, Role> = {
+    'dev-intake': 'intake',
+    'dev-center': 'center',
+    'dev-supervisor': 'supervisor',
+    'dev-admin': 'admin',
+  };
   const role = fixed[key];
   if (role) return { name: key, role };
   const bound = /^dev-(unit|coordinator)-([A-Za-z0-9._-]+)$/.exec(key);
@@ -67,7 +72,9 @@ export function loadApiKeys(config: { API_KEYS?: string; API_KEYS_FILE?: string 
     try {
       raw = readFileSync(config.API_KEYS_FILE, 'utf8');
     } catch (error) {
-      throw new ConfigError(`invalid configuration:\n  API_KEYS_FILE: cannot read ${config.API_KEYS_FILE} (${(error as Error).message})`);
+      throw new ConfigError(
+        `invalid configuration:\n  API_KEYS_FILE: cannot read ${config.API_KEYS_FILE} (${(error as Error).message})`,
+      );
     }
   } else return 'dev';
   let parsed: unknown;
@@ -77,10 +84,12 @@ export function loadApiKeys(config: { API_KEYS?: string; API_KEYS_FILE?: string 
     throw new ConfigError(`invalid configuration:\n  ${source}: not JSON`);
   }
   const errors = [...Value.Errors(ApiKeyList, parsed)];
-  if (errors.length > 0) throw new ConfigError(`invalid configuration:\n  ${source}${errors[0]!.path}: ${errors[0]!.message}`);
+  if (errors.length > 0)
+    throw new ConfigError(`invalid configuration:\n  ${source}${errors[0]!.path}: ${errors[0]!.message}`);
   const keys = parsed as ApiKeyEntry[];
   for (const k of keys) {
-    if ((k.role === 'unit' || k.role === 'coordinator') && !k.unitId) throw new ConfigError(`invalid configuration:\n  ${source}: key ${k.name} (${k.role}) needs a unitId`);
+    if ((k.role === 'unit' || k.role === 'coordinator') && !k.unitId)
+      throw new ConfigError(`invalid configuration:\n  ${source}: key ${k.name} (${k.role}) needs a unitId`);
   }
   return keys;
 }
@@ -105,10 +114,21 @@ export function partyOf(principal: Principal): Party | undefined {
 export default fp<{ keys: ApiKeyEntry[] | 'dev'; nodeEnv: string }>(
   async (app, { keys, nodeEnv }) => {
     if (keys === 'dev') {
-      if (nodeEnv !== 'development') throw new ConfigError('invalid configuration:\n  API_KEYS / API_KEYS_FILE: one is required outside NODE_ENV=development');
-      app.log.warn(`NO API KEYS CONFIGURED: dev mode accepts the fixed keys ${DEV_KEYS_NOTE}. Set API_KEYS or API_KEYS_FILE for anything but local development.`);
+      if (nodeEnv !== 'development')
+        throw new ConfigError(
+          'invalid configuration:\n  API_KEYS / API_KEYS_FILE: one is required outside NODE_ENV=development',
+        );
+      app.log.warn(
+        `NO API KEYS CONFIGURED: dev mode accepts the fixed keys ${DEV_KEYS_NOTE}. Set API_KEYS or API_KEYS_FILE for anything but local development.`,
+      );
     }
-    const table = keys === 'dev' ? [] : keys.map((k) => ({ hash: Buffer.from(k.keyHash, 'hex'), principal: { name: k.name, role: k.role, ...(k.unitId ? { unitId: k.unitId } : {}) } }));
+    const table =
+      keys === 'dev'
+        ? []
+        : keys.map((k) => ({
+            hash: Buffer.from(k.keyHash, 'hex'),
+            principal: { name: k.name, role: k.role, ...(k.unitId ? { unitId: k.unitId } : {}) },
+          }));
 
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');

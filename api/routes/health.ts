@@ -1,7 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
 
-const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('down')]), error: Type.Optional(Type.String()) });
+const Check = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('down')]),
+  error: Type.Optional(Type.String()),
+});
 const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Object({ temporal: Check, postgres: Check }),
@@ -17,9 +20,13 @@ async function check(probe: () => Promise<unknown>): Promise<{ status: 'ok' | 'd
 }
 
 const health: FastifyPluginAsync = async (app) => {
-  app.get('/health/live', { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({
-    status: 'ok' as const,
-  }));
+  app.get(
+    '/health/live',
+    { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
 
   const ready = async (_request: unknown, reply: import('fastify').FastifyReply) => {
     const [temporal, postgres] = await Promise.all([check(() => app.pingTemporal()), check(() => app.pingDb())]);

@@ -4,7 +4,14 @@ import { Type } from '@sinclair/typebox';
 const metrics: FastifyPluginAsync = async (app) => {
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics (HTTP, appeals started, updates rejected, overdue cases)', produces: ['text/plain'], response: { 200: Type.String() } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Prometheus metrics (HTTP, appeals started, updates rejected, overdue cases)',
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
+    },
     async (_request, reply) => {
       reply.header('content-type', app.metrics.registry.contentType);
       return app.metrics.registry.metrics();

@@ -24,7 +24,11 @@ export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: n
   return db.transaction(async (tx) => {
     // The appeal row's lock serialises concurrent steps of one appeal, so the check below
     // and the sequence it hands out cannot race.
-    const [locked] = await tx.select({ id: appeals.id }).from(appeals).where(eq(appeals.id, step.appealId)).for('update');
+    const [locked] = await tx
+      .select({ id: appeals.id })
+      .from(appeals)
+      .where(eq(appeals.id, step.appealId))
+      .for('update');
     if (!locked) throw new Error(`appeal ${step.appealId} has no case record`);
 
     const [existing] = await tx
@@ -62,7 +66,11 @@ export async function createAppealRecord(
   record: Omit<NewAppeal, 'lastSeq'>,
   actor: string,
 ): Promise<{ created: boolean }> {
-  const inserted = await db.insert(appeals).values({ ...record, lastSeq: 0 }).onConflictDoNothing().returning({ id: appeals.id });
+  const inserted = await db
+    .insert(appeals)
+    .values({ ...record, lastSeq: 0 })
+    .onConflictDoNothing()
+    .returning({ id: appeals.id });
   await recordStep(db, {
     appealId: record.id,
     stepKey: 'intake',

@@ -36,10 +36,7 @@ export interface DuplicateCandidate {
  * within the window. Appeals already merged into another are left out (their original is the
  * candidate). Most recent first.
  */
-export async function findDuplicateCandidates(
-  db: DbOrTx,
-  query: DuplicateQuery,
-): Promise<DuplicateCandidate[]> {
+export async function findDuplicateCandidates(db: DbOrTx, query: DuplicateQuery): Promise<DuplicateCandidate[]> {
   if (!query.requesterPhone) return [];
   const since = new Date(query.at.getTime() - query.windowDays * DAY_MS);
   const place = query.streetId

@@ -16,21 +16,7 @@ import { knowledgeBase } from '../schema/knowledge.js';
 /** Characters and pairs that carry no meaning in a question (particles, pronouns, "how/what"). */
 const STOP_TERMS = new Set([
   ...'的了吗呢吧啊呀么我你他她它们是在和与或就都也还这那怎什哪个一',
-  ...[
-    '怎么',
-    '么办',
-    '什么',
-    '么样',
-    '可以',
-    '应该',
-    '如何',
-    '哪里',
-    '请问',
-    '一下',
-    '我们',
-    '你们',
-    '他们',
-  ],
+  ...['怎么', '么办', '什么', '么样', '可以', '应该', '如何', '哪里', '请问', '一下', '我们', '你们', '他们'],
   ...['是不', '不是', '能不', '有没', '没有', '时候', '么时'],
 ]);
 
@@ -56,11 +42,7 @@ export function searchTerms(text: string): string[] {
 }
 
 /** What an entry is searched by: its title, question and keywords (not the long answer). */
-export function entrySearchTerms(entry: {
-  title: string;
-  question: string;
-  keywords: string[];
-}): string[] {
+export function entrySearchTerms(entry: { title: string; question: string; keywords: string[] }): string[] {
   return searchTerms([entry.title, entry.question, ...entry.keywords].join(' '));
 }
 
@@ -89,10 +71,7 @@ export interface KnowledgeHit {
 }
 
 /** Entries answering a question, best first, those scoring at least `minScore` only. */
-export async function searchKnowledgeBase(
-  db: DbOrTx,
-  search: KnowledgeSearch,
-): Promise<KnowledgeHit[]> {
+export async function searchKnowledgeBase(db: DbOrTx, search: KnowledgeSearch): Promise<KnowledgeHit[]> {
   const terms = searchTerms(search.question);
   if (terms.length === 0) return [];
   const termArray = sql`array[${sql.join(

@@ -95,30 +95,19 @@ const SCOPE_RANK = { street: 0, district: 1, city: 2 } as const;
  * no entry at all, go to the district government when the district is known; otherwise the
  * appeal waits in the hotline center's manual queue.
  */
-export async function lookupDispatch(
-  db: DbOrTx,
-  lookup: DispatchLookup,
-): Promise<DispatchDecision> {
+export async function lookupDispatch(db: DbOrTx, lookup: DispatchLookup): Promise<DispatchDecision> {
   const [category] = await db
     .select({ code: categories.code })
     .from(categories)
     .where(eq(categories.code, lookup.categoryCode));
-  if (!category)
-    throw new ReferenceDataError('UnknownCategory', `unknown category '${lookup.categoryCode}'`);
+  if (!category) throw new ReferenceDataError('UnknownCategory', `unknown category '${lookup.categoryCode}'`);
 
   const place = await resolvePlace(db, lookup.districtId ?? null, lookup.streetId ?? null);
   const scopes = [eq(dispatchCatalogue.scope, 'city')];
   if (place.districtId)
-    scopes.push(
-      and(
-        eq(dispatchCatalogue.scope, 'district'),
-        eq(dispatchCatalogue.districtId, place.districtId),
-      )!,
-    );
+    scopes.push(and(eq(dispatchCatalogue.scope, 'district'), eq(dispatchCatalogue.districtId, place.districtId))!);
   if (place.streetId)
-    scopes.push(
-      and(eq(dispatchCatalogue.scope, 'street'), eq(dispatchCatalogue.streetId, place.streetId))!,
-    );
+    scopes.push(and(eq(dispatchCatalogue.scope, 'street'), eq(dispatchCatalogue.streetId, place.streetId))!);
   const entries = (
     await db
       .select()
@@ -127,12 +116,9 @@ export async function lookupDispatch(
   ).sort((a, b) => SCOPE_RANK[a.scope] - SCOPE_RANK[b.scope]);
 
   const governmentId = place.districtId ? await districtGovernmentId(db, place.districtId) : null;
-  const resolve = (
-    entry: DispatchCatalogueEntry,
-  ): { route: DispatchRoute; unitId: string } | null => {
+  const resolve = (entry: DispatchCatalogueEntry): { route: DispatchRoute; unitId: string } | null => {
     if (entry.unitId) return { route: 'unit', unitId: entry.unitId };
-    if (entry.unitKind === 'street_of_location' && place.streetId)
-      return { route: 'street', unitId: place.streetId };
+    if (entry.unitKind === 'street_of_location' && place.streetId) return { route: 'street', unitId: place.streetId };
     return governmentId ? { route: 'district_government', unitId: governmentId } : null;
   };
 
@@ -163,27 +149,16 @@ async function resolvePlace(
   streetId: string | null,
 ): Promise<{ districtId: string | null; streetId: string | null }> {
   if (streetId) {
-    const [street] = await db
-      .select({ districtId: streets.districtId })
-      .from(streets)
-      .where(eq(streets.id, streetId));
-    if (!street)
-      throw new ReferenceDataError('UnknownStreet', `unknown street or township '${streetId}'`);
+    const [street] = await db.select({ districtId: streets.districtId }).from(streets).where(eq(streets.id, streetId));
+    if (!street) throw new ReferenceDataError('UnknownStreet', `unknown street or township '${streetId}'`);
     if (districtId && districtId !== street.districtId) {
-      throw new ReferenceDataError(
-        'StreetNotInDistrict',
-        `street '${streetId}' is not in district '${districtId}'`,
-      );
+      throw new ReferenceDataError('StreetNotInDistrict', `street '${streetId}' is not in district '${districtId}'`);
     }
     return { districtId: street.districtId, streetId };
   }
   if (districtId) {
-    const [district] = await db
-      .select({ id: districts.id })
-      .from(districts)
-      .where(eq(districts.id, districtId));
-    if (!district)
-      throw new ReferenceDataError('UnknownDistrict', `unknown district '${districtId}'`);
+    const [district] = await db.select({ id: districts.id }).from(districts).where(eq(districts.id, districtId));
+    if (!district) throw new ReferenceDataError('UnknownDistrict', `unknown district '${districtId}'`);
   }
   return { districtId, streetId: null };
 }
@@ -223,10 +198,7 @@ export interface HandlingUnit {
 }
 
 /** Any handling unit by id: a unit of the directory, or a street/township (whose id is its unit id). */
-export async function getHandlingUnit(
-  db: DbOrTx,
-  unitId: string,
-): Promise<HandlingUnit | undefined> {
+export async function getHandlingUnit(db: DbOrTx, unitId: string): Promise<HandlingUnit | undefined> {
   const [unit] = await db
     .select({ id: units.id, name: units.name, kind: units.kind, districtId: units.districtId })
     .from(units)
@@ -254,11 +226,7 @@ export function beijingDate(at: Date): string {
   return new Date(at.getTime() + 8 * HOUR_MS).toISOString().slice(0, 10);
 }
 
-export async function getPolicy(
-  db: DbOrTx,
-  code: string,
-  version: number,
-): Promise<DeadlinePolicy | undefined> {
+export async function getPolicy(db: DbOrTx, code: string, version: number): Promise<DeadlinePolicy | undefined> {
   const [row] = await db
     .select()
     .from(deadlinePolicies)
@@ -267,10 +235,7 @@ export async function getPolicy(
 }
 
 const inForceOn = (day: string) =>
-  and(
-    lte(deadlinePolicies.validFrom, day),
-    or(isNull(deadlinePolicies.validTo), gt(deadlinePolicies.validTo, day)),
-  );
+  and(lte(deadlinePolicies.validFrom, day), or(isNull(deadlinePolicies.validTo), gt(deadlinePolicies.validTo, day)));
 
 /**
  * The policy version in force at `at` (its Beijing date: valid_from <= date < valid_to).
@@ -296,10 +261,7 @@ export async function policyInForce(
       .where(eq(deadlinePolicies.code, query.code))
       .limit(1);
     throw known
-      ? new ReferenceDataError(
-          'NoPolicyInForce',
-          `no version of policy '${query.code}' is in force on ${day}`,
-        )
+      ? new ReferenceDataError('NoPolicyInForce', `no version of policy '${query.code}' is in force on ${day}`)
       : new ReferenceDataError('UnknownPolicy', `unknown deadline policy '${query.code}'`);
   }
   if (policy.appealTypes === null || policy.appealTypes.includes(query.appealType)) return policy;

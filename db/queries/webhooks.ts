@@ -1,7 +1,13 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { streets, units } from '../schema/reference.js';
-import { unitWebhooks, webhookDeliveries, type UnitWebhook, type WebhookDelivery, type WebhookPayload } from '../schema/webhooks.js';
+import {
+  unitWebhooks,
+  webhookDeliveries,
+  type UnitWebhook,
+  type WebhookDelivery,
+  type WebhookPayload,
+} from '../schema/webhooks.js';
 
 export interface EndpointInput {
   unitId: string;
@@ -62,8 +68,19 @@ export async function recordDelivered(db: DbOrTx, outcome: DeliveryOutcome): Pro
   };
   await db
     .insert(webhookDeliveries)
-    .values({ deliveryId: payload.deliveryId, appealId: payload.appealId, unitId: payload.unitId, kind: payload.kind, payload, ...delivered })
-    .onConflictDoUpdate({ target: webhookDeliveries.deliveryId, set: delivered, setWhere: sql`${webhookDeliveries.status} = 'dead_letter'` });
+    .values({
+      deliveryId: payload.deliveryId,
+      appealId: payload.appealId,
+      unitId: payload.unitId,
+      kind: payload.kind,
+      payload,
+      ...delivered,
+    })
+    .onConflictDoUpdate({
+      target: webhookDeliveries.deliveryId,
+      set: delivered,
+      setWhere: sql`${webhookDeliveries.status} = 'dead_letter'`,
+    });
 }
 
 /** Records a delivery the service gave up on. Never overwrites a delivered one. */
@@ -78,17 +95,34 @@ export async function recordDeadLetter(db: DbOrTx, outcome: DeliveryOutcome & { 
   };
   await db
     .insert(webhookDeliveries)
-    .values({ deliveryId: payload.deliveryId, appealId: payload.appealId, unitId: payload.unitId, kind: payload.kind, payload, ...deadLetter })
-    .onConflictDoUpdate({ target: webhookDeliveries.deliveryId, set: deadLetter, setWhere: sql`${webhookDeliveries.status} = 'dead_letter'` });
+    .values({
+      deliveryId: payload.deliveryId,
+      appealId: payload.appealId,
+      unitId: payload.unitId,
+      kind: payload.kind,
+      payload,
+      ...deadLetter,
+    })
+    .onConflictDoUpdate({
+      target: webhookDeliveries.deliveryId,
+      set: deadLetter,
+      setWhere: sql`${webhookDeliveries.status} = 'dead_letter'`,
+    });
 }
 
 /** Dead letters, newest first, optionally of one unit. */
-export async function listDeadLetters(db: DbOrTx, params: { unitId?: string; limit: number }): Promise<WebhookDelivery[]> {
+export async function listDeadLetters(
+  db: DbOrTx,
+  params: { unitId?: string; limit: number },
+): Promise<WebhookDelivery[]> {
   return db
     .select()
     .from(webhookDeliveries)
     .where(
-      and(eq(webhookDeliveries.status, 'dead_letter'), params.unitId ? eq(webhookDeliveries.unitId, params.unitId) : undefined),
+      and(
+        eq(webhookDeliveries.status, 'dead_letter'),
+        params.unitId ? eq(webhookDeliveries.unitId, params.unitId) : undefined,
+      ),
     )
     .orderBy(desc(webhookDeliveries.deadLetteredAt), desc(webhookDeliveries.deliveryId))
     .limit(params.limit);

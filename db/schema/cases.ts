@@ -1,15 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -36,7 +26,10 @@ export const appeals = pgTable(
     stabilityRisk: boolean('stability_risk').notNull().default(false),
     stage: text('stage').notNull(),
     leadUnitId: text('lead_unit_id'),
-    coHandlerIds: text('co_handler_ids').array().notNull().default(sql`'{}'::text[]`),
+    coHandlerIds: text('co_handler_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Every deadline of the case as absolute instants (ISO strings), by window name. */
     deadlines: jsonb('deadlines').$type<Record<string, string>>().notNull().default({}),
     dueAt: instant('due_at'),
@@ -106,7 +99,10 @@ export const assessments = pgTable(
     exemptReason: text('exempt_reason'),
     closedAt: instant('closed_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.appealId, t.unitId] }), index('assessments_unit_closed_idx').on(t.unitId, t.closedAt)],
+  (t) => [
+    primaryKey({ columns: [t.appealId, t.unitId] }),
+    index('assessments_unit_closed_idx').on(t.unitId, t.closedAt),
+  ],
 );
 
 /** Art. 29: late acceptance, overdue handling without reason, objections rejected on review. */
@@ -122,7 +118,10 @@ export const accountabilityRecords = pgTable(
     detail: text('detail'),
     at: instant('at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.appealId, t.stepKey] }), index('accountability_unit_idx').on(t.unitId, t.kind, t.at)],
+  (t) => [
+    primaryKey({ columns: [t.appealId, t.stepKey] }),
+    index('accountability_unit_idx').on(t.unitId, t.kind, t.at),
+  ],
 );
 
 export type Appeal = typeof appeals.$inferSelect;

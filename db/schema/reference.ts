@@ -115,14 +115,9 @@ export const dispatchCatalogue = pgTable(
   },
   (t) => [
     // Serves the lookup (category, then the three scopes) and the seed's upsert.
-    unique('dispatch_catalogue_entry_key')
-      .on(t.categoryCode, t.scope, t.districtId, t.streetId)
-      .nullsNotDistinct(),
+    unique('dispatch_catalogue_entry_key').on(t.categoryCode, t.scope, t.districtId, t.streetId).nullsNotDistinct(),
     check('dispatch_catalogue_target_check', sql`(${t.unitId} is null) <> (${t.unitKind} is null)`),
-    check(
-      'dispatch_catalogue_unit_kind_check',
-      sql`${t.unitKind} in ('street_of_location', 'district_government')`,
-    ),
+    check('dispatch_catalogue_unit_kind_check', sql`${t.unitKind} in ('street_of_location', 'district_government')`),
     check(
       'dispatch_catalogue_scope_check',
       sql`(${t.scope} = 'city' and ${t.districtId} is null and ${t.streetId} is null)
@@ -159,10 +154,7 @@ export const deadlinePolicies = pgTable(
     index('deadline_policies_validity_idx').on(t.code, t.validFrom),
     index('deadline_policies_appeal_types_idx').using('gin', t.appealTypes),
     check('deadline_policies_version_check', sql`${t.version} > 0`),
-    check(
-      'deadline_policies_validity_check',
-      sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`,
-    ),
+    check('deadline_policies_validity_check', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
     check(
       'deadline_policies_limits_check',
       sql`${t.acceptanceReminderLimit} >= 0 and ${t.callbackMaxAttempts} >= 1 and ${t.escalationLevels} >= 1`,

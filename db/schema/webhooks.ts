@@ -54,8 +54,12 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     check('webhook_deliveries_status_check', sql`${t.status} in ('delivered', 'dead_letter')`),
-    index('webhook_deliveries_dead_letter_unit_idx').on(t.unitId, t.deadLetteredAt.desc()).where(sql`${t.status} = 'dead_letter'`),
-    index('webhook_deliveries_dead_letter_at_idx').on(t.deadLetteredAt.desc()).where(sql`${t.status} = 'dead_letter'`),
+    index('webhook_deliveries_dead_letter_unit_idx')
+      .on(t.unitId, t.deadLetteredAt.desc())
+      .where(sql`${t.status} = 'dead_letter'`),
+    index('webhook_deliveries_dead_letter_at_idx')
+      .on(t.deadLetteredAt.desc())
+      .where(sql`${t.status} = 'dead_letter'`),
     index('webhook_deliveries_appeal_idx').on(t.appealId),
   ],
 );

@@ -84,10 +84,7 @@ export interface SeedOptions {
 }
 
 /** Upserts all reference data in one transaction; returns the row count of each table. */
-export async function seedReferenceData(
-  db: Database,
-  options: SeedOptions = {},
-): Promise<Record<string, number>> {
+export async function seedReferenceData(db: Database, options: SeedOptions = {}): Promise<Record<string, number>> {
   const data = await loadReferenceData(options.dataDir);
   const problems = checkConsistency(data);
   if (problems.length > 0) throw new SeedDataError(problems);
@@ -160,13 +157,7 @@ export async function seedReferenceData(
           dispatchCatalogue.districtId,
           dispatchCatalogue.streetId,
         ],
-        set: excludedColumns(dispatchCatalogue, [
-          'id',
-          'categoryCode',
-          'scope',
-          'districtId',
-          'streetId',
-        ]),
+        set: excludedColumns(dispatchCatalogue, ['id', 'categoryCode', 'scope', 'districtId', 'streetId']),
       })
       .returning({ id: dispatchCatalogue.id });
     await tx.delete(dispatchCatalogue).where(
@@ -227,11 +218,7 @@ function excludedColumns(table: PgTable, keys: string[]): Record<string, SQL> {
   return set;
 }
 
-async function upsertPolicies(
-  tx: Tx,
-  records: DeadlinePolicyRecord[],
-  today: string,
-): Promise<void> {
+async function upsertPolicies(tx: Tx, records: DeadlinePolicyRecord[], today: string): Promise<void> {
   const rows: NewDeadlinePolicy[] = records.map((p) => ({
     code: p.code,
     version: p.version,
@@ -259,9 +246,7 @@ async function upsertPolicies(
   for (const row of rows) {
     const stored = byKey.get(`${row.code}@${row.version}`);
     if (!stored || stored.validFrom > today) continue;
-    const changed = FROZEN_FIELDS.filter(
-      (field) => canonical(stored[field]) !== canonical(row[field] ?? null),
-    );
+    const changed = FROZEN_FIELDS.filter((field) => canonical(stored[field]) !== canonical(row[field] ?? null));
     if (changed.length > 0) {
       problems.push(
         `policy ${row.code} version ${row.version} is in force since ${stored.validFrom}; its ${changed.join(', ')} cannot change ` +
@@ -288,8 +273,7 @@ async function upsertPolicies(
   if (overlaps.rows.length > 0) {
     throw new SeedDataError(
       overlaps.rows.map(
-        (o) =>
-          `policy ${o.code}: versions ${o.a} and ${o.b} are in force at the same time (close ${o.a} with validTo)`,
+        (o) => `policy ${o.code}: versions ${o.a} and ${o.b} are in force at the same time (close ${o.a} with validTo)`,
       ),
     );
   }
@@ -310,9 +294,7 @@ const FROZEN_FIELDS = [
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : v,
   );
 }
@@ -326,18 +308,12 @@ function checkConsistency(data: ReferenceData): string[] {
       problems.push(`unit id '${unit.id}' is also a street id (a street's id is its unit id)`);
   }
   const policyCodes = new Set(data.deadlinePolicies.map((p) => p.code));
-  if (!policyCodes.has(FALLBACK_POLICY_CODE))
-    problems.push(`the fallback policy '${FALLBACK_POLICY_CODE}' is missing`);
+  if (!policyCodes.has(FALLBACK_POLICY_CODE)) problems.push(`the fallback policy '${FALLBACK_POLICY_CODE}' is missing`);
   for (const entry of data.dispatchCatalogue) {
     if (!policyCodes.has(entry.policyCode)) {
-      problems.push(
-        `catalogue entry ${entry.categoryCode}/${entry.scope} names unknown policy '${entry.policyCode}'`,
-      );
+      problems.push(`catalogue entry ${entry.categoryCode}/${entry.scope} names unknown policy '${entry.policyCode}'`);
     }
-    if (
-      entry.streetId &&
-      !data.streets.some((s) => s.id === entry.streetId && s.districtId === entry.districtId)
-    ) {
+    if (entry.streetId && !data.streets.some((s) => s.id === entry.streetId && s.districtId === entry.districtId)) {
       problems.push(
         `catalogue entry ${entry.categoryCode}/${entry.streetId}: the street is not in district '${entry.districtId}'`,
       );
@@ -345,9 +321,7 @@ function checkConsistency(data: ReferenceData): string[] {
   }
   for (const policy of data.deadlinePolicies) {
     for (const name of POLICY_WINDOW_NAMES) {
-      const window = policy.windows[name] as
-        | DeadlinePolicyRecord['windows'][typeof name]
-        | undefined;
+      const window = policy.windows[name] as DeadlinePolicyRecord['windows'][typeof name] | undefined;
       const valid =
         window !== undefined &&
         Number.isFinite(window.amount) &&
@@ -355,9 +329,7 @@ function checkConsistency(data: ReferenceData): string[] {
         ['natural_hours', 'natural_days', 'working_days'].includes(window.unit) &&
         (window.unit !== 'working_days' || Number.isInteger(window.amount));
       if (!valid)
-        problems.push(
-          `policy ${policy.code} version ${policy.version}: window '${name}' is missing or invalid`,
-        );
+        problems.push(`policy ${policy.code} version ${policy.version}: window '${name}' is missing or invalid`);
     }
   }
   return problems;

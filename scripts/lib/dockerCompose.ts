@@ -52,10 +52,7 @@ function runQuiet(cmd: string, args: string[]): Promise<void> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else
-        reject(
-          new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`),
-        );
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
     });
   });
 }
@@ -122,13 +119,7 @@ export async function runCompose(
   }
 }
 
-export type YamlValue =
-  | string
-  | number
-  | boolean
-  | null
-  | YamlValue[]
-  | { [key: string]: YamlValue };
+export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 /**
  * The normalised configuration (`config`): JSON where compose supports `--format json`

@@ -16,7 +16,11 @@ export interface LocalDatabase {
  * The application database: DATABASE_URL when set, otherwise an embedded PostgreSQL whose
  * files live under .jiesu/pg/<name>. Migrations are applied either way.
  */
-export async function startDatabase(options: { name: string; port: number; databaseName: string }): Promise<LocalDatabase> {
+export async function startDatabase(options: {
+  name: string;
+  port: number;
+  databaseName: string;
+}): Promise<LocalDatabase> {
   let url = process.env.DATABASE_URL;
   let stop = async (): Promise<void> => undefined;
   if (!url) {
@@ -30,7 +34,11 @@ export async function startDatabase(options: { name: string; port: number; datab
     await applyMigrations(handle.db);
     step('database migrations applied');
     const counts = await seedReferenceData(handle.db);
-    step(`reference data loaded: ${Object.entries(counts).map(([table, n]) => `${table} ${n}`).join(', ')}`);
+    step(
+      `reference data loaded: ${Object.entries(counts)
+        .map(([table, n]) => `${table} ${n}`)
+        .join(', ')}`,
+    );
   } finally {
     await handle.close();
   }

@@ -64,7 +64,11 @@ export async function ensureDatabase(serverUrl: string, name: string, template?:
     const found = await client.query('select 1 from pg_database where datname = $1', [name]);
     if (found.rowCount === 0) {
       const quoted = client.escapeIdentifier(name);
-      await client.query(template ? `create database ${quoted} template ${client.escapeIdentifier(template)}` : `create database ${quoted}`);
+      await client.query(
+        template
+          ? `create database ${quoted} template ${client.escapeIdentifier(template)}`
+          : `create database ${quoted}`,
+      );
     }
   } finally {
     await client.end();

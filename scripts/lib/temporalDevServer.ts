@@ -47,7 +47,14 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   else args.push('--headless');
   if (options.dbFile) {
     await mkdir(dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push(
+      '--db-filename',
+      options.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=WAL',
+      '--sqlite-pragma',
+      'synchronous=NORMAL',
+    );
   }
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

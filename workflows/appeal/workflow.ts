@@ -29,7 +29,10 @@ export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
     await intake(run);
     const dispatch = await triage(run, inbox);
     if (dispatch) {
-      const limits = await records.getPolicyLimits({ policyCode: dispatch.plan.policy.code, policyVersion: dispatch.plan.policy.version });
+      const limits = await records.getPolicyLimits({
+        policyCode: dispatch.plan.policy.code,
+        policyVersion: dispatch.plan.policy.version,
+      });
       await dispatchAndAwaitAcceptance(run, inbox, dispatch, limits);
       for (;;) {
         await handle(run, inbox, limits);
@@ -50,7 +53,11 @@ async function intake(run: AppealRun): Promise<void> {
   await records.recordIntake(run.order);
   run.publish();
   if (run.order.stabilityRisk) {
-    run.notify('government', 'stability_risk', `Appeal ${run.order.appealId} is flagged as a risk to social stability.`);
+    run.notify(
+      'government',
+      'stability_risk',
+      `Appeal ${run.order.appealId} is flagged as a risk to social stability.`,
+    );
     run.step('stability_risk_pushed', 'center');
   }
 }
@@ -77,7 +84,13 @@ async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | undefine
       run.notify('requester', 'triage_answer', decision.answer);
       run.step(`triage_${decision.disposition}`, describeParty(decision.by), {
         reason: decision.reason,
-        payload: { answer: decision.answer, emergencyNumber: decision.emergencyNumber, legalChannel: decision.legalChannel, originalAppealId: decision.originalAppealId, knowledgeEntryId: decision.knowledgeEntryId },
+        payload: {
+          answer: decision.answer,
+          emergencyNumber: decision.emergencyNumber,
+          legalChannel: decision.legalChannel,
+          originalAppealId: decision.originalAppealId,
+          knowledgeEntryId: decision.knowledgeEntryId,
+        },
       });
       return undefined;
     }
@@ -94,7 +107,9 @@ async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | undefine
     const leadUnitId = decision.unitId ?? plan.leadUnitId;
     if (!leadUnitId) {
       run.waitOn('center');
-      run.step('manual_dispatch_needed', 'center', { reason: 'the dispatch catalogue names no unit and the district is unknown: the center chooses one' });
+      run.step('manual_dispatch_needed', 'center', {
+        reason: 'the dispatch catalogue names no unit and the district is unknown: the center chooses one',
+      });
       continue;
     }
     if (decision.consultation) return { plan, leadUnitId: await consult(run, inbox, plan, leadUnitId) };
@@ -109,7 +124,8 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
   s.consultation = { candidateUnitIds: candidates, opinions: [] };
   const { consultation: due } = await run.deadlinesFrom(run.now(), ['consultation']);
   run.enter('consultation', 'center', due);
-  for (const unitId of candidates) run.notify(`unit:${unitId}`, 'consultation', `Consultation on appeal ${s.appealId}: give your opinion by ${due}.`);
+  for (const unitId of candidates)
+    run.notify(`unit:${unitId}`, 'consultation', `Consultation on appeal ${s.appealId}: give your opinion by ${due}.`);
   run.step('consultation_opened', 'center', { payload: { candidates } });
   if (!(await run.waitUntil(() => inbox.consultationLead !== undefined, due))) {
     s.overdue = true;
@@ -118,12 +134,21 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
     await run.waitUntil(() => inbox.consultationLead !== undefined);
   }
   const conclusion = inbox.consultationLead!;
-  run.step('consultation_concluded', describeParty(conclusion.by), { reason: conclusion.reason, payload: { leadUnitId: conclusion.leadUnitId } });
+  run.step('consultation_concluded', describeParty(conclusion.by), {
+    reason: conclusion.reason,
+    payload: { leadUnitId: conclusion.leadUnitId },
+  });
   return conclusion.leadUnitId;
 }
 
 /** Art. 14: the order goes to the unit with its deadlines; a street's district government supervises. */
-async function dispatchTo(run: AppealRun, unitId: string, plan: DispatchPlan, actor: string, reason?: string): Promise<void> {
+async function dispatchTo(
+  run: AppealRun,
+  unitId: string,
+  plan: DispatchPlan,
+  actor: string,
+  reason?: string,
+): Promise<void> {
   const s = run.state;
   s.leadUnitId = unitId;
   run.leadIsStreet = unitId === s.streetId || (plan.route === 'street' && unitId === plan.leadUnitId);
@@ -131,8 +156,13 @@ async function dispatchTo(run: AppealRun, unitId: string, plan: DispatchPlan, ac
   const at = run.now();
   const deadlines = await run.deadlinesFrom(at, ['acceptance', 'handling']);
   run.enter('awaiting_acceptance', `unit:${unitId}`, deadlines.acceptance);
-  run.notify(`unit:${unitId}`, 'dispatched', `Appeal ${s.appealId} is yours: accept by ${deadlines.acceptance}, handle by ${deadlines.handling}.`);
-  for (const supervisor of s.supervisingUnitIds) run.notify(`unit:${supervisor}`, 'supervise', `Appeal ${s.appealId} was dispatched to ${unitId} in your district.`);
+  run.notify(
+    `unit:${unitId}`,
+    'dispatched',
+    `Appeal ${s.appealId} is yours: accept by ${deadlines.acceptance}, handle by ${deadlines.handling}.`,
+  );
+  for (const supervisor of s.supervisingUnitIds)
+    run.notify(`unit:${supervisor}`, 'supervise', `Appeal ${s.appealId} was dispatched to ${unitId} in your district.`);
   run.step('dispatched', actor, { at, reason, payload: { unitId, route: plan.route, policy: plan.policy, deadlines } });
 }
 
@@ -141,20 +171,34 @@ async function dispatchTo(run: AppealRun, unitId: string, plan: DispatchPlan, ac
  * center (upheld: the same unit; granted: re-dispatch). A missed window counts against the
  * unit, reminds it, and after the policy's limit goes to tiered coordination.
  */
-async function dispatchAndAwaitAcceptance(run: AppealRun, inbox: Inbox, dispatch: Dispatch, limits: PolicyLimits): Promise<void> {
+async function dispatchAndAwaitAcceptance(
+  run: AppealRun,
+  inbox: Inbox,
+  dispatch: Dispatch,
+  limits: PolicyLimits,
+): Promise<void> {
   const s = run.state;
   await dispatchTo(run, dispatch.leadUnitId, dispatch.plan, 'center');
   for (;;) {
     const lead = s.leadUnitId!;
-    const acted = await run.waitUntil(() => inbox.accepted !== undefined || inbox.objection !== undefined, s.deadlines.acceptance);
+    const acted = await run.waitUntil(
+      () => inbox.accepted !== undefined || inbox.objection !== undefined,
+      s.deadlines.acceptance,
+    );
     if (!acted) {
       s.acceptanceReminders += 1;
       s.overdue = true;
-      if (s.acceptanceReminders === 1) run.accountability(lead, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`);
-      run.notify(`unit:${lead}`, 'acceptance_reminder', `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`);
+      if (s.acceptanceReminders === 1)
+        run.accountability(lead, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`);
+      run.notify(
+        `unit:${lead}`,
+        'acceptance_reminder',
+        `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`,
+      );
       const remindedAt = run.now();
       run.step('acceptance_reminder', 'center', { at: remindedAt, payload: { reminder: s.acceptanceReminders } });
-      if (s.acceptanceReminders >= limits.acceptanceReminderLimit && s.escalationLevel === 0) escalate(run, 'acceptance overdue after reminders');
+      if (s.acceptanceReminders >= limits.acceptanceReminderLimit && s.escalationLevel === 0)
+        escalate(run, 'acceptance overdue after reminders');
       const { acceptance } = await run.deadlinesFrom(remindedAt, ['acceptance']);
       s.dueAt = acceptance;
       s.overdue = false;
@@ -176,7 +220,11 @@ async function dispatchAndAwaitAcceptance(run: AppealRun, inbox: Inbox, dispatch
     run.step('dispatch_objection', describeParty(objection.by), { at: s.objection.at, reason: objection.reason });
     if (!(await run.waitUntil(() => inbox.objectionDecision !== undefined, reviewDue))) {
       s.overdue = true;
-      run.notify('center', 'objection_review_overdue', `The objection on appeal ${s.appealId} was to be reviewed by ${reviewDue}.`);
+      run.notify(
+        'center',
+        'objection_review_overdue',
+        `The objection on appeal ${s.appealId} was to be reviewed by ${reviewDue}.`,
+      );
       run.step('objection_review_overdue', 'center');
       await run.waitUntil(() => inbox.objectionDecision !== undefined);
     }
@@ -186,11 +234,24 @@ async function dispatchAndAwaitAcceptance(run: AppealRun, inbox: Inbox, dispatch
       run.accountability(lead, 'objection_rejected', decision.reason);
       const { acceptance } = await run.deadlinesFrom(run.now(), ['acceptance']);
       run.enter('awaiting_acceptance', `unit:${lead}`, acceptance);
-      run.notify(`unit:${lead}`, 'objection_rejected', `Your objection on appeal ${s.appealId} was not granted: accept by ${acceptance}.`);
+      run.notify(
+        `unit:${lead}`,
+        'objection_rejected',
+        `Your objection on appeal ${s.appealId} was not granted: accept by ${acceptance}.`,
+      );
       run.step('objection_upheld', describeParty(decision.by), { reason: decision.reason });
     } else {
-      run.step('objection_granted', describeParty(decision.by), { reason: decision.reason, payload: { newUnitId: decision.newUnitId } });
-      await dispatchTo(run, decision.newUnitId!, dispatch.plan, describeParty(decision.by), 're-dispatched after objection');
+      run.step('objection_granted', describeParty(decision.by), {
+        reason: decision.reason,
+        payload: { newUnitId: decision.newUnitId },
+      });
+      await dispatchTo(
+        run,
+        decision.newUnitId!,
+        dispatch.plan,
+        describeParty(decision.by),
+        're-dispatched after objection',
+      );
     }
   }
 }
@@ -200,7 +261,11 @@ function escalate(run: AppealRun, why: string): void {
   const s = run.state;
   s.escalationLevel += 1;
   const coordinator = s.escalationLevel === 1 && s.districtId ? `${s.districtId}-gov` : 'hotline-center';
-  run.notify(`coordinator:${coordinator}`, 'escalation', `Appeal ${s.appealId} is escalated to level ${s.escalationLevel}: ${why}.`);
+  run.notify(
+    `coordinator:${coordinator}`,
+    'escalation',
+    `Appeal ${s.appealId} is escalated to level ${s.escalationLevel}: ${why}.`,
+  );
   run.step('escalated', 'center', { reason: why, payload: { level: s.escalationLevel, coordinator } });
 }
 
@@ -231,12 +296,24 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       const addedAt = run.now();
       const { coHandler } = await run.deadlinesFrom(addedAt, ['coHandler']);
       // A co-handler's part is due before the main deadline (Art. 16).
-      const dueAt = new Date(Math.min(Date.parse(coHandler!), Date.parse(s.deadlines.handling!) - 3600_000)).toISOString();
+      const dueAt = new Date(
+        Math.min(Date.parse(coHandler!), Date.parse(s.deadlines.handling!) - 3600_000),
+      ).toISOString();
       const workflowId = coHandlerWorkflowId(s.appealId, add.unitId);
       s.coHandlers.push({ unitId: add.unitId, task: add.task, dueAt, status: 'open', workflowId });
-      await wf.startChild(coHandlerWorkflow, { workflowId, args: [{ appealId: s.appealId, unitId: add.unitId, leadUnitId: lead, task: add.task, dueAt }] });
-      run.notify(`unit:${add.unitId}`, 'co_handler_added', `Appeal ${s.appealId}: ${add.task} — report to ${lead} by ${dueAt}.`);
-      run.step('co_handler_added', describeParty(add.by), { at: addedAt, payload: { unitId: add.unitId, task: add.task, dueAt } });
+      await wf.startChild(coHandlerWorkflow, {
+        workflowId,
+        args: [{ appealId: s.appealId, unitId: add.unitId, leadUnitId: lead, task: add.task, dueAt }],
+      });
+      run.notify(
+        `unit:${add.unitId}`,
+        'co_handler_added',
+        `Appeal ${s.appealId}: ${add.task} — report to ${lead} by ${dueAt}.`,
+      );
+      run.step('co_handler_added', describeParty(add.by), {
+        at: addedAt,
+        payload: { unitId: add.unitId, task: add.task, dueAt },
+      });
     }
     for (const [unitId, report] of inbox.coHandlerReports) {
       inbox.coHandlerReports.delete(unitId);
@@ -244,7 +321,10 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       co.reportedAt = run.now();
       co.lateReason = report.lateReason;
       if (!report.interim) co.status = 'done';
-      if (!report.interim) await wf.getExternalWorkflowHandle(co.workflowId).signal(coHandlerReportedSignal, { report: report.report, lateReason: report.lateReason });
+      if (!report.interim)
+        await wf
+          .getExternalWorkflowHandle(co.workflowId)
+          .signal(coHandlerReportedSignal, { report: report.report, lateReason: report.lateReason });
       run.notify(`unit:${lead}`, 'co_handler_report', `Co-handler ${unitId} reported on appeal ${s.appealId}.`);
       run.publish();
     }
@@ -252,14 +332,22 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       const { whistleReportIn } = await run.deadlinesFrom(run.now(), ['whistleReportIn']);
       for (const dept of s.whistle.departments.filter((x) => x.dueAt === '')) {
         dept.dueAt = whistleReportIn!;
-        run.notify(`unit:${dept.unitId}`, 'whistle', `${lead} blew the whistle on appeal ${s.appealId}: report in by ${dept.dueAt}.`);
+        run.notify(
+          `unit:${dept.unitId}`,
+          'whistle',
+          `${lead} blew the whistle on appeal ${s.appealId}: report in by ${dept.dueAt}.`,
+        );
       }
       run.publish();
     }
     if (s.coordination?.dueAt === '') {
       const { coordinationOpinion } = await run.deadlinesFrom(run.now(), ['coordinationOpinion']);
       s.coordination.dueAt = coordinationOpinion!;
-      run.notify(`coordinator:${s.coordination.coordinatorId}`, 'coordination_requested', `Appeal ${s.appealId}: give your opinion by ${coordinationOpinion}.`);
+      run.notify(
+        `coordinator:${s.coordination.coordinatorId}`,
+        'coordination_requested',
+        `Appeal ${s.appealId}: give your opinion by ${coordinationOpinion}.`,
+      );
       run.publish();
     }
     if (inbox.extensionDecision) {
@@ -277,8 +365,17 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         nextEscalationAt = undefined;
         warned.clear();
       }
-      run.notify('requester', 'extension_decided', decision.approved ? `Your appeal's handling deadline is now ${s.deadlines.handling}.` : 'The handling deadline stays as it was.');
-      run.step(decision.approved ? 'extension_approved' : 'extension_denied', describeParty(decision.by), { reason: decision.reason, payload: { handling: s.deadlines.handling } });
+      run.notify(
+        'requester',
+        'extension_decided',
+        decision.approved
+          ? `Your appeal's handling deadline is now ${s.deadlines.handling}.`
+          : 'The handling deadline stays as it was.',
+      );
+      run.step(decision.approved ? 'extension_approved' : 'extension_denied', describeParty(decision.by), {
+        reason: decision.reason,
+        payload: { handling: s.deadlines.handling },
+      });
     }
 
     // Deadlines that have passed.
@@ -288,7 +385,11 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       const at = started + (due - started) * fraction;
       if (!warned.has(i) && now >= at && now < due) {
         warned.add(i);
-        run.notify(`unit:${lead}`, 'deadline_warning', `Appeal ${s.appealId}: ${Math.round(fraction * 100)}% of the handling time has passed; due ${s.deadlines.handling}.`);
+        run.notify(
+          `unit:${lead}`,
+          'deadline_warning',
+          `Appeal ${s.appealId}: ${Math.round(fraction * 100)}% of the handling time has passed; due ${s.deadlines.handling}.`,
+        );
         run.step('deadline_warning', 'center', { payload: { fraction } });
       }
     });
@@ -301,19 +402,28 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
     for (const dept of s.whistle?.departments ?? []) {
       if (dept.status === 'open' && dept.dueAt && now >= Date.parse(dept.dueAt)) {
         dept.status = 'late';
-        run.notify(`unit:${dept.unitId}`, 'report_in_overdue', `Appeal ${s.appealId}: you were to report in by ${dept.dueAt}.`);
+        run.notify(
+          `unit:${dept.unitId}`,
+          'report_in_overdue',
+          `Appeal ${s.appealId}: you were to report in by ${dept.dueAt}.`,
+        );
         run.step('report_in_overdue', 'center', { payload: { unitId: dept.unitId } });
       }
     }
     if (s.coordination?.status === 'requested' && s.coordination.dueAt && now >= Date.parse(s.coordination.dueAt)) {
       s.coordination.status = 'late';
-      run.notify(`coordinator:${s.coordination.coordinatorId}`, 'coordination_overdue', `Appeal ${s.appealId}: your opinion was due ${s.coordination.dueAt}.`);
+      run.notify(
+        `coordinator:${s.coordination.coordinatorId}`,
+        'coordination_overdue',
+        `Appeal ${s.appealId}: your opinion was due ${s.coordination.dueAt}.`,
+      );
       run.step('coordination_overdue', 'center');
     }
     if (!breached && now >= due) {
       breached = true;
       s.overdue = true;
-      if (s.extension?.status !== 'approved') run.accountability(lead, 'overdue_handling', `no result by ${s.deadlines.handling}`);
+      if (s.extension?.status !== 'approved')
+        run.accountability(lead, 'overdue_handling', `no result by ${s.deadlines.handling}`);
       escalate(run, `handling deadline ${s.deadlines.handling} passed without a result`);
       nextEscalationAt = (await run.deadlinesFrom(run.now(), ['coordinationOpinion'])).coordinationOpinion;
     } else if (breached && nextEscalationAt && now >= Date.parse(nextEscalationAt)) {
@@ -343,7 +453,10 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now() };
   run.enter('result_reported', 'center', s.deadlines.handling);
   run.notify('requester', 'result', result.summary);
-  run.step('result_reported', describeParty(result.by), { reason: result.summary, payload: { outcome: result.outcome } });
+  run.step('result_reported', describeParty(result.by), {
+    reason: result.summary,
+    payload: { outcome: result.outcome },
+  });
   if (!limits.callbackOnResult) await run.waitUntil(() => false, s.deadlines.handling);
 }
 
@@ -360,7 +473,11 @@ async function callBack(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Pro
     s.callback.attempts += 1;
     const { callbackAttempt } = await run.deadlinesFrom(run.now(), ['callbackAttempt']);
     const attemptEnd = new Date(Math.min(Date.parse(callbackAttempt!), Date.parse(windowEnd!))).toISOString();
-    run.notify('center', 'callback_attempt', `Call back the requester of appeal ${s.appealId} (attempt ${s.callback.attempts}).`);
+    run.notify(
+      'center',
+      'callback_attempt',
+      `Call back the requester of appeal ${s.appealId} (attempt ${s.callback.attempts}).`,
+    );
     run.step('callback_attempt', 'center', { payload: { attempt: s.callback.attempts } });
     if (!(await run.waitUntil(() => inbox.callbackAnswer !== undefined, attemptEnd))) continue;
     const answer = inbox.callbackAnswer!;
@@ -370,8 +487,15 @@ async function callBack(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Pro
       await run.waitUntil(() => false, attemptEnd);
       continue;
     }
-    Object.assign(s.callback, { reached: true, contacted: answer.contacted, resolved: answer.resolved, satisfaction: answer.satisfaction });
-    run.step('callback_answered', describeParty(answer.by), { payload: { contacted: answer.contacted, resolved: answer.resolved, satisfaction: answer.satisfaction } });
+    Object.assign(s.callback, {
+      reached: true,
+      contacted: answer.contacted,
+      resolved: answer.resolved,
+      satisfaction: answer.satisfaction,
+    });
+    run.step('callback_answered', describeParty(answer.by), {
+      payload: { contacted: answer.contacted, resolved: answer.resolved, satisfaction: answer.satisfaction },
+    });
     if (answer.satisfaction !== 'unsatisfied' || s.rehandlings >= MAX_REHANDLINGS) return 'closed';
     run.waitOn('center', windowEnd);
     run.publish();
@@ -394,7 +518,11 @@ async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<void> {
   const { handling } = await run.deadlinesFrom(orderedAt, ['handling']);
   s.deadlines[`rehandling${s.rehandlings}`] = handling!;
   run.enter('rehandling', `unit:${s.leadUnitId}`, handling);
-  run.notify(`unit:${s.leadUnitId}`, 'rehandling', `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`);
+  run.notify(
+    `unit:${s.leadUnitId}`,
+    'rehandling',
+    `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
+  );
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });
 }
 
@@ -404,11 +532,14 @@ async function close(run: AppealRun): Promise<void> {
   if (run.ended) {
     s.disposition = run.ended.kind;
     s.originalAppealId = run.ended.originalAppealId;
-    if (run.ended.kind === 'merged') run.notify('requester', 'merged', `Your appeal continues as appeal ${run.ended.originalAppealId}.`);
+    if (run.ended.kind === 'merged')
+      run.notify('requester', 'merged', `Your appeal continues as appeal ${run.ended.originalAppealId}.`);
   }
   s.stage = 'closed';
   run.waitOn('none');
-  run.step(run.ended ? run.ended.kind : 'closed', run.ended?.kind === 'withdrawn' ? 'intake' : 'center', { reason: run.ended?.reason });
+  run.step(run.ended ? run.ended.kind : 'closed', run.ended?.kind === 'withdrawn' ? 'intake' : 'center', {
+    reason: run.ended?.reason,
+  });
   if (s.leadUnitId) {
     const exemptReason = run.ended ? `${run.ended.kind}: ${run.ended.reason}` : undefined;
     const responded = s.firstContactAt !== undefined || s.callback?.contacted === true;

@@ -1,6 +1,7 @@
 import { defineSignal } from '@temporalio/workflow';
 
-export const coHandlerWorkflowId = (appealId: string, unitId: string): string => `appeal-${appealId}-cohandler-${unitId}`;
+export const coHandlerWorkflowId = (appealId: string, unitId: string): string =>
+  `appeal-${appealId}-cohandler-${unitId}`;
 
 export interface CoHandlerAssignment {
   appealId: string;

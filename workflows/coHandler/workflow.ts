@@ -47,5 +47,10 @@ export async function coHandlerWorkflow(assignment: CoHandlerAssignment): Promis
     await wf.condition(() => report !== undefined);
   }
   show(!inTime, false);
-  return { unitId: assignment.unitId, late: !inTime, reportedAt: new Date().toISOString(), lateReason: report?.lateReason };
+  return {
+    unitId: assignment.unitId,
+    late: !inTime,
+    reportedAt: new Date().toISOString(),
+    lateReason: report?.lateReason,
+  };
 }

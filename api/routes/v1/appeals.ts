@@ -24,26 +24,146 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, p
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action pairs its own input type with its body schema
 type AnyCaseUpdate = UpdateDefinition<d.AppealCase, [any]>;
 const ACTIONS: { path: string; update: AnyCaseUpdate; body: TSchema; summary: string; roles: Role[] }[] = [
-  { path: 'triage', update: d.triageAppealUpdate, body: ActionBodies.triage, summary: 'Triage: dispatch or close (Art. 12)', roles: ['center', 'admin'] },
-  { path: 'consultation-opinion', update: d.giveConsultationOpinionUpdate, body: ActionBodies.consultationOpinion, summary: 'A candidate unit gives its consultation opinion', roles: ['unit'] },
-  { path: 'consultation-conclusion', update: d.concludeConsultationUpdate, body: ActionBodies.consultationConclusion, summary: 'The center concludes the consultation', roles: ['center', 'admin'] },
-  { path: 'accept', update: d.acceptDispatchUpdate, body: ActionBodies.accept, summary: 'The dispatched unit accepts', roles: ['unit'] },
-  { path: 'object', update: d.objectToDispatchUpdate, body: ActionBodies.object, summary: 'The dispatched unit objects', roles: ['unit'] },
-  { path: 'objection-decision', update: d.decideObjectionUpdate, body: ActionBodies.objectionDecision, summary: 'The center decides an objection', roles: ['center', 'admin'] },
-  { path: 'first-contact', update: d.recordFirstContactUpdate, body: ActionBodies.firstContact, summary: 'The lead unit records first contact with the requester', roles: ['unit'] },
-  { path: 'co-handlers', update: d.addCoHandlerUpdate, body: ActionBodies.coHandlers, summary: 'Add a co-handling unit', roles: ['unit', 'center', 'admin'] },
-  { path: 'co-handler-report', update: d.reportCoHandlerPartUpdate, body: ActionBodies.coHandlerReport, summary: 'A co-handler reports its part', roles: ['unit'] },
-  { path: 'whistle', update: d.blowWhistleUpdate, body: ActionBodies.whistle, summary: 'A street lead blows the whistle (Art. 18)', roles: ['unit'] },
-  { path: 'report-in', update: d.reportInUpdate, body: ActionBodies.reportIn, summary: 'A summoned department reports in', roles: ['unit'] },
-  { path: 'extension-request', update: d.requestExtensionUpdate, body: ActionBodies.extensionRequest, summary: 'The lead unit asks for an extension', roles: ['unit'] },
-  { path: 'extension-decision', update: d.decideExtensionUpdate, body: ActionBodies.extensionDecision, summary: 'The center decides an extension', roles: ['center', 'admin'] },
-  { path: 'coordination-request', update: d.requestCoordinationUpdate, body: ActionBodies.coordinationRequest, summary: 'Ask a coordinator (district government / sector authority)', roles: ['unit', 'center', 'admin'] },
-  { path: 'coordination-opinion', update: d.giveCoordinationOpinionUpdate, body: ActionBodies.coordinationOpinion, summary: 'The coordinator gives its opinion', roles: ['coordinator'] },
-  { path: 'result', update: d.reportResultUpdate, body: ActionBodies.result, summary: 'The lead unit reports the result', roles: ['unit'] },
-  { path: 'callback', update: d.recordCallbackUpdate, body: ActionBodies.callback, summary: 'The center records the callback answer', roles: ['center', 'admin'] },
-  { path: 'rehandling', update: d.orderRehandlingUpdate, body: ActionBodies.rehandling, summary: 'The center orders re-handling', roles: ['center', 'admin'] },
-  { path: 'withdraw', update: d.withdrawAppealUpdate, body: ActionBodies.withdraw, summary: 'Intake records the requester withdrawing', roles: ['intake'] },
-  { path: 'merge', update: d.mergeAppealUpdate, body: ActionBodies.merge, summary: 'The center merges into an original appeal', roles: ['center', 'admin'] },
+  {
+    path: 'triage',
+    update: d.triageAppealUpdate,
+    body: ActionBodies.triage,
+    summary: 'Triage: dispatch or close (Art. 12)',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'consultation-opinion',
+    update: d.giveConsultationOpinionUpdate,
+    body: ActionBodies.consultationOpinion,
+    summary: 'A candidate unit gives its consultation opinion',
+    roles: ['unit'],
+  },
+  {
+    path: 'consultation-conclusion',
+    update: d.concludeConsultationUpdate,
+    body: ActionBodies.consultationConclusion,
+    summary: 'The center concludes the consultation',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'accept',
+    update: d.acceptDispatchUpdate,
+    body: ActionBodies.accept,
+    summary: 'The dispatched unit accepts',
+    roles: ['unit'],
+  },
+  {
+    path: 'object',
+    update: d.objectToDispatchUpdate,
+    body: ActionBodies.object,
+    summary: 'The dispatched unit objects',
+    roles: ['unit'],
+  },
+  {
+    path: 'objection-decision',
+    update: d.decideObjectionUpdate,
+    body: ActionBodies.objectionDecision,
+    summary: 'The center decides an objection',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'first-contact',
+    update: d.recordFirstContactUpdate,
+    body: ActionBodies.firstContact,
+    summary: 'The lead unit records first contact with the requester',
+    roles: ['unit'],
+  },
+  {
+    path: 'co-handlers',
+    update: d.addCoHandlerUpdate,
+    body: ActionBodies.coHandlers,
+    summary: 'Add a co-handling unit',
+    roles: ['unit', 'center', 'admin'],
+  },
+  {
+    path: 'co-handler-report',
+    update: d.reportCoHandlerPartUpdate,
+    body: ActionBodies.coHandlerReport,
+    summary: 'A co-handler reports its part',
+    roles: ['unit'],
+  },
+  {
+    path: 'whistle',
+    update: d.blowWhistleUpdate,
+    body: ActionBodies.whistle,
+    summary: 'A street lead blows the whistle (Art. 18)',
+    roles: ['unit'],
+  },
+  {
+    path: 'report-in',
+    update: d.reportInUpdate,
+    body: ActionBodies.reportIn,
+    summary: 'A summoned department reports in',
+    roles: ['unit'],
+  },
+  {
+    path: 'extension-request',
+    update: d.requestExtensionUpdate,
+    body: ActionBodies.extensionRequest,
+    summary: 'The lead unit asks for an extension',
+    roles: ['unit'],
+  },
+  {
+    path: 'extension-decision',
+    update: d.decideExtensionUpdate,
+    body: ActionBodies.extensionDecision,
+    summary: 'The center decides an extension',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'coordination-request',
+    update: d.requestCoordinationUpdate,
+    body: ActionBodies.coordinationRequest,
+    summary: 'Ask a coordinator (district government / sector authority)',
+    roles: ['unit', 'center', 'admin'],
+  },
+  {
+    path: 'coordination-opinion',
+    update: d.giveCoordinationOpinionUpdate,
+    body: ActionBodies.coordinationOpinion,
+    summary: 'The coordinator gives its opinion',
+    roles: ['coordinator'],
+  },
+  {
+    path: 'result',
+    update: d.reportResultUpdate,
+    body: ActionBodies.result,
+    summary: 'The lead unit reports the result',
+    roles: ['unit'],
+  },
+  {
+    path: 'callback',
+    update: d.recordCallbackUpdate,
+    body: ActionBodies.callback,
+    summary: 'The center records the callback answer',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'rehandling',
+    update: d.orderRehandlingUpdate,
+    body: ActionBodies.rehandling,
+    summary: 'The center orders re-handling',
+    roles: ['center', 'admin'],
+  },
+  {
+    path: 'withdraw',
+    update: d.withdrawAppealUpdate,
+    body: ActionBodies.withdraw,
+    summary: 'Intake records the requester withdrawing',
+    roles: ['intake'],
+  },
+  {
+    path: 'merge',
+    update: d.mergeAppealUpdate,
+    body: ActionBodies.merge,
+    summary: 'The center merges into an original appeal',
+    roles: ['center', 'admin'],
+  },
 ];
 
 const principalOf = (request: FastifyRequest): Principal => request.principal!;
@@ -61,11 +181,19 @@ function canonical(value: unknown): string {
 
 /** Reserves `key` for this request (or finds it): same body → its appeal id; other body → 409. */
 async function reserve(app: FastifyInstance, key: string, requestHash: string, appealId: string): Promise<string> {
-  const [inserted] = await app.db.insert(idempotencyKeys).values({ key, requestHash, appealId }).onConflictDoNothing().returning();
+  const [inserted] = await app.db
+    .insert(idempotencyKeys)
+    .values({ key, requestHash, appealId })
+    .onConflictDoNothing()
+    .returning();
   if (inserted) return appealId;
   const [existing] = await app.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
   if (!existing) throw new HttpError(409, 'idempotency key is being reserved concurrently; retry');
-  if (existing.requestHash !== requestHash) throw new HttpError(409, `${key.startsWith('external:') ? 'externalId' : 'Idempotency-Key'} was already used with a different request body`);
+  if (existing.requestHash !== requestHash)
+    throw new HttpError(
+      409,
+      `${key.startsWith('external:') ? 'externalId' : 'Idempotency-Key'} was already used with a different request body`,
+    );
   return existing.appealId;
 }
 
@@ -86,10 +214,17 @@ async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCa
 }
 
 async function checkReference(app: FastifyInstance, body: Static<typeof StartAppealBody>): Promise<void> {
-  const [category] = await app.db.select({ code: categories.code }).from(categories).where(eq(categories.code, body.categoryCode));
-  if (!category) throw new HttpError(400, `body/categoryCode: unknown category ${body.categoryCode}`, 'body/categoryCode');
+  const [category] = await app.db
+    .select({ code: categories.code })
+    .from(categories)
+    .where(eq(categories.code, body.categoryCode));
+  if (!category)
+    throw new HttpError(400, `body/categoryCode: unknown category ${body.categoryCode}`, 'body/categoryCode');
   if (body.districtId) {
-    const [district] = await app.db.select({ id: districts.id }).from(districts).where(eq(districts.id, body.districtId));
+    const [district] = await app.db
+      .select({ id: districts.id })
+      .from(districts)
+      .where(eq(districts.id, body.districtId));
     if (!district) throw new HttpError(400, `body/districtId: unknown district ${body.districtId}`, 'body/districtId');
   }
   if (body.streetId) {
@@ -115,11 +250,13 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const encodeCursor = (row: { receivedAt: Date; id: string }) => Buffer.from(`${row.receivedAt.toISOString()}|${row.id}`).toString('base64url');
+const encodeCursor = (row: { receivedAt: Date; id: string }) =>
+  Buffer.from(`${row.receivedAt.toISOString()}|${row.id}`).toString('base64url');
 function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   const [at, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
   const receivedAt = new Date(at ?? '');
-  if (Number.isNaN(receivedAt.getTime()) || rest.length === 0) throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor');
+  if (Number.isNaN(receivedAt.getTime()) || rest.length === 0)
+    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor');
   return { receivedAt, id: rest.join('|') };
 }
 
@@ -139,7 +276,8 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   closedAt: r.closedAt?.toISOString() ?? null,
 });
 
-const unitFilter = (unitId: string): SQL => or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
+const unitFilter = (unitId: string): SQL =>
+  or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
 
 const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (app, { taskQueue }) => {
   app.post(
@@ -161,12 +299,14 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (!['intake', 'center', 'admin'].includes(principal.role)) throw new HttpError(403, `role ${principal.role} may not start appeals`);
+      if (!['intake', 'center', 'admin'].includes(principal.role))
+        throw new HttpError(403, `role ${principal.role} may not start appeals`);
       const body = request.body;
       const requestHash = createHash('sha256').update(canonical(body)).digest('hex');
       let appealId = body.externalId ?? randomUUID();
       const idempotencyKey = request.headers['idempotency-key'];
-      if (idempotencyKey) appealId = await reserve(app, `key:${principal.name}:${idempotencyKey}`, requestHash, appealId);
+      if (idempotencyKey)
+        appealId = await reserve(app, `key:${principal.name}:${idempotencyKey}`, requestHash, appealId);
       if (body.externalId) await reserve(app, `external:${body.externalId}`, requestHash, appealId);
       request.log = request.log.child({ appealId });
       await checkReference(app, body);
@@ -235,7 +375,13 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
         summary: 'List case records with filters, newest intake first, cursor paginated',
         description: 'A unit or coordinator key sees only appeals where its unit leads or co-handles.',
         querystring: ListQuery,
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(AppealSummary)), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors(400, 401, 503) },
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Ref(AppealSummary)),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors(400, 401, 503),
+        },
       },
     },
     async (request) => {
@@ -255,7 +401,9 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
       ];
       if (q.cursor) {
         const c = decodeCursor(q.cursor);
-        where.push(or(lt(appeals.receivedAt, c.receivedAt), and(eq(appeals.receivedAt, c.receivedAt), lt(appeals.id, c.id))));
+        where.push(
+          or(lt(appeals.receivedAt, c.receivedAt), and(eq(appeals.receivedAt, c.receivedAt), lt(appeals.id, c.id))),
+        );
       }
       const rows = await app.db
         .select()
@@ -287,16 +435,19 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
         request.log = request.log.child({ appealId, action: action.path });
         const principal = principalOf(request);
         const by = partyOf(principal);
-        if (!by || !action.roles.includes(principal.role)) throw new HttpError(403, `role ${principal.role} may not ${action.path}`);
+        if (!by || !action.roles.includes(principal.role))
+          throw new HttpError(403, `role ${principal.role} may not ${action.path}`);
         // A unit sees only its cases: decide on the current case first, answering 404 outside it.
-        if (principal.role === 'unit' || principal.role === 'coordinator') assertCanSee(principal, await loadCase(app, appealId));
+        if (principal.role === 'unit' || principal.role === 'coordinator')
+          assertCanSee(principal, await loadCase(app, appealId));
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
           const next = await handle.executeUpdate(action.update, { args: [{ ...(request.body as object), by }] });
           return { ...next, source: 'workflow' as const };
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
-          if (await getAppealRecord(app.db, appealId)) throw new HttpError(409, `${action.path} is not allowed: the appeal is closed`);
+          if (await getAppealRecord(app.db, appealId))
+            throw new HttpError(409, `${action.path} is not allowed: the appeal is closed`);
           throw notFound();
         }
       },

@@ -28,8 +28,16 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
     ...(row.streetId ? { streetId: row.streetId } : {}),
     ...(row.leadUnitId ? { leadUnitId: row.leadUnitId } : {}),
     supervisingUnitIds: [],
-    coHandlers: row.coHandlerIds.map((unitId) => ({ unitId, task: '', dueAt: '', status: 'done' as const, workflowId: '' })),
-    ...(row.policyCode && row.policyVersion !== null ? { policy: { code: row.policyCode, version: row.policyVersion } } : {}),
+    coHandlers: row.coHandlerIds.map((unitId) => ({
+      unitId,
+      task: '',
+      dueAt: '',
+      status: 'done' as const,
+      workflowId: '',
+    })),
+    ...(row.policyCode && row.policyVersion !== null
+      ? { policy: { code: row.policyCode, version: row.policyVersion } }
+      : {}),
     deadlines: row.deadlines,
     ...(row.dueAt ? { dueAt: iso(row.dueAt) } : {}),
     overdue: row.overdue,
@@ -42,7 +50,12 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
     ...(row.originalAppealId ? { originalAppealId: row.originalAppealId } : {}),
     nextActor: row.stage === 'closed' ? 'none' : 'center',
     waitingSince: (last?.at ?? row.updatedAt).toISOString(),
-    timeline: events.map((e) => ({ at: e.at.toISOString(), type: e.type, actor: e.actor, ...(e.reason ? { reason: e.reason } : {}) })),
+    timeline: events.map((e) => ({
+      at: e.at.toISOString(),
+      type: e.type,
+      actor: e.actor,
+      ...(e.reason ? { reason: e.reason } : {}),
+    })),
     source: 'record',
   };
 }
@@ -62,7 +75,8 @@ export const notFound = () => new HttpError(404, 'appeal not found');
 
 /** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
 export function assertCanSee(principal: Principal, c: ApiCase | AppealCase): void {
-  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnits(c).has(principal.unitId!)) throw notFound();
+  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnits(c).has(principal.unitId!))
+    throw notFound();
 }
 
 export async function loadCase(app: FastifyInstance, appealId: string): Promise<ApiCase> {

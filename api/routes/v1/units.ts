@@ -12,17 +12,24 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['units'],
-        summary: "What waits on a unit: open appeals it leads or co-handles, most urgent deadline first",
+        summary: 'What waits on a unit: open appeals it leads or co-handles, most urgent deadline first',
         description: 'A unit or coordinator key reads only its own inbox (403 otherwise).',
         params: Type.Object({ unitId: Type.String({ minLength: 1, maxLength: 100 }) }),
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ items: Type.Array(Type.Ref(AppealSummary)) }), ...Object.fromEntries([400, 401, 403, 503].map((c) => [c, Type.Ref(ErrorBody)])) },
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Ref(AppealSummary)) }),
+          ...Object.fromEntries([400, 401, 403, 503].map((c) => [c, Type.Ref(ErrorBody)])),
+        },
       },
     },
     async (request) => {
       const { unitId } = request.params;
       const principal = request.principal!;
-      if ((principal.role === 'unit' || principal.role === 'coordinator') && principal.unitId !== unitId) throw new HttpError(403, "a unit reads only its own inbox");
+      if ((principal.role === 'unit' || principal.role === 'coordinator') && principal.unitId !== unitId)
+        throw new HttpError(403, 'a unit reads only its own inbox');
       if (principal.role === 'intake') throw new HttpError(403, 'intake keys do not read unit inboxes');
       const rows = await app.db
         .select()

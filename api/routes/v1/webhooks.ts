@@ -11,8 +11,17 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
 
 const EndpointBody = Type.Object(
   {
-    url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'Where notifications are POSTed (http or https).' }),
-    secret: Type.String({ minLength: 16, maxLength: 256, description: 'HMAC-SHA256 key of `x-jiesu-signature`. Write-only: never returned.' }),
+    url: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: 2000,
+      description: 'Where notifications are POSTed (http or https).',
+    }),
+    secret: Type.String({
+      minLength: 16,
+      maxLength: 256,
+      description: 'HMAC-SHA256 key of `x-jiesu-signature`. Write-only: never returned.',
+    }),
     enabled: Type.Optional(Type.Boolean({ default: true })),
   },
   { additionalProperties: false },
@@ -30,7 +39,14 @@ const DeadLetter = Type.Object({
   lastError: Nullable(Type.String()),
   deadLetteredAt: Nullable(Type.String()),
   payload: Type.Object(
-    { deliveryId: Type.String(), appealId: Type.String(), unitId: Type.String(), kind: Type.String(), message: Type.String(), at: Type.String() },
+    {
+      deliveryId: Type.String(),
+      appealId: Type.String(),
+      unitId: Type.String(),
+      kind: Type.String(),
+      message: Type.String(),
+      at: Type.String(),
+    },
     { description: 'The body as it was sent (without signature headers).' },
   ),
 });
@@ -68,7 +84,8 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'Webhook deliveries given up on, newest first',
-        description: 'Roles: admin, supervisor. A delivery is dead-lettered after its last attempt, or at once when the endpoint refuses it (4xx other than 408/429).',
+        description:
+          'Roles: admin, supervisor. A delivery is dead-lettered after its last attempt, or at once when the endpoint refuses it (4xx other than 408/429).',
         querystring: Type.Object(
           { unitId: Type.Optional(UnitId), limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
           { additionalProperties: false },
@@ -78,7 +95,8 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = request.principal!;
-      if (principal.role !== 'admin' && principal.role !== 'supervisor') throw new HttpError(403, `role ${principal.role} may not read dead letters`);
+      if (principal.role !== 'admin' && principal.role !== 'supervisor')
+        throw new HttpError(403, `role ${principal.role} may not read dead letters`);
       const rows = await listDeadLetters(app.db, { unitId: request.query.unitId, limit: request.query.limit });
       return {
         items: rows.map((r) => ({
