@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { ApiConfig } from './config.js';
+import configPlugin from './plugins/config.js';
 import dbPlugin from './plugins/db.js';
 import temporalPlugin from './plugins/temporal.js';
 import authPlugin, { DEV_KEYS_NOTE, loadApiKeys } from './plugins/auth.js';
@@ -47,6 +48,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   fastify.removeContentTypeParser('text/plain');
   for (const schema of [ErrorBody, AppealCaseSchema, AppealSummary]) fastify.addSchema(schema);
 
+  await fastify.register(configPlugin, { config });
   await fastify.register(dbPlugin, { databaseUrl: config.DATABASE_URL });
   await fastify.register(temporalPlugin, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   await fastify.register(authPlugin, { keys, nodeEnv: config.NODE_ENV });
@@ -55,7 +57,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
 
   await fastify.register(health);
   await fastify.register(metrics);
-  await fastify.register(v1, { prefix: '/v1', taskQueue: config.TEMPORAL_TASK_QUEUE });
+  await fastify.register(v1, { prefix: '/v1' });
 };
 
 export default app;

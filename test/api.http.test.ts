@@ -135,6 +135,24 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       runs.push(w);
     expect(runs.length).toBeLessThanOrEqual(1);
 
+    // A start refused as invalid does not use up its key: the corrected request goes through.
+    const retryKey = uniqueId('idem-fixed');
+    const refused = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...body, categoryCode: 'no.such.category' },
+      headers: { 'idempotency-key': retryKey },
+    });
+    expect(refused.statusCode).toBe(400);
+    const fixed = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: body, headers: { 'idempotency-key': retryKey } });
+    expect(fixed.statusCode, fixed.body).toBe(201);
+
     const other = await as(
       app,
       'intake',

@@ -13,12 +13,12 @@ import {
   createNotificationActivities,
   deliveryIdOf,
   verifyWebhookSignature,
-  WEBHOOK_DELIVERY_FAILED,
   type Notification,
 } from '../activities/notifications/index.js';
 import { getDelivery, upsertEndpoint } from '../db/queries/webhooks.js';
 import type { WebhookPayload } from '../db/schema/webhooks.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { ErrorType } from '../workflows/errors.js';
 import { WEBHOOK_MAX_ATTEMPTS } from '../workflows/notifications.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -182,7 +182,7 @@ describe('notify activity: webhook delivery', () => {
 
     for (const attempt of [1, 2]) {
       const failure = await failureOf(notifyAt(attempt, n));
-      expect(failure.type).toBe(WEBHOOK_DELIVERY_FAILED);
+      expect(failure.type).toBe(ErrorType.WebhookDeliveryFailed);
       expect(failure.nonRetryable).toBeFalsy();
     }
     await expect(notifyAt(3, n)).resolves.toEqual({ webhook: 'delivered' });
@@ -206,7 +206,7 @@ describe('notify activity: webhook delivery', () => {
     for (const status of [429, 408])
       expect((await failureOf(notifyAt(1, notification()))).message, String(status)).toContain(`HTTP ${status}`);
     const timedOut = await failureOf(notifyAt(1, notification()));
-    expect(timedOut.type).toBe(WEBHOOK_DELIVERY_FAILED);
+    expect(timedOut.type).toBe(ErrorType.WebhookDeliveryFailed);
     expect(timedOut.message).toContain('no answer within 1000 ms');
   });
 

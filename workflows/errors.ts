@@ -10,6 +10,8 @@ export const ErrorType = {
   InvalidAction: 'InvalidAction',
   UnknownPolicy: 'UnknownPolicy',
   UnknownCategory: 'UnknownCategory',
+  /** A unit system's endpoint did not take a webhook delivery (retryable, until dead-lettered). */
+  WebhookDeliveryFailed: 'WebhookDeliveryFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

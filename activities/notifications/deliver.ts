@@ -5,10 +5,8 @@ import type { Database } from '../../db/client.js';
 import { getDelivery, getEndpoint, recordDeadLetter, recordDelivered } from '../../db/queries/webhooks.js';
 import type { WebhookPayload } from '../../db/schema/webhooks.js';
 import { WEBHOOK_MAX_ATTEMPTS } from '../../workflows/notifications.js';
+import { ErrorType } from '../../workflows/errors.js';
 import { deliveryIdOf, sendWebhook } from './webhook.js';
-
-/** Thrown to have Temporal retry the delivery with backoff. */
-export const WEBHOOK_DELIVERY_FAILED = 'WebhookDeliveryFailed';
 
 export type DeliveryOutcome = 'no_endpoint' | 'disabled' | 'already_delivered' | 'delivered' | 'dead_letter';
 
@@ -69,7 +67,7 @@ export async function deliverToUnit(deps: DeliveryDeps, notification: UnitNotifi
   if (result.retryable && !lastAttempt) {
     deps.log.warn({ ...fields, statusCode: result.statusCode, error: result.error }, 'webhook failed; will retry');
     throw ApplicationFailure.create({
-      type: WEBHOOK_DELIVERY_FAILED,
+      type: ErrorType.WebhookDeliveryFailed,
       message: `webhook delivery ${deliveryId} to ${unitId} failed: ${result.error}`,
       details: [{ deliveryId, unitId, statusCode: result.statusCode }],
     });

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.js';
 import { deliverToUnit, type DeliveryOutcome } from './deliver.js';
 
 export { verifyWebhookSignature, deliveryIdOf, WEBHOOK_HEADERS } from './webhook.js';
-export { WEBHOOK_DELIVERY_FAILED, type DeliveryOutcome } from './deliver.js';
+export { type DeliveryOutcome } from './deliver.js';
 
 export interface Notification {
   appealId: string;

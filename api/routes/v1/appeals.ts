@@ -279,7 +279,7 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
 const unitFilter = (unitId: string): SQL =>
   or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
 
-const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (app, { taskQueue }) => {
+const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/appeals',
     {
@@ -302,6 +302,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
       if (!['intake', 'center', 'admin'].includes(principal.role))
         throw new HttpError(403, `role ${principal.role} may not start appeals`);
       const body = request.body;
+      // Validate before reserving: a refused request must not use up its idempotency key.
+      await checkReference(app, body);
       const requestHash = createHash('sha256').update(canonical(body)).digest('hex');
       let appealId = body.externalId ?? randomUUID();
       const idempotencyKey = request.headers['idempotency-key'];
@@ -309,7 +311,6 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
         appealId = await reserve(app, `key:${principal.name}:${idempotencyKey}`, requestHash, appealId);
       if (body.externalId) await reserve(app, `external:${body.externalId}`, requestHash, appealId);
       request.log = request.log.child({ appealId });
-      await checkReference(app, body);
 
       const order: d.WorkOrder = {
         appealId,
@@ -327,7 +328,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox<{ taskQueue: string }> = async (a
       let created = true;
       try {
         await app.temporal.workflow.start<typeof appealWorkflow>('appealWorkflow', {
-          taskQueue,
+          taskQueue: app.config.TEMPORAL_TASK_QUEUE,
           workflowId: d.appealWorkflowId(appealId),
           args: [order],
           // An id is used once: a retry (even after the case closed) finds it instead of starting again.

@@ -4,9 +4,9 @@ import units from './units.js';
 import webhooks from './webhooks.js';
 
 /** Everything under /v1 needs an API key. */
-const v1: FastifyPluginAsync<{ taskQueue: string }> = async (app, { taskQueue }) => {
+const v1: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', (request, reply) => app.authenticate(request, reply));
-  await app.register(appeals, { taskQueue });
+  await app.register(appeals);
   await app.register(units);
   await app.register(webhooks);
 };
