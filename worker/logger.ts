@@ -33,5 +33,7 @@ export function routeSdkLogsTo(log: Logger): void {
     logger: new DefaultLogger('INFO', (entry) => {
       log[SDK_LEVELS[entry.level]]({ ...entry.meta }, entry.message);
     }),
+    // The native core's own messages go through pino too (as JSON lines), not straight to stderr.
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
 }

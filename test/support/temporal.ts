@@ -9,10 +9,11 @@ export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.LOG_LEVEL ?? '').toUpperCase();
+  const shown = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? (level as 'INFO') : 'ERROR';
   Runtime.install({
-    logger: new DefaultLogger(
-      ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? (level as 'INFO') : 'ERROR',
-    ),
+    logger: new DefaultLogger(shown),
+    // Core's notices (e.g. the test server lacking a newer capability) stay out of the test output too.
+    telemetryOptions: { logging: { filter: { core: shown, other: 'ERROR' }, forward: {} } },
   });
 }
 
