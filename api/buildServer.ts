@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import app from './app.js';
 import type { ApiConfig } from './config.js';
-import { REDACT_PATHS } from '../worker/logger.js';
+import { prettyTransport, REDACT_PATHS } from '../worker/logger.js';
 import { registerRequestLog } from './requestLog.js';
 
 export interface ServerOptions {
@@ -22,7 +22,11 @@ export async function buildServer(config: ApiConfig, options: ServerOptions = {}
         : {
             level: config.LOG_LEVEL,
             redact: { paths: [...REDACT_PATHS, 'req.body.requester', 'body.requester'], censor: '[masked]' },
-            ...(options.logStream ? { stream: options.logStream } : {}),
+            ...(options.logStream
+              ? { stream: options.logStream }
+              : config.LOG_FORMAT === 'pretty'
+                ? { transport: prettyTransport }
+                : {}),
           },
     // One line per request, written by requestLog.ts once the appeal id is known.
     disableRequestLogging: true,

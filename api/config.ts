@@ -14,6 +14,8 @@ const ApiEnv = Type.Object({
   API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** With neither set: `development` accepts the documented dev keys, anything else refuses to start. */
   NODE_ENV: Type.String({ default: 'development' }),
+  /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */
+  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },

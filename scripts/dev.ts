@@ -100,6 +100,7 @@ try {
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalAddress,
     PORT: String(apiPort),
+    LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   };
   startChild('worker', 'worker/main.ts', env);
   startChild('API', 'api/server.ts', env);

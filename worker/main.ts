@@ -7,7 +7,7 @@ import { createWorker } from './createWorker.js';
 import { loadOrExit } from '../api/env.js';
 
 const config = loadOrExit(() => loadWorkerConfig());
-const log = createLogger(config.LOG_LEVEL, 'worker');
+const log = createLogger(config.LOG_LEVEL, 'worker', config.LOG_FORMAT);
 routeSdkLogsTo(log);
 
 const database = createDb(config.DATABASE_URL);
