@@ -111,6 +111,64 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(late.statusCode).toBe(409);
   });
 
+  it('takes a callback answer as a fire-and-forget signal (202) and closes the case on it', async () => {
+    const id = await startWaterCase();
+    const center = as(app, 'center');
+    const water = as(app, 'water');
+    const triaged = await center({
+      method: 'POST',
+      url: `/v1/appeals/${id}/triage`,
+      payload: { disposition: 'dispatch' },
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    const accepted = await water({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const result = await water({
+      method: 'POST',
+      url: `/v1/appeals/${id}/result`,
+      payload: { outcome: 'resolved', summary: '已恢复供水' },
+    });
+    expect(result.statusCode, result.body).toBe(200);
+    const inCallback = await until(
+      async () => (await center({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>(),
+      (c) => c.stage === 'callback',
+    );
+    expect(inCallback.stage).toBe('callback');
+
+    const answer = { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' };
+    // Only the center (or admin) speaks for telephony; the signal's role gate answers before anything is sent.
+    const asUnit = await water({ method: 'POST', url: `/v1/appeals/${id}/callback-answers`, payload: answer });
+    expect(asUnit.statusCode, asUnit.body).toBe(403);
+    const bad = await center({
+      method: 'POST',
+      url: `/v1/appeals/${id}/callback-answers`,
+      payload: { reached: 'maybe' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'body/reached' });
+    const unknown = await center({
+      method: 'POST',
+      url: '/v1/appeals/no-such-appeal/callback-answers',
+      payload: answer,
+    });
+    expect(unknown.statusCode, unknown.body).toBe(404);
+
+    const sent = await center({ method: 'POST', url: `/v1/appeals/${id}/callback-answers`, payload: answer });
+    expect(sent.statusCode, sent.body).toBe(202);
+    expect(sent.json()).toEqual({ accepted: true, appealId: id });
+
+    const closed = await until(
+      async () => (await as(app, 'supervisor')({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>(),
+      (c) => c.stage === 'closed' && c.source === 'record',
+    );
+    expect(closed).toMatchObject({ stage: 'closed', source: 'record' });
+    expect(closed.timeline.map((e) => e.type)).toContain('callback_answered');
+
+    // Once closed, the workflow is gone but the record is not: a conflict, not an unknown appeal.
+    const late = await center({ method: 'POST', url: `/v1/appeals/${id}/callback-answers`, payload: answer });
+    expect(late.statusCode, late.body).toBe(409);
+  });
+
   it('starts idempotently: same key and body → one workflow; same key, other body → 409', async () => {
     const key = uniqueId('idem');
     const body = waterOutage();
@@ -175,6 +233,23 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       'intake',
     )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(externalId), content: '别的' } });
     expect(e3.statusCode).toBe(409);
+  });
+
+  it('makes an action idempotent by its key: a retry answers the first outcome instead of a conflict', async () => {
+    const id = await startWaterCase();
+    await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    const accept = (headers: Record<string, string>) =>
+      as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {}, headers });
+    const first = await accept({ 'idempotency-key': 'accept-1' });
+    const retried = await accept({ 'idempotency-key': 'accept-1' });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.json<{ stage: string; timeline: unknown[] }>()).toEqual(first.json());
+    // Without the key, the same action again is what it is: not allowed any more.
+    const again = await accept({});
+    expect(again.statusCode).toBe(409);
+    const timeline = (await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>().timeline;
+    expect(timeline.filter((e) => e.type === 'accepted')).toHaveLength(1);
   });
 
   it('answers each error status for real', async () => {

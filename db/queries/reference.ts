@@ -217,6 +217,24 @@ export async function getHandlingUnit(db: DbOrTx, unitId: string): Promise<Handl
 }
 
 // ---------------------------------------------------------------------------------------
+// Existence checks (validating a caller's references before anything is written)
+
+export async function categoryExists(db: DbOrTx, code: string): Promise<boolean> {
+  const [row] = await db.select({ code: categories.code }).from(categories).where(eq(categories.code, code));
+  return row !== undefined;
+}
+
+export async function districtExists(db: DbOrTx, districtId: string): Promise<boolean> {
+  const [row] = await db.select({ id: districts.id }).from(districts).where(eq(districts.id, districtId));
+  return row !== undefined;
+}
+
+export async function streetExists(db: DbOrTx, streetId: string): Promise<boolean> {
+  const [row] = await db.select({ id: streets.id }).from(streets).where(eq(streets.id, streetId));
+  return row !== undefined;
+}
+
+// ---------------------------------------------------------------------------------------
 // Deadline policies
 
 const HOUR_MS = 3_600_000;

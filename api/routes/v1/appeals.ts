@@ -1,201 +1,28 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
-import { and, arrayContains, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import * as d from '../../../workflows/appeal/definitions.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
-import { appeals, categories, idempotencyKeys, streets, districts } from '../../../db/schema/index.js';
+import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
-import { ActionBodies, AppealCaseSchema, AppealSummary, ErrorBody, StartAppealBody } from '../../schemas.js';
+import { categoryExists, districtExists, streetExists } from '../../../db/queries/reference.js';
+import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
-import { partyOf, type Principal, type Role } from '../../plugins/auth.js';
-import { assertCanSee, loadCase, notFound, type ApiCase } from './cases.js';
-
-const E = Type.Ref(ErrorBody);
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, E]));
-const COMMON_ERRORS = [400, 401, 403, 404, 409, 413, 415, 503];
-const CaseRef = Type.Ref(AppealCaseSchema);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }) });
-
-/** Each action: its path, Update, body and the roles that may send it at all (the workflow checks the rest). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action pairs its own input type with its body schema
-type AnyCaseUpdate = UpdateDefinition<d.AppealCase, [any]>;
-const ACTIONS: { path: string; update: AnyCaseUpdate; body: TSchema; summary: string; roles: Role[] }[] = [
-  {
-    path: 'triage',
-    update: d.triageAppealUpdate,
-    body: ActionBodies.triage,
-    summary: 'Triage: dispatch or close (Art. 12)',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'consultation-opinion',
-    update: d.giveConsultationOpinionUpdate,
-    body: ActionBodies.consultationOpinion,
-    summary: 'A candidate unit gives its consultation opinion',
-    roles: ['unit'],
-  },
-  {
-    path: 'consultation-conclusion',
-    update: d.concludeConsultationUpdate,
-    body: ActionBodies.consultationConclusion,
-    summary: 'The center concludes the consultation',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'accept',
-    update: d.acceptDispatchUpdate,
-    body: ActionBodies.accept,
-    summary: 'The dispatched unit accepts',
-    roles: ['unit'],
-  },
-  {
-    path: 'object',
-    update: d.objectToDispatchUpdate,
-    body: ActionBodies.object,
-    summary: 'The dispatched unit objects',
-    roles: ['unit'],
-  },
-  {
-    path: 'objection-decision',
-    update: d.decideObjectionUpdate,
-    body: ActionBodies.objectionDecision,
-    summary: 'The center decides an objection',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'first-contact',
-    update: d.recordFirstContactUpdate,
-    body: ActionBodies.firstContact,
-    summary: 'The lead unit records first contact with the requester',
-    roles: ['unit'],
-  },
-  {
-    path: 'co-handlers',
-    update: d.addCoHandlerUpdate,
-    body: ActionBodies.coHandlers,
-    summary: 'Add a co-handling unit',
-    roles: ['unit', 'center', 'admin'],
-  },
-  {
-    path: 'co-handler-report',
-    update: d.reportCoHandlerPartUpdate,
-    body: ActionBodies.coHandlerReport,
-    summary: 'A co-handler reports its part',
-    roles: ['unit'],
-  },
-  {
-    path: 'whistle',
-    update: d.blowWhistleUpdate,
-    body: ActionBodies.whistle,
-    summary: 'A street lead blows the whistle (Art. 18)',
-    roles: ['unit'],
-  },
-  {
-    path: 'report-in',
-    update: d.reportInUpdate,
-    body: ActionBodies.reportIn,
-    summary: 'A summoned department reports in',
-    roles: ['unit'],
-  },
-  {
-    path: 'extension-request',
-    update: d.requestExtensionUpdate,
-    body: ActionBodies.extensionRequest,
-    summary: 'The lead unit asks for an extension',
-    roles: ['unit'],
-  },
-  {
-    path: 'extension-decision',
-    update: d.decideExtensionUpdate,
-    body: ActionBodies.extensionDecision,
-    summary: 'The center decides an extension',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'coordination-request',
-    update: d.requestCoordinationUpdate,
-    body: ActionBodies.coordinationRequest,
-    summary: 'Ask a coordinator (district government / sector authority)',
-    roles: ['unit', 'center', 'admin'],
-  },
-  {
-    path: 'coordination-opinion',
-    update: d.giveCoordinationOpinionUpdate,
-    body: ActionBodies.coordinationOpinion,
-    summary: 'The coordinator gives its opinion',
-    roles: ['coordinator'],
-  },
-  {
-    path: 'result',
-    update: d.reportResultUpdate,
-    body: ActionBodies.result,
-    summary: 'The lead unit reports the result',
-    roles: ['unit'],
-  },
-  {
-    path: 'callback',
-    update: d.recordCallbackUpdate,
-    body: ActionBodies.callback,
-    summary: 'The center records the callback answer',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'rehandling',
-    update: d.orderRehandlingUpdate,
-    body: ActionBodies.rehandling,
-    summary: 'The center orders re-handling',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'withdraw',
-    update: d.withdrawAppealUpdate,
-    body: ActionBodies.withdraw,
-    summary: 'Intake records the requester withdrawing',
-    roles: ['intake'],
-  },
-  {
-    path: 'merge',
-    update: d.mergeAppealUpdate,
-    body: ActionBodies.merge,
-    summary: 'The center merges into an original appeal',
-    roles: ['center', 'admin'],
-  },
-];
-
-const principalOf = (request: FastifyRequest): Principal => request.principal!;
-
-/** Canonical JSON (sorted keys) so the same body always hashes the same. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value);
-}
-
-/** Reserves `key` for this request (or finds it): same body → its appeal id; other body → 409. */
-async function reserve(app: FastifyInstance, key: string, requestHash: string, appealId: string): Promise<string> {
-  const [inserted] = await app.db
-    .insert(idempotencyKeys)
-    .values({ key, requestHash, appealId })
-    .onConflictDoNothing()
-    .returning();
-  if (inserted) return appealId;
-  const [existing] = await app.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
-  if (!existing) throw new HttpError(409, 'idempotency key is being reserved concurrently; retry');
-  if (existing.requestHash !== requestHash)
-    throw new HttpError(
-      409,
-      `${key.startsWith('external:') ? 'externalId' : 'Idempotency-Key'} was already used with a different request body`,
-    );
-  return existing.appealId;
-}
+import { requestHash as hashRequest, reserve } from '../../idempotency.js';
+import { assertCanSee, loadCase, type ApiCase } from './cases.js';
+import {
+  CaseRef,
+  COMMON_ERRORS,
+  errors,
+  IdempotencyHeaders,
+  IdParams,
+  principalOf,
+  summarize,
+  unitFilter,
+} from './shared.js';
 
 /**
  * The case of a just-started appeal, once its intake is in the case record (so a list right
@@ -214,23 +41,12 @@ async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCa
 }
 
 async function checkReference(app: FastifyInstance, body: Static<typeof StartAppealBody>): Promise<void> {
-  const [category] = await app.db
-    .select({ code: categories.code })
-    .from(categories)
-    .where(eq(categories.code, body.categoryCode));
-  if (!category)
+  if (!(await categoryExists(app.db, body.categoryCode)))
     throw new HttpError(400, `body/categoryCode: unknown category ${body.categoryCode}`, 'body/categoryCode');
-  if (body.districtId) {
-    const [district] = await app.db
-      .select({ id: districts.id })
-      .from(districts)
-      .where(eq(districts.id, body.districtId));
-    if (!district) throw new HttpError(400, `body/districtId: unknown district ${body.districtId}`, 'body/districtId');
-  }
-  if (body.streetId) {
-    const [street] = await app.db.select({ id: streets.id }).from(streets).where(eq(streets.id, body.streetId));
-    if (!street) throw new HttpError(400, `body/streetId: unknown street ${body.streetId}`, 'body/streetId');
-  }
+  if (body.districtId && !(await districtExists(app.db, body.districtId)))
+    throw new HttpError(400, `body/districtId: unknown district ${body.districtId}`, 'body/districtId');
+  if (body.streetId && !(await streetExists(app.db, body.streetId)))
+    throw new HttpError(400, `body/streetId: unknown street ${body.streetId}`, 'body/streetId');
 }
 
 const ListQuery = Type.Object(
@@ -260,25 +76,6 @@ function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   return { receivedAt, id: rest.join('|') };
 }
 
-export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealSummary> => ({
-  appealId: r.id,
-  stage: r.stage as d.Stage,
-  appealType: r.appealType,
-  categoryCode: r.categoryCode,
-  districtId: r.districtId,
-  streetId: r.streetId,
-  leadUnitId: r.leadUnitId,
-  coHandlerIds: r.coHandlerIds,
-  dueAt: r.dueAt?.toISOString() ?? null,
-  overdue: r.overdue,
-  escalationLevel: r.escalationLevel,
-  receivedAt: r.receivedAt.toISOString(),
-  closedAt: r.closedAt?.toISOString() ?? null,
-});
-
-const unitFilter = (unitId: string): SQL =>
-  or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
-
 const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/appeals',
@@ -288,7 +85,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Start an appeal (idempotent)',
         description:
           'Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key.',
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        headers: IdempotencyHeaders,
         body: StartAppealBody,
         response: {
           201: Type.Object({ created: Type.Literal(true), case: CaseRef }),
@@ -304,12 +101,12 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body;
       // Validate before reserving: a refused request must not use up its idempotency key.
       await checkReference(app, body);
-      const requestHash = createHash('sha256').update(canonical(body)).digest('hex');
+      const requestHash = hashRequest(body);
       let appealId = body.externalId ?? randomUUID();
       const idempotencyKey = request.headers['idempotency-key'];
       if (idempotencyKey)
-        appealId = await reserve(app, `key:${principal.name}:${idempotencyKey}`, requestHash, appealId);
-      if (body.externalId) await reserve(app, `external:${body.externalId}`, requestHash, appealId);
+        appealId = await reserve(app.db, { key: `key:${principal.name}:${idempotencyKey}`, requestHash, appealId });
+      if (body.externalId) await reserve(app.db, { key: `external:${body.externalId}`, requestHash, appealId });
       request.log = request.log.child({ appealId });
 
       const order: d.WorkOrder = {
@@ -417,44 +214,6 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return { items: page.map(summarize), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
     },
   );
-
-  for (const action of ACTIONS) {
-    app.post(
-      `/appeals/:id/${action.path}`,
-      {
-        schema: {
-          tags: ['actions'],
-          summary: action.summary,
-          description: `Update \`${action.update.name}\`. Roles: ${action.roles.join(', ')}. Answers the case after the workflow has acted on it.`,
-          params: IdParams,
-          body: action.body,
-          response: { 200: CaseRef, ...errors(...COMMON_ERRORS) },
-        },
-      },
-      async (request) => {
-        const appealId = request.params.id;
-        request.log = request.log.child({ appealId, action: action.path });
-        const principal = principalOf(request);
-        const by = partyOf(principal);
-        if (!by || !action.roles.includes(principal.role))
-          throw new HttpError(403, `role ${principal.role} may not ${action.path}`);
-        // A unit sees only its cases: decide on the current case first, answering 404 outside it.
-        if (principal.role === 'unit' || principal.role === 'coordinator')
-          assertCanSee(principal, await loadCase(app, appealId));
-        const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
-        try {
-          const next = await handle.executeUpdate(action.update, { args: [{ ...(request.body as object), by }] });
-          return { ...next, source: 'workflow' as const };
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          if (await getAppealRecord(app.db, appealId))
-            throw new HttpError(409, `${action.path} is not allowed: the appeal is closed`);
-          throw notFound();
-        }
-      },
-    );
-  }
 };
 
-export { unitFilter };
 export default appealsRoutes;

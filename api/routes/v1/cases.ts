@@ -73,6 +73,16 @@ export function involvedUnits(c: ApiCase | AppealCase): Set<string> {
 
 export const notFound = () => new HttpError(404, 'appeal not found');
 
+/**
+ * What a message to a workflow that is gone means: the appeal closed (409, its record stays)
+ * or never existed (404).
+ */
+export async function workflowGone(app: FastifyInstance, appealId: string, action: string): Promise<HttpError> {
+  return (await getAppealRecord(app.db, appealId))
+    ? new HttpError(409, `${action} is not allowed: the appeal is closed`)
+    : notFound();
+}
+
 /** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
 export function assertCanSee(principal: Principal, c: ApiCase | AppealCase): void {
   if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnits(c).has(principal.unitId!))

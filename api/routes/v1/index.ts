@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import actions from './actions.js';
 import appeals from './appeals.js';
 import units from './units.js';
 import webhooks from './webhooks.js';
@@ -7,6 +8,8 @@ import webhooks from './webhooks.js';
 const v1: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', (request, reply) => app.authenticate(request, reply));
   await app.register(appeals);
+  // After appeals: the documented paths keep their order (appeals, then their actions).
+  await app.register(actions);
   await app.register(units);
   await app.register(webhooks);
 };

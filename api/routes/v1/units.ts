@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, asc, ne, sql } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
-import { AppealSummary, ErrorBody } from '../../schemas.js';
+import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
-import { summarize, unitFilter } from './appeals.js';
+import { errors, summarize, unitFilter } from './shared.js';
 
 const units: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -21,7 +21,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           200: Type.Object({ items: Type.Array(Type.Ref(AppealSummary)) }),
-          ...Object.fromEntries([400, 401, 403, 503].map((c) => [c, Type.Ref(ErrorBody)])),
+          ...errors(400, 401, 403, 503),
         },
       },
     },

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js';
-import { ErrorBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { errors } from './shared.js';
 
-const E = Type.Ref(ErrorBody);
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, E]));
 const UnitId = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 

@@ -1,0 +1,45 @@
+/** Schema pieces and helpers the /v1 route files share. */
+import { Type, type Static } from '@sinclair/typebox';
+import { arrayContains, eq, or, type SQL } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { Stage } from '../../../workflows/appeal/definitions.js';
+import { appeals } from '../../../db/schema/index.js';
+import { AppealCaseSchema, AppealSummary, ErrorBody } from '../../schemas.js';
+import type { Principal } from '../../plugins/auth.js';
+
+const E = Type.Ref(ErrorBody);
+/** Response schemas for error statuses: each answers the common error body. */
+export const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, E]));
+/** Every error status a case-changing POST can answer. */
+export const COMMON_ERRORS = [400, 401, 403, 404, 409, 413, 415, 503];
+export const CaseRef = Type.Ref(AppealCaseSchema);
+/** The caller's key for a request it may retry; scoped to the caller's API key. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export const IdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }),
+});
+
+/** The caller; set by the /v1 authentication hook before any handler runs. */
+export const principalOf = (request: FastifyRequest): Principal => request.principal!;
+
+export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealSummary> => ({
+  appealId: r.id,
+  stage: r.stage as Stage,
+  appealType: r.appealType,
+  categoryCode: r.categoryCode,
+  districtId: r.districtId,
+  streetId: r.streetId,
+  leadUnitId: r.leadUnitId,
+  coHandlerIds: r.coHandlerIds,
+  dueAt: r.dueAt?.toISOString() ?? null,
+  overdue: r.overdue,
+  escalationLevel: r.escalationLevel,
+  receivedAt: r.receivedAt.toISOString(),
+  closedAt: r.closedAt?.toISOString() ?? null,
+});
+
+/** Appeals a unit leads or co-handles. */
+export const unitFilter = (unitId: string): SQL =>
+  or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
