@@ -233,6 +233,10 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(c.leadUnitId).toBe('city-urban-management');
     const redispatchedAt = c.timeline.filter((e) => e.type === 'dispatched').at(-1)!.at;
     expect(c.deadlines.handling).toBe(plus(redispatchedAt, days(7)));
+    // The unit that objected is told, and the new one is dispatched.
+    const told = (await appeal.notifications()).map((n) => `${n.to} ${n.kind}`);
+    expect(told).toContain('unit:chaoyang-jianwai objection_granted');
+    expect(told).toContain('unit:city-urban-management dispatched');
     // The unit that objected can no longer act on the order.
     const refused = await appeal.refused(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(refused.type).toBe(ErrorType.ActionForbidden);

@@ -118,6 +118,8 @@ describe('extension (Art. 17)', () => {
     expect(c.extension?.status).toBe('approved');
     expect(c.deadlines.handling).toBe(plus(oldDue, days(7)));
     expect(c.dueAt).toBe(c.deadlines.handling);
+    const told = (await appeal.notifications()).filter((n) => n.kind === 'extension_decided').map((n) => n.to);
+    expect(told).toEqual(['requester', `unit:${street}`]);
     c = await appeal.skipTo(oldDue);
     expect(c.overdue).toBe(false);
     expect(c.escalationLevel).toBe(0);

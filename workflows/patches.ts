@@ -6,4 +6,6 @@
 export const PATCHES = {
   /** Update handlers answer only once the case record has the step (API read-your-writes). */
   answerAfterRecord: 'answer-after-record',
+  /** The unit hears the decision on its objection (granted) and on its extension request, as webhooks. */
+  notifyUnitsOfDecisions: 'notify-units-of-decisions',
 } as const;

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { Notification } from '../../activities/notifications/index.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import { appealWorkflow } from '../../workflows/index.js';
 import {
@@ -242,6 +243,18 @@ export class AppealScenario {
   async updateEventCount(): Promise<number> {
     const history = await this.handle.fetchHistory();
     return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  }
+
+  /** Notifications the case has sent so far (each a `notify` activity: to whom, what kind, the text). */
+  async notifications(): Promise<Notification[]> {
+    const history = await this.handle.fetchHistory();
+    return (history.events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name !== 'notify') return [];
+      return (scheduled.input?.payloads ?? []).map((p) =>
+        defaultPayloadConverter.fromPayload<Notification>(p as Payload),
+      );
+    });
   }
 
   /** Whether a timer that is still running should already have fired (the server has yet to deliver it). */

@@ -14,6 +14,7 @@ import { coHandlerReportedSignal, coHandlerWorkflowId } from '../coHandler/defin
 import { describeParty, type AppealCase, type WorkOrder } from './definitions.js';
 import { registerHandlers, type Inbox } from './handlers.js';
 import { AppealRun, CaseEnded, records } from './run.js';
+import { PATCHES } from '../patches.js';
 
 /** Re-handling orders after an unsatisfied callback, at most (then the case closes as it stands). */
 const MAX_REHANDLINGS = 2;
@@ -241,6 +242,13 @@ async function dispatchAndAwaitAcceptance(
       );
       run.step('objection_upheld', describeParty(decision.by), { reason: decision.reason });
     } else {
+      if (wf.patched(PATCHES.notifyUnitsOfDecisions)) {
+        run.notify(
+          `unit:${lead}`,
+          'objection_granted',
+          `Your objection on appeal ${s.appealId} was granted: it goes to ${decision.newUnitId}.`,
+        );
+      }
       run.step('objection_granted', describeParty(decision.by), {
         reason: decision.reason,
         payload: { newUnitId: decision.newUnitId },
@@ -372,6 +380,13 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
           ? `Your appeal's handling deadline is now ${s.deadlines.handling}.`
           : 'The handling deadline stays as it was.',
       );
+      if (wf.patched(PATCHES.notifyUnitsOfDecisions)) {
+        run.notify(
+          `unit:${s.leadUnitId}`,
+          'extension_decided',
+          `Appeal ${s.appealId}: extension ${decision.approved ? 'approved' : 'denied'}; handle by ${s.deadlines.handling}.`,
+        );
+      }
       run.step(decision.approved ? 'extension_approved' : 'extension_denied', describeParty(decision.by), {
         reason: decision.reason,
         payload: { handling: s.deadlines.handling },
