@@ -68,6 +68,10 @@ export const AppealCaseSchema = Type.Object(
     streetId: Type.Optional(Type.String()),
     leadUnitId: Type.Optional(Type.String()),
     supervisingUnitIds: Type.Array(Type.String()),
+    involvedUnitIds: Type.Array(Type.String(), {
+      description:
+        'Every unit that may see the case: lead, supervising, co-handling, summoned, coordinating, consulted',
+    }),
     coHandlers: Type.Array(
       Type.Object({
         unitId: Type.String(),
@@ -154,6 +158,11 @@ export const AppealSummary = Type.Object(
     streetId: Type.Union([Type.String(), Type.Null()]),
     leadUnitId: Type.Union([Type.String(), Type.Null()]),
     coHandlerIds: Type.Array(Type.String()),
+    involvedUnitIds: Type.Array(Type.String(), { description: 'Every unit that may see the case' }),
+    nextActor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`',
+    }),
+    waitingSince: Type.Union([Type.String(), Type.Null()]),
     dueAt: Type.Union([Type.String(), Type.Null()]),
     overdue: Type.Boolean(),
     escalationLevel: Type.Integer(),

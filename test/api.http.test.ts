@@ -23,7 +23,7 @@ interface Started {
   case: { appealId: string; stage: string };
 }
 interface Page {
-  items: { appealId: string }[];
+  items: { appealId: string; nextActor: string | null; involvedUnitIds: string[] }[];
   nextCursor: string | null;
 }
 interface CaseView {
@@ -64,7 +64,8 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
 
     const inbox = await as(app, 'water')({ method: 'GET', url: '/v1/units/beijing-water/inbox' });
     expect(inbox.statusCode).toBe(200);
-    expect(inbox.json<Page>().items.map((i) => i.appealId)).toContain(id);
+    const item = inbox.json<Page>().items.find((i) => i.appealId === id);
+    expect(item).toMatchObject({ nextActor: 'unit:beijing-water', involvedUnitIds: ['beijing-water'] });
 
     const accepted = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
     expect(accepted.statusCode, accepted.body).toBe(200);
@@ -415,6 +416,14 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     });
     expect(asked.statusCode, asked.body).toBe(200);
     expect((await as(app, 'coordinator')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
+    // The coordinator finds it in its inbox and its list.
+    const coordinatorInbox = await as(app, 'coordinator')({ method: 'GET', url: '/v1/units/chaoyang-gov/inbox' });
+    expect(coordinatorInbox.json<Page>().items.find((i) => i.appealId === id)?.involvedUnitIds).toEqual([
+      'beijing-water',
+      'chaoyang-gov',
+    ]);
+    const coordinatorList = await as(app, 'coordinator')({ method: 'GET', url: '/v1/appeals?stage=handling' });
+    expect(coordinatorList.json<Page>().items.map((i) => i.appealId)).toContain(id);
     // A unit key cannot speak as the coordinator, and the coordinator cannot report the lead's result.
     expect(
       (
@@ -448,6 +457,38 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       (await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/withdraw`, payload: { reason: 'x' } }))
         .statusCode,
     ).toBe(403);
+  });
+
+  it('lets the district government supervising a street case read it, while another district cannot', async () => {
+    const start = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: {
+        ...waterOutage(),
+        categoryCode: 'urban.road_damage',
+        content: '路面塌陷',
+        streetId: 'chaoyang-jianwai',
+      },
+    });
+    expect(start.statusCode, start.body).toBe(201);
+    const id = start.json<Started>().case.appealId;
+    const triaged = await as(
+      app,
+      'center',
+    )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+    expect(triaged.json()).toMatchObject({
+      leadUnitId: 'chaoyang-jianwai',
+      supervisingUnitIds: ['chaoyang-gov'],
+      involvedUnitIds: ['chaoyang-jianwai', 'chaoyang-gov'],
+    });
+    expect((await as(app, 'coordinator')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(200);
+    expect((await as(app, 'water')({ method: 'GET', url: `/v1/appeals/${id}` })).statusCode).toBe(404);
+    // The street's inbox puts it first: it waits on the street to accept.
+    const inbox = await as(app, 'jianwai')({ method: 'GET', url: '/v1/units/chaoyang-jianwai/inbox' });
+    expect(inbox.json<Page>().items[0]).toMatchObject({ appealId: id, nextActor: 'unit:chaoyang-jianwai' });
   });
 
   it('pages through the list with a cursor', async () => {

@@ -16,6 +16,9 @@ export interface StepInput {
     stage?: string;
     leadUnitId?: string | null;
     coHandlerIds?: string[];
+    involvedUnitIds?: string[];
+    nextActor?: string;
+    waitingSince?: string;
     deadlines?: Record<string, string>;
     dueAt?: string | null;
     overdue?: boolean;
@@ -50,6 +53,8 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
           requesterPhone: order.requester.phone ?? null,
           stabilityRisk: order.stabilityRisk ?? false,
           stage: 'triage',
+          nextActor: 'center',
+          waitingSince: new Date(order.receivedAt),
           receivedAt: new Date(order.receivedAt),
         },
         'intake',
@@ -67,6 +72,7 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
           ...patch,
           dueAt: patch.dueAt === undefined ? undefined : patch.dueAt === null ? null : new Date(patch.dueAt),
           closedAt: patch.closedAt ? new Date(patch.closedAt) : undefined,
+          waitingSince: patch.waitingSince ? new Date(patch.waitingSince) : undefined,
         },
       });
       deps.log.info({ appealId: step.appealId, step: step.type, seq, created }, 'step recorded');

@@ -30,6 +30,14 @@ export const appeals = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::text[]`),
+    /** Lead, supervising, co-handling, summoned, coordinating and consulted units: who may see the case. */
+    involvedUnitIds: text('involved_unit_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** Who must act next (`center`, `unit:<id>`, `coordinator:<id>`, `requester`, `none`), since when. */
+    nextActor: text('next_actor'),
+    waitingSince: instant('waiting_since'),
     /** Every deadline of the case as absolute instants (ISO strings), by window name. */
     deadlines: jsonb('deadlines').$type<Record<string, string>>().notNull().default({}),
     dueAt: instant('due_at'),
@@ -52,6 +60,8 @@ export const appeals = pgTable(
     index('appeals_lead_unit_idx').on(t.leadUnitId, t.stage),
     index('appeals_district_street_idx').on(t.districtId, t.streetId),
     index('appeals_received_idx').on(t.receivedAt),
+    index('appeals_involved_units_idx').using('gin', t.involvedUnitIds),
+    index('appeals_next_actor_idx').on(t.nextActor, t.dueAt),
     // Duplicate detection: same requester, same place, same category, recent first.
     index('appeals_duplicate_idx').on(t.requesterPhone, t.categoryCode, t.streetId, t.receivedAt),
   ],

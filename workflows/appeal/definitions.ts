@@ -262,6 +262,25 @@ export interface AppealCase {
   timeline: TimelineEntry[];
 }
 
+/**
+ * Every unit a case involves: lead, supervising district government, co-handlers, summoned
+ * departments, coordinator, consultation candidates. They may read the case; the record keeps
+ * the list so that lists and inboxes find it.
+ */
+export function involvedUnitIds(
+  c: Pick<AppealCase, 'leadUnitId' | 'supervisingUnitIds' | 'coHandlers' | 'whistle' | 'coordination' | 'consultation'>,
+): string[] {
+  const ids = [
+    c.leadUnitId,
+    ...c.supervisingUnitIds,
+    ...c.coHandlers.map((co) => co.unitId),
+    ...(c.whistle?.departments.map((dept) => dept.unitId) ?? []),
+    c.coordination?.coordinatorId,
+    ...(c.consultation?.candidateUnitIds ?? []),
+  ];
+  return [...new Set(ids.filter((id): id is string => Boolean(id)))];
+}
+
 export const caseQuery = defineQuery<AppealCase>('case');
 
 export const triageAppealUpdate = defineUpdate<AppealCase, [TriageInput]>('triageAppeal');

@@ -20,7 +20,7 @@ import {
   Street,
 } from '../searchAttributes.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications.js';
-import type { AppealCase, Stage, WorkOrder } from './definitions.js';
+import { involvedUnitIds, type AppealCase, type Stage, type WorkOrder } from './definitions.js';
 
 const records = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -107,6 +107,9 @@ export class AppealRun {
         stage: s.stage,
         leadUnitId: s.leadUnitId ?? null,
         coHandlerIds: s.coHandlers.map((c) => c.unitId),
+        involvedUnitIds: involvedUnitIds(s),
+        nextActor: s.nextActor,
+        waitingSince: s.waitingSince,
         deadlines: s.deadlines,
         dueAt: s.dueAt ?? null,
         overdue: s.overdue,

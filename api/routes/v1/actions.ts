@@ -6,7 +6,7 @@ import * as d from '../../../workflows/appeal/definitions.js';
 import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf, type Role } from '../../plugins/auth.js';
-import { assertCanSee, loadCase, workflowGone } from './cases.js';
+import { assertCanSee, liveCase, loadCase, workflowGone } from './cases.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
 /** Each action: its path, Update, body and the roles that may send it at all (the workflow checks the rest). */
@@ -188,7 +188,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             // The Update id makes a retried request the same Update: Temporal answers its first outcome.
             ...(key ? { updateId: `${principal.name}:${key}` } : {}),
           });
-          return { ...next, source: 'workflow' as const };
+          return liveCase(next);
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
           throw await workflowGone(app, appealId, action.path);

@@ -2,7 +2,13 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import { appealWorkflowId, caseQuery, type AppealCase, type Stage } from '../../../workflows/appeal/definitions.js';
+import {
+  appealWorkflowId,
+  caseQuery,
+  involvedUnitIds,
+  type AppealCase,
+  type Stage,
+} from '../../../workflows/appeal/definitions.js';
 import { getAppealRecord, listAuditEvents } from '../../../db/queries/cases.js';
 import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
@@ -48,7 +54,8 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
     rehandlings: events.filter((e) => e.type === 'rehandling_ordered').length,
     ...(row.disposition ? { disposition: row.disposition } : {}),
     ...(row.originalAppealId ? { originalAppealId: row.originalAppealId } : {}),
-    nextActor: row.stage === 'closed' ? 'none' : 'center',
+    involvedUnitIds: row.involvedUnitIds,
+    nextActor: row.nextActor ?? (row.stage === 'closed' ? 'none' : 'center'),
     waitingSince: (last?.at ?? row.updatedAt).toISOString(),
     timeline: events.map((e) => ({
       at: e.at.toISOString(),
@@ -60,16 +67,8 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
   };
 }
 
-/** Units that may see a case: lead, co-handlers, summoned departments, coordinator, consultation candidates. */
-export function involvedUnits(c: ApiCase | AppealCase): Set<string> {
-  const ids = new Set<string>();
-  if (c.leadUnitId) ids.add(c.leadUnitId);
-  for (const co of c.coHandlers) ids.add(co.unitId);
-  for (const d of c.whistle?.departments ?? []) ids.add(d.unitId);
-  if (c.coordination) ids.add(c.coordination.coordinatorId);
-  for (const u of c.consultation?.candidateUnitIds ?? []) ids.add(u);
-  return ids;
-}
+/** The workflow's own view of an open case, as the API answers it. */
+export const liveCase = (c: AppealCase): ApiCase => ({ ...c, involvedUnitIds: involvedUnitIds(c), source: 'workflow' });
 
 export const notFound = () => new HttpError(404, 'appeal not found');
 
@@ -84,8 +83,8 @@ export async function workflowGone(app: FastifyInstance, appealId: string, actio
 }
 
 /** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
-export function assertCanSee(principal: Principal, c: ApiCase | AppealCase): void {
-  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnits(c).has(principal.unitId!))
+export function assertCanSee(principal: Principal, c: ApiCase): void {
+  if ((principal.role === 'unit' || principal.role === 'coordinator') && !c.involvedUnitIds.includes(principal.unitId!))
     throw notFound();
 }
 
@@ -97,7 +96,7 @@ export async function loadCase(app: FastifyInstance, appealId: string): Promise<
       const row = await getAppealRecord(app.db, appealId);
       if (row) return caseFromRecord(app, row);
     }
-    return { ...(await handle.query(caseQuery)), source: 'workflow' };
+    return liveCase(await handle.query(caseQuery));
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     // The workflow's history may be gone (retention); the record stays.

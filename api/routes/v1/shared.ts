@@ -1,6 +1,6 @@
 /** Schema pieces and helpers the /v1 route files share. */
 import { Type, type Static } from '@sinclair/typebox';
-import { arrayContains, eq, or, type SQL } from 'drizzle-orm';
+import { arrayContains, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Stage } from '../../../workflows/appeal/definitions.js';
 import { appeals } from '../../../db/schema/index.js';
@@ -33,6 +33,9 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   streetId: r.streetId,
   leadUnitId: r.leadUnitId,
   coHandlerIds: r.coHandlerIds,
+  involvedUnitIds: r.involvedUnitIds,
+  nextActor: r.nextActor,
+  waitingSince: r.waitingSince?.toISOString() ?? null,
   dueAt: r.dueAt?.toISOString() ?? null,
   overdue: r.overdue,
   escalationLevel: r.escalationLevel,
@@ -40,6 +43,8 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   closedAt: r.closedAt?.toISOString() ?? null,
 });
 
-/** Appeals a unit leads or co-handles. */
-export const unitFilter = (unitId: string): SQL =>
-  or(eq(appeals.leadUnitId, unitId), arrayContains(appeals.coHandlerIds, [unitId]))!;
+/** Appeals a unit is involved in: it leads, supervises, co-handles, was summoned, coordinates or was consulted. */
+export const unitFilter = (unitId: string): SQL => arrayContains(appeals.involvedUnitIds, [unitId]);
+
+/** The actor names a unit answers to. */
+export const actorsOf = (unitId: string): string[] => [`unit:${unitId}`, `coordinator:${unitId}`];

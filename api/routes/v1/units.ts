@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { and, asc, ne, sql } from 'drizzle-orm';
+import { and, asc, inArray, ne, sql } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
-import { errors, summarize, unitFilter } from './shared.js';
+import { actorsOf, errors, summarize, unitFilter } from './shared.js';
 
 const units: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -12,8 +12,9 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['units'],
-        summary: 'What waits on a unit: open appeals it leads or co-handles, most urgent deadline first',
-        description: 'A unit or coordinator key reads only its own inbox (403 otherwise).',
+        summary: 'What waits on a unit: open appeals it is involved in, those waiting on it first, most urgent first',
+        description:
+          'Open appeals the unit leads, supervises, co-handles, was summoned to, coordinates or was consulted on. Those whose `nextActor` is this unit come first, then by deadline. A unit or coordinator key reads only its own inbox (403 otherwise).',
         params: Type.Object({ unitId: Type.String({ minLength: 1, maxLength: 100 }) }),
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
@@ -35,7 +36,11 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         .select()
         .from(appeals)
         .where(and(ne(appeals.stage, 'closed'), unitFilter(unitId)))
-        .orderBy(sql`${appeals.dueAt} asc nulls last`, asc(appeals.receivedAt))
+        .orderBy(
+          sql`${inArray(appeals.nextActor, actorsOf(unitId))} desc`,
+          sql`${appeals.dueAt} asc nulls last`,
+          asc(appeals.receivedAt),
+        )
         .limit(request.query.limit);
       return { items: rows.map(summarize) };
     },
