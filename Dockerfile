@@ -17,6 +17,9 @@ RUN npm install --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
+# Workers load the workflow code bundled here instead of running webpack at each start.
+RUN npm run build:workflows
+
 # Set after the install, which would otherwise skip the dev dependencies.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { resolveTool, TEMPORAL_CLI } from './lib/tools.js';
 import { startTemporalDevServer, stopProcess } from './lib/temporalDevServer.js';
 import { startDatabase } from './lib/localStack.js';
+import { leaveSignalsToCaller } from './lib/postgres.js';
 import { assertPortFree } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
@@ -21,17 +22,23 @@ const port = (name: string, fallback: number): number => {
 };
 
 const stops: Array<() => Promise<void>> = [];
-let stopping = false;
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | undefined;
+/**
+ * Stops everything once, whatever asks first. Ctrl-C may arrive more than once (the terminal
+ * signals the whole process group and tsx relays it again); later signals wait for the same stop.
+ */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     step('stopping …');
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => step(`  ${String(e)}`));
-  }
-  process.exit(code);
+    step('stopped');
+    process.exit(code);
+  })();
+  return stopping;
 }
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGHUP', () => void shutdown(0));
 
 function startChild(label: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
@@ -94,6 +101,7 @@ try {
 
   const database = await startDatabase({ name: 'dev', port: pgPort, databaseName: 'jiesu' });
   stops.push(() => database.stop());
+  leaveSignalsToCaller();
 
   const env = {
     ...process.env,

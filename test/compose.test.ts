@@ -3,9 +3,9 @@
  * merged, `${VAR:-default}` interpolated), so the assertions hold for what would really run.
  * No Docker engine is needed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureDockerCompose,
@@ -17,6 +17,7 @@ import {
 } from '../scripts/lib/dockerCompose.js';
 import { ROOT } from '../scripts/lib/paths.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { DEFAULT_BUNDLE_PATH } from '../worker/bundle.js';
 
 const FILE = join(ROOT, 'docker-compose.yml');
 const APP_SERVICES = ['setup', 'api', 'worker'] as const;
@@ -183,6 +184,16 @@ describe('docker-compose.yml', () => {
       typeof v === 'string' ? v : str(obj(v, 'volume').target),
     );
     expect(mounts.some((m) => m === file || m.split(':')[1] === file)).toBe(true);
+  });
+
+  it('gives the worker the workflow bundle that the image builds', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const workdir = /^WORKDIR\s+(\S+)/m.exec(dockerfile)?.[1];
+    expect(dockerfile).toMatch(/^RUN npm run build:workflows$/m);
+    expect(dockerfile.indexOf('RUN npm run build:workflows')).toBeGreaterThan(dockerfile.indexOf('COPY . .'));
+    expect(environment(service('worker')).WORKFLOW_BUNDLE_PATH).toBe(
+      `${workdir}/${relative(ROOT, DEFAULT_BUNDLE_PATH)}`,
+    );
   });
 
   it('checks the API through its readiness endpoint', () => {

@@ -6,6 +6,8 @@ const WorkerEnv = Type.Object({
   TEMPORAL_ADDRESS: Type.String({ default: '127.0.0.1:7233', pattern: '^[^:]+:\\d+$' }),
   TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
+  /** A workflow bundle built by `npm run build:workflows`; unset: the worker bundles `workflows/` at start. */
+  WORKFLOW_BUNDLE_PATH: Type.Optional(Type.String({ minLength: 1 })),
   /** One webhook request to a unit system may take this long before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 25_000 }),
   /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */

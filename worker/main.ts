@@ -19,6 +19,7 @@ const worker = await createWorker({
   db: database.db,
   log,
   webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+  ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
 // run() resolves after SIGINT/SIGTERM (the SDK installs the handlers) and in-flight tasks finish.

@@ -14,6 +14,18 @@ for (const event of ['beforeExit', 'exit']) {
   }
 }
 
+/**
+ * For a process that stops its servers itself on a signal (`npm run dev`): async-exit-hook's
+ * signal handlers would stop the cluster and then exit at once, before the rest is stopped.
+ */
+export function leaveSignalsToCaller(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) {
+    for (const listener of process.listeners(signal)) {
+      if (listener.toString().includes('eventFilters')) process.removeListener(signal, listener);
+    }
+  }
+}
+
 export interface EmbeddedPostgresHandle {
   /** URL of the server's maintenance database (`postgres`). */
   serverUrl: string;

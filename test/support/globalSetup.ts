@@ -3,11 +3,9 @@
  * template database (each test file clones it) and an in-memory Temporal dev server; bundles
  * the workflows once. Test files reach them through vitest's `inject`.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTools } from '../../scripts/lib/tools.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporalDevServer.js';
 import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '../../scripts/lib/postgres.js';
@@ -17,7 +15,7 @@ import { step } from '../../scripts/lib/log.js';
 import { createDb } from '../../db/client.js';
 import { applyMigrations } from '../../db/migrate.js';
 import { seedReferenceData } from '../../db/seed/seed.js';
-import { WORKFLOWS_PATH } from '../../worker/createWorker.js';
+import { writeWorkflowBundle } from '../../worker/bundle.js';
 
 export const TEMPLATE_DATABASE = 'jiesu_template';
 
@@ -66,11 +64,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
   step(`test Temporal dev server on ${temporal.address}`);
 
-  const bundleDir = join(STATE_DIR, 'test');
-  await mkdir(bundleDir, { recursive: true });
-  const workflowBundlePath = join(bundleDir, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-  await writeFile(workflowBundlePath, code);
+  const workflowBundlePath = join(STATE_DIR, 'test', 'workflow-bundle.js');
+  await writeWorkflowBundle(workflowBundlePath, (message) => step(`bundle: ${message}`));
   step(`workflows bundled once (${Date.now() - started} ms since set-up began)`);
 
   project.provide('pgServerUrl', pgServerUrl);
@@ -104,12 +99,3 @@ async function removeAbandonedClusters(pgDir: string): Promise<void> {
     await rm(join(pgDir, name), { recursive: true, force: true });
   }
 }
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => step(`bundle: ${message}`),
-  error: (message: string) => step(`bundle: ${message}`),
-};
