@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
-import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { appealWorkflowId, caseQuery, TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -99,6 +99,9 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     );
     expect(closed).toMatchObject({ stage: 'closed', source: 'record', leadUnitId: 'beijing-water' });
     expect(closed.timeline.map((e) => e.type)).toContain('callback_answered');
+    // The record answers exactly what the workflow last knew (the same shape, nothing lost).
+    const last = await world.env.client.workflow.getHandle(appealWorkflowId(id)).query(caseQuery);
+    expect(closed).toEqual({ ...last, involvedUnitIds: ['beijing-water'], source: 'record' });
 
     const listed = await as(
       app,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { createAppealRecord, recordStep as writeStep } from '../../db/queries/cases.js';
-import { appealWorkflowId, type WorkOrder } from '../../workflows/appeal/definitions.js';
+import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../workflows/appeal/definitions.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
 export interface StepInput {
@@ -30,6 +30,7 @@ export interface StepInput {
     callback?: Record<string, unknown>;
     originalAppealId?: string;
     closedAt?: string;
+    finalCase?: AppealCase;
   };
 }
 

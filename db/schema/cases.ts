@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { AppealCase } from '../../workflows/appeal/definitions.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -49,6 +50,8 @@ export const appeals = pgTable(
     result: jsonb('result').$type<Record<string, unknown>>(),
     callback: jsonb('callback').$type<Record<string, unknown>>(),
     originalAppealId: text('original_appeal_id'),
+    /** The case as the workflow last saw it, written at the close (`AppealCase`). */
+    finalCase: jsonb('final_case').$type<AppealCase>(),
     /** Last audit sequence number used; bumped under a row lock so sequences have no gaps. */
     lastSeq: integer('last_seq').notNull().default(0),
     receivedAt: instant('received_at').notNull(),

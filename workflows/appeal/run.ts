@@ -119,7 +119,8 @@ export class AppealRun {
         ...(s.result ? { result: s.result } : {}),
         ...(s.callback ? { callback: s.callback } : {}),
         ...(s.originalAppealId ? { originalAppealId: s.originalAppealId } : {}),
-        ...(s.stage === 'closed' ? { closedAt: at } : {}),
+        // The whole case once, at the close: a closed appeal reads the same from its record.
+        ...(s.stage === 'closed' ? { closedAt: at, finalCase: this.snapshot() } : {}),
       },
     };
     // Steps are written one after another, so the audit trail's order is the workflow's.

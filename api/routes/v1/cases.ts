@@ -19,8 +19,11 @@ export type ApiCase = Static<typeof AppealCaseSchema>;
 
 const iso = (d: Date | null | undefined) => d?.toISOString();
 
-/** The same shape as the workflow's case, rebuilt from the record and its audit trail. */
+/** The same shape as the workflow's case, from the stored record. */
 export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise<ApiCase> {
+  // Closed by a workflow that wrote its final case: exactly what it last answered.
+  if (row.finalCase) return { ...row.finalCase, involvedUnitIds: row.involvedUnitIds, source: 'record' };
+  // Otherwise (a record still open, or closed before final cases were kept): rebuilt from the audit trail.
   const events = await listAuditEvents(app.db, row.id);
   const last = events.at(-1);
   const result = row.result as AppealCase['result'] | null;
