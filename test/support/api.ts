@@ -90,16 +90,7 @@ export async function startApiWorld(database: TestDatabase, taskQueue: string): 
   };
 }
 
-/** The request body of a water outage in Chaoyang, as an intake system sends it. */
-export const waterOutage = (externalId?: string) => ({
-  ...(externalId ? { externalId } : {}),
-  channel: 'phone',
-  appealType: 'help',
-  categoryCode: 'utilities.water.outage',
-  content: '小区停水两天',
-  districtId: 'chaoyang',
-  requester: { name: '张三', phone: '13900000000' },
-});
+export { waterOutage } from '../../scripts/lib/sampleAppeals.js';
 
 /** Polls `probe` until `ok` holds or the time is up; returns the last value (the caller asserts on it). */
 export async function until<T>(probe: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {

@@ -3,12 +3,17 @@
  * template database (each test file clones it) and an in-memory Temporal dev server; bundles
  * the workflows once. Test files reach them through vitest's `inject`.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { resolveTools } from '../../scripts/lib/tools.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporalDevServer.js';
-import { dropDatabase, ensureDatabase, startEmbeddedPostgres } from '../../scripts/lib/postgres.js';
+import {
+  dropDatabase,
+  ensureDatabase,
+  removeAbandonedClusters,
+  startEmbeddedPostgres,
+} from '../../scripts/lib/postgres.js';
 import { freePort } from '../../scripts/lib/ports.js';
 import { STATE_DIR } from '../../scripts/lib/paths.js';
 import { step } from '../../scripts/lib/log.js';
@@ -43,7 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let stopPg = async (): Promise<void> => undefined;
   if (!pgServerUrl) {
     // A directory of this run's own: two runs side by side never share a cluster.
-    await removeAbandonedClusters(join(STATE_DIR, 'pg'));
+    await removeAbandonedClusters(join(STATE_DIR, 'pg'), 'test');
     const dataDir = join(STATE_DIR, 'pg', `test-${process.pid}`);
     await rm(dataDir, { recursive: true, force: true });
     const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
@@ -78,24 +83,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await temporal.stop();
     await stopPg();
   };
-}
-
-/** Clusters left by runs that were killed before their teardown: stop them and free the disk. */
-async function removeAbandonedClusters(pgDir: string): Promise<void> {
-  const alive = (pid: number): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const name of await readdir(pgDir).catch(() => [] as string[])) {
-    const owner = /^test-(\d+)$/.exec(name)?.[1];
-    if (!owner || alive(Number(owner))) continue;
-    const postmaster = await readFile(join(pgDir, name, 'postmaster.pid'), 'utf8').catch(() => '');
-    const serverPid = Number(postmaster.split('\n')[0]);
-    if (serverPid && alive(serverPid)) process.kill(serverPid, 'SIGQUIT');
-    await rm(join(pgDir, name), { recursive: true, force: true });
-  }
 }

@@ -29,13 +29,15 @@ import {
  * after the start finds it). The workflow's first task may take a moment: retry briefly.
  */
 async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCase> {
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + 5_000;
+  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     try {
-      if (attempt < 50 && !(await getAppealRecord(app.db, appealId))) throw new Error('intake not recorded yet');
+      if (Date.now() < deadline && !(await getAppealRecord(app.db, appealId)))
+        throw new Error('intake not recorded yet');
       return await loadCase(app, appealId);
     } catch (error) {
-      if (attempt >= 50 || error instanceof HttpError) throw error;
-      await new Promise((r) => setTimeout(r, 100));
+      if (Date.now() >= deadline || error instanceof HttpError) throw error;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 }

@@ -92,18 +92,14 @@ export function assertCanSee(principal: Principal, c: ApiCase): void {
 }
 
 export async function loadCase(app: FastifyInstance, appealId: string): Promise<ApiCase> {
-  const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
+  // A closed case is read from its record (one PostgreSQL read, no replay); an open one from its workflow.
+  const row = await getAppealRecord(app.db, appealId);
+  if (row?.finalCase) return caseFromRecord(app, row);
   try {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') {
-      const row = await getAppealRecord(app.db, appealId);
-      if (row) return caseFromRecord(app, row);
-    }
-    return liveCase(await handle.query(caseQuery));
+    return liveCase(await app.temporal.workflow.getHandle(appealWorkflowId(appealId)).query(caseQuery));
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     // The workflow's history may be gone (retention); the record stays.
-    const row = await getAppealRecord(app.db, appealId);
     if (!row) throw notFound();
     return caseFromRecord(app, row);
   }

@@ -1,0 +1,133 @@
+/**
+ * The operations the benchmark times, each done two ways: directly (Temporal client,
+ * PostgreSQL) and through the HTTP API over a real socket. The direct ones do what the API's
+ * routes do underneath, so the difference is what the API adds.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { desc, inArray } from 'drizzle-orm';
+import { appeals } from '../../db/schema/index.js';
+import { getAppealRecord } from '../../db/queries/cases.js';
+import {
+  appealWorkflowId,
+  caseQuery,
+  TASK_QUEUE,
+  triageAppealUpdate,
+  type AppealCase,
+  type Stage,
+  type WorkOrder,
+} from '../../workflows/appeal/definitions.js';
+import type { appealWorkflow } from '../../workflows/index.js';
+import type { BenchStack } from './stack.js';
+import { waterOutage } from '../lib/sampleAppeals.js';
+
+/** The body every benchmark start posts. */
+export const START_BODY = waterOutage();
+
+/** The work order as `POST /v1/appeals` builds it from that body. */
+export const newWorkOrder = (): WorkOrder => ({
+  ...START_BODY,
+  requester: { ...START_BODY.requester },
+  appealId: randomUUID(),
+  receivedAt: new Date().toISOString(),
+});
+
+/** Record polling interval of the direct baseline (the API's own start route polls every 100 ms). */
+export const RECORD_POLL_MS = 10;
+
+export function appealOps(stack: BenchStack) {
+  const { client, db, apiUrl, keys } = stack;
+
+  async function http<T>(method: 'GET' | 'POST', path: string, key: string, body?: unknown, headers = {}): Promise<T> {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path.split('?')[0]}: ${response.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as T;
+  }
+
+  const handle = (appealId: string) => client.workflow.getHandle(appealWorkflowId(appealId));
+
+  return {
+    /** `client.workflow.start` with the options `POST /v1/appeals` uses. */
+    async startDirect(order: WorkOrder): Promise<void> {
+      await client.workflow.start<typeof appealWorkflow>('appealWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: appealWorkflowId(order.appealId),
+        args: [order],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `${order.appealType} · ${order.categoryCode} · ${order.districtId ?? 'no place'}`,
+        staticDetails: order.content,
+      });
+    },
+
+    /** Until the intake is in the case record, as the API's start route waits. */
+    async waitForRecord(appealId: string, timeoutMs = 30_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await getAppealRecord(db.db, appealId))) {
+        if (Date.now() > deadline) throw new Error(`intake of ${appealId} not recorded within ${timeoutMs} ms`);
+        await sleep(RECORD_POLL_MS);
+      }
+    },
+
+    /** `POST /v1/appeals` as intake, with an Idempotency-Key as intake systems send it; answers the appeal id. */
+    async startHttp(): Promise<string> {
+      const answer = await http<{ case: { appealId: string } }>('POST', '/v1/appeals', keys.intake, START_BODY, {
+        'idempotency-key': randomUUID(),
+      });
+      return answer.case.appealId;
+    },
+
+    triageDirect: (appealId: string): Promise<AppealCase> =>
+      handle(appealId).executeUpdate(triageAppealUpdate, {
+        args: [{ by: { role: 'center' }, disposition: 'dispatch' }],
+      }),
+
+    triageHttp: (appealId: string): Promise<unknown> =>
+      http('POST', `/v1/appeals/${encodeURIComponent(appealId)}/triage`, keys.center, { disposition: 'dispatch' }),
+
+    readDirect: (appealId: string): Promise<AppealCase> => handle(appealId).query(caseQuery),
+
+    readHttp: (appealId: string): Promise<unknown> =>
+      http('GET', `/v1/appeals/${encodeURIComponent(appealId)}`, keys.supervisor),
+
+    /** The query `GET /v1/appeals` runs without filters: newest first, one more row than the page. */
+    listDirect: (limit: number): Promise<unknown> =>
+      db.db
+        .select()
+        .from(appeals)
+        .orderBy(desc(appeals.receivedAt), desc(appeals.id))
+        .limit(limit + 1),
+
+    listHttp: (limit: number): Promise<unknown> => http('GET', `/v1/appeals?limit=${limit}`, keys.supervisor),
+
+    /**
+     * Untimed: waits until every appeal's record exists (and is in `stage`, when given), so a
+     * round's background work is done before the next one is timed. Answers the ids still missing.
+     */
+    async settle(appealIds: string[], stage?: Stage, timeoutMs = 60_000): Promise<string[]> {
+      const deadline = Date.now() + timeoutMs;
+      let missing = [...appealIds];
+      while (missing.length > 0 && Date.now() <= deadline) {
+        const rows = await db.db
+          .select({ id: appeals.id, stage: appeals.stage })
+          .from(appeals)
+          .where(inArray(appeals.id, missing));
+        const done = new Set(rows.filter((r) => !stage || r.stage === stage).map((r) => r.id));
+        missing = missing.filter((id) => !done.has(id));
+        if (missing.length > 0) await sleep(50);
+      }
+      return missing;
+    },
+  };
+}
+
+export type AppealOps = ReturnType<typeof appealOps>;

@@ -1,0 +1,80 @@
+/** The results as a compact markdown table for the terminal, and as JSON under .jiesu/bench/. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Stats } from './measure.js';
+
+export interface Comparison {
+  operation: string;
+  /** What each side does, for the legend and the JSON. */
+  directHow: string;
+  httpHow: string;
+  direct: Stats;
+  http: Stats;
+}
+
+export interface MemoryResult {
+  openAppeals: number;
+  rssBeforeMb: number;
+  rssAfterMb: number;
+  heapUsedBeforeMb: number;
+  heapUsedAfterMb: number;
+  rssKbPerAppeal: number;
+  heapKbPerAppeal: number;
+  cachedBefore: number;
+  cachedAfter: number;
+  maxCachedWorkflows: number;
+  heapLimitMb: number;
+}
+
+export interface Target {
+  what: string;
+  met: boolean;
+  measured: string;
+}
+
+/** HTTP over direct: above 1 the API is slower (p50) or, for throughput, below 1 it does fewer per second. */
+export const ratios = (c: Comparison) => ({
+  p50: c.http.p50Ms / c.direct.p50Ms,
+  opsPerSec: c.http.opsPerSec / c.direct.opsPerSec,
+});
+
+const ms = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0));
+const rate = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0));
+const times = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
+const side = (s: Stats): string =>
+  `${ms(s.p50Ms)} / ${ms(s.p95Ms)} ms · ${rate(s.opsPerSec)}/s${s.errors ? ` (${s.errors} failed)` : ''}`;
+
+export function table(rows: Comparison[]): string {
+  const header = ['operation', 'direct p50 / p95 · ops/s', 'HTTP p50 / p95 · ops/s', 'HTTP/direct p50 · ops/s'];
+  const cells = rows.map((r) => {
+    const q = ratios(r);
+    return [r.operation, side(r.direct), side(r.http), `${times(q.p50)} · ${times(q.opsPerSec)}`];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  // Spelled as Prettier formats markdown, so that a run pastes into the README unchanged.
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export function memoryLines(m: MemoryResult): string[] {
+  return [
+    `worker memory, ${m.openAppeals} more appeals open (awaiting acceptance), one process with API and worker:`,
+    `  RSS        ${m.rssBeforeMb.toFixed(0)} → ${m.rssAfterMb.toFixed(0)} MB: ${m.rssKbPerAppeal.toFixed(0)} KB per open appeal`,
+    `  heap used  ${m.heapUsedBeforeMb.toFixed(0)} → ${m.heapUsedAfterMb.toFixed(0)} MB: ${m.heapKbPerAppeal.toFixed(0)} KB per open appeal (main thread; the workflows live in the SDK's workflow thread, counted in RSS only)`,
+    `  cached workflows ${m.cachedBefore} → ${m.cachedAfter}; maxCachedWorkflows ${m.maxCachedWorkflows} (SDK default: 600 per GiB of the ${m.heapLimitMb.toFixed(0)} MB heap limit above 200 MB)`,
+    `  a full cache at this rate: about ${((m.maxCachedWorkflows * m.rssKbPerAppeal) / 1024).toFixed(0)} MB; beyond it appeals are evicted and replayed from history when they wake (NOTES.md)`,
+    ...(m.openAppeals < 200
+      ? ['  few appeals: RSS moves in steps of some 30 MB, so the figure per appeal is rough below N=200']
+      : []),
+  ];
+}
+
+export const targetLine = (t: Target): string => `target ${t.what}: ${t.met ? 'met' : 'not met'} (${t.measured})`;
+
+/** Writes `.jiesu/bench/<timestamp>.json`; answers its path. */
+export async function writeResults(dir: string, startedAt: Date, results: object): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(path, `${JSON.stringify(results, null, 2)}\n`);
+  return path;
+}

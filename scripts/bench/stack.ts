@@ -1,0 +1,197 @@
+/**
+ * The benchmark's own stack, on free ports: an in-memory Temporal dev server, PostgreSQL
+ * (embedded under .jiesu/pg/bench-<pid>, or DATABASE_URL's), one worker in this process and
+ * the API listening on 127.0.0.1. Nothing is shared with `npm run dev` or a test run.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildServer } from '../../api/buildServer.js';
+import { loadApiConfig } from '../../api/config.js';
+import { hashApiKey, type Role } from '../../api/plugins/auth.js';
+import { createDb, type DbHandle } from '../../db/client.js';
+import { applyMigrations } from '../../db/migrate.js';
+import { seedReferenceData } from '../../db/seed/seed.js';
+import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
+import { createWorker } from '../../worker/createWorker.js';
+import { STATE_DIR } from '../lib/paths.js';
+import { freePort } from '../lib/ports.js';
+import { ensureDatabase, removeAbandonedClusters, startEmbeddedPostgres } from '../lib/postgres.js';
+import { registerSearchAttributes } from '../lib/searchAttributes.js';
+import { startTemporalDevServer } from '../lib/temporalDevServer.js';
+import { resolveTool, TEMPORAL_CLI } from '../lib/tools.js';
+import { say } from './log.js';
+
+const NAMESPACE = 'default';
+
+export interface BenchStack {
+  apiUrl: string;
+  /** Raw API keys by role, generated for this run only. */
+  keys: Record<'intake' | 'center' | 'supervisor', string>;
+  client: Client;
+  /** The benchmark's own pool (record polling, the direct list query), apart from the API's and the worker's. */
+  db: DbHandle;
+  worker: Worker;
+  temporalAddress: string;
+  databaseUrl: string;
+}
+
+/** Stop functions of whatever has started so far, run in reverse order. */
+export class Stoppers {
+  private readonly stops: { what: string; stop: () => Promise<void> }[] = [];
+  stopping = false;
+  add(what: string, stop: () => Promise<void>): void {
+    this.stops.push({ what, stop });
+  }
+  /**
+   * Each stop gets a bounded wait: after a terminal's Ctrl-C the dev server may be gone
+   * already, and a worker would retry its last completions against it for a long time.
+   */
+  async stopAll(limitMs = 5_000): Promise<void> {
+    this.stopping = true;
+    let gaveUp = false;
+    for (const { what, stop } of this.stops.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          say(`stopping ${what}: gave up after ${limitMs / 1000} s`);
+          gaveUp = true;
+          resolve();
+        }, limitMs);
+      });
+      // After one part gave up, the next ones' complaints about it are no news.
+      const stopped = stop().catch((error: unknown) => gaveUp || say(`stopping ${what}: ${String(error)}`));
+      await Promise.race([stopped, limit]);
+      clearTimeout(timer);
+    }
+  }
+}
+
+export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
+  // Before any native connection; the benchmark stops the worker itself on Ctrl-C.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      // While stopping, the worker's complaints about servers going away are expected noise.
+      if (stoppers.stopping) return;
+      const meta = entry.meta as { activityType?: string; workflowType?: string; error?: unknown } | undefined;
+      const about = meta?.activityType ?? meta?.workflowType;
+      const error = meta?.error instanceof Error ? `: ${meta.error.message.split('\n')[0]}` : '';
+      say(`worker ${entry.level.toLowerCase()}: ${entry.message}${about ? ` (${about})` : ''}${error}`);
+    }),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    shutdownSignals: [],
+  });
+
+  const cli = await resolveTool(TEMPORAL_CLI);
+  if (!cli.path) throw new Error('no Temporal CLI: run `npm run tools`, or set TEMPORAL_CLI_PATH');
+  const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
+  stoppers.add('Temporal dev server', () => temporal.stop());
+  say(`Temporal dev server (in memory) on ${temporal.address}`);
+
+  const databaseUrl = await startDatabase(stoppers);
+
+  const connection = await Connection.connect({ address: temporal.address });
+  stoppers.add('Temporal client', () => connection.close());
+  const added = await registerSearchAttributes(connection, NAMESPACE);
+  say(added.length ? `search attributes registered: ${added.join(', ')}` : 'search attributes already registered');
+  const client = new Client({ connection, namespace: NAMESPACE });
+
+  const workerDb = createDb(databaseUrl);
+  stoppers.add('worker database pool', () => workerDb.close());
+  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  stoppers.add('worker connection', () => nativeConnection.close());
+  say('creating the worker (bundles the workflows, a few seconds)');
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: NAMESPACE,
+    taskQueue: TASK_QUEUE,
+    db: workerDb.db,
+    log: pino({ level: 'silent' }),
+  });
+  const running = worker.run();
+  stoppers.add('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  say(`worker running on task queue ${TASK_QUEUE} (maxCachedWorkflows ${worker.options.maxCachedWorkflows})`);
+
+  const keys = {
+    intake: `bench-intake-${randomBytes(12).toString('hex')}`,
+    center: `bench-center-${randomBytes(12).toString('hex')}`,
+    supervisor: `bench-supervisor-${randomBytes(12).toString('hex')}`,
+  };
+  const config = loadApiConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: NAMESPACE,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    API_KEYS: JSON.stringify(
+      Object.entries(keys).map(([role, key]) => ({
+        name: `bench-${role}`,
+        role: role as Role,
+        keyHash: hashApiKey(key),
+      })),
+    ),
+  });
+  const app: FastifyInstance = await buildServer(config);
+  stoppers.add('API', () => app.close());
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  say(`API listening on ${apiUrl}`);
+
+  const db = createDb(databaseUrl);
+  stoppers.add('benchmark database pool', () => db.close());
+  return { apiUrl, keys, client, db, worker, temporalAddress: temporal.address, databaseUrl };
+}
+
+/**
+ * DATABASE_URL as given, or a fresh embedded cluster for this run (removed at the end), so
+ * that every run lists from a table of the same size.
+ */
+async function startDatabase(stoppers: Stoppers): Promise<string> {
+  let url = process.env.DATABASE_URL;
+  if (url) {
+    say('PostgreSQL: DATABASE_URL');
+  } else {
+    const pgDir = join(STATE_DIR, 'pg');
+    await removeAbandonedClusters(pgDir, 'bench');
+    const dataDir = join(pgDir, `bench-${process.pid}`);
+    await rm(dataDir, { recursive: true, force: true });
+    const port = await freePort();
+    const pg = await startEmbeddedPostgres({ dataDir, port });
+    // The package's own signal handlers would end the process halfway through the shutdown;
+    // the benchmark stops the cluster itself.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) {
+        if (listener.toString().includes('eventFilters')) process.removeListener(signal, listener);
+      }
+    }
+    stoppers.add('PostgreSQL', async () => {
+      // A terminal's Ctrl-C reaches the cluster too: once it is gone, stop() would wait for an exit already past.
+      if (existsSync(join(dataDir, 'postmaster.pid'))) await Promise.race([pg.stop(), sleep(15_000)]);
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    url = await ensureDatabase(pg.serverUrl, 'jiesu');
+    say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${dataDir})`);
+  }
+  const handle = createDb(url, { max: 1 });
+  try {
+    await applyMigrations(handle.db);
+    const counts = await seedReferenceData(handle.db);
+    say(`migrated and seeded (${Object.values(counts).reduce((a, b) => a + b, 0)} reference rows)`);
+  } finally {
+    await handle.close();
+  }
+  return url;
+}
