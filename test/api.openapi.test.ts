@@ -23,4 +23,27 @@ describe('OpenAPI document', () => {
       expect(Object.keys(spec.paths[path]!.post!.responses).sort()).toEqual(['200', ...errorStatuses]);
     expect(Object.keys(spec.paths[signalPath]!.post!.responses).sort()).toEqual(['202', ...errorStatuses]);
   });
+
+  it('declares on every route the statuses the API can answer there', async () => {
+    const spec = JSON.parse(await generateOpenApi()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: unknown; parameters?: unknown[]; responses: Record<string, unknown> }>
+      >;
+    };
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(spec.paths)) {
+      if (path.startsWith('/docs')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        const expected = [
+          ...(path.startsWith('/v1/') ? ['401', '503'] : []),
+          ...(operation.requestBody ? ['400', '413', '415'] : []),
+          ...(operation.parameters?.length ? ['400'] : []),
+        ];
+        for (const status of expected)
+          if (!(status in operation.responses)) missing.push(`${method.toUpperCase()} ${path} ${status}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
 });

@@ -61,7 +61,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
           'Role: admin. Creates or replaces the endpoint that receives the notifications of this unit (and of it as coordinator), signed with `secret`. The secret is never returned.',
         params: Type.Object({ unitId: UnitId }),
         body: EndpointBody,
-        response: { 200: Endpoint, ...errors(400, 401, 403, 404, 503) },
+        response: { 200: Endpoint, ...errors(400, 401, 403, 404, 413, 415, 503) },
       },
     },
     async (request) => {
