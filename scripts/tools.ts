@@ -1,16 +1,19 @@
 /**
  * `npm run tools`: installs (once) the Temporal CLI and the time-skipping test server into
- * .jiesu/tools, and Debian's docker-compose used to validate the compose file.
+ * .jiesu/tools, Debian's docker-compose used to validate the compose file, and libfaketime
+ * for deadline scenarios on fixed dates.
  * A second run finds everything cached and returns at once.
  */
 import { resolveTools } from './lib/tools.js';
 import { ensureDockerCompose } from './lib/dockerCompose.js';
+import { ensureFaketime } from './lib/faketime.js';
 import { step } from './lib/log.js';
 
 const started = Date.now();
 try {
   const { cli, testServer } = await resolveTools();
   await ensureDockerCompose(step);
+  await ensureFaketime(step);
   const show = (label: string, t: { path: string | undefined; source: string }): string =>
     `${label}: ${t.path ?? '(SDK download at run time)'} [${t.source}]`;
   step(`${show('temporal CLI', cli)}; ${show('test server', testServer)} (${Date.now() - started} ms)`);

@@ -2,25 +2,14 @@
  * Finding (or installing) a Docker Compose to validate the compose file with, and reading
  * its normalised `config` output. No Docker engine is needed for any of this.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { aptInstall, canAptInstall, succeeds } from './apt.js';
 
 const execFileAsync = promisify(execFile);
 
 /** A command to run compose with: `['docker-compose']` or `['docker', 'compose']`. */
 export type ComposeCommand = string[];
-
-async function succeeds(argv: string[]): Promise<boolean> {
-  const [cmd, ...args] = argv;
-  if (!cmd) return false;
-  try {
-    await execFileAsync(cmd, args, { timeout: 30_000 });
-    return true;
-  } catch {
-    // Not on PATH, or (for `docker compose`) the plugin is missing.
-    return false;
-  }
-}
 
 /** The compose command available here, or null if there is none. */
 export async function findDockerCompose(): Promise<ComposeCommand | null> {
@@ -36,27 +25,6 @@ const INSTALL_HINT =
   "(`docker-compose-plugin` from Docker's apt repository), so that `docker-compose version` " +
   'or `docker compose version` works.';
 
-/** Runs a command to completion; keeps only the output's tail for the error message. */
-function runQuiet(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-4000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
-    });
-  });
-}
-
 /**
  * The compose command, installing Debian's `docker-compose` when there is none and this
  * process may (root, with apt-get). Throws with what to install otherwise.
@@ -65,14 +33,9 @@ export async function ensureDockerCompose(log: (msg: string) => void): Promise<C
   const found = await findDockerCompose();
   if (found) return found;
 
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !(await succeeds(['apt-get', '--version']))) {
-    throw new Error(`No Docker Compose found. ${INSTALL_HINT}`);
-  }
-  log('Docker Compose not found; installing Debian docker-compose: apt-get update …');
-  await runQuiet('apt-get', ['update']);
-  log('apt-get install -y --no-install-recommends docker-compose …');
-  await runQuiet('apt-get', ['install', '-y', '--no-install-recommends', 'docker-compose']);
+  if (!(await canAptInstall())) throw new Error(`No Docker Compose found. ${INSTALL_HINT}`);
+  log('Docker Compose not found');
+  await aptInstall('docker-compose', log);
 
   const installed = await findDockerCompose();
   if (!installed) throw new Error(`docker-compose was installed but does not run. ${INSTALL_HINT}`);

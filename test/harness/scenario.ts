@@ -75,8 +75,9 @@ export class ScenarioWorld {
     readonly database: TestDatabase,
   ) {}
 
-  static async create(database: TestDatabase): Promise<ScenarioWorld> {
-    const env = await createTimeSkippingEnv();
+  /** `startsAt`: the instant virtual time starts from (a date the official calendar knows); default now. */
+  static async create(database: TestDatabase, options: { startsAt?: Date } = {}): Promise<ScenarioWorld> {
+    const env = await createTimeSkippingEnv(options);
     const worker = await createWorker({
       connection: env.nativeConnection,
       db: database.db,
@@ -122,12 +123,15 @@ export class ScenarioWorld {
  * For a test file: its own database and time-skipping world, created before its tests and
  * torn down after them. Read `world` and `database` inside tests (they exist from then on).
  */
-export function useScenarioWorld(): { readonly world: ScenarioWorld; readonly database: TestDatabase } {
+export function useScenarioWorld(options: { startsAt?: Date } = {}): {
+  readonly world: ScenarioWorld;
+  readonly database: TestDatabase;
+} {
   let world: ScenarioWorld | undefined;
   let database: TestDatabase | undefined;
   beforeAll(async () => {
     database = await createTestDatabase();
-    world = await ScenarioWorld.create(database);
+    world = await ScenarioWorld.create(database, options);
   });
   afterAll(async () => {
     await world?.teardown();

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { resolveTools } from '../../scripts/lib/tools.js';
+import { faketimeLib } from '../../scripts/lib/faketime.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporalDevServer.js';
 import {
   dropDatabase,
@@ -31,6 +32,8 @@ declare module 'vitest' {
     temporalAddress: string;
     testServerPath: string;
     workflowBundlePath: string;
+    /** libfaketime's path, or '' where it is not installed (scenarios on fixed dates are skipped). */
+    faketimeLib: string;
   }
 }
 
@@ -78,6 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', temporal.address);
   project.provide('testServerPath', testServer.path);
   project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('faketimeLib', faketimeLib() ?? '');
 
   return async () => {
     await temporal.stop();

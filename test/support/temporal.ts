@@ -1,7 +1,10 @@
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { join } from 'node:path';
 import { registerSearchAttributes } from '../../scripts/lib/searchAttributes.js';
+import { clockShiftedLauncher } from '../../scripts/lib/faketime.js';
+import { STATE_DIR } from '../../scripts/lib/paths.js';
 
 let runtimeInstalled = false;
 /** Keeps the SDK's own logs out of test output (set LOG_LEVEL to see them). */
@@ -20,11 +23,23 @@ export function quietRuntime(): void {
 /** The workflow bundle built once by the global set-up. */
 export const workflowBundle = (): { codePath: string } => ({ codePath: inject('workflowBundlePath') });
 
-/** A time-skipping environment on the real sdk-java test server: one per test file. */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+/** Whether the test server can start at a chosen instant (libfaketime is installed). */
+export const canStartAt = (): boolean => inject('faketimeLib') !== '';
+
+/**
+ * A time-skipping environment on the real sdk-java test server: one per test file. With
+ * `startsAt`, the server's clock starts at that instant instead of now (see scripts/lib/faketime.ts).
+ */
+export async function createTimeSkippingEnv(options: { startsAt?: Date } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
+  let path = inject('testServerPath');
+  if (options.startsAt) {
+    if (!canStartAt())
+      throw new Error('libfaketime is not installed: the test server cannot start at a chosen instant');
+    path = await clockShiftedLauncher(path, options.startsAt, join(STATE_DIR, 'test'), inject('faketimeLib'));
+  }
   const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+    server: { executable: { type: 'existing-path', path } },
   });
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
