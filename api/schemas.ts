@@ -12,8 +12,16 @@ const literals = <T extends readonly string[]>(values: T, options: Record<string
     options,
   );
 /** Bodies are strict: an unknown property is a 400, never silently dropped. */
-const Body = <P extends Record<string, TSchema>>(properties: P, description?: string) =>
-  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+const Body = <P extends Record<string, TSchema>>(
+  properties: P,
+  description?: string,
+  example?: Record<string, unknown>,
+) =>
+  Type.Object(properties, {
+    additionalProperties: false,
+    ...(description ? { description } : {}),
+    ...(example ? { examples: [example] } : {}),
+  });
 const Text = (maxLength = 2000, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
 const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
@@ -53,6 +61,15 @@ export const StartAppealBody = Body(
     receivedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Instant of intake; defaults to now.' })),
   },
   'The work order (工单) as recorded at intake.',
+  {
+    externalId: 'CALL-20261123-000123',
+    channel: 'phone',
+    appealType: 'help',
+    categoryCode: 'utilities.water.outage',
+    content: '小区停水两天，物业联系不上',
+    districtId: 'chaoyang',
+    requester: { name: '张三', phone: '13900000000' },
+  },
 );
 
 const Party = Type.String({ description: '`center`, `intake`, `unit:<id>` or `coordinator:<id>`' });
@@ -195,29 +212,39 @@ export const ActionBodies = {
     { description: 'Dispatch by the catalogue (or to `unitId`), or close with one of the dispositions of Art. 12.' },
   ),
   accept: Body({}),
-  object: Body({ reason: Text() }),
+  object: Body({ reason: Text() }, undefined, { reason: '该路段属市政道路，应由市城管委处理' }),
   objectionDecision: Body({
     decision: literals(['upheld', 'redispatch'] as const),
     reason: Text(),
     newUnitId: Type.Optional(Id),
   }),
   firstContact: Body({ note: Type.Optional(Text()) }),
-  coHandlers: Body({ unitId: Id, task: Text() }),
+  coHandlers: Body({ unitId: Id, task: Text() }, undefined, { unitId: 'chaoyang-housing', task: '核查物业费收费标准' }),
   coHandlerReport: Body({ report: Text(), lateReason: Type.Optional(Text()), interim: Type.Optional(Type.Boolean()) }),
-  whistle: Body({ departmentIds: Type.Array(Id, { minItems: 1, maxItems: 20 }), reason: Text() }),
+  whistle: Body({ departmentIds: Type.Array(Id, { minItems: 1, maxItems: 20 }), reason: Text() }, undefined, {
+    departmentIds: ['chaoyang-urban-enforcement'],
+    reason: '占道经营需城管执法',
+  }),
   reportIn: Body({ note: Text() }),
-  extensionRequest: Body({ reason: Text() }),
+  extensionRequest: Body({ reason: Text() }, undefined, { reason: '需协调产权单位，预计再需5个工作日' }),
   extensionDecision: Body({ approved: Type.Boolean(), reason: Text() }),
   coordinationRequest: Body({ coordinatorId: Id, reason: Text() }),
   coordinationOpinion: Body({ opinion: Text() }),
-  result: Body({ outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() }),
-  callback: Body({
-    reached: Type.Boolean(),
-    contacted: Type.Optional(Type.Boolean()),
-    resolved: Type.Optional(Type.Boolean()),
-    satisfaction: Type.Optional(literals(SATISFACTION)),
-    channel: Type.Optional(literals(['phone', 'sms', 'web'] as const)),
+  result: Body({ outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() }, undefined, {
+    outcome: 'resolved',
+    summary: '已恢复供水',
   }),
+  callback: Body(
+    {
+      reached: Type.Boolean(),
+      contacted: Type.Optional(Type.Boolean()),
+      resolved: Type.Optional(Type.Boolean()),
+      satisfaction: Type.Optional(literals(SATISFACTION)),
+      channel: Type.Optional(literals(['phone', 'sms', 'web'] as const)),
+    },
+    undefined,
+    { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied', channel: 'phone' },
+  ),
   rehandling: Body({ reason: Text() }),
   withdraw: Body({ reason: Text() }),
   merge: Body({ originalAppealId: Id, reason: Text() }),

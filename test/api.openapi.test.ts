@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { generateOpenApi, OPENAPI_PATH } from '../api/openapi.js';
+import { ActionBodies, StartAppealBody } from '../api/schemas.js';
 
 describe('OpenAPI document', () => {
   it('matches the committed api/openapi.json (run `npm run openapi` after changing a route)', async () => {
@@ -45,5 +48,13 @@ describe('OpenAPI document', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('shows only examples that the schemas accept', () => {
+    const bodies: [string, TSchema][] = [['start', StartAppealBody], ...Object.entries(ActionBodies)];
+    const withExamples = bodies.filter(([, schema]) => Array.isArray(schema.examples));
+    expect(withExamples.length).toBeGreaterThan(3);
+    for (const [name, schema] of withExamples)
+      for (const example of schema.examples as unknown[]) expect(Value.Check(schema, example), name).toBe(true);
   });
 });
