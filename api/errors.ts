@@ -4,6 +4,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   ServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -113,6 +114,12 @@ export function registerErrorHandler(
       hooks.onUpdateRejected?.(business.type);
       request.log.info({ type: business.type }, business.message);
       return send(BUSINESS_STATUS[business.type]!, business.message, { code: business.type });
+    }
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      // No worker took the Update in time: it may still be applied, so a retry must carry the same Idempotency-Key.
+      request.log.warn({ err: error }, 'update not processed in time');
+      reply.header('Retry-After', '5');
+      return send(503, 'the appeal did not process the action in time; retry with the same Idempotency-Key');
     }
     const down = unavailable(error);
     if (down) {

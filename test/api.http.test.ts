@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
-import { appealWorkflowId, caseQuery, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { appealWorkflowId, caseQuery, TASK_QUEUE, type WorkOrder } from '../workflows/appeal/definitions.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -346,6 +346,35 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       expect(p.headers['retry-after']).toBe('5');
     } finally {
       await Promise.all([noTemporal.close(), noPostgres.close()]);
+    }
+  });
+
+  it('answers 503 when no worker takes an action in time, instead of hanging', async () => {
+    // A case whose task queue no worker polls (as when every worker is down).
+    const appealId = uniqueId('no-worker');
+    const order: WorkOrder = { ...waterOutage(), appealId, receivedAt: new Date().toISOString() };
+    const handle = await world.env.client.workflow.start('appealWorkflow', {
+      taskQueue: `${TASK_QUEUE}-no-worker`,
+      workflowId: appealWorkflowId(appealId),
+      args: [order],
+    });
+    const impatient = await world.buildApi({ UPDATE_TIMEOUT_MS: '1000' });
+    try {
+      const res = await as(
+        impatient,
+        'center',
+      )({
+        method: 'POST',
+        url: `/v1/appeals/${appealId}/triage`,
+        payload: { disposition: 'dispatch' },
+        headers: { 'idempotency-key': 'triage-1' },
+      });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json<{ message: string }>().message).toContain('Idempotency-Key');
+    } finally {
+      await impatient.close();
+      await handle.terminate('test over');
     }
   });
 

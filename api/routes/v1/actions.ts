@@ -183,11 +183,14 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
           const key = request.headers['idempotency-key'];
-          const next = await handle.executeUpdate(action.update, {
-            args: [{ ...(request.body as object), by }],
-            // The Update id makes a retried request the same Update: Temporal answers its first outcome.
-            ...(key ? { updateId: `${principal.name}:${key}` } : {}),
-          });
+          // Bounded: with no worker to run it, the Update would wait indefinitely (the caller gets a 503).
+          const next = await app.temporal.withDeadline(Date.now() + app.config.UPDATE_TIMEOUT_MS, () =>
+            handle.executeUpdate(action.update, {
+              args: [{ ...(request.body as object), by }],
+              // The Update id makes a retried request the same Update: Temporal answers its first outcome.
+              ...(key ? { updateId: `${principal.name}:${key}` } : {}),
+            }),
+          );
           return liveCase(next);
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
