@@ -6,8 +6,8 @@ const ApiEnv = Type.Object({
   TEMPORAL_ADDRESS: Type.String({ default: '127.0.0.1:7233', pattern: '^[^:]+:\\d+$' }),
   TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
-  /** How long an action waits for the appeal's workflow to take and apply it before answering 503. */
-  UPDATE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
+  /** How long a request waits for the appeal's workflow (to apply an action, to answer a query) before a 503. */
+  WORKFLOW_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   /** Inline JSON list of `{ keyHash, role, unitId?, name }` (keyHash: sha256 hex of the key). */

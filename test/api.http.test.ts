@@ -349,7 +349,7 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     }
   });
 
-  it('answers 503 when no worker takes an action in time, instead of hanging', async () => {
+  it('answers 503 when no worker takes an action or a read in time, instead of hanging', async () => {
     // A case whose task queue no worker polls (as when every worker is down).
     const appealId = uniqueId('no-worker');
     const order: WorkOrder = { ...waterOutage(), appealId, receivedAt: new Date().toISOString() };
@@ -358,7 +358,7 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       workflowId: appealWorkflowId(appealId),
       args: [order],
     });
-    const impatient = await world.buildApi({ UPDATE_TIMEOUT_MS: '1000' });
+    const impatient = await world.buildApi({ WORKFLOW_TIMEOUT_MS: '1000' });
     try {
       const res = await as(
         impatient,
@@ -372,6 +372,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       expect(res.statusCode, res.body).toBe(503);
       expect(res.headers['retry-after']).toBe('5');
       expect(res.json<{ message: string }>().message).toContain('Idempotency-Key');
+      // Reading it waits for a worker just the same: bounded too.
+      const read = await as(impatient, 'center')({ method: 'GET', url: `/v1/appeals/${appealId}` });
+      expect(read.statusCode, read.body).toBe(503);
+      expect(read.headers['retry-after']).toBe('5');
     } finally {
       await impatient.close();
       await handle.terminate('test over');

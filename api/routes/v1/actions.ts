@@ -184,7 +184,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         try {
           const key = request.headers['idempotency-key'];
           // Bounded: with no worker to run it, the Update would wait indefinitely (the caller gets a 503).
-          const next = await app.temporal.withDeadline(Date.now() + app.config.UPDATE_TIMEOUT_MS, () =>
+          const next = await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () =>
             handle.executeUpdate(action.update, {
               args: [{ ...(request.body as object), by }],
               // The Update id makes a retried request the same Update: Temporal answers its first outcome.

@@ -96,7 +96,11 @@ export async function loadCase(app: FastifyInstance, appealId: string): Promise<
   const row = await getAppealRecord(app.db, appealId);
   if (row?.finalCase) return caseFromRecord(app, row);
   try {
-    return liveCase(await app.temporal.workflow.getHandle(appealWorkflowId(appealId)).query(caseQuery));
+    const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
+    // Bounded like actions: a query no worker answers becomes a 503, not a hanging request.
+    return liveCase(
+      await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () => handle.query(caseQuery)),
+    );
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     // The workflow's history may be gone (retention); the record stays.
