@@ -1,16 +1,8 @@
 /** `npm run db:migrate`: applies migrations to DATABASE_URL. */
-import { createDb } from './client.js';
+import { withDatabaseFromEnv } from './cli.js';
 import { applyMigrations } from './migrate.js';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  process.stderr.write('DATABASE_URL is not set (npm run dev sets it for the embedded PostgreSQL).\n');
-  process.exit(2);
-}
-const handle = createDb(url, { max: 1 });
-try {
-  await applyMigrations(handle.db);
+await withDatabaseFromEnv(async (db) => {
+  await applyMigrations(db);
   process.stdout.write('migrations applied\n');
-} finally {
-  await handle.close();
-}
+});

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { POLICY_WINDOW_NAMES } from '../db/queries/reference.js';
 import type {
   CategoryRecord,
   DeadlinePolicyRecord,
   DispatchCatalogueRecord,
   DistrictRecord,
   KnowledgeBaseRecord,
-  PolicyWindows,
   StreetRecord,
   UnitRecord,
 } from '../db/seed/data/types.js';
@@ -33,18 +33,6 @@ const parentCodes = new Set(categories.flatMap((c) => (c.parent ? [c.parent] : [
 const leaves = categories.filter((c) => !parentCodes.has(c.code));
 const policyCodes = new Set(policies.map((p) => p.code));
 
-const WINDOW_NAMES: (keyof PolicyWindows)[] = [
-  'acceptance',
-  'objectionReview',
-  'consultation',
-  'coHandler',
-  'handling',
-  'extension',
-  'coordinationOpinion',
-  'callbackAttempt',
-  'callbackWindow',
-  'whistleReportIn',
-];
 const UNIT_HOURS = { natural_hours: 1, natural_days: 24, working_days: 24 } as const;
 const hours = (w: { amount: number; unit: keyof typeof UNIT_HOURS }) => w.amount * UNIT_HOURS[w.unit];
 
@@ -210,8 +198,8 @@ describe('deadline policies', () => {
 
   it('has every window with a valid amount and unit', () => {
     for (const p of policies) {
-      expect(Object.keys(p.windows).sort(), p.code).toEqual([...WINDOW_NAMES].sort());
-      for (const name of WINDOW_NAMES) {
+      expect(Object.keys(p.windows).sort(), p.code).toEqual([...POLICY_WINDOW_NAMES].sort());
+      for (const name of POLICY_WINDOW_NAMES) {
         const w = p.windows[name];
         expect(Number.isFinite(w.amount) && w.amount > 0, `${p.code}.${name}`).toBe(true);
         expect(Object.keys(UNIT_HOURS), `${p.code}.${name}`).toContain(w.unit);
