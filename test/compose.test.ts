@@ -196,6 +196,13 @@ describe('docker-compose.yml', () => {
     );
   });
 
+  it('checks the worker through the metrics endpoint it is told to serve', () => {
+    const address = environment(service('worker')).WORKER_METRICS_ADDRESS;
+    const port = address?.split(':')[1];
+    expect(port).toMatch(/^\d+$/);
+    expect(healthTest(service('worker'))).toContain(`:${port}/metrics`);
+  });
+
   it('checks the API through its readiness endpoint', () => {
     expect(healthTest(service('api'))).toContain('/health/ready');
   });

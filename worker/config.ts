@@ -8,6 +8,8 @@ const WorkerEnv = Type.Object({
   TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
   /** A workflow bundle built by `npm run build:workflows`; unset: the worker bundles `workflows/` at start. */
   WORKFLOW_BUNDLE_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  /** `host:port` for the worker's Prometheus metrics (`/metrics`); unset: none. */
+  WORKER_METRICS_ADDRESS: Type.Optional(Type.String({ pattern: '^[^:]+:\\d+$' })),
   /** One webhook request to a unit system may take this long before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 25_000 }),
   /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */

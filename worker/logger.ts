@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 /** Requester names and phone numbers never reach a log line, wherever they are nested. */
 export const REDACT_PATHS = [
@@ -26,27 +25,5 @@ export function createLogger(level: string, name: string, format: LogFormat = 'j
     level,
     redact: { paths: REDACT_PATHS, censor: '[masked]' },
     ...(format === 'pretty' ? { transport: prettyTransport } : {}),
-  });
-}
-
-const SDK_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
-let installed = false;
-/** Routes the SDK's logs (including `log` in workflows and activities) to pino, once per process. */
-export function routeSdkLogsTo(log: Logger): void {
-  if (installed) return;
-  installed = true;
-  Runtime.install({
-    logger: new DefaultLogger('INFO', (entry) => {
-      log[SDK_LEVELS[entry.level]]({ ...entry.meta }, entry.message);
-    }),
-    // The native core's own messages go through pino too (as JSON lines), not straight to stderr.
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
   });
 }

@@ -2,13 +2,14 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { loadWorkerConfig } from './config.js';
-import { createLogger, routeSdkLogsTo } from './logger.js';
+import { createLogger } from './logger.js';
+import { installRuntime } from './runtime.js';
 import { createWorker } from './createWorker.js';
 import { loadOrExit } from '../api/env.js';
 
 const config = loadOrExit(() => loadWorkerConfig());
 const log = createLogger(config.LOG_LEVEL, 'worker', config.LOG_FORMAT);
-routeSdkLogsTo(log);
+installRuntime(log, { metricsAddress: config.WORKER_METRICS_ADDRESS });
 
 const database = createDb(config.DATABASE_URL);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
