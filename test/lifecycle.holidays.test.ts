@@ -1,7 +1,7 @@
 /**
- * A working-day deadline across the National Day holiday, on a running case. The test server's
- * clock starts on Monday 28 September 2026 (libfaketime), so the whole case lives in dates the
- * official calendar knows: 1-7 October off, Saturday 10 October a make-up working day (调休).
+ * Working-day deadlines across the long holidays, on running cases. Each test server's clock
+ * starts just before a holiday (libfaketime), so the whole case lives in dates the official
+ * calendar knows, make-up working days (调休) included.
  */
 import { describe, expect, it } from 'vitest';
 import { center, days, unit, useScenarioWorld } from './harness/scenario.js';
@@ -43,6 +43,25 @@ describe.skipIf(!canStartAt())(
       expect(c.overdue).toBe(true);
       expect(c.escalationLevel).toBe(1);
       await appeal.expectVirtualTimeMoved(days(25));
+    });
+  },
+);
+
+/** 10:00 Beijing time, Thursday 12 February 2026: three days before the Spring Festival break. */
+const THURSDAY_BEFORE_SPRING_FESTIVAL = new Date('2026-02-12T02:00:00Z');
+
+describe.skipIf(!canStartAt())(
+  'working days across Spring Festival (libfaketime: the server starts on 2026-02-12)',
+  () => {
+    const t = useScenarioWorld({ startsAt: THURSDAY_BEFORE_SPRING_FESTIVAL });
+
+    it('counts both make-up Saturdays and skips the nine days off', async () => {
+      const appeal = await t.world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
+      const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+      expect(c.timeline.find((e) => e.type === 'dispatched')!.at.slice(0, 10)).toBe('2026-02-12');
+      // 13, 14 (Saturday, make-up) Feb; (15-23 off); 24-27, 28 (Saturday, make-up) Feb; 2-6, 9-11 Mar.
+      expect(c.deadlines.handling).toBe('2026-03-11T16:00:00.000Z');
+      expect(c.calendarNote).toBeUndefined();
     });
   },
 );
