@@ -13,6 +13,7 @@ import { leaveSignalsToCaller } from './lib/postgres.js';
 import { assertPortFree } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
+import { writeWorkflowBundle } from '../worker/bundle.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -103,8 +104,14 @@ try {
   stops.push(() => database.stop());
   leaveSignalsToCaller();
 
+  // Bundled here, quietly, so the worker starts without webpack's report in the log.
+  const workflowBundlePath = join(STATE_DIR, 'dev', 'workflow-bundle.js');
+  await writeWorkflowBundle(workflowBundlePath, (message) => step(`workflow bundle: ${message}`));
+  step('workflows bundled');
+
   const env = {
     ...process.env,
+    WORKFLOW_BUNDLE_PATH: workflowBundlePath,
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: temporalAddress,
     PORT: String(apiPort),
