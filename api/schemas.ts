@@ -151,6 +151,30 @@ export const AppealCaseSchema = Type.Object(
     disposition: Type.Optional(Type.String()),
     answer: Type.Optional(Type.String()),
     originalAppealId: Type.Optional(Type.String()),
+    triageHints: Type.Optional(
+      Type.Object(
+        {
+          knowledge: Type.Array(
+            Type.Object({ id: Type.String(), title: Type.String(), answer: Type.String(), score: Type.Number() }),
+          ),
+          duplicates: Type.Array(
+            Type.Object({
+              appealId: Type.String(),
+              stage: Type.String(),
+              leadUnitId: Type.Union([Type.String(), Type.Null()]),
+              dueAt: Type.Union([Type.String(), Type.Null()]),
+              disposition: Type.Union([Type.String(), Type.Null()]),
+              receivedAt: Type.String(),
+              closedAt: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+        },
+        {
+          description:
+            'For the triage (Art. 12-13): the best knowledge-base answers for the content, and open or recently closed appeals of the same requester, place and category',
+        },
+      ),
+    ),
     nextActor: Type.String({
       description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`.',
     }),

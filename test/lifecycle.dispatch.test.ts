@@ -162,6 +162,58 @@ describe('triage (Art. 12)', () => {
   });
 });
 
+describe('what the center sees at triage (Art. 12, 13)', () => {
+  it('knowledge-base answers for a consultation, best first', async () => {
+    const appeal = await t.world.startAppeal({
+      appealType: 'consultation',
+      categoryCode: 'utilities.heating',
+      content: '屋里暖气片摸着冰凉，温度才十几度，算不算不合格',
+      requester: { name: '赵六', phone: '13600000001' },
+    });
+    const c = await appeal.state();
+    expect(c.triageHints?.knowledge[0]).toMatchObject({ id: 'kb-heating-temperature' });
+    expect(c.triageHints?.knowledge[0]?.answer).toContain('18');
+    expect(c.triageHints?.duplicates).toEqual([]);
+    // The center answers on the spot from it, and the case closes.
+    const closed = await appeal.act(d.triageAppealUpdate, {
+      by: center,
+      disposition: 'knowledge_answer',
+      reason: '供暖温度标准咨询',
+      answer: c.triageHints!.knowledge[0]!.answer,
+      knowledgeEntryId: c.triageHints!.knowledge[0]!.id,
+    });
+    expect(closed.stage).toBe('closed');
+  });
+
+  it('an earlier appeal of the same requester, place and category, to link a repeat to', async () => {
+    const requester = { name: '钱七', phone: '13600000002' };
+    const original = await t.world.startAppeal({ requester });
+    const dispatched = await original.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    const repeat = await t.world.startAppeal({ requester });
+    const c = await repeat.state();
+    expect(c.triageHints?.duplicates).toEqual([
+      expect.objectContaining({
+        appealId: original.appealId,
+        stage: 'awaiting_acceptance',
+        leadUnitId: dispatched.leadUnitId,
+        dueAt: dispatched.deadlines.acceptance,
+      }),
+    ]);
+    // Another requester's appeal about the same thing is not a repeat.
+    const other = await t.world.startAppeal({ requester: { name: '孙八', phone: '13600000003' } });
+    expect((await other.state()).triageHints?.duplicates).toEqual([]);
+
+    const closed = await repeat.act(d.triageAppealUpdate, {
+      by: center,
+      disposition: 'repeat',
+      reason: '无新情况',
+      answer: '原诉求正在办理',
+      originalAppealId: c.triageHints!.duplicates[0]!.appealId,
+    });
+    expect(closed).toMatchObject({ stage: 'closed', disposition: 'repeat', originalAppealId: original.appealId });
+  });
+});
+
 describe('dispatch and acceptance (Art. 14, 16)', () => {
   it('dispatches to the street of the location and notifies its district government', async () => {
     const appeal = await t.world.startAppeal({

@@ -8,4 +8,6 @@ export const PATCHES = {
   answerAfterRecord: 'answer-after-record',
   /** The unit hears the decision on its objection (granted) and on its extension request, as webhooks. */
   notifyUnitsOfDecisions: 'notify-units-of-decisions',
+  /** Intake looks up knowledge-base answers and possible originals for the center's triage. */
+  triageHints: 'triage-hints',
 } as const;

@@ -7,6 +7,7 @@ import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute }
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
 import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
+import type { TriageHints } from '../../workflows/appeal/definitions.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
 export type { DispatchRoute } from '../../db/queries/reference.js';
@@ -70,15 +71,8 @@ export interface FindDuplicatesInput {
   windowDays: number;
 }
 
-export interface DuplicateCandidate {
-  appealId: string;
-  stage: string;
-  leadUnitId: string | null;
-  dueAt: string | null;
-  disposition: string | null;
-  receivedAt: string;
-  closedAt: string | null;
-}
+/** A possible original, as the case shows it at triage. */
+export type DuplicateCandidate = TriageHints['duplicates'][number];
 
 /** A lookup that cannot succeed is a business error: the workflow must not retry it. */
 function asFailure(error: unknown): unknown {

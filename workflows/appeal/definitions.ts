@@ -209,6 +209,24 @@ export interface CoHandlerState {
   lateReason?: string;
 }
 
+/** How far back a repeat of the same requester, place and category is looked for (Art. 12). */
+export const DUPLICATE_WINDOW_DAYS = 30;
+
+export interface TriageHints {
+  /** The best knowledge-base answers for the appeal's content, best first (a consultation answered on the spot). */
+  knowledge: { id: string; title: string; answer: string; score: number }[];
+  /** Open or recently closed appeals of the same requester, place and category (a repeat to link). */
+  duplicates: {
+    appealId: string;
+    stage: string;
+    leadUnitId: string | null;
+    dueAt: string | null;
+    disposition: string | null;
+    receivedAt: string;
+    closedAt: string | null;
+  }[];
+}
+
 /** The whole case, as `caseQuery` and every Update return it. */
 export interface AppealCase {
   appealId: string;
@@ -255,6 +273,8 @@ export interface AppealCase {
   disposition?: string;
   answer?: string;
   originalAppealId?: string;
+  /** What the center sees at triage (Art. 12, 13): knowledge-base answers and possible originals. */
+  triageHints?: TriageHints;
   /** Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`. */
   nextActor: string;
   /** Since when the case waits on `nextActor`. */

@@ -11,7 +11,7 @@ import * as wf from '@temporalio/workflow';
 import type { DispatchPlan, PolicyLimits } from '../../activities/dispatch/index.js';
 import { coHandlerWorkflow } from '../coHandler/workflow.js';
 import { coHandlerReportedSignal, coHandlerWorkflowId } from '../coHandler/definitions.js';
-import { describeParty, type AppealCase, type WorkOrder } from './definitions.js';
+import { describeParty, DUPLICATE_WINDOW_DAYS, type AppealCase, type WorkOrder } from './definitions.js';
 import { registerHandlers, type Inbox } from './handlers.js';
 import { AppealRun, CaseEnded, records } from './run.js';
 import { PATCHES } from '../patches.js';
@@ -49,9 +49,31 @@ export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
   return run.snapshot();
 }
 
-/** Art. 11: the work order is recorded; a risk to social stability is pushed at once. */
+/**
+ * Art. 11: the work order is recorded; a risk to social stability is pushed at once. Art. 12-13:
+ * the center is shown knowledge-base answers and possible originals before it triages.
+ */
 async function intake(run: AppealRun): Promise<void> {
-  await records.recordIntake(run.order);
+  const { order } = run;
+  await records.recordIntake(order);
+  if (wf.patched(PATCHES.triageHints)) {
+    const [knowledge, duplicates] = await Promise.all([
+      records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
+      records.findDuplicates({
+        appealId: order.appealId,
+        requesterPhone: order.requester.phone,
+        categoryCode: order.categoryCode,
+        districtId: order.districtId,
+        streetId: order.streetId,
+        at: order.receivedAt,
+        windowDays: DUPLICATE_WINDOW_DAYS,
+      }),
+    ]);
+    run.state.triageHints = {
+      knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })),
+      duplicates,
+    };
+  }
   run.publish();
   if (run.order.stabilityRisk) {
     run.notify(
