@@ -7,6 +7,7 @@ import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf, type Role } from '../../plugins/auth.js';
 import { assertCanSee, liveCase, loadCase, workflowGone } from './cases.js';
+import { getAppealRecord } from '../../../db/queries/cases.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
 /** Each action: its path, Update, body and the roles that may send it at all (the workflow checks the rest). */
@@ -224,6 +225,9 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const by = partyOf(principal);
       if (!by || !callbackRoles.includes(principal.role))
         throw new HttpError(403, `role ${principal.role} may not send callback answers`);
+      // A closed case takes no answer, even while its workflow is still finishing.
+      if ((await getAppealRecord(app.db, appealId))?.stage === 'closed')
+        throw new HttpError(409, 'callback-answers is not allowed: the appeal is closed');
       const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
       try {
         await handle.signal(d.recordCallbackSignal, { ...request.body, by });
