@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { findDuplicateCandidates } from '../../db/queries/duplicates.js';
-import { searchKnowledgeBase as searchEntries } from '../../db/queries/knowledge.js';
+import { searchKnowledgeBase as searchEntries, type KnowledgeHit } from '../../db/queries/knowledge.js';
 import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute } from '../../db/queries/reference.js';
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
@@ -49,14 +49,7 @@ export interface KnowledgeSearchInput {
   limit?: number;
 }
 
-export interface KnowledgeAnswer {
-  id: string;
-  title: string;
-  question: string;
-  answer: string;
-  categoryCode: string | null;
-  score: number;
-}
+export type KnowledgeAnswer = KnowledgeHit;
 
 export interface FindDuplicatesInput {
   /** The appeal being triaged (left out of the result). */

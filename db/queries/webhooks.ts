@@ -54,45 +54,39 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Marks a delivery as delivered. Idempotent: a delivery already recorded as delivered is left
- * as it is; a dead letter of the same id (an earlier run that gave up) is superseded.
+ * Records a delivery that reached the unit. Idempotent; it replaces an earlier dead letter of the
+ * same delivery (a later retry got through) but never another delivered row.
  */
 export async function recordDelivered(db: DbOrTx, outcome: DeliveryOutcome): Promise<void> {
-  const { payload } = outcome;
-  const delivered = {
-    status: 'delivered' as const,
+  await writeOutcome(db, outcome.payload, {
+    status: 'delivered',
     attempts: outcome.attempts,
     lastStatusCode: outcome.lastStatusCode,
     lastError: null,
     deliveredAt: outcome.at,
-  };
-  await db
-    .insert(webhookDeliveries)
-    .values({
-      deliveryId: payload.deliveryId,
-      appealId: payload.appealId,
-      unitId: payload.unitId,
-      kind: payload.kind,
-      payload,
-      ...delivered,
-    })
-    .onConflictDoUpdate({
-      target: webhookDeliveries.deliveryId,
-      set: delivered,
-      setWhere: sql`${webhookDeliveries.status} = 'dead_letter'`,
-    });
+  });
 }
 
 /** Records a delivery the service gave up on. Never overwrites a delivered one. */
 export async function recordDeadLetter(db: DbOrTx, outcome: DeliveryOutcome & { lastError: string }): Promise<void> {
-  const { payload } = outcome;
-  const deadLetter = {
-    status: 'dead_letter' as const,
+  await writeOutcome(db, outcome.payload, {
+    status: 'dead_letter',
     attempts: outcome.attempts,
     lastStatusCode: outcome.lastStatusCode,
     lastError: outcome.lastError,
     deadLetteredAt: outcome.at,
-  };
+  });
+}
+
+/** One row per delivery id: a dead letter may still turn into a delivery, a delivery stays. */
+async function writeOutcome(
+  db: DbOrTx,
+  payload: WebhookPayload,
+  outcome: Pick<
+    typeof webhookDeliveries.$inferInsert,
+    'status' | 'attempts' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'deadLetteredAt'
+  >,
+): Promise<void> {
   await db
     .insert(webhookDeliveries)
     .values({
@@ -101,11 +95,11 @@ export async function recordDeadLetter(db: DbOrTx, outcome: DeliveryOutcome & { 
       unitId: payload.unitId,
       kind: payload.kind,
       payload,
-      ...deadLetter,
+      ...outcome,
     })
     .onConflictDoUpdate({
       target: webhookDeliveries.deliveryId,
-      set: deadLetter,
+      set: outcome,
       setWhere: sql`${webhookDeliveries.status} = 'dead_letter'`,
     });
 }
