@@ -17,13 +17,17 @@ import { buildServer } from '../../api/buildServer.js';
 import { loadApiConfig } from '../../api/config.js';
 import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 import { createDb, type DbHandle } from '../../db/client.js';
-import { applyMigrations } from '../../db/migrate.js';
-import { seedReferenceData } from '../../db/seed/seed.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
 import { STATE_DIR } from '../lib/paths.js';
 import { freePort } from '../lib/ports.js';
-import { ensureDatabase, removeAbandonedClusters, startEmbeddedPostgres } from '../lib/postgres.js';
+import {
+  ensureDatabase,
+  leaveSignalsToCaller,
+  removeAbandonedClusters,
+  startEmbeddedPostgres,
+} from '../lib/postgres.js';
+import { migrateAndSeed } from '../lib/localStack.js';
 import { registerSearchAttributes } from '../lib/searchAttributes.js';
 import { startTemporalDevServer } from '../lib/temporalDevServer.js';
 import { resolveTool, TEMPORAL_CLI } from '../lib/tools.js';
@@ -170,13 +174,8 @@ async function startDatabase(stoppers: Stoppers): Promise<string> {
     await rm(dataDir, { recursive: true, force: true });
     const port = await freePort();
     const pg = await startEmbeddedPostgres({ dataDir, port });
-    // The package's own signal handlers would end the process halfway through the shutdown;
-    // the benchmark stops the cluster itself.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      for (const listener of process.listeners(signal)) {
-        if (listener.toString().includes('eventFilters')) process.removeListener(signal, listener);
-      }
-    }
+    // The benchmark stops the cluster itself.
+    leaveSignalsToCaller();
     stoppers.add('PostgreSQL', async () => {
       // A terminal's Ctrl-C reaches the cluster too: once it is gone, stop() would wait for an exit already past.
       if (existsSync(join(dataDir, 'postmaster.pid'))) await Promise.race([pg.stop(), sleep(15_000)]);
@@ -185,13 +184,7 @@ async function startDatabase(stoppers: Stoppers): Promise<string> {
     url = await ensureDatabase(pg.serverUrl, 'jiesu');
     say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${dataDir})`);
   }
-  const handle = createDb(url, { max: 1 });
-  try {
-    await applyMigrations(handle.db);
-    const counts = await seedReferenceData(handle.db);
-    say(`migrated and seeded (${Object.values(counts).reduce((a, b) => a + b, 0)} reference rows)`);
-  } finally {
-    await handle.close();
-  }
+  const counts = await migrateAndSeed(url);
+  say(`migrated and seeded (${Object.values(counts).reduce((a, b) => a + b, 0)} reference rows)`);
   return url;
 }

@@ -29,18 +29,22 @@ export async function startDatabase(options: {
     url = await ensureDatabase(pg.serverUrl, options.databaseName);
     stop = () => pg.stop();
   }
+  const counts = await migrateAndSeed(url);
+  step(
+    `database migrations applied; reference data loaded: ${Object.entries(counts)
+      .map(([table, n]) => `${table} ${n}`)
+      .join(', ')}`,
+  );
+  return { url, embedded: !process.env.DATABASE_URL, stop };
+}
+
+/** Applies the migrations and loads the reference data (idempotent); the row counts per table. */
+export async function migrateAndSeed(url: string): Promise<Record<string, number>> {
   const handle = createDb(url, { max: 1 });
   try {
     await applyMigrations(handle.db);
-    step('database migrations applied');
-    const counts = await seedReferenceData(handle.db);
-    step(
-      `reference data loaded: ${Object.entries(counts)
-        .map(([table, n]) => `${table} ${n}`)
-        .join(', ')}`,
-    );
+    return await seedReferenceData(handle.db);
   } finally {
     await handle.close();
   }
-  return { url, embedded: !process.env.DATABASE_URL, stop };
 }

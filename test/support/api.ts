@@ -31,7 +31,7 @@ export const API_KEYS_JSON = JSON.stringify(
   })),
 );
 
-export async function buildTestApi(env: Record<string, string>, options: ServerOptions = {}): Promise<FastifyInstance> {
+async function buildTestApi(env: Record<string, string>, options: ServerOptions = {}): Promise<FastifyInstance> {
   const config = loadApiConfig({ API_KEYS: API_KEYS_JSON, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env });
   return buildServer(config, options);
 }

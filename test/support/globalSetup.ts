@@ -18,9 +18,7 @@ import {
 import { freePort } from '../../scripts/lib/ports.js';
 import { STATE_DIR } from '../../scripts/lib/paths.js';
 import { step } from '../../scripts/lib/log.js';
-import { createDb } from '../../db/client.js';
-import { applyMigrations } from '../../db/migrate.js';
-import { seedReferenceData } from '../../db/seed/seed.js';
+import { migrateAndSeed } from '../../scripts/lib/localStack.js';
 import { writeWorkflowBundle } from '../../worker/bundle.js';
 
 export const TEMPLATE_DATABASE = 'jiesu_template';
@@ -63,10 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   await dropDatabase(pgServerUrl, TEMPLATE_DATABASE);
   const templateUrl = await ensureDatabase(pgServerUrl, TEMPLATE_DATABASE);
-  const template = createDb(templateUrl, { max: 1 });
-  await applyMigrations(template.db);
-  await seedReferenceData(template.db);
-  await template.close();
+  await migrateAndSeed(templateUrl);
   step(`test PostgreSQL ready, template database migrated and seeded (${Date.now() - started} ms)`);
 
   const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });

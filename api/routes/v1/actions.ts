@@ -6,7 +6,7 @@ import * as d from '../../../workflows/appeal/definitions.js';
 import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf, type Role } from '../../plugins/auth.js';
-import { assertCanSee, liveCase, loadCase, workflowGone } from './cases.js';
+import { assertCanSee, liveCase, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
@@ -178,9 +178,9 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const by = partyOf(principal);
         if (!by || !action.roles.includes(principal.role))
           throw new HttpError(403, `role ${principal.role} may not ${action.path}`);
-        // A unit sees only its cases: decide on the current case first, answering 404 outside it.
+        // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
         if (principal.role === 'unit' || principal.role === 'coordinator')
-          assertCanSee(principal, await loadCase(app, appealId));
+          assertCanSee(principal, (await getAppealRecord(app.db, appealId))?.involvedUnitIds ?? []);
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
           const key = request.headers['idempotency-key'];

@@ -32,9 +32,9 @@ async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCa
   const deadline = Date.now() + 5_000;
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     try {
-      if (Date.now() < deadline && !(await getAppealRecord(app.db, appealId)))
-        throw new Error('intake not recorded yet');
-      return await loadCase(app, appealId);
+      const row = await getAppealRecord(app.db, appealId);
+      if (!row && Date.now() < deadline) throw new Error('intake not recorded yet');
+      return await loadCase(app, appealId, row);
     } catch (error) {
       if (Date.now() >= deadline || error instanceof HttpError) throw error;
       await new Promise((r) => setTimeout(r, wait));
@@ -162,7 +162,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       request.log = request.log.child({ appealId: request.params.id });
       const appealCase = await loadCase(app, request.params.id);
-      assertCanSee(principalOf(request), appealCase);
+      assertCanSee(principalOf(request), appealCase.involvedUnitIds);
       return appealCase;
     },
   );

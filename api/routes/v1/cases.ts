@@ -86,14 +86,15 @@ export async function workflowGone(app: FastifyInstance, appealId: string, actio
 }
 
 /** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
-export function assertCanSee(principal: Principal, c: ApiCase): void {
-  if ((principal.role === 'unit' || principal.role === 'coordinator') && !c.involvedUnitIds.includes(principal.unitId!))
+export function assertCanSee(principal: Principal, involvedUnitIds: readonly string[]): void {
+  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnitIds.includes(principal.unitId!))
     throw notFound();
 }
 
-export async function loadCase(app: FastifyInstance, appealId: string): Promise<ApiCase> {
+/** `row`: the case record when the caller has just read it. */
+export async function loadCase(app: FastifyInstance, appealId: string, row?: Appeal): Promise<ApiCase> {
   // A closed case is read from its record (one PostgreSQL read, no replay); an open one from its workflow.
-  const row = await getAppealRecord(app.db, appealId);
+  row ??= await getAppealRecord(app.db, appealId);
   if (row?.finalCase) return caseFromRecord(app, row);
   try {
     const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
