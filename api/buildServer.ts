@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
 import app from './app.js';
 import type { ApiConfig } from './config.js';
-import { prettyTransport, REDACT_PATHS } from '../worker/logger.js';
+import { prettyTransport, REDACT_PATHS } from '../platform/logger.js';
 import { registerRequestLog } from './requestLog.js';
 
 export interface ServerOptions {

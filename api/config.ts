@@ -1,5 +1,5 @@
-import { loadEnv, Type } from './env.js';
-import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { loadEnv, Type } from '../platform/env.js';
+import { TASK_QUEUE } from '../domain/appeal.js';
 
 const ApiEnv = Type.Object({
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),

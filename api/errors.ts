@@ -8,7 +8,7 @@ import {
   ServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../workflows/errors.js';
+import { ErrorType } from '../domain/errors.js';
 
 /** An error the API means to answer with: a status and a message for the caller. */
 export class HttpError extends Error {

@@ -4,7 +4,7 @@
  * `by` party is never part of a body (it comes from the API key).
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { APPEAL_TYPES, CHANNELS, CLOSING_DISPOSITIONS, SATISFACTION, STAGES } from '../workflows/appeal/definitions.js';
+import { APPEAL_TYPES, CHANNELS, CLOSING_DISPOSITIONS, SATISFACTION, STAGES } from '../domain/appeal.js';
 
 const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Union(

@@ -1,7 +1,7 @@
 /** The API process: `npm run api` (also started by `npm run dev` and in compose). */
 import { buildServer } from './buildServer.js';
 import { loadApiConfig } from './config.js';
-import { exitOnConfigError, loadOrExit } from './env.js';
+import { exitOnConfigError, loadOrExit } from '../platform/env.js';
 
 const config = loadOrExit(() => loadApiConfig());
 const server = await buildServer(config).catch(exitOnConfigError);

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashApiKey, loadApiKeys, ROLES, type ApiKeyEntry, type Role } from '../api/plugins/auth.js';
-import { exitOnConfigError } from '../api/env.js';
+import { exitOnConfigError } from '../platform/env.js';
 import { ROOT } from './lib/paths.js';
 
 function fail(message: string): never {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { center, days, hours, intake, useScenarioWorld, unit } from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
-import { ErrorType } from '../workflows/errors.js';
+import { ErrorType } from '../domain/errors.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { getAppealRecord, listAuditEvents } from '../db/queries/cases.js';
 

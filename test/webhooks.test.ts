@@ -18,8 +18,8 @@ import {
 import { getDelivery, upsertEndpoint } from '../db/queries/webhooks.js';
 import type { WebhookPayload } from '../db/schema/webhooks.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
-import { ErrorType } from '../workflows/errors.js';
-import { WEBHOOK_MAX_ATTEMPTS } from '../workflows/notifications.js';
+import { ErrorType } from '../domain/errors.js';
+import { WEBHOOK_MAX_ATTEMPTS } from '../domain/notifications.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { failureOf } from './support/failures.js';

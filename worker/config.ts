@@ -1,4 +1,4 @@
-import { loadEnv, Type } from '../api/env.js';
+import { loadEnv, Type } from '../platform/env.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
 const WorkerEnv = Type.Object({

@@ -2,10 +2,10 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDb } from '../db/client.js';
 import { loadWorkerConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../platform/logger.js';
 import { installRuntime } from './runtime.js';
 import { createWorker } from './createWorker.js';
-import { loadOrExit } from '../api/env.js';
+import { loadOrExit } from '../platform/env.js';
 
 const config = loadOrExit(() => loadWorkerConfig());
 const log = createLogger(config.LOG_LEVEL, 'worker', config.LOG_FORMAT);

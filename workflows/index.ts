@@ -1,3 +1,4 @@
 // The one workflowsPath of the worker.
 export { appealWorkflow } from './appeal/workflow.js';
-export { coHandlerWorkflow } from './coHandler/workflow.js';
+// The co-handler child of cases started before the `every-party` patch (frozen).
+export { coHandlerWorkflow } from './coHandler/legacy/workflow.js';

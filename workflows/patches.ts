@@ -10,4 +10,9 @@ export const PATCHES = {
   notifyUnitsOfDecisions: 'notify-units-of-decisions',
   /** Intake looks up knowledge-base answers and possible originals for the center's triage. */
   triageHints: 'triage-hints',
+  /**
+   * Every party's case (escalation with teeth, overdue that stays, callback at the deadline, ...):
+   * cases started before it run the frozen process in `appeal/legacy/` to their end.
+   */
+  everyParty: 'every-party',
 } as const;

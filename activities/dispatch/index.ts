@@ -7,7 +7,7 @@ import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute }
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
 import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
-import type { TriageHints } from '../../workflows/appeal/definitions.js';
+import type { TriageHints } from '../../domain/appeal.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
 export type { DispatchRoute } from '../../db/queries/reference.js';

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { getDelivery, getEndpoint, recordDeadLetter, recordDelivered } from '../../db/queries/webhooks.js';
 import type { WebhookPayload } from '../../db/schema/webhooks.js';
-import { WEBHOOK_MAX_ATTEMPTS } from '../../workflows/notifications.js';
-import { ErrorType } from '../../workflows/errors.js';
+import { WEBHOOK_MAX_ATTEMPTS } from '../../domain/notifications.js';
+import { ErrorType } from '../../domain/errors.js';
 import { deliveryIdOf, sendWebhook } from './webhook.js';
 
 export type DeliveryOutcome = 'no_endpoint' | 'disabled' | 'already_delivered' | 'delivered' | 'dead_letter';

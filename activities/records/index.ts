@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { createAppealRecord, recordStep as writeStep } from '../../db/queries/cases.js';
-import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../workflows/appeal/definitions.js';
+import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
 export interface StepInput {

@@ -4,8 +4,8 @@ import fp from 'fastify-plugin';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ConfigError } from '../env.js';
-import type { Party } from '../../workflows/appeal/definitions.js';
+import { ConfigError } from '../../platform/env.js';
+import type { Party } from '../../domain/appeal.js';
 import { HttpError } from '../errors.js';
 
 export const ROLES = ['intake', 'center', 'unit', 'coordinator', 'supervisor', 'admin'] as const;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { AppealCase } from '../../workflows/appeal/definitions.js';
+import type { AppealCase } from '../../domain/appeal.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import * as d from '../../../workflows/appeal/definitions.js';
+import * as d from '../../../domain/appeal.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
 import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';

@@ -2,13 +2,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import {
-  appealWorkflowId,
-  caseQuery,
-  involvedUnitIds,
-  type AppealCase,
-  type Stage,
-} from '../../../workflows/appeal/definitions.js';
+import { appealWorkflowId, involvedUnitIds, type AppealCase, type Stage } from '../../../domain/appeal.js';
+import { caseQuery } from '../../../workflows/appeal/definitions.js';
 import { getAppealRecord, listAuditEvents } from '../../../db/queries/cases.js';
 import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { arrayContains, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Stage } from '../../../workflows/appeal/definitions.js';
+import type { Stage } from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from '../../schemas.js';
 import type { Principal } from '../../plugins/auth.js';

@@ -4,8 +4,8 @@
  * Deterministic: instants come from the workflow clock, every side effect is an activity.
  */
 import * as wf from '@temporalio/workflow';
-import type { Activities } from '../../activities/index.js';
-import type { WindowName } from '../../activities/deadlines/index.js';
+import type { Activities } from '../../../activities/index.js';
+import type { WindowName } from '../../../activities/deadlines/index.js';
 import {
   AppealId,
   AppealStage,
@@ -18,9 +18,9 @@ import {
   NextActor,
   Overdue,
   Street,
-} from '../searchAttributes.js';
-import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications.js';
-import { involvedUnitIds, type AppealCase, type Stage, type WorkOrder } from './definitions.js';
+} from '../../searchAttributes.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../../../domain/notifications.js';
+import { involvedUnitIds, type AppealCase, type Stage, type WorkOrder } from '../definitions.js';
 
 const records = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

@@ -6,10 +6,10 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
-import { actionForbidden, actionNotAllowed, invalidAction } from '../errors.js';
-import * as d from './definitions.js';
+import { actionForbidden, actionNotAllowed, invalidAction } from '../../../domain/errors.js';
+import * as d from '../definitions.js';
 import type { AppealRun } from './run.js';
-import { PATCHES } from '../patches.js';
+import { PATCHES } from '../../patches.js';
 
 type Check = (run: AppealRun, input: { by: d.Party }) => void;
 

@@ -1,12 +1,16 @@
+/*
+ * FROZEN: the co-handler child of cases started before the `every-party` patch (workflow type
+ * `coHandlerWorkflow`). New cases start `coHandlingWorkflow`. Remove with workflows/appeal/legacy.
+ */
 /**
  * One co-handling unit's part of an appeal, as its own child workflow: a co-handler that is
  * stuck shows up in the Temporal UI under its own unit (`CoHandlerUnit`), with its deadline.
  */
 import * as wf from '@temporalio/workflow';
-import type { Activities } from '../../activities/index.js';
-import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../searchAttributes.js';
-import { NOTIFY_ACTIVITY_OPTIONS } from '../notifications.js';
-import { coHandlerReportedSignal, type CoHandlerAssignment, type CoHandlerOutcome } from './definitions.js';
+import type { Activities } from '../../../activities/index.js';
+import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../../searchAttributes.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../../../domain/notifications.js';
+import { coHandlerReportedSignal, type CoHandlerAssignment, type CoHandlerOutcome } from '../definitions.js';
 
 const { notify } = wf.proxyActivities<Activities>(NOTIFY_ACTIVITY_OPTIONS);
 

@@ -1,0 +1,407 @@
+/**
+ * The appeal's domain types, in one place: the work order, parties, stages, action inputs and
+ * the case as every layer sees it (workflow, activities, database, API). Types and constants
+ * only: no side effects, nothing from Temporal's runtime, safe inside the workflow sandbox.
+ */
+
+export const TASK_QUEUE = 'appeals';
+
+export const appealWorkflowId = (appealId: string): string => `appeal-${appealId}`;
+
+export const CHANNELS = ['phone', 'web', 'app', 'other'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Art. 2: what a requester asks. */
+export const APPEAL_TYPES = ['consultation', 'help', 'complaint', 'report', 'suggestion'] as const;
+export type AppealType = (typeof APPEAL_TYPES)[number];
+
+export const STAGES = [
+  'triage',
+  'consultation',
+  'awaiting_acceptance',
+  'objection_review',
+  /** A central/military matter forwarded through the liaison and followed up (Art. 23). */
+  'forwarded',
+  'handling',
+  'result_reported',
+  'callback',
+  'rehandling',
+  'closed',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** The work order (工单) as recorded at intake (Art. 11). Validated before the workflow starts. */
+export interface WorkOrder {
+  appealId: string;
+  channel: Channel;
+  appealType: AppealType;
+  categoryCode: string;
+  content: string;
+  districtId?: string;
+  streetId?: string;
+  address?: string;
+  requester: { name?: string; phone?: string };
+  /** A risk to social stability is pushed to the government at once. */
+  stabilityRisk?: boolean;
+  /** ISO instant of intake. */
+  receivedAt: string;
+}
+
+/** Who sends an action. A unit or coordinator acts for one unit id. */
+export type Party =
+  | { role: 'intake' }
+  | { role: 'center' }
+  | { role: 'unit'; unitId: string }
+  | { role: 'coordinator'; unitId: string };
+
+export const describeParty = (party: Party): string =>
+  'unitId' in party ? `${party.role}:${party.unitId}` : party.role;
+
+/** Art. 12: the ways triage closes an appeal without dispatch. */
+export const CLOSING_DISPOSITIONS = [
+  'knowledge_answer',
+  'emergency_transfer',
+  'legal_channel',
+  'repeat',
+  'explained',
+  'admonished',
+  'market_referral',
+] as const;
+export type ClosingDisposition = (typeof CLOSING_DISPOSITIONS)[number];
+
+export type TriageInput =
+  | {
+      by: Party;
+      disposition: ClosingDisposition;
+      reason: string;
+      /** What the requester is told. */
+      answer: string;
+      /** emergency_transfer: 110 / 119 / 120 / 122. */
+      emergencyNumber?: '110' | '119' | '120' | '122';
+      /** legal_channel: litigation, arbitration, discipline inspection, administrative review, information disclosure, petition. */
+      legalChannel?: string;
+      /** repeat: the open or finished original. */
+      originalAppealId?: string;
+      knowledgeEntryId?: string;
+    }
+  | {
+      by: Party;
+      disposition: 'dispatch';
+      reason?: string;
+      /** Overrides the catalogue (needed when it leaves the appeal in the manual queue). */
+      unitId?: string;
+      /** A complex appeal goes to a consultation (会商) among candidate units first. */
+      consultation?: boolean;
+    };
+
+export interface ConsultationOpinionInput {
+  by: Party;
+  opinion: string;
+  /** The unit's view of who should lead. */
+  proposedLeadUnitId?: string;
+}
+export interface ConcludeConsultationInput {
+  by: Party;
+  leadUnitId: string;
+  reason: string;
+}
+export interface AcceptInput {
+  by: Party;
+}
+export interface ObjectInput {
+  by: Party;
+  reason: string;
+}
+export interface DecideObjectionInput {
+  by: Party;
+  decision: 'upheld' | 'redispatch';
+  reason: string;
+  /** redispatch: the unit that takes over (else the catalogue's next choice is asked of the center). */
+  newUnitId?: string;
+}
+export interface FirstContactInput {
+  by: Party;
+  note?: string;
+}
+export interface AddCoHandlerInput {
+  by: Party;
+  unitId: string;
+  task: string;
+}
+export interface CoHandlerReportInput {
+  by: Party;
+  report: string;
+  /** Required when the co-handler's deadline has passed (Art. 16). */
+  lateReason?: string;
+  /** An interim report: progress so far. A late co-handler gives one, with its reason, before its final report. */
+  interim?: boolean;
+}
+/** Art. 23: the liaison names the central or military organ it forwarded the matter to. */
+export interface RecordForwardingInput {
+  by: Party;
+  organ: string;
+  note?: string;
+}
+/** Art. 23: what the organ answered; the case then goes to the callback. */
+export interface ForwardingFeedbackInput {
+  by: Party;
+  feedback: string;
+}
+export interface WhistleInput {
+  by: Party;
+  departmentIds: string[];
+  reason: string;
+}
+export interface ReportInInput {
+  by: Party;
+  note: string;
+}
+export interface RequestExtensionInput {
+  by: Party;
+  reason: string;
+}
+export interface DecideExtensionInput {
+  by: Party;
+  approved: boolean;
+  reason: string;
+}
+export interface RequestCoordinationInput {
+  by: Party;
+  /** District government or sector authority (Art. 22). */
+  coordinatorId: string;
+  reason: string;
+}
+export interface CoordinationOpinionInput {
+  by: Party;
+  opinion: string;
+}
+export interface ReportResultInput {
+  by: Party;
+  outcome: 'resolved' | 'explained' | 'unresolvable';
+  summary: string;
+}
+export const SATISFACTION = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
+export type Satisfaction = (typeof SATISFACTION)[number];
+export const CALLBACK_CHANNELS = ['phone', 'sms', 'web'] as const;
+export type CallbackChannel = (typeof CALLBACK_CHANNELS)[number];
+/** A reached callback carries all three answers; an unreached one none (Art. 24). */
+export interface CallbackAnswerInput {
+  by: Party;
+  reached: boolean;
+  contacted?: boolean;
+  resolved?: boolean;
+  satisfaction?: Satisfaction;
+  channel?: CallbackChannel;
+}
+export interface OrderRehandlingInput {
+  by: Party;
+  reason: string;
+}
+export interface WithdrawInput {
+  by: Party;
+  reason: string;
+}
+export interface MergeInput {
+  by: Party;
+  originalAppealId: string;
+  reason: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  actor: string;
+  reason?: string;
+}
+
+/** `ended`: the case closed (withdrawn, merged, called back) while the sub-matter was open. */
+export type SubMatterStatus = 'open' | 'done' | 'late' | 'ended';
+
+export interface CoHandlerState {
+  unitId: string;
+  task: string;
+  dueAt: string;
+  status: SubMatterStatus;
+  workflowId: string;
+  reportedAt?: string;
+  lateReason?: string;
+  /** The last interim report's instant (a late co-handler gives one before its final report). */
+  interimAt?: string;
+}
+
+/** An authority asked to coordinate (by the lead unit) or escalated to (by the process), Art. 22. */
+export interface CoordinationState {
+  coordinatorId: string;
+  /** `answered`: the opinion came in time or late; `late`: the window passed without one; `ended`: the case closed first. */
+  status: 'requested' | 'answered' | 'late' | 'ended';
+  reason: string;
+  requestedAt?: string;
+  dueAt: string;
+  opinion?: string;
+  answeredAt?: string;
+}
+
+/** One tier of escalation: a coordination the process opened itself. */
+export interface EscalationState extends CoordinationState {
+  level: number;
+  /** What was overdue: `acceptance` or `handling`. */
+  cause: 'acceptance' | 'handling';
+}
+
+/** How far back a repeat is looked for when a (pre-policy) case gives no window of its own. */
+export const DUPLICATE_WINDOW_DAYS = 30;
+
+/** The kinds of accountability records (Art. 29). */
+export const ACCOUNTABILITY_KINDS = [
+  'late_acceptance',
+  'overdue_handling',
+  'overdue_extended_handling',
+  'objection_rejected',
+  'late_co_handler',
+  'co_handler_no_report',
+  'late_report_in',
+  'late_coordination_opinion',
+  'claim_contradicted',
+] as const;
+export type AccountabilityKind = (typeof ACCOUNTABILITY_KINDS)[number];
+
+/** Kinds of handling units: the directory's kinds and the streets and townships. */
+export type HandlingUnitKind =
+  | 'hotline_center'
+  | 'district_government'
+  | 'city_department'
+  | 'district_department'
+  | 'public_service_enterprise'
+  | 'sector_authority'
+  | 'central_military_liaison'
+  | 'street'
+  | 'township';
+
+export interface TriageHints {
+  /** The best knowledge-base answers for the appeal's content, best first (a consultation answered on the spot). */
+  knowledge: { id: string; title: string; answer: string; score: number }[];
+  /** Open or recently closed appeals of the same requester, place and category (a repeat to link). */
+  duplicates: {
+    appealId: string;
+    stage: string;
+    leadUnitId: string | null;
+    dueAt: string | null;
+    disposition: string | null;
+    receivedAt: string;
+    closedAt: string | null;
+  }[];
+}
+
+/** The whole case, as `caseQuery` and every Update return it. */
+export interface AppealCase {
+  appealId: string;
+  stage: Stage;
+  appealType: AppealType;
+  categoryCode: string;
+  districtId?: string;
+  streetId?: string;
+  leadUnitId?: string;
+  /** The lead unit's kind (a street or township blows the whistle and is supervised by its district government). */
+  leadUnitKind?: HandlingUnitKind;
+  /** Units notified to supervise (a street's district government, Art. 14). */
+  supervisingUnitIds: string[];
+  stabilityRisk?: boolean;
+  coHandlers: CoHandlerState[];
+  consultation?: { candidateUnitIds: string[]; opinions: { unitId: string; opinion: string }[] };
+  objection?: { unitId: string; reason: string; at: string };
+  whistle?: {
+    departments: { unitId: string; status: SubMatterStatus; dueAt: string; reportedAt?: string }[];
+    reason: string;
+  };
+  extension?: {
+    status: 'requested' | 'approved' | 'denied';
+    reason: string;
+    requestedAt: string;
+    decidedAt?: string;
+    decisionReason?: string;
+  };
+  /** The lead unit's own coordination request (Art. 22). */
+  coordination?: CoordinationState;
+  /** Tiers the process escalated to, in order (Art. 22): each authority is a party with its own window. */
+  escalations?: EscalationState[];
+  /** Art. 23: where a central/military matter was forwarded, and its follow-up. */
+  forwarding?: {
+    liaisonUnitId: string;
+    organ?: string;
+    forwardedAt?: string;
+    followUps: number;
+    nextFollowUpAt?: string;
+    feedback?: string;
+    feedbackAt?: string;
+  };
+  /** On an original: the appeals merged into it (并单). */
+  mergedAppealIds?: string[];
+  /** Since when the case is overdue (the first missed window of the stage), until the obligation is met. */
+  overdueSince?: string;
+  /** Everyone who owes something now, as actors (`center`, `unit:<id>`, `coordinator:<id>`): inboxes put these first. */
+  pendingActors?: string[];
+  policy?: { code: string; version: number };
+  /** Every deadline of the case as an absolute instant, by window name. */
+  deadlines: Record<string, string>;
+  /** The deadline that applies now (also the `DueAt` search attribute). */
+  dueAt?: string;
+  overdue: boolean;
+  escalationLevel: number;
+  /** Set when the official calendar had no data and natural days were counted instead. */
+  calendarNote?: string;
+  acceptanceReminders: number;
+  firstContactAt?: string;
+  result?: { outcome: ReportResultInput['outcome']; summary: string; at: string };
+  callback?: {
+    attempts: number;
+    reached?: boolean;
+    contacted?: boolean;
+    resolved?: boolean;
+    satisfaction?: Satisfaction;
+    channel?: CallbackChannel;
+    /** Why the callback started: the handling deadline expired, or the result was reported. */
+    trigger?: 'deadline' | 'result';
+  };
+  rehandlings: number;
+  disposition?: string;
+  answer?: string;
+  originalAppealId?: string;
+  /** What the center sees at triage (Art. 12, 13): knowledge-base answers and possible originals. */
+  triageHints?: TriageHints;
+  /** Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`. */
+  nextActor: string;
+  /** Since when the case waits on `nextActor`. */
+  waitingSince: string;
+  timeline: TimelineEntry[];
+}
+
+/**
+ * Every unit a case involves: lead, supervising district government, co-handlers, summoned
+ * departments, coordinator, consultation candidates. They may read the case; the record keeps
+ * the list so that lists and inboxes find it.
+ */
+export function involvedUnitIds(
+  c: Pick<
+    AppealCase,
+    | 'leadUnitId'
+    | 'supervisingUnitIds'
+    | 'coHandlers'
+    | 'whistle'
+    | 'coordination'
+    | 'consultation'
+    | 'escalations'
+    | 'forwarding'
+  >,
+): string[] {
+  const ids = [
+    c.leadUnitId,
+    ...c.supervisingUnitIds,
+    ...c.coHandlers.map((co) => co.unitId),
+    ...(c.whistle?.departments.map((dept) => dept.unitId) ?? []),
+    c.coordination?.coordinatorId,
+    ...(c.consultation?.candidateUnitIds ?? []),
+    ...(c.escalations?.map((e) => e.coordinatorId) ?? []),
+    c.forwarding?.liaisonUnitId,
+  ];
+  return [...new Set(ids.filter((id): id is string => Boolean(id)))];
+}
