@@ -4,7 +4,15 @@
  * `by` party is never part of a body (it comes from the API key).
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { APPEAL_TYPES, CHANNELS, CLOSING_DISPOSITIONS, SATISFACTION, STAGES } from '../domain/appeal.js';
+import type { ActionName } from '../domain/actions.js';
+import {
+  APPEAL_TYPES,
+  CALLBACK_CHANNELS,
+  CHANNELS,
+  CLOSING_DISPOSITIONS,
+  SATISFACTION,
+  STAGES,
+} from '../domain/appeal.js';
 
 const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Union(
@@ -213,9 +221,34 @@ export const AppealSummary = Type.Object(
   { $id: 'AppealSummary', title: 'AppealSummary' },
 );
 
-/** One entry per action: its path segment, its Update, and its body (without `by`). */
+/**
+ * A callback answer (Art. 24): a reached requester answers all three questions, so each is
+ * required once `reached` is true (a missing one is a 400 naming it); an unreached callback
+ * has none to give.
+ */
+const CallbackAnswer = Type.Object(
+  {
+    reached: Type.Boolean(),
+    contacted: Type.Optional(Type.Boolean()),
+    resolved: Type.Optional(Type.Boolean()),
+    satisfaction: Type.Optional(literals(SATISFACTION)),
+    channel: Type.Optional(literals(CALLBACK_CHANNELS)),
+  },
+  {
+    additionalProperties: false,
+    if: { properties: { reached: { const: true } }, required: ['reached'] },
+    then: { required: ['contacted', 'resolved', 'satisfaction'] },
+    examples: [{ reached: true, contacted: true, resolved: true, satisfaction: 'satisfied', channel: 'phone' }],
+  },
+);
+
+/**
+ * Each action's body (without `by`, which comes from the API key), keyed by the action's name
+ * in the rules table (`domain/actions.ts`): the routes are generated from that table, so an
+ * action without a body here does not compile.
+ */
 export const ActionBodies = {
-  triage: Type.Union(
+  triageAppeal: Type.Union(
     [
       Body({
         disposition: Type.Literal('dispatch'),
@@ -235,43 +268,46 @@ export const ActionBodies = {
     ],
     { description: 'Dispatch by the catalogue (or to `unitId`), or close with one of the dispositions of Art. 12.' },
   ),
-  accept: Body({}),
-  object: Body({ reason: Text() }, undefined, { reason: '该路段属市政道路，应由市城管委处理' }),
-  objectionDecision: Body({
+  giveConsultationOpinion: Body({ opinion: Text(), proposedLeadUnitId: Type.Optional(Id) }),
+  concludeConsultation: Body({ leadUnitId: Id, reason: Text() }),
+  acceptDispatch: Body({}),
+  objectToDispatch: Body({ reason: Text() }, undefined, { reason: '该路段属市政道路，应由市城管委处理' }),
+  decideObjection: Body({
     decision: literals(['upheld', 'redispatch'] as const),
     reason: Text(),
     newUnitId: Type.Optional(Id),
   }),
-  firstContact: Body({ note: Type.Optional(Text()) }),
-  coHandlers: Body({ unitId: Id, task: Text() }, undefined, { unitId: 'chaoyang-housing', task: '核查物业费收费标准' }),
-  coHandlerReport: Body({ report: Text(), lateReason: Type.Optional(Text()), interim: Type.Optional(Type.Boolean()) }),
-  whistle: Body({ departmentIds: Type.Array(Id, { minItems: 1, maxItems: 20 }), reason: Text() }, undefined, {
+  recordForwarding: Body({ organ: Text(200), note: Type.Optional(Text()) }, undefined, {
+    organ: '中央驻京单位联络处',
+    note: '已转请核实',
+  }),
+  recordForwardingFeedback: Body({ feedback: Text() }),
+  recordFirstContact: Body({ note: Type.Optional(Text()) }),
+  addCoHandler: Body({ unitId: Id, task: Text() }, undefined, {
+    unitId: 'chaoyang-housing',
+    task: '核查物业费收费标准',
+  }),
+  reportCoHandlerPart: Body({
+    report: Text(),
+    lateReason: Type.Optional(Text()),
+    interim: Type.Optional(Type.Boolean()),
+  }),
+  blowWhistle: Body({ departmentIds: Type.Array(Id, { minItems: 1, maxItems: 20 }), reason: Text() }, undefined, {
     departmentIds: ['chaoyang-urban-enforcement'],
     reason: '占道经营需城管执法',
   }),
   reportIn: Body({ note: Text() }),
-  extensionRequest: Body({ reason: Text() }, undefined, { reason: '需协调产权单位，预计再需5个工作日' }),
-  extensionDecision: Body({ approved: Type.Boolean(), reason: Text() }),
-  coordinationRequest: Body({ coordinatorId: Id, reason: Text() }),
-  coordinationOpinion: Body({ opinion: Text() }),
-  result: Body({ outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() }, undefined, {
-    outcome: 'resolved',
-    summary: '已恢复供水',
-  }),
-  callback: Body(
-    {
-      reached: Type.Boolean(),
-      contacted: Type.Optional(Type.Boolean()),
-      resolved: Type.Optional(Type.Boolean()),
-      satisfaction: Type.Optional(literals(SATISFACTION)),
-      channel: Type.Optional(literals(['phone', 'sms', 'web'] as const)),
-    },
+  requestExtension: Body({ reason: Text() }, undefined, { reason: '需协调产权单位，预计再需5个工作日' }),
+  decideExtension: Body({ approved: Type.Boolean(), reason: Text() }),
+  requestCoordination: Body({ coordinatorId: Id, reason: Text() }),
+  giveCoordinationOpinion: Body({ opinion: Text() }),
+  reportResult: Body(
+    { outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() },
     undefined,
-    { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied', channel: 'phone' },
+    { outcome: 'resolved', summary: '已恢复供水' },
   ),
-  rehandling: Body({ reason: Text() }),
-  withdraw: Body({ reason: Text() }),
-  merge: Body({ originalAppealId: Id, reason: Text() }),
-  consultationOpinion: Body({ opinion: Text(), proposedLeadUnitId: Type.Optional(Id) }),
-  consultationConclusion: Body({ leadUnitId: Id, reason: Text() }),
-};
+  recordCallback: CallbackAnswer,
+  orderRehandling: Body({ reason: Text() }),
+  withdrawAppeal: Body({ reason: Text() }),
+  mergeAppeal: Body({ originalAppealId: Id, reason: Text() }),
+} satisfies Record<ActionName, TSchema>;

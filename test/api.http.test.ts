@@ -296,7 +296,7 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     ).toBe(404);
 
     // 409: the stage does not allow it, with the workflow's message.
-    const early = await center({ method: 'POST', url: `/v1/appeals/${id}/callback`, payload: { reached: true } });
+    const early = await center({ method: 'POST', url: `/v1/appeals/${id}/callback`, payload: { reached: false } });
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({ code: 'ActionNotAllowed' });
     expect(early.json<{ message: string }>().message).toContain('triage');

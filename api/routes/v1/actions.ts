@@ -1,193 +1,78 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import { ACTION_RULES, describeRule, rolesFor, type ActionName } from '../../../domain/actions.js';
 import * as d from '../../../workflows/appeal/definitions.js';
 import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
-import { partyOf, type Role } from '../../plugins/auth.js';
-import { assertCanSee, liveCase, workflowGone } from './cases.js';
+import { referenceRefusal } from '../../references.js';
+import { partyOf, type Principal } from '../../plugins/auth.js';
+import { assertCanSee, liveCase, notFound, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
-/** Each action: its path, Update, body and the roles that may send it at all (the workflow checks the rest). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action pairs its own input type with its body schema
-type AnyCaseUpdate = UpdateDefinition<d.AppealCase, [any]>;
-const ACTIONS: { path: string; update: AnyCaseUpdate; body: TSchema; summary: string; roles: Role[] }[] = [
-  {
-    path: 'triage',
-    update: d.triageAppealUpdate,
-    body: ActionBodies.triage,
-    summary: 'Triage: dispatch or close (Art. 12)',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'consultation-opinion',
-    update: d.giveConsultationOpinionUpdate,
-    body: ActionBodies.consultationOpinion,
-    summary: 'A candidate unit gives its consultation opinion',
-    roles: ['unit'],
-  },
-  {
-    path: 'consultation-conclusion',
-    update: d.concludeConsultationUpdate,
-    body: ActionBodies.consultationConclusion,
-    summary: 'The center concludes the consultation',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'accept',
-    update: d.acceptDispatchUpdate,
-    body: ActionBodies.accept,
-    summary: 'The dispatched unit accepts',
-    roles: ['unit'],
-  },
-  {
-    path: 'object',
-    update: d.objectToDispatchUpdate,
-    body: ActionBodies.object,
-    summary: 'The dispatched unit objects',
-    roles: ['unit'],
-  },
-  {
-    path: 'objection-decision',
-    update: d.decideObjectionUpdate,
-    body: ActionBodies.objectionDecision,
-    summary: 'The center decides an objection',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'first-contact',
-    update: d.recordFirstContactUpdate,
-    body: ActionBodies.firstContact,
-    summary: 'The lead unit records first contact with the requester',
-    roles: ['unit'],
-  },
-  {
-    path: 'co-handlers',
-    update: d.addCoHandlerUpdate,
-    body: ActionBodies.coHandlers,
-    summary: 'Add a co-handling unit',
-    roles: ['unit', 'center', 'admin'],
-  },
-  {
-    path: 'co-handler-report',
-    update: d.reportCoHandlerPartUpdate,
-    body: ActionBodies.coHandlerReport,
-    summary: 'A co-handler reports its part',
-    roles: ['unit'],
-  },
-  {
-    path: 'whistle',
-    update: d.blowWhistleUpdate,
-    body: ActionBodies.whistle,
-    summary: 'A street lead blows the whistle (Art. 18)',
-    roles: ['unit'],
-  },
-  {
-    path: 'report-in',
-    update: d.reportInUpdate,
-    body: ActionBodies.reportIn,
-    summary: 'A summoned department reports in',
-    roles: ['unit'],
-  },
-  {
-    path: 'extension-request',
-    update: d.requestExtensionUpdate,
-    body: ActionBodies.extensionRequest,
-    summary: 'The lead unit asks for an extension',
-    roles: ['unit'],
-  },
-  {
-    path: 'extension-decision',
-    update: d.decideExtensionUpdate,
-    body: ActionBodies.extensionDecision,
-    summary: 'The center decides an extension',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'coordination-request',
-    update: d.requestCoordinationUpdate,
-    body: ActionBodies.coordinationRequest,
-    summary: 'Ask a coordinator (district government / sector authority)',
-    roles: ['unit', 'center', 'admin'],
-  },
-  {
-    path: 'coordination-opinion',
-    update: d.giveCoordinationOpinionUpdate,
-    body: ActionBodies.coordinationOpinion,
-    summary: 'The coordinator gives its opinion',
-    roles: ['coordinator'],
-  },
-  {
-    path: 'result',
-    update: d.reportResultUpdate,
-    body: ActionBodies.result,
-    summary: 'The lead unit reports the result',
-    roles: ['unit'],
-  },
-  {
-    path: 'callback',
-    update: d.recordCallbackUpdate,
-    body: ActionBodies.callback,
-    summary: 'The center records the callback answer',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'rehandling',
-    update: d.orderRehandlingUpdate,
-    body: ActionBodies.rehandling,
-    summary: 'The center orders re-handling',
-    roles: ['center', 'admin'],
-  },
-  {
-    path: 'withdraw',
-    update: d.withdrawAppealUpdate,
-    body: ActionBodies.withdraw,
-    summary: 'Intake records the requester withdrawing',
-    roles: ['intake'],
-  },
-  {
-    path: 'merge',
-    update: d.mergeAppealUpdate,
-    body: ActionBodies.merge,
-    summary: 'The center merges into an original appeal',
-    roles: ['center', 'admin'],
-  },
-];
+/** The 403 for a role the rules table never lets do the action, before anything is looked up. */
+function assertRole(principal: Principal, action: ActionName, what: string): NonNullable<ReturnType<typeof partyOf>> {
+  const by = partyOf(principal);
+  if (!by || !(rolesFor(action) as string[]).includes(principal.role))
+    throw new HttpError(403, `role ${principal.role} may not ${what}`);
+  return by;
+}
+
+/**
+ * A 404 before a 400: the caller learns that its references are wrong only for an appeal that
+ * exists. Called only on a refusal, so an accepted action pays nothing for it. (A case just
+ * started may have no record yet: then its workflow answers.)
+ */
+async function assertAppealExists(app: FastifyInstance, appealId: string): Promise<void> {
+  if (await getAppealRecord(app.db, appealId)) return;
+  try {
+    await app.temporal.workflow.getHandle(d.appealWorkflowId(appealId)).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw notFound();
+    throw error;
+  }
+}
 
 const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  for (const action of ACTIONS) {
+  for (const [action, rule] of Object.entries(ACTION_RULES) as [ActionName, (typeof ACTION_RULES)[ActionName]][]) {
+    const update = d.ACTION_UPDATES[action];
     app.post(
-      `/appeals/:id/${action.path}`,
+      `/appeals/:id/${rule.path}`,
       {
         schema: {
           tags: ['actions'],
-          summary: action.summary,
-          description: `Update \`${action.update.name}\`. Roles: ${action.roles.join(', ')}. Answers the case after the workflow has acted on it. With an \`Idempotency-Key\` (per API key), a retry is the same Update: it answers the first outcome instead of acting twice.`,
+          summary: rule.summary,
+          description: `Update \`${update.name}\`. ${describeRule(action)} Answers the case after the workflow has acted on it. References in the body (units, appeals) must exist and fit the action, else 400 naming the field, before anything reaches the case. With an \`Idempotency-Key\` (per API key), a retry is the same Update: it answers the first outcome instead of acting twice.`,
           headers: IdempotencyHeaders,
           params: IdParams,
-          body: action.body,
+          body: ActionBodies[action],
           response: { 200: CaseRef, ...errors(...COMMON_ERRORS) },
         },
       },
       async (request) => {
         const appealId = request.params.id;
-        request.log = request.log.child({ appealId, action: action.path });
+        request.log = request.log.child({ appealId, action: rule.path });
         const principal = principalOf(request);
-        const by = partyOf(principal);
-        if (!by || !action.roles.includes(principal.role))
-          throw new HttpError(403, `role ${principal.role} may not ${action.path}`);
+        const by = assertRole(principal, action, rule.path);
         // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
-        if (principal.role === 'unit' || principal.role === 'coordinator')
-          assertCanSee(principal, (await getAppealRecord(app.db, appealId))?.involvedUnitIds ?? []);
+        const scoped = principal.role === 'unit' || principal.role === 'coordinator';
+        if (scoped) assertCanSee(principal, (await getAppealRecord(app.db, appealId))?.involvedUnitIds ?? []);
+        const refusal = await referenceRefusal(app.db, action, appealId, request.body);
+        if (refusal) {
+          if (!scoped) await assertAppealExists(app, appealId);
+          throw refusal;
+        }
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
           const key = request.headers['idempotency-key'];
           // Bounded: with no worker to run it, the Update would wait indefinitely (the caller gets a 503).
           const next = await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () =>
-            handle.executeUpdate(action.update, {
-              args: [{ ...(request.body as object), by }],
+            handle.executeUpdate(update, {
+              // The schema shaped the body as this action's input; `by` comes from the key.
+              // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action pairs its own input with its body
+              args: [{ ...(request.body as object), by } as any],
               // The Update id makes a retried request the same Update: Temporal answers its first outcome.
               ...(key ? { updateId: `${principal.name}:${key}` } : {}),
             }),
@@ -195,23 +80,22 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           return liveCase(next);
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
-          throw await workflowGone(app, appealId, action.path);
+          throw await workflowGone(app, appealId, rule.path);
         }
       },
     );
   }
 
   // Telephony's callback answers come as a signal: nothing waits for the workflow to act on them.
-  const callbackRoles: Role[] = ['center', 'admin'];
   app.post(
     '/appeals/:id/callback-answers',
     {
       schema: {
         tags: ['actions'],
         summary: 'Telephony delivers a callback answer (fire-and-forget)',
-        description: `Signal \`${d.recordCallbackSignal.name}\`. Roles: ${callbackRoles.join(', ')}. Fire-and-forget: 202 means the answer was delivered to the open case, not that it was taken. The workflow applies it when the case is in its callback stage and the answer is allowed there; otherwise it is ignored without an error. To learn whether an answer was refused, use the Update route \`POST /v1/appeals/{id}/callback\`, which answers the case or the refusal.`,
+        description: `Signal \`${d.recordCallbackSignal.name}\`. ${describeRule('recordCallback')} Fire-and-forget: 202 means the answer was delivered to the open case, not that it was taken. The workflow applies it when the case is in its callback stage and the answer is allowed there; otherwise it is ignored without an error. To learn whether an answer was refused, use the Update route \`POST /v1/appeals/{id}/callback\`, which answers the case or the refusal.`,
         params: IdParams,
-        body: ActionBodies.callback,
+        body: ActionBodies.recordCallback,
         response: {
           202: Type.Object({ accepted: Type.Literal(true), appealId: Type.String() }),
           ...errors(...COMMON_ERRORS),
@@ -222,9 +106,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const appealId = request.params.id;
       request.log = request.log.child({ appealId, action: 'callback-answers' });
       const principal = principalOf(request);
-      const by = partyOf(principal);
-      if (!by || !callbackRoles.includes(principal.role))
-        throw new HttpError(403, `role ${principal.role} may not send callback answers`);
+      const by = assertRole(principal, 'recordCallback', 'send callback answers');
       // A closed case takes no answer, even while its workflow is still finishing.
       if ((await getAppealRecord(app.db, appealId))?.stage === 'closed')
         throw new HttpError(409, 'callback-answers is not allowed: the appeal is closed');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -8,9 +8,9 @@ import * as d from '../../../domain/appeal.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
 import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
-import { categoryExists, districtExists, streetExists } from '../../../db/queries/reference.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { checkWorkOrder } from '../../references.js';
 import { requestHash as hashRequest, reserve } from '../../idempotency.js';
 import { assertCanSee, loadCase, type ApiCase } from './cases.js';
 import {
@@ -40,15 +40,6 @@ async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCa
       await new Promise((r) => setTimeout(r, wait));
     }
   }
-}
-
-async function checkReference(app: FastifyInstance, body: Static<typeof StartAppealBody>): Promise<void> {
-  if (!(await categoryExists(app.db, body.categoryCode)))
-    throw new HttpError(400, `body/categoryCode: unknown category ${body.categoryCode}`, 'body/categoryCode');
-  if (body.districtId && !(await districtExists(app.db, body.districtId)))
-    throw new HttpError(400, `body/districtId: unknown district ${body.districtId}`, 'body/districtId');
-  if (body.streetId && !(await streetExists(app.db, body.streetId)))
-    throw new HttpError(400, `body/streetId: unknown street ${body.streetId}`, 'body/streetId');
 }
 
 const ListQuery = Type.Object(
@@ -102,7 +93,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(403, `role ${principal.role} may not start appeals`);
       const body = request.body;
       // Validate before reserving: a refused request must not use up its idempotency key.
-      await checkReference(app, body);
+      const { districtId } = await checkWorkOrder(app.db, body);
       const requestHash = hashRequest(body);
       let appealId = body.externalId ?? randomUUID();
       const idempotencyKey = request.headers['idempotency-key'];
@@ -117,7 +108,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         appealType: body.appealType as d.AppealType,
         categoryCode: body.categoryCode,
         content: body.content,
-        ...(body.districtId ? { districtId: body.districtId } : {}),
+        // A street-only order lies in the street's district: lists by district find it.
+        ...(districtId ? { districtId } : {}),
         ...(body.streetId ? { streetId: body.streetId } : {}),
         ...(body.address ? { address: body.address } : {}),
         requester: body.requester,
@@ -133,7 +125,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           // An id is used once: a retry (even after the case closed) finds it instead of starting again.
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           workflowIdConflictPolicy: 'FAIL',
-          staticSummary: `${body.appealType} · ${body.categoryCode} · ${[body.districtId, body.streetId].filter(Boolean).join('/') || 'no place'}`,
+          staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'}`,
           staticDetails: body.content,
         });
       } catch (error) {

@@ -1,0 +1,133 @@
+/**
+ * What a body refers to must exist and fit, before anything is sent to a workflow: a unit the
+ * directory does not know, a street that summons a street, or a merge into a closed appeal
+ * would otherwise enter the case's history (or fail deep inside it). Each refusal is a 400
+ * naming the field, e.g. `body/unitId: unknown unit no-such-unit`.
+ */
+import type { Static } from '@sinclair/typebox';
+import type { ActionName } from '../domain/actions.js';
+import type { HandlingUnitKind } from '../domain/appeal.js';
+import type { DbOrTx } from '../db/client.js';
+import { appealStage, findHandlingUnit, findHandlingUnits, streetDistrict } from '../db/queries/directory.js';
+import { categoryExists, districtExists, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
+import { HttpError } from './errors.js';
+import type { StartAppealBody } from './schemas.js';
+
+const refused = (field: string, message: string) => new HttpError(400, `body/${field}: ${message}`, `body/${field}`);
+
+/** The whistle summons departments and enterprises (Art. 18), never a street or a government. */
+const SUMMONABLE: readonly HandlingUnitKind[] = ['city_department', 'district_department', 'public_service_enterprise'];
+/** Who coordinates (Art. 22): the district government, a sector authority, or the city-level office. */
+const COORDINATING: readonly HandlingUnitKind[] = ['district_government', 'sector_authority'];
+const CITY_JOINT_OFFICE_ID = 'city-joint-office';
+
+/** A unit that can lead or co-handle: known to the directory, and not the center itself. */
+async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<void> {
+  const unit = await findHandlingUnit(db, unitId);
+  if (!unit) throw refused(field, `unknown unit ${unitId}`);
+  if (unit.kind === 'hotline_center' || unit.id === HOTLINE_CENTER_UNIT_ID)
+    throw refused(field, `${unitId} is the hotline center, not a handling unit`);
+}
+
+async function otherAppeal(
+  db: DbOrTx,
+  field: string,
+  appealId: string,
+  self: string,
+  { open }: { open: boolean },
+): Promise<void> {
+  if (appealId === self) throw refused(field, 'an appeal cannot refer to itself');
+  const stage = await appealStage(db, appealId);
+  if (stage === undefined) throw refused(field, `unknown appeal ${appealId}`);
+  if (open && stage === 'closed') throw refused(field, `appeal ${appealId} is closed`);
+}
+
+interface Context {
+  db: DbOrTx;
+  /** The appeal the action is sent to. */
+  appealId: string;
+}
+
+// Each check reads only the fields it names; the route's schema has already shaped the body.
+const CHECKS = {
+  triageAppeal: async ({ db, appealId }: Context, body: { unitId?: string; originalAppealId?: string }) => {
+    if (body.unitId) await handlingUnit(db, 'unitId', body.unitId);
+    if (body.originalAppealId)
+      await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false });
+  },
+  concludeConsultation: async ({ db }: Context, body: { leadUnitId: string }) =>
+    handlingUnit(db, 'leadUnitId', body.leadUnitId),
+  decideObjection: async ({ db }: Context, body: { newUnitId?: string }) => {
+    if (body.newUnitId) await handlingUnit(db, 'newUnitId', body.newUnitId);
+  },
+  addCoHandler: async ({ db }: Context, body: { unitId: string }) => handlingUnit(db, 'unitId', body.unitId),
+  blowWhistle: async ({ db }: Context, body: { departmentIds: string[] }) => {
+    const found = await findHandlingUnits(db, body.departmentIds);
+    body.departmentIds.forEach((id, i) => {
+      const unit = found.get(id);
+      if (!unit) throw refused(`departmentIds/${i}`, `unknown unit ${id}`);
+      if (!SUMMONABLE.includes(unit.kind))
+        throw refused(`departmentIds/${i}`, `${id} is a ${unit.kind}, not a department the whistle can summon`);
+    });
+  },
+  requestCoordination: async ({ db }: Context, body: { coordinatorId: string }) => {
+    const id = body.coordinatorId;
+    const unit = await findHandlingUnit(db, id);
+    if (!unit) throw refused('coordinatorId', `unknown unit ${id}`);
+    const cityOffice = unit.kind === 'city_department' && unit.id === CITY_JOINT_OFFICE_ID;
+    if (!COORDINATING.includes(unit.kind) && !cityOffice)
+      throw refused(
+        'coordinatorId',
+        `${id} is a ${unit.kind}, not a district government, sector authority or the city joint office`,
+      );
+  },
+  mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string }) =>
+    otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true }),
+} satisfies Partial<Record<ActionName, (context: Context, body: never) => Promise<void>>>;
+
+/** The refusal of an action's references, or undefined when they all exist and fit. */
+export async function referenceRefusal(
+  db: DbOrTx,
+  action: ActionName,
+  appealId: string,
+  body: unknown,
+): Promise<HttpError | undefined> {
+  const check = (CHECKS as Partial<Record<ActionName, (context: Context, body: unknown) => Promise<void>>>)[action];
+  if (!check) return undefined;
+  try {
+    await check({ db, appealId }, body);
+    return undefined;
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+}
+
+/** Clocks of intake systems drift a little; a start a bit "ahead" of ours is still now. */
+const CLOCK_SKEW_MS = 2 * 60_000;
+
+/**
+ * A work order's references and instant. Answers the district the appeal lies in: the one given,
+ * or the street's when only the street was (so lists by district find it).
+ */
+export async function checkWorkOrder(
+  db: DbOrTx,
+  body: Static<typeof StartAppealBody>,
+  now = new Date(),
+): Promise<{ districtId?: string }> {
+  if (!(await categoryExists(db, body.categoryCode)))
+    throw refused('categoryCode', `unknown category ${body.categoryCode}`);
+  if (body.districtId && !(await districtExists(db, body.districtId)))
+    throw refused('districtId', `unknown district ${body.districtId}`);
+  let districtId = body.districtId;
+  if (body.streetId) {
+    const streetIn = await streetDistrict(db, body.streetId);
+    if (!streetIn) throw refused('streetId', `unknown street ${body.streetId}`);
+    if (districtId && streetIn !== districtId)
+      throw refused('streetId', `street ${body.streetId} is not in district ${districtId}`);
+    districtId = streetIn;
+  }
+  if (body.receivedAt && Date.parse(body.receivedAt) > now.getTime() + CLOCK_SKEW_MS)
+    throw refused('receivedAt', `${body.receivedAt} is in the future`);
+  return districtId ? { districtId } : {};
+}

@@ -1,0 +1,47 @@
+/**
+ * Look-ups the API makes to check a caller's references (units, streets, appeals) before an
+ * action or a start is sent to the workflow: read-only, one small query each.
+ */
+import { eq, inArray } from 'drizzle-orm';
+import type { DbOrTx } from '../client.js';
+import { appeals } from '../schema/cases.js';
+import { streets, units } from '../schema/reference.js';
+import { getHandlingUnit, type HandlingUnit } from './reference.js';
+
+export type { HandlingUnit };
+
+/** A handling unit by id (directory unit, street or township), or undefined. */
+export const findHandlingUnit = (db: DbOrTx, unitId: string): Promise<HandlingUnit | undefined> =>
+  getHandlingUnit(db, unitId);
+
+/**
+ * Several handling units at once, by id (for a list such as the whistle's departments): the
+ * map holds only those that exist.
+ */
+export async function findHandlingUnits(db: DbOrTx, unitIds: readonly string[]): Promise<Map<string, HandlingUnit>> {
+  const ids = [...new Set(unitIds)];
+  if (ids.length === 0) return new Map();
+  const [directory, places] = await Promise.all([
+    db
+      .select({ id: units.id, name: units.name, kind: units.kind, districtId: units.districtId })
+      .from(units)
+      .where(inArray(units.id, ids)),
+    db
+      .select({ id: streets.id, name: streets.name, kind: streets.kind, districtId: streets.districtId })
+      .from(streets)
+      .where(inArray(streets.id, ids)),
+  ]);
+  return new Map<string, HandlingUnit>([...directory, ...places].map((u) => [u.id, u]));
+}
+
+/** The district a street or township lies in, or undefined for an unknown street. */
+export async function streetDistrict(db: DbOrTx, streetId: string): Promise<string | undefined> {
+  const [row] = await db.select({ districtId: streets.districtId }).from(streets).where(eq(streets.id, streetId));
+  return row?.districtId;
+}
+
+/** An appeal's current stage as its case record says, or undefined when there is no such appeal. */
+export async function appealStage(db: DbOrTx, appealId: string): Promise<string | undefined> {
+  const [row] = await db.select({ stage: appeals.stage }).from(appeals).where(eq(appeals.id, appealId));
+  return row?.stage;
+}

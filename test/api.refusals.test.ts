@@ -1,0 +1,334 @@
+/**
+ * Nothing is accepted that does not exist or does not fit: the API refuses a body's unknown or
+ * unfitting references with a 400 naming the field, before the workflow hears of it (its
+ * history gains no Update), and its role gate is the rules table's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { as, startApiWorld, TEST_KEYS, waterOutage, type ApiWorld, type Caller } from './support/api.js';
+import { appeals } from '../db/schema/index.js';
+import { ACTION_RULES, rolesFor, type ActionName } from '../domain/actions.js';
+import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+
+let database: TestDatabase;
+let world: ApiWorld;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await startApiWorld(database, `${TASK_QUEUE}-api-refusals`);
+  app = world.app;
+});
+afterAll(async () => {
+  await world?.close();
+  await database?.drop();
+});
+
+let seq = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++seq}`;
+
+async function startCase(payload: object = waterOutage()): Promise<string> {
+  const res = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json<{ case: { appealId: string } }>().case.appealId;
+}
+
+/** A water outage dispatched to and accepted by the water company: its lead unit's key may act on it. */
+async function startHandledCase(): Promise<string> {
+  const id = await startCase();
+  const triaged = await as(
+    app,
+    'center',
+  )({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
+  expect(triaged.statusCode, triaged.body).toBe(200);
+  const accepted = await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+  expect(accepted.statusCode, accepted.body).toBe(200);
+  return id;
+}
+
+/** What the workflow heard: the Updates it accepted and the signals it received. */
+async function messagesIn(appealId: string): Promise<{ updates: number; signals: number }> {
+  const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
+  const events = history.events ?? [];
+  return {
+    updates: events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length,
+    signals: events.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
+  };
+}
+
+function expectRefusal(res: LightMyRequestResponse, field: string): void {
+  expect(res.statusCode, res.body).toBe(400);
+  const body = res.json<{ field?: string; message: string }>();
+  expect(body.field).toBe(field);
+  expect(body.message.startsWith(`${field}:`), body.message).toBe(true);
+}
+
+/** Sends the action and asserts the 400 on `field`, with nothing added to the case's history. */
+async function refused(
+  caller: Caller,
+  appealId: string,
+  path: string,
+  payload: object,
+  field: string,
+): Promise<LightMyRequestResponse> {
+  const before = await messagesIn(appealId);
+  const res = await as(app, caller)({ method: 'POST', url: `/v1/appeals/${appealId}/${path}`, payload });
+  expectRefusal(res, field);
+  expect(await messagesIn(appealId)).toEqual(before);
+  return res;
+}
+
+/** A closed appeal as its record says, without driving a workflow there. */
+async function insertClosedAppeal(): Promise<string> {
+  const id = uniqueId('closed-original');
+  const at = new Date();
+  await database.db.insert(appeals).values({
+    id,
+    workflowId: appealWorkflowId(id),
+    channel: 'phone',
+    appealType: 'help',
+    categoryCode: 'utilities.water.outage',
+    content: '旧件',
+    stage: 'closed',
+    receivedAt: at,
+    closedAt: at,
+  });
+  return id;
+}
+
+/** A body each action's schema accepts, whose references exist and fit. */
+const VALID_BODIES: Record<ActionName, object> = {
+  triageAppeal: { disposition: 'dispatch' },
+  giveConsultationOpinion: { opinion: '宜由属地牵头' },
+  concludeConsultation: { leadUnitId: 'chaoyang-jianwai', reason: '属地管理' },
+  acceptDispatch: {},
+  objectToDispatch: { reason: '不属本单位职责' },
+  decideObjection: { decision: 'upheld', reason: '维持派单' },
+  recordForwarding: { organ: '中央驻京单位' },
+  recordForwardingFeedback: { feedback: '已处理' },
+  recordFirstContact: {},
+  addCoHandler: { unitId: 'chaoyang-housing', task: '核查' },
+  reportCoHandlerPart: { report: '已核查' },
+  blowWhistle: { departmentIds: ['chaoyang-urban-enforcement'], reason: '占道经营' },
+  reportIn: { note: '已到场' },
+  requestExtension: { reason: '需协调' },
+  decideExtension: { approved: true, reason: '同意' },
+  requestCoordination: { coordinatorId: 'chaoyang-gov', reason: '需协调' },
+  giveCoordinationOpinion: { opinion: '限期修复' },
+  reportResult: { outcome: 'resolved', summary: '已恢复' },
+  recordCallback: { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' },
+  orderRehandling: { reason: '不满意' },
+  withdrawAppeal: { reason: '撤回' },
+  mergeAppeal: { originalAppealId: 'some-original', reason: '重复' },
+};
+
+describe('references are checked before anything enters a case', () => {
+  it('triage: a dispatch to an unknown unit or the hotline center, a repeat of an unknown appeal or itself', async () => {
+    const id = await startCase();
+    await refused('center', id, 'triage', { disposition: 'dispatch', unitId: 'no-such-unit' }, 'body/unitId');
+    const res = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'dispatch', unitId: 'hotline-center' },
+      'body/unitId',
+    );
+    expect(res.json<{ message: string }>().message).toContain('hotline center');
+    const repeat = { disposition: 'repeat', reason: '重复诉求', answer: '已在办理' };
+    await refused('center', id, 'triage', { ...repeat, originalAppealId: 'no-such-appeal' }, 'body/originalAppealId');
+    await refused('center', id, 'triage', { ...repeat, originalAppealId: id }, 'body/originalAppealId');
+    expect(
+      (await refused('center', id, 'triage', { disposition: 'dispatch', unitId: 'no-such-unit' }, 'body/unitId')).json<{
+        message: string;
+      }>().message,
+    ).toBe('body/unitId: unknown unit no-such-unit');
+  });
+
+  it('consultation conclusion and objection decision name an existing handling unit', async () => {
+    const id = await startCase();
+    for (const leadUnitId of ['no-such-unit', 'hotline-center'])
+      await refused('center', id, 'consultation-conclusion', { leadUnitId, reason: '会商结论' }, 'body/leadUnitId');
+    for (const newUnitId of ['no-such-unit', 'hotline-center'])
+      await refused(
+        'center',
+        id,
+        'objection-decision',
+        { decision: 'redispatch', reason: '改派', newUnitId },
+        'body/newUnitId',
+      );
+  });
+
+  it('merge: the original must exist, be another appeal and still be open', async () => {
+    const id = await startCase();
+    const closed = await insertClosedAppeal();
+    for (const originalAppealId of ['no-such-appeal', id, closed])
+      await refused('center', id, 'merge', { originalAppealId, reason: '并单' }, 'body/originalAppealId');
+    const res = await refused(
+      'center',
+      id,
+      'merge',
+      { originalAppealId: closed, reason: '并单' },
+      'body/originalAppealId',
+    );
+    expect(res.json<{ message: string }>().message).toContain('closed');
+  });
+
+  it("the lead unit's co-handler, whistle and coordination request must name units that fit", async () => {
+    const id = await startHandledCase();
+    for (const unitId of ['no-such-unit', 'hotline-center'])
+      await refused('water', id, 'co-handlers', { unitId, task: '核查' }, 'body/unitId');
+
+    const whistle = (departmentIds: string[]) => ({ departmentIds, reason: '占道经营' });
+    // A street or a government is not summoned by the whistle; the field names the offending entry.
+    await refused(
+      'water',
+      id,
+      'whistle',
+      whistle(['chaoyang-urban-enforcement', 'chaoyang-jianwai']),
+      'body/departmentIds/1',
+    );
+    await refused('water', id, 'whistle', whistle(['chaoyang-gov']), 'body/departmentIds/0');
+    await refused(
+      'water',
+      id,
+      'whistle',
+      whistle(['city-housing', 'beijing-water', 'no-such']),
+      'body/departmentIds/2',
+    );
+
+    // Coordinators are district governments, sector authorities or the city joint office.
+    for (const coordinatorId of ['no-such-unit', 'beijing-water', 'city-housing', 'chaoyang-jianwai'])
+      await refused('water', id, 'coordination-request', { coordinatorId, reason: '需协调' }, 'body/coordinatorId');
+  });
+
+  it('a reached callback answers all three questions; the channel is one of the known ones', async () => {
+    const id = await startCase();
+    for (const path of ['callback', 'callback-answers']) {
+      await refused('center', id, path, { reached: true }, 'body/contacted');
+      await refused('center', id, path, { reached: true, contacted: true }, 'body/resolved');
+      await refused('center', id, path, { reached: true, contacted: true, resolved: false }, 'body/satisfaction');
+      await refused(
+        'center',
+        id,
+        path,
+        { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied', channel: 'fax' },
+        'body/channel',
+      );
+      await refused('center', id, path, { reached: 'maybe' }, 'body/reached');
+    }
+  });
+
+  it('keeps the precedence: 403 for the role, then 404 for a case out of sight, then 400', async () => {
+    const id = await startHandledCase();
+    const before = await messagesIn(id);
+    const post = (caller: Caller, appealId: string, path: string, payload: object) =>
+      as(app, caller)({ method: 'POST', url: `/v1/appeals/${appealId}/${path}`, payload });
+
+    // A unit never triages; the center never adds co-handlers (the lead unit does).
+    expect((await post('water', id, 'triage', { disposition: 'dispatch', unitId: 'no-such-unit' })).statusCode).toBe(
+      403,
+    );
+    expect((await post('center', id, 'co-handlers', { unitId: 'no-such-unit', task: 'x' })).statusCode).toBe(403);
+    expect((await post('admin', id, 'coordination-request', { coordinatorId: 'x', reason: 'x' })).statusCode).toBe(403);
+    // Another unit cannot tell the case exists, whatever its body.
+    expect((await post('jianwai', id, 'co-handlers', { unitId: 'no-such-unit', task: 'x' })).statusCode).toBe(404);
+    // An unknown appeal is a 404 before its references are looked at.
+    const ghost = uniqueId('no-such-appeal');
+    expect(
+      (await post('center', ghost, 'triage', { disposition: 'dispatch', unitId: 'no-such-unit' })).statusCode,
+    ).toBe(404);
+    expect((await post('center', ghost, 'merge', { originalAppealId: id, reason: 'x' })).statusCode).toBe(404);
+    expect(await messagesIn(id)).toEqual(before);
+  });
+
+  it("answers each action's role gate exactly as the rules table's rolesFor", async () => {
+    const ghost = uniqueId('no-such-appeal');
+    const callers: Caller[] = ['intake', 'center', 'admin', 'supervisor', 'water', 'coordinator'];
+    const routes = [
+      ...(Object.keys(ACTION_RULES) as ActionName[]).map((action) => ({
+        action,
+        path: ACTION_RULES[action].path,
+      })),
+      { action: 'recordCallback' as const, path: 'callback-answers' },
+    ];
+    const answered: string[] = [];
+    const expected: string[] = [];
+    for (const { action, path } of routes)
+      for (const caller of callers) {
+        const res = await as(
+          app,
+          caller,
+        )({ method: 'POST', url: `/v1/appeals/${ghost}/${path}`, payload: VALID_BODIES[action] });
+        const allowed = (rolesFor(action) as string[]).includes(TEST_KEYS[caller].role);
+        // Past the role gate, an unknown appeal is a 404 for everyone.
+        answered.push(`${path} ${caller} ${res.statusCode}`);
+        expected.push(`${path} ${caller} ${allowed ? 404 : 403}`);
+      }
+    expect(answered).toEqual(expected);
+  });
+});
+
+describe('a work order is refused when its place or instant does not fit', () => {
+  async function neverStarted(appealId: string): Promise<void> {
+    await expect(world.env.client.workflow.getHandle(appealWorkflowId(appealId)).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+  }
+
+  it('refuses a street outside the given district', async () => {
+    const externalId = uniqueId('wrong-district');
+    const res = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...waterOutage(externalId), districtId: 'haidian', streetId: 'chaoyang-jianwai' },
+    });
+    expectRefusal(res, 'body/streetId');
+    await neverStarted(externalId);
+  });
+
+  it('refuses an intake instant in the future, beyond two minutes of clock skew', async () => {
+    const externalId = uniqueId('future');
+    const res = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...waterOutage(externalId), receivedAt: new Date(Date.now() + 10 * 60_000).toISOString() },
+    });
+    expectRefusal(res, 'body/receivedAt');
+    await neverStarted(externalId);
+
+    const skewed = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...waterOutage(uniqueId('skewed')), receivedAt: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(skewed.statusCode, skewed.body).toBe(201);
+  });
+
+  it("fills a street-only appeal's district from the street, so lists by district find it", async () => {
+    const order: Partial<ReturnType<typeof waterOutage>> = waterOutage();
+    delete order.districtId;
+    const id = await startCase({
+      ...order,
+      categoryCode: 'urban.road_damage',
+      content: '路面塌陷',
+      streetId: 'chaoyang-jianwai',
+    });
+    const listed = await as(app, 'center')({ method: 'GET', url: '/v1/appeals?districtId=chaoyang&limit=200' });
+    expect(listed.statusCode, listed.body).toBe(200);
+    const item = listed
+      .json<{ items: { appealId: string; districtId: string | null }[] }>()
+      .items.find((i) => i.appealId === id);
+    expect(item).toMatchObject({ appealId: id, districtId: 'chaoyang' });
+  });
+});
