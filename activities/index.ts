@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { createAssessmentActivities } from './assessment/index.js';
 import { createDeadlineActivities } from './deadlines/index.js';
+import { createDirectoryActivities } from './directory/index.js';
 import { createDispatchActivities } from './dispatch/index.js';
 import { createNotificationActivities } from './notifications/index.js';
 import { createRecordActivities } from './records/index.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createRecordActivities(deps),
     ...createDispatchActivities(deps),
+    ...createDirectoryActivities(deps),
     ...createDeadlineActivities(deps),
     ...createNotificationActivities(deps),
     ...createAssessmentActivities(deps),

@@ -44,6 +44,8 @@ describe('planDispatch', () => {
     expect(plan).toEqual({
       route: 'unit',
       leadUnitId: 'central-military-liaison',
+      leadUnitKind: 'central_military_liaison',
+      districtId: 'xicheng',
       notifyUnitIds: [],
       candidateUnitIds: ['central-military-liaison'],
       policy: { code: 'central-liaison', version: 1 },
@@ -96,6 +98,8 @@ describe('planDispatch', () => {
     ).toMatchObject({
       route: 'street',
       leadUnitId: 'chaoyang-sanlitun',
+      leadUnitKind: 'street',
+      districtId: 'chaoyang',
       notifyUnitIds: ['chaoyang-gov'],
       policy: { code: 'general', version: 1 },
       deadlines: { acceptance: '2025-11-03T03:00:00.000Z', handling: '2025-11-10T01:00:00.000Z' },
@@ -110,6 +114,8 @@ describe('planDispatch', () => {
     ).toMatchObject({
       route: 'manual_queue',
       leadUnitId: null,
+      leadUnitKind: null,
+      districtId: null,
     });
   });
 
@@ -203,6 +209,13 @@ describe('a policy change', () => {
       callbackMaxAttempts: 3,
       escalationLevels: 1,
       callbackOnResult: false,
+      warningFractions: [0.5, 0.75],
+      rehandlingCap: 2,
+      coHandlerMarginHours: 1,
+      coHandlerWhenShort: 'main_deadline',
+      reminderLimits: [2, 1],
+      duplicateWindowDays: 30,
+      cityEscalationUnitId: 'city-joint-office',
     });
     expect(
       (await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 2 })).escalationLevels,

@@ -39,7 +39,7 @@ const NOW = new Date('2025-06-01T00:00:00Z');
 const EXPECTED_COUNTS = {
   districts: 16,
   streets: 343,
-  units: 69,
+  units: 70,
   categories: 69,
   dispatch_catalogue: 62,
   deadline_policies: 6,

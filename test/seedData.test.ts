@@ -110,6 +110,7 @@ describe('units', () => {
       ).toBe(true);
     }
     expect(units.filter((u) => u.kind === 'city_department').length).toBeGreaterThanOrEqual(18);
+    expect(units).toHaveLength(70);
     expect(units.some((u) => u.kind === 'district_department')).toBe(true);
     expect(units.some((u) => u.kind === 'central_military_liaison')).toBe(true);
   });
@@ -221,6 +222,33 @@ describe('deadline policies', () => {
       expect(typeof p.callbackOnResult, p.code).toBe('boolean');
       expect(p.description.length, p.code).toBeGreaterThan(10);
     }
+  });
+
+  it('has the per-policy rules, consistent with the limits and windows', () => {
+    for (const p of policies) {
+      expect(p.warningFractions.length, p.code).toBeGreaterThan(0);
+      p.warningFractions.forEach((f, i) => {
+        expect(f > 0 && f < 1, `${p.code}: ${f}`).toBe(true);
+        if (i > 0) expect(f, p.code).toBeGreaterThan(p.warningFractions[i - 1]!);
+      });
+      expect(Number.isInteger(p.rehandlingCap) && p.rehandlingCap >= 0, p.code).toBe(true);
+      expect(p.coHandlerMarginHours, p.code).toBeGreaterThanOrEqual(0);
+      expect(p.coHandlerMarginHours, p.code).toBeLessThan(hours(p.windows.handling));
+      expect(['main_deadline', 'co_handler_window'], p.code).toContain(p.coHandlerWhenShort);
+      expect(p.reminderLimits, p.code).toHaveLength(p.escalationLevels + 1);
+      expect(p.reminderLimits[0], p.code).toBe(p.acceptanceReminderLimit);
+      for (const n of p.reminderLimits) expect(Number.isInteger(n) && n >= 0, p.code).toBe(true);
+      expect(Number.isInteger(p.duplicateWindowDays) && p.duplicateWindowDays >= 1, p.code).toBe(true);
+      expect(p.cityEscalationUnitId, p.code).toBe('city-joint-office');
+    }
+    expect(unitById.get('city-joint-office')).toEqual({
+      id: 'city-joint-office',
+      name: '北京市接诉即办工作专班（市级统筹协调）',
+      kind: 'city_department',
+    });
+    const byCode = (code: string) => policies.find((p) => p.code === code)!;
+    expect(byCode('central-liaison').windows.centralFollowUp).toEqual({ amount: 5, unit: 'working_days' });
+    expect(byCode('general').windows.centralFollowUp).toEqual({ amount: 2, unit: 'natural_days' });
   });
 
   it('matches the published standard: 2 h, 24 h, 7 days, 15 days', () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { writeAccountabilityRecord, writeAssessments } from '../../db/queries/assessment.js';
+import type { AccountabilityKind } from '../../domain/appeal.js';
 
 export interface UnitAssessmentInput {
   unitId: string;
@@ -24,16 +25,26 @@ export function createAssessmentActivities(deps: { db: Database; log: Logger }) 
       deps.log.info({ appealId: input.appealId, units: input.units.length, written }, 'assessment recorded');
     },
 
-    /** Art. 29: late acceptance, overdue handling without reason, objection rejected. Idempotent. */
+    /** Art. 29: a breach recorded against a unit (ACCOUNTABILITY_KINDS in domain/appeal.ts). Idempotent. */
     async recordAccountability(input: {
       appealId: string;
       stepKey: string;
       unitId: string;
-      kind: 'late_acceptance' | 'overdue_handling' | 'objection_rejected';
+      kind: AccountabilityKind;
       detail: string;
       at: string;
+      /** The audit event of the same breach, so that a supervisor can go from one to the other. */
+      auditStepKey?: string;
     }): Promise<void> {
-      const created = await writeAccountabilityRecord(deps.db, { ...input, at: new Date(input.at) });
+      const created = await writeAccountabilityRecord(deps.db, {
+        appealId: input.appealId,
+        stepKey: input.stepKey,
+        unitId: input.unitId,
+        kind: input.kind,
+        detail: input.detail,
+        auditStepKey: input.auditStepKey ?? null,
+        at: new Date(input.at),
+      });
       deps.log.info(
         { appealId: input.appealId, unitId: input.unitId, kind: input.kind, created },
         'accountability recorded',

@@ -3,11 +3,17 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { findDuplicateCandidates } from '../../db/queries/duplicates.js';
 import { searchKnowledgeBase as searchEntries, type KnowledgeHit } from '../../db/queries/knowledge.js';
-import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute } from '../../db/queries/reference.js';
+import {
+  getHandlingUnit,
+  lookupDispatch,
+  policyInForce,
+  ReferenceDataError,
+  type DispatchRoute,
+} from '../../db/queries/reference.js';
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
 import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
-import type { TriageHints } from '../../domain/appeal.js';
+import { DUPLICATE_WINDOW_DAYS, type HandlingUnitKind, type TriageHints } from '../../domain/appeal.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
 export type { DispatchRoute } from '../../db/queries/reference.js';
@@ -27,6 +33,10 @@ export interface DispatchPlan {
   route: DispatchRoute;
   /** null: the manual queue (nothing matched and the district is unknown): the center chooses. */
   leadUnitId: string | null;
+  /** The lead's kind (a street or township blows the whistle and escalates to its district government); null with no lead. */
+  leadUnitKind: HandlingUnitKind | null;
+  /** The district the location resolved to (from the street when only the street was given). */
+  districtId: string | null;
   /** The district government, to supervise, when a street or township leads (Art. 14). */
   notifyUnitIds: string[];
   /** Units to consult (会商) for a complex appeal. */
@@ -61,7 +71,10 @@ export interface FindDuplicatesInput {
   streetId?: string;
   /** ISO instant the appeal was received. */
   at: string;
-  windowDays: number;
+  /** How far back to look; by default the duplicate window of the policy in force for the category. */
+  windowDays?: number;
+  /** Picks the policy when windowDays is not given; 'complaint' when absent. */
+  appealType?: AppealType;
 }
 
 /** A possible original, as the case shows it at triage. */
@@ -73,6 +86,34 @@ function asFailure(error: unknown): unknown {
 }
 
 export function createDispatchActivities(deps: { db: Database; log: Logger }) {
+  /**
+   * The duplicate window of the policy the appeal would be dispatched under. A repeat is
+   * only a hint at triage, so a category or place the catalogue cannot resolve falls back to
+   * the default window rather than failing the triage.
+   */
+  const duplicateWindowDays = async (input: FindDuplicatesInput): Promise<number> => {
+    try {
+      const decision = await lookupDispatch(deps.db, {
+        categoryCode: input.categoryCode,
+        districtId: input.districtId ?? null,
+        streetId: input.streetId ?? null,
+      });
+      const policy = await policyInForce(deps.db, {
+        code: decision.policyCode,
+        appealType: input.appealType ?? 'complaint',
+        at: parseInstant(input.at, 'at'),
+      });
+      return policy.duplicateWindowDays;
+    } catch (error) {
+      if (!(error instanceof ReferenceDataError)) throw error;
+      deps.log.warn(
+        { appealId: input.appealId, reason: error.type },
+        'no policy for the duplicate window; default used',
+      );
+      return DUPLICATE_WINDOW_DAYS;
+    }
+  };
+
   return {
     /**
      * Art. 14: where the order goes (dispatch catalogue, most specific entry first, district
@@ -93,9 +134,12 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
           at,
         });
         const computed = computeWindows(policy, at, ['acceptance', 'handling']);
+        const lead = decision.leadUnitId ? await getHandlingUnit(deps.db, decision.leadUnitId) : undefined;
         const plan: DispatchPlan = {
           route: decision.route,
           leadUnitId: decision.leadUnitId,
+          leadUnitKind: lead?.kind ?? null,
+          districtId: decision.districtId,
           notifyUnitIds: decision.notifyUnitIds,
           candidateUnitIds: decision.candidateUnitIds,
           policy: { code: policy.code, version: policy.version },
@@ -142,16 +186,20 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
     /** Art. 12: candidate originals of a repeated appeal (same requester, place and category, recent). */
     async findDuplicates(input: FindDuplicatesInput): Promise<DuplicateCandidate[]> {
       if (!input.requesterPhone) return [];
+      const windowDays = input.windowDays ?? (await duplicateWindowDays(input));
       const rows = await findDuplicateCandidates(deps.db, {
         requesterPhone: input.requesterPhone,
         categoryCode: input.categoryCode,
         districtId: input.districtId ?? null,
         streetId: input.streetId ?? null,
         at: parseInstant(input.at, 'at'),
-        windowDays: input.windowDays,
+        windowDays,
         excludeAppealId: input.appealId,
       });
-      deps.log.info({ appealId: input.appealId, candidates: rows.map((r) => r.id) }, 'duplicate candidates found');
+      deps.log.info(
+        { appealId: input.appealId, windowDays, candidates: rows.map((r) => r.id) },
+        'duplicate candidates found',
+      );
       return rows.map((r) => ({
         appealId: r.id,
         stage: r.stage,

@@ -18,6 +18,8 @@ export interface StepInput {
     coHandlerIds?: string[];
     involvedUnitIds?: string[];
     nextActor?: string;
+    /** Everyone who owes something now (`center`, `unit:<id>`, `coordinator:<id>`). */
+    pendingActors?: string[];
     waitingSince?: string;
     deadlines?: Record<string, string>;
     dueAt?: string | null;

@@ -24,6 +24,7 @@ export const POLICY_WINDOW_NAMES = [
   'callbackAttempt',
   'callbackWindow',
   'whistleReportIn',
+  'centralFollowUp',
 ] as const satisfies readonly (keyof PolicyWindows)[];
 
 /** The policy an appeal gets when no catalogue entry names one (the district government or the center then owns it). */
@@ -163,7 +164,8 @@ async function resolvePlace(
   return { districtId, streetId: null };
 }
 
-async function districtGovernmentId(db: DbOrTx, districtId: string): Promise<string | null> {
+/** The district's government: fallback owner (兜底) and first escalation tier of its streets. */
+export async function districtGovernmentId(db: DbOrTx, districtId: string): Promise<string | null> {
   const [row] = await db
     .select({ id: units.id })
     .from(units)
@@ -172,7 +174,7 @@ async function districtGovernmentId(db: DbOrTx, districtId: string): Promise<str
 }
 
 /** Sector authorities (行业主管部门) whose sectors are the category or one of its ancestors. */
-async function sectorAuthoritiesFor(db: DbOrTx, categoryCode: string): Promise<string[]> {
+export async function sectorAuthoritiesFor(db: DbOrTx, categoryCode: string): Promise<string[]> {
   const parts = categoryCode.split('.');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('.'));
   const rows = await db

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { AppealCase } from '../../domain/appeal.js';
+import type { AccountabilityKind, AppealCase } from '../../domain/appeal.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -39,6 +39,11 @@ export const appeals = pgTable(
     /** Who must act next (`center`, `unit:<id>`, `coordinator:<id>`, `requester`, `none`), since when. */
     nextActor: text('next_actor'),
     waitingSince: instant('waiting_since'),
+    /** Everyone who owes something now (`center`, `unit:<id>`, `coordinator:<id>`): inboxes put these first. */
+    pendingActors: text('pending_actors')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Every deadline of the case as absolute instants (ISO strings), by window name. */
     deadlines: jsonb('deadlines').$type<Record<string, string>>().notNull().default({}),
     dueAt: instant('due_at'),
@@ -65,6 +70,7 @@ export const appeals = pgTable(
     index('appeals_received_idx').on(t.receivedAt),
     index('appeals_involved_units_idx').using('gin', t.involvedUnitIds),
     index('appeals_next_actor_idx').on(t.nextActor, t.dueAt),
+    index('appeals_pending_actors_idx').using('gin', t.pendingActors),
     // Duplicate detection: same requester, same place, same category, recent first.
     index('appeals_duplicate_idx').on(t.requesterPhone, t.categoryCode, t.streetId, t.receivedAt),
   ],
@@ -127,8 +133,10 @@ export const accountabilityRecords = pgTable(
       .references(() => appeals.id),
     stepKey: text('step_key').notNull(),
     unitId: text('unit_id').notNull(),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<AccountabilityKind>().notNull(),
     detail: text('detail'),
+    /** The audit event the record stems from, when the breach is also a step of the case. */
+    auditStepKey: text('audit_step_key'),
     at: instant('at').notNull(),
   },
   (t) => [

@@ -3,6 +3,7 @@ import {
   boolean,
   check,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -15,6 +16,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type {
   AppealType,
+  CoHandlerWhenShort,
   DispatchCatalogueRecord,
   PolicyWindows,
   StreetRecord,
@@ -148,6 +150,24 @@ export const deadlinePolicies = pgTable(
     callbackMaxAttempts: integer('callback_max_attempts').notNull(),
     escalationLevels: integer('escalation_levels').notNull(),
     callbackOnResult: boolean('callback_on_result').notNull(),
+    // The rules below came after the first versions: the defaults are what those versions
+    // meant, so rows stored before them stay valid until the seed fills in their own values.
+    /** Yellow-light warnings as fractions of the handling time. */
+    warningFractions: doublePrecision('warning_fractions')
+      .array()
+      .notNull()
+      .default(sql`'{0.5,0.75}'::double precision[]`),
+    rehandlingCap: integer('rehandling_cap').notNull().default(2),
+    coHandlerMarginHours: doublePrecision('co_handler_margin_hours').notNull().default(1),
+    coHandlerWhenShort: text('co_handler_when_short').$type<CoHandlerWhenShort>().notNull().default('main_deadline'),
+    /** Reminders per escalation tier; [0] is the acceptance reminder limit. */
+    reminderLimits: integer('reminder_limits')
+      .array()
+      .notNull()
+      .default(sql`'{2,1,1}'::integer[]`),
+    duplicateWindowDays: integer('duplicate_window_days').notNull().default(30),
+    /** The last escalation tier; no foreign key, the seed checks it (units are seeded in the same run). */
+    cityEscalationUnitId: text('city_escalation_unit_id').notNull().default('city-joint-office'),
   },
   (t) => [
     primaryKey({ columns: [t.code, t.version] }),
@@ -158,6 +178,19 @@ export const deadlinePolicies = pgTable(
     check(
       'deadline_policies_limits_check',
       sql`${t.acceptanceReminderLimit} >= 0 and ${t.callbackMaxAttempts} >= 1 and ${t.escalationLevels} >= 1`,
+    ),
+    check(
+      'deadline_policies_warning_fractions_check',
+      sql`0 < all(${t.warningFractions}) and 1 > all(${t.warningFractions})`,
+    ),
+    check(
+      'deadline_policies_rules_check',
+      sql`${t.rehandlingCap} >= 0 and ${t.coHandlerMarginHours} >= 0 and ${t.duplicateWindowDays} >= 1
+        and cardinality(${t.reminderLimits}) >= 1 and 0 <= all(${t.reminderLimits})`,
+    ),
+    check(
+      'deadline_policies_co_handler_when_short_check',
+      sql`${t.coHandlerWhenShort} in ('main_deadline', 'co_handler_window')`,
     ),
   ],
 );

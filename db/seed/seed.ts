@@ -37,6 +37,7 @@ import type {
   DispatchCatalogueRecord,
   DistrictRecord,
   KnowledgeBaseRecord,
+  PolicyWindows,
   StreetRecord,
   UnitRecord,
 } from './data/types.js';
@@ -231,6 +232,13 @@ async function upsertPolicies(tx: Tx, records: DeadlinePolicyRecord[], today: st
     callbackMaxAttempts: p.callbackMaxAttempts,
     escalationLevels: p.escalationLevels,
     callbackOnResult: p.callbackOnResult,
+    warningFractions: p.warningFractions,
+    rehandlingCap: p.rehandlingCap,
+    coHandlerMarginHours: p.coHandlerMarginHours,
+    coHandlerWhenShort: p.coHandlerWhenShort,
+    reminderLimits: p.reminderLimits,
+    duplicateWindowDays: p.duplicateWindowDays,
+    cityEscalationUnitId: p.cityEscalationUnitId,
   }));
   const existing = await tx
     .select()
@@ -246,7 +254,7 @@ async function upsertPolicies(tx: Tx, records: DeadlinePolicyRecord[], today: st
   for (const row of rows) {
     const stored = byKey.get(`${row.code}@${row.version}`);
     if (!stored || stored.validFrom > today) continue;
-    const changed = FROZEN_FIELDS.filter((field) => canonical(stored[field]) !== canonical(row[field] ?? null));
+    const changed = changedRules(stored, row);
     if (changed.length > 0) {
       problems.push(
         `policy ${row.code} version ${row.version} is in force since ${stored.validFrom}; its ${changed.join(', ')} cannot change ` +
@@ -290,6 +298,35 @@ const FROZEN_FIELDS = [
   'callbackOnResult',
 ] as const satisfies readonly (keyof DeadlinePolicy)[];
 
+/**
+ * A version stored before the later rules existed (its windows lack the window added with
+ * them) carries the migration's defaults: the seed fills in that version's own values once.
+ * From then on they are frozen like the rest.
+ */
+const LATER_FIELDS = [
+  'warningFractions',
+  'rehandlingCap',
+  'coHandlerMarginHours',
+  'coHandlerWhenShort',
+  'reminderLimits',
+  'duplicateWindowDays',
+  'cityEscalationUnitId',
+] as const satisfies readonly (keyof DeadlinePolicy)[];
+const LATER_WINDOW = 'centralFollowUp' satisfies keyof PolicyWindows;
+
+/** The frozen fields a proposed row would change on a version in force. */
+function changedRules(stored: DeadlinePolicy, row: NewDeadlinePolicy): string[] {
+  if (LATER_WINDOW in stored.windows) {
+    return [...FROZEN_FIELDS, ...LATER_FIELDS].filter(
+      (field) => canonical(stored[field]) !== canonical(row[field] ?? null),
+    );
+  }
+  // The windows the stored version has may not change; the later window may be added.
+  const windows = Object.fromEntries(Object.entries(row.windows).filter(([name]) => name in stored.windows));
+  const proposed = { ...row, windows };
+  return FROZEN_FIELDS.filter((field) => canonical(stored[field]) !== canonical(proposed[field] ?? null));
+}
+
 /** JSON with sorted keys (jsonb does not keep key order). */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -331,6 +368,60 @@ function checkConsistency(data: ReferenceData): string[] {
       if (!valid)
         problems.push(`policy ${policy.code} version ${policy.version}: window '${name}' is missing or invalid`);
     }
+    problems.push(
+      ...checkPolicyRules(policy, data.units).map((p) => `policy ${policy.code} version ${policy.version}: ${p}`),
+    );
+  }
+  return problems;
+}
+
+const isCount = (n: unknown, min = 0): boolean => Number.isInteger(n) && (n as number) >= min;
+const HOURS_PER_UNIT = { natural_hours: 1, natural_days: 24, working_days: 24 } as const;
+
+/** The later per-policy rules (types.ts says what each one means). */
+function checkPolicyRules(policy: DeadlinePolicyRecord, directory: UnitRecord[]): string[] {
+  const problems: string[] = [];
+  const fractions = policy.warningFractions as unknown;
+  if (
+    !Array.isArray(fractions) ||
+    !fractions.every((f, i) => typeof f === 'number' && f > 0 && f < 1 && (i === 0 || f > (fractions[i - 1] as number)))
+  ) {
+    problems.push(`warningFractions must be ascending fractions of the handling time, each in (0, 1)`);
+  }
+  if (!isCount(policy.rehandlingCap)) problems.push(`rehandlingCap must be a whole number >= 0`);
+
+  // A margin as long as the handling time would leave a co-handler no time at all.
+  const handling = policy.windows.handling as PolicyWindows['handling'] | undefined;
+  const handlingHours = handling ? handling.amount * (HOURS_PER_UNIT[handling.unit] ?? 0) : 0;
+  const margin = policy.coHandlerMarginHours as unknown;
+  if (typeof margin !== 'number' || !(margin >= 0) || margin >= handlingHours) {
+    problems.push(`coHandlerMarginHours must be >= 0 and shorter than the handling window`);
+  }
+  if (!['main_deadline', 'co_handler_window'].includes(policy.coHandlerWhenShort)) {
+    problems.push(`coHandlerWhenShort must be 'main_deadline' or 'co_handler_window'`);
+  }
+
+  const limits = policy.reminderLimits as unknown;
+  if (!Array.isArray(limits) || !limits.every((n) => isCount(n))) {
+    problems.push(`reminderLimits must be whole numbers >= 0`);
+  } else {
+    if (limits.length !== policy.escalationLevels + 1) {
+      problems.push(
+        `reminderLimits needs ${policy.escalationLevels + 1} entries (one before the first tier, one per escalation level), has ${limits.length}`,
+      );
+    }
+    if (limits[0] !== policy.acceptanceReminderLimit) {
+      problems.push(
+        `reminderLimits[0] (${String(limits[0])}) must equal acceptanceReminderLimit (${policy.acceptanceReminderLimit})`,
+      );
+    }
+  }
+  if (!isCount(policy.duplicateWindowDays, 1)) problems.push(`duplicateWindowDays must be a whole number >= 1`);
+
+  const city = directory.find((u) => u.id === policy.cityEscalationUnitId);
+  if (!city) problems.push(`cityEscalationUnitId '${policy.cityEscalationUnitId}' is not a unit`);
+  else if (city.districtId !== undefined) {
+    problems.push(`cityEscalationUnitId '${city.id}' belongs to a district; the city level is above the districts`);
   }
   return problems;
 }

@@ -105,7 +105,12 @@ export interface PolicyWindows {
   callbackWindow: DeadlineWindow;
   /** Summoned departments report in after a whistle (吹哨报到). */
   whistleReportIn: DeadlineWindow;
+  /** How often a matter forwarded to a central/military organ is followed up until it answers (Art. 23). */
+  centralFollowUp: DeadlineWindow;
 }
+
+/** What a co-handler is given when less time is left before the main deadline than the margin. */
+export type CoHandlerWhenShort = 'main_deadline' | 'co_handler_window';
 
 /**
  * deadlinePolicies.json. A (code, version) pair is unique; the version in force is the one
@@ -130,6 +135,23 @@ export interface DeadlinePolicyRecord {
   escalationLevels: number;
   /** Call back as soon as the result is reported, not only at the deadline. */
   callbackOnResult: boolean;
+  /** Yellow-light warnings, as ascending fractions of the handling time, each in (0, 1). */
+  warningFractions: number[];
+  /** Re-handling orders (重办) at most, after unsatisfied callbacks. */
+  rehandlingCap: number;
+  /** A co-handler's part is due at least this many hours before the main handling deadline. */
+  coHandlerMarginHours: number;
+  coHandlerWhenShort: CoHandlerWhenShort;
+  /**
+   * Reminders (催办) per escalation tier: [0] reminders of the overdue unit before tier 1
+   * (equal to acceptanceReminderLimit); [i] further reminders while at tier i before tier i + 1.
+   * One entry per tier and one before the first: escalationLevels + 1 entries.
+   */
+  reminderLimits: number[];
+  /** How far back an appeal counts as a repeat of an earlier one (Art. 12). */
+  duplicateWindowDays: number;
+  /** The city level above district governments and sector authorities: the last escalation tier (Art. 22). */
+  cityEscalationUnitId: string;
 }
 
 /** knowledgeBase.json: answers given on the spot to consultations (Art. 13). */
