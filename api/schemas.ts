@@ -13,6 +13,7 @@ import {
   SATISFACTION,
   STAGES,
 } from '../domain/appeal.js';
+import type { HandlingUnitKind } from '../domain/appeal.js';
 
 const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Union(
@@ -81,7 +82,53 @@ export const StartAppealBody = Body(
 );
 
 const Party = Type.String({ description: '`center`, `intake`, `unit:<id>` or `coordinator:<id>`' });
-const SubMatterStatus = literals(['open', 'done', 'late'] as const);
+const SubMatterStatus = literals(['open', 'done', 'late', 'ended'] as const, {
+  description: '`ended`: the case closed while the sub-matter was open',
+});
+/** Keyed by every kind, so a kind added to the domain and not here does not compile. */
+const UNIT_KINDS: Record<HandlingUnitKind, true> = {
+  hotline_center: true,
+  district_government: true,
+  city_department: true,
+  district_department: true,
+  public_service_enterprise: true,
+  sector_authority: true,
+  central_military_liaison: true,
+  street: true,
+  township: true,
+};
+const Coordination = {
+  coordinatorId: Type.String(),
+  status: literals(['requested', 'answered', 'late', 'ended'] as const),
+  reason: Type.String(),
+  requestedAt: Type.Optional(Type.String()),
+  dueAt: Type.String(),
+  opinion: Type.Optional(Type.String()),
+  answeredAt: Type.Optional(Type.String()),
+};
+
+/** The work order as the caller may read it: the requester's contact in clear or masked (see `api/visibility.ts`). */
+export const WorkOrderView = Type.Object(
+  {
+    channel: literals(CHANNELS),
+    appealType: literals(APPEAL_TYPES),
+    categoryCode: Type.String(),
+    content: Type.String(),
+    address: Type.Optional(Type.String()),
+    districtId: Type.Optional(Type.String()),
+    streetId: Type.Optional(Type.String()),
+    receivedAt: Type.String(),
+    stabilityRisk: Type.Boolean(),
+    requester: Type.Object(
+      { name: Type.Optional(Type.String()), phone: Type.Optional(Type.String()) },
+      {
+        description:
+          'In clear for the center, admin and the lead unit; masked for everyone else (name `王*`, phone `137****0000`)',
+      },
+    ),
+  },
+  { description: 'The work order (工单) as recorded at intake' },
+);
 
 export const AppealCaseSchema = Type.Object(
   {
@@ -92,11 +139,14 @@ export const AppealCaseSchema = Type.Object(
     districtId: Type.Optional(Type.String()),
     streetId: Type.Optional(Type.String()),
     leadUnitId: Type.Optional(Type.String()),
+    leadUnitKind: Type.Optional(literals(Object.keys(UNIT_KINDS) as HandlingUnitKind[])),
     supervisingUnitIds: Type.Array(Type.String()),
     involvedUnitIds: Type.Array(Type.String(), {
       description:
         'Every unit that may see the case: lead, supervising, co-handling, summoned, coordinating, consulted',
     }),
+    stabilityRisk: Type.Optional(Type.Boolean()),
+    workOrder: Type.Optional(WorkOrderView),
     coHandlers: Type.Array(
       Type.Object({
         unitId: Type.String(),
@@ -106,6 +156,7 @@ export const AppealCaseSchema = Type.Object(
         workflowId: Type.String(),
         reportedAt: Type.Optional(Type.String()),
         lateReason: Type.Optional(Type.String()),
+        interimAt: Type.Optional(Type.String()),
       }),
     ),
     consultation: Type.Optional(
@@ -117,7 +168,14 @@ export const AppealCaseSchema = Type.Object(
     objection: Type.Optional(Type.Object({ unitId: Type.String(), reason: Type.String(), at: Type.String() })),
     whistle: Type.Optional(
       Type.Object({
-        departments: Type.Array(Type.Object({ unitId: Type.String(), status: SubMatterStatus, dueAt: Type.String() })),
+        departments: Type.Array(
+          Type.Object({
+            unitId: Type.String(),
+            status: SubMatterStatus,
+            dueAt: Type.String(),
+            reportedAt: Type.Optional(Type.String()),
+          }),
+        ),
         reason: Type.String(),
       }),
     ),
@@ -126,15 +184,44 @@ export const AppealCaseSchema = Type.Object(
         status: literals(['requested', 'approved', 'denied'] as const),
         reason: Type.String(),
         requestedAt: Type.String(),
+        decidedAt: Type.Optional(Type.String()),
+        decisionReason: Type.Optional(Type.String()),
       }),
     ),
     coordination: Type.Optional(
-      Type.Object({
-        coordinatorId: Type.String(),
-        status: literals(['requested', 'answered', 'late'] as const),
-        reason: Type.String(),
-        dueAt: Type.String(),
-        opinion: Type.Optional(Type.String()),
+      Type.Object(Coordination, { description: "The lead unit's own coordination request (Art. 22)" }),
+    ),
+    escalations: Type.Optional(
+      Type.Array(
+        Type.Object({
+          ...Coordination,
+          level: Type.Integer(),
+          cause: literals(['acceptance', 'handling'] as const),
+        }),
+        { description: 'Tiers the process escalated to, in order (Art. 22)' },
+      ),
+    ),
+    forwarding: Type.Optional(
+      Type.Object(
+        {
+          liaisonUnitId: Type.String(),
+          organ: Type.Optional(Type.String()),
+          forwardedAt: Type.Optional(Type.String()),
+          followUps: Type.Integer(),
+          nextFollowUpAt: Type.Optional(Type.String()),
+          feedback: Type.Optional(Type.String()),
+          feedbackAt: Type.Optional(Type.String()),
+        },
+        { description: 'Where a central/military matter was forwarded, and its follow-up (Art. 23)' },
+      ),
+    ),
+    mergedAppealIds: Type.Optional(
+      Type.Array(Type.String(), { description: 'On an original: the appeals merged into it' }),
+    ),
+    overdueSince: Type.Optional(Type.String()),
+    pendingActors: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Everyone who owes something now, as actors (`center`, `unit:<id>`, `coordinator:<id>`)',
       }),
     ),
     policy: Type.Optional(Type.Object({ code: Type.String(), version: Type.Integer() })),
@@ -145,14 +232,26 @@ export const AppealCaseSchema = Type.Object(
     calendarNote: Type.Optional(Type.String()),
     acceptanceReminders: Type.Integer(),
     firstContactAt: Type.Optional(Type.String()),
-    result: Type.Optional(Type.Object({ outcome: Type.String(), summary: Type.String(), at: Type.String() })),
+    result: Type.Optional(
+      Type.Object({
+        outcome: literals(['resolved', 'explained', 'unresolvable'] as const),
+        summary: Type.String(),
+        at: Type.String(),
+      }),
+    ),
     callback: Type.Optional(
       Type.Object({
         attempts: Type.Integer(),
         reached: Type.Optional(Type.Boolean()),
         contacted: Type.Optional(Type.Boolean()),
         resolved: Type.Optional(Type.Boolean()),
-        satisfaction: Type.Optional(Type.String()),
+        satisfaction: Type.Optional(literals(SATISFACTION)),
+        channel: Type.Optional(literals(CALLBACK_CHANNELS)),
+        trigger: Type.Optional(
+          literals(['deadline', 'result'] as const, {
+            description: 'Why the callback started: the handling deadline expired, or the result was reported',
+          }),
+        ),
       }),
     ),
     rehandlings: Type.Integer(),
@@ -203,6 +302,9 @@ export const AppealSummary = Type.Object(
     stage: literals(STAGES),
     appealType: Type.String(),
     categoryCode: Type.String(),
+    contentFirstLine: Type.String({
+      description: "The content's first line, at most 80 characters (the requester's contact is never in a summary)",
+    }),
     districtId: Type.Union([Type.String(), Type.Null()]),
     streetId: Type.Union([Type.String(), Type.Null()]),
     leadUnitId: Type.Union([Type.String(), Type.Null()]),

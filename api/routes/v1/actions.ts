@@ -8,7 +8,7 @@ import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { referenceRefusal } from '../../references.js';
 import { partyOf, type Principal } from '../../plugins/auth.js';
-import { assertCanSee, liveCase, notFound, workflowGone } from './cases.js';
+import { assertCanSee, liveCase, notFound, presentCase, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
@@ -77,7 +77,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ...(key ? { updateId: `${principal.name}:${key}` } : {}),
             }),
           );
-          return liveCase(next);
+          return presentCase(app, principal, liveCase(next));
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
           throw await workflowGone(app, appealId, rule.path);

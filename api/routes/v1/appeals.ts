@@ -10,9 +10,11 @@ import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import type { Principal } from '../../plugins/auth.js';
+import { listScope } from '../../visibility.js';
 import { checkWorkOrder } from '../../references.js';
 import { requestHash as hashRequest, reserve } from '../../idempotency.js';
-import { assertCanSee, loadCase, type ApiCase } from './cases.js';
+import { loadCase, type ApiCase } from './cases.js';
 import {
   CaseRef,
   COMMON_ERRORS,
@@ -28,13 +30,13 @@ import {
  * The case of a just-started appeal, once its intake is in the case record (so a list right
  * after the start finds it). The workflow's first task may take a moment: retry briefly.
  */
-async function queryFresh(app: FastifyInstance, appealId: string): Promise<ApiCase> {
+async function queryFresh(app: FastifyInstance, principal: Principal, appealId: string): Promise<ApiCase> {
   const deadline = Date.now() + 5_000;
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     try {
       const row = await getAppealRecord(app.db, appealId);
       if (!row && Date.now() < deadline) throw new Error('intake not recorded yet');
-      return await loadCase(app, appealId, row);
+      return await loadCase(app, principal, appealId, row);
     } catch (error) {
       if (Date.now() >= deadline || error instanceof HttpError) throw error;
       await new Promise((r) => setTimeout(r, wait));
@@ -134,7 +136,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         created = false;
       }
       if (created) app.metrics.appealsStarted.inc();
-      const appealCase = await queryFresh(app, appealId);
+      const appealCase = await queryFresh(app, principal, appealId);
       request.log.info({ created }, 'appeal started');
       if (created) return reply.code(201).send({ created: true as const, case: appealCase });
       return reply.code(200).send({ created: false as const, case: appealCase });
@@ -147,15 +149,15 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['appeals'],
         summary: 'One case: live while open, the stored record once closed (same shape)',
+        description:
+          "With the work order (`workOrder`). The requester's name and phone are in clear for the center, admin and the lead unit; masked for every other party. A unit outside the case gets 404.",
         params: IdParams,
         response: { 200: CaseRef, ...errors(400, 401, 404, 503) },
       },
     },
     async (request) => {
       request.log = request.log.child({ appealId: request.params.id });
-      const appealCase = await loadCase(app, request.params.id);
-      assertCanSee(principalOf(request), appealCase.involvedUnitIds);
-      return appealCase;
+      return loadCase(app, principalOf(request), request.params.id);
     },
   );
 
@@ -165,7 +167,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['appeals'],
         summary: 'List case records with filters, newest intake first, cursor paginated',
-        description: 'A unit or coordinator key sees only appeals where its unit leads or co-handles.',
+        description:
+          "A unit or coordinator key sees only appeals its unit is involved in. Each item carries the content's first line, never the requester's contact.",
         querystring: ListQuery,
         response: {
           200: Type.Object({
@@ -178,11 +181,11 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const q = request.query;
-      const principal = principalOf(request);
+      const scope = listScope(principalOf(request));
       const where: (SQL | undefined)[] = [
         q.stage ? eq(appeals.stage, q.stage) : undefined,
         q.unitId ? unitFilter(q.unitId) : undefined,
-        principal.role === 'unit' || principal.role === 'coordinator' ? unitFilter(principal.unitId!) : undefined,
+        scope ? unitFilter(scope.unitId) : undefined,
         q.districtId ? eq(appeals.districtId, q.districtId) : undefined,
         q.streetId ? eq(appeals.streetId, q.streetId) : undefined,
         q.appealType ? eq(appeals.appealType, q.appealType) : undefined,

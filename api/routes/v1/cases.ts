@@ -1,4 +1,7 @@
-/** Reading a case for the API: live by query while the workflow runs, else from the stored record. */
+/**
+ * Reading a case for the API: live by query while the workflow runs, else from the stored record;
+ * presented as the caller may see it (`api/visibility.ts`).
+ */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
@@ -9,6 +12,7 @@ import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
+import { sightOf, workOrderOf } from '../../visibility.js';
 
 export type ApiCase = Static<typeof AppealCaseSchema>;
 
@@ -80,16 +84,35 @@ export async function workflowGone(app: FastifyInstance, appealId: string, actio
     : notFound();
 }
 
-/** 404 (not 403) for a unit outside the case, so a case's existence does not leak. */
+/** 404 (not 403) for a caller the visibility table does not let see the case, so a case's existence does not leak. */
 export function assertCanSee(principal: Principal, involvedUnitIds: readonly string[]): void {
-  if ((principal.role === 'unit' || principal.role === 'coordinator') && !involvedUnitIds.includes(principal.unitId!))
-    throw notFound();
+  if (!sightOf(principal, { involvedUnitIds }).case) throw notFound();
 }
 
-/** `row`: the case record when the caller has just read it. */
-export async function loadCase(app: FastifyInstance, appealId: string, row?: Appeal): Promise<ApiCase> {
+/**
+ * The case as this caller may read it: with the work order from the case record (the workflow
+ * does not keep the content), the requester's contact in clear or masked as the table says.
+ * `row`: the record when the caller has just read it (`null`: read, and there is none).
+ */
+export async function presentCase(
+  app: FastifyInstance,
+  principal: Principal,
+  appealCase: ApiCase,
+  row?: Appeal | null,
+): Promise<ApiCase> {
+  const sight = sightOf(principal, appealCase);
+  if (!sight.workOrder) return appealCase;
+  const record = row === undefined ? await getAppealRecord(app.db, appealCase.appealId) : row;
+  if (!record) return appealCase;
+  // Every read of the requester's personal data leaves a trace (Art. 29(4)); the data itself never goes to the log.
+  if (sight.contactInClear && (record.requesterName || record.requesterPhone))
+    app.log.info({ appealId: record.id, caller: principal.name, role: principal.role }, 'requester contact read');
+  return { ...appealCase, workOrder: workOrderOf(record, sight.contactInClear) };
+}
+
+/** The case as stored or live, without the work order (which depends on the caller). */
+async function readCase(app: FastifyInstance, appealId: string, row: Appeal | null): Promise<ApiCase> {
   // A closed case is read from its record (one PostgreSQL read, no replay); an open one from its workflow.
-  row ??= await getAppealRecord(app.db, appealId);
   if (row?.finalCase) return caseFromRecord(app, row);
   try {
     const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
@@ -103,4 +126,17 @@ export async function loadCase(app: FastifyInstance, appealId: string, row?: App
     if (!row) throw notFound();
     return caseFromRecord(app, row);
   }
+}
+
+/** One case as `principal` may read it (404 if it may not). `row`: the case record when the caller has just read it. */
+export async function loadCase(
+  app: FastifyInstance,
+  principal: Principal,
+  appealId: string,
+  row?: Appeal | null,
+): Promise<ApiCase> {
+  const record = row ?? (await getAppealRecord(app.db, appealId)) ?? null;
+  const appealCase = await readCase(app, appealId, record);
+  assertCanSee(principal, appealCase.involvedUnitIds);
+  return presentCase(app, principal, appealCase, record);
 }

@@ -6,6 +6,7 @@ import type { Stage } from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from '../../schemas.js';
 import type { Principal } from '../../plugins/auth.js';
+import { contentFirstLine } from '../../visibility.js';
 
 const E = Type.Ref(ErrorBody);
 /** Response schemas for error statuses: each answers the common error body. */
@@ -29,6 +30,8 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   stage: r.stage as Stage,
   appealType: r.appealType,
   categoryCode: r.categoryCode,
+  // Enough to tell cases apart in a list; the requester's contact is never part of a summary.
+  contentFirstLine: contentFirstLine(r.content),
   districtId: r.districtId,
   streetId: r.streetId,
   leadUnitId: r.leadUnitId,
