@@ -1,7 +1,8 @@
 /** Triage, dispatch, acceptance and objections (Art. 12, 14, 16), on the time-skipping server. */
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, days, hours, intake, useScenarioWorld, unit } from './harness/scenario.js';
+import { center, coordinator, days, hours, useScenarioWorld, unit } from './harness/scenario.js';
+import { DueAt, Overdue } from '../workflows/searchAttributes.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
@@ -226,31 +227,62 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(c.supervisingUnitIds).toEqual(['chaoyang-gov']);
   });
 
-  it('counts a missed acceptance window against the unit, reminds it, and escalates after the policy limit', async () => {
+  it('an unaccepted case stays overdue from the missed window on, is reminded by the policy and escalates tier by tier', async () => {
     const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
     let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-    const firstDue = c.deadlines.acceptance!;
-    c = await appeal.skipTo(firstDue);
-    expect(c.stage).toBe('awaiting_acceptance');
+    const missed = c.deadlines.acceptance!;
+    c = await appeal.skipTo(missed);
+    // General policy: reminders every 2 h; [2, 1, 1] reminders per tier; 2 tiers.
+    expect(c).toMatchObject({ stage: 'awaiting_acceptance', overdue: true, overdueSince: missed, dueAt: missed });
     expect(c.acceptanceReminders).toBe(1);
     expect(c.escalationLevel).toBe(0);
-    expect(c.deadlines.acceptance).toBe(
-      plus(
-        at({ ...c, timeline: c.timeline.filter((e) => e.type === 'acceptance_reminder') }, 'acceptance_reminder'),
-        hours(2),
-      ),
-    );
-    c = await appeal.skipTo(c.deadlines.acceptance!);
-    expect(c.acceptanceReminders).toBe(2);
-    expect(c.escalationLevel).toBe(1);
-    expect(c.timeline.map((e) => e.type)).toContain('escalated');
+    const described = await appeal.handle.describe();
+    expect(described.typedSearchAttributes.get(Overdue)).toBe(true);
+    expect(described.typedSearchAttributes.get(DueAt)?.toISOString()).toBe(missed);
+
+    c = await appeal.skip(hours(2));
+    expect(c).toMatchObject({ overdue: true, overdueSince: missed, dueAt: missed, acceptanceReminders: 2 });
+    expect(c.escalations).toEqual([
+      expect.objectContaining({ level: 1, coordinatorId: 'chaoyang-gov', cause: 'acceptance', status: 'requested' }),
+    ]);
+    expect(c.pendingActors).toEqual(expect.arrayContaining(['unit:chaoyang-jianwai', 'coordinator:chaoyang-gov']));
+    c = await appeal.skip(hours(2));
+    expect(c.acceptanceReminders).toBe(3);
+    expect(c.escalations!.map((e) => [e.level, e.coordinatorId])).toEqual([
+      [1, 'chaoyang-gov'],
+      [2, 'city-joint-office'],
+    ]);
+    c = await appeal.skip(hours(2));
+    expect(c.acceptanceReminders).toBe(4);
+    // Every tier asked and its reminders spent: no endless reminders, still overdue.
+    c = await appeal.skip(days(3));
+    expect(c).toMatchObject({ acceptanceReminders: 4, escalationLevel: 2, overdue: true, overdueSince: missed });
+    // The escalated authorities missed their opinion windows (2 days): late like anyone else.
     const late = await t.database.db
       .select()
       .from(accountabilityRecords)
       .where(eq(accountabilityRecords.appealId, appeal.appealId));
-    expect(late).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'late_acceptance' })]);
+    expect(late.map((r) => [r.unitId, r.kind]).sort()).toEqual([
+      ['chaoyang-gov', 'late_coordination_opinion'],
+      ['chaoyang-jianwai', 'late_acceptance'],
+      ['city-joint-office', 'late_coordination_opinion'],
+    ]);
+    const events = await listAuditEvents(t.database.db, appeal.appealId);
+    const lateAcceptance = late.find((r) => r.kind === 'late_acceptance')!;
+    expect(events.find((e) => e.stepKey === lateAcceptance.auditStepKey)?.type).toBe('acceptance_overdue');
+    const record = await getAppealRecord(t.database.db, appeal.appealId);
+    expect(record).toMatchObject({ overdue: true, escalationLevel: 2 });
+    expect(record!.involvedUnitIds).toEqual(expect.arrayContaining(['chaoyang-gov', 'city-joint-office']));
+
+    // The city level answers late; the unit finally accepts: on time again in the new stage.
+    c = await appeal.act(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('city-joint-office'),
+      opinion: '请街道立即签收',
+    });
+    expect(c.escalations![1]).toMatchObject({ status: 'answered', opinion: '请街道立即签收' });
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
-    expect(c.stage).toBe('handling');
+    expect(c).toMatchObject({ stage: 'handling', overdue: false });
+    expect(c.overdueSince).toBeUndefined();
   });
 
   it('objection upheld on review: the same unit handles it, and the buck-passing is recorded', async () => {
@@ -295,36 +327,5 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('city-urban-management') });
     expect(c.stage).toBe('handling');
     await appeal.saveHistoryAsFixture('objection-redispatch');
-  });
-
-  it('withdrawal by the requester closes an open appeal; the unit is exempt from assessment', async () => {
-    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
-    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-    await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
-    const c = await appeal.act(d.withdrawAppealUpdate, { by: intake, reason: '问题已自行解决' });
-    expect(c.stage).toBe('closed');
-    expect(c.disposition).toBe('withdrawn');
-    const rows = await t.database.db.select().from(assessments).where(eq(assessments.appealId, appeal.appealId));
-    expect(rows).toEqual([
-      expect.objectContaining({ unitId: 'chaoyang-jianwai', exempt: true, exemptReason: 'withdrawn: 问题已自行解决' }),
-    ]);
-    const again = await appeal.handle
-      .executeUpdate(d.withdrawAppealUpdate, { args: [{ by: intake, reason: 'x' }] })
-      .catch((e: unknown) => e);
-    expect(again).toBeInstanceOf(Error);
-  });
-
-  it('a duplicate is merged into its original', async () => {
-    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
-    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-    const c = await appeal.act(d.mergeAppealUpdate, {
-      by: center,
-      originalAppealId: 'original-42',
-      reason: '同一诉求人同一问题',
-    });
-    expect(c.stage).toBe('closed');
-    expect(c.disposition).toBe('merged');
-    expect(c.originalAppealId).toBe('original-42');
-    expect((await getAppealRecord(t.database.db, appeal.appealId))?.originalAppealId).toBe('original-42');
   });
 });

@@ -4,8 +4,8 @@ import { eq } from 'drizzle-orm';
 import { center, coordinator, days, hours, useScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
-import { coHandlerWorkflowId } from '../workflows/coHandler/definitions.js';
-import type { coHandlerWorkflow } from '../workflows/coHandler/legacy/workflow.js';
+import { coHandlingWorkflowId } from '../workflows/coHandler/definitions.js';
+import type { coHandlingWorkflow } from '../workflows/coHandler/workflow.js';
 import { CoHandlerUnit, Overdue } from '../workflows/searchAttributes.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { listAuditEvents } from '../db/queries/cases.js';
@@ -42,8 +42,8 @@ describe('co-handling units', () => {
 
     c = await appeal.skipTo(co.dueAt);
     expect(c.coHandlers[0]!.status).toBe('late');
-    const child = t.world.env.client.workflow.getHandle<typeof coHandlerWorkflow>(
-      coHandlerWorkflowId(appeal.appealId, 'city-urban-management'),
+    const child = t.world.env.client.workflow.getHandle<typeof coHandlingWorkflow>(
+      coHandlingWorkflowId(appeal.appealId, 'city-urban-management'),
     );
     const childDescription = await child.describe();
     expect(childDescription.typedSearchAttributes.get(CoHandlerUnit)).toBe('city-urban-management');
@@ -69,7 +69,12 @@ describe('co-handling units', () => {
     });
     expect(c.coHandlers[0]!.status).toBe('done');
     const outcome = await child.result();
-    expect(outcome).toMatchObject({ unitId: 'city-urban-management', late: true, lateReason: '需等待管线单位配合' });
+    expect(outcome).toMatchObject({
+      unitId: 'city-urban-management',
+      status: 'done',
+      late: true,
+      lateReason: '需等待管线单位配合',
+    });
     await appeal.saveHistoryAsFixture('co-handler-late');
   });
 });
@@ -138,13 +143,14 @@ describe('extension (Art. 17)', () => {
     expect(c.deadlines.handling).toBe(oldDue);
   });
 
-  it('asked after the deadline: refused by the validator', async () => {
+  it('asked after the deadline: refused (the case is in its callback), with no history event', async () => {
     const appeal = await acceptedAppeal();
     const c = await appeal.skipTo(plus((await appeal.state()).deadlines.handling!, hours(1)));
+    expect(c.stage).toBe('callback');
     const before = await appeal.updateEventCount();
     const refused = await appeal.refused(d.requestExtensionUpdate, { by: unit(street), reason: '来不及' });
     expect(refused.type).toBe(ErrorType.ActionNotAllowed);
-    expect(refused.message).toContain(`the handling deadline ${c.deadlines.handling} has passed`);
+    expect(refused.message).toContain('requestExtension is not allowed in stage callback');
     expect(await appeal.updateEventCount()).toBe(before);
   });
 });
@@ -174,27 +180,74 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     expect(c.coordination).toMatchObject({ status: 'answered', opinion: '由街道牵头，区城管委配合' });
   });
 
-  it('escalates automatically at the breach, level by level, then goes to callback', async () => {
+  it('at the breach: red light, accountability, escalation to the district government, and the callback at once', async () => {
     const appeal = await acceptedAppeal();
     let c = await appeal.state();
     const due = c.deadlines.handling!;
     c = await appeal.skipTo(due);
-    expect(c.overdue).toBe(true);
-    expect(c.escalationLevel).toBe(1);
+    // The callback starts when the deadline expires (Art. 24); escalation runs alongside it.
+    expect(c).toMatchObject({ stage: 'callback', overdue: true, overdueSince: due, escalationLevel: 1 });
+    expect(c.callback).toMatchObject({ trigger: 'deadline', attempts: 1 });
+    expect(c.escalations).toEqual([
+      expect.objectContaining({ level: 1, coordinatorId: 'chaoyang-gov', cause: 'handling', status: 'requested' }),
+    ]);
+    const told = await appeal.notifications();
+    expect(told).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ to: `unit:${street}`, kind: 'red_light' }),
+        expect.objectContaining({ to: 'coordinator:chaoyang-gov', kind: 'escalation' }),
+      ]),
+    );
     const records = await t.database.db
       .select()
       .from(accountabilityRecords)
       .where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: street, kind: 'overdue_handling' })]);
-    c = await appeal.skip(days(2));
-    expect(c.escalationLevel).toBe(2);
-    c = await appeal.skip(days(2));
-    expect(c.stage).toBe('callback');
-    expect(c.timeline.map((e) => e.type)).toEqual(
-      expect.arrayContaining(['deadline_warning', 'escalated', 'escalation_exhausted', 'callback_attempt']),
-    );
-    await appeal.expectVirtualTimeMoved(days(11));
+    // The district government answers within its window: no further tier.
+    c = await appeal.act(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('chaoyang-gov'),
+      opinion: '责成街道三日内修复',
+    });
+    expect(c.escalations![0]).toMatchObject({ status: 'answered', opinion: '责成街道三日内修复' });
+    c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: false,
+      satisfaction: 'basically_satisfied',
+      channel: 'sms',
+    });
+    expect(c).toMatchObject({ stage: 'closed', overdue: false, escalationLevel: 1 });
+    expect(c.callback).toMatchObject({ reached: true, channel: 'sms', trigger: 'deadline' });
+    await appeal.expectVirtualTimeMoved(days(7));
     await appeal.saveHistoryAsFixture('escalation-at-breach');
+  });
+
+  it('a silent tier is late, and the case climbs to the city level while the callback runs', async () => {
+    // An open manhole (emergency policy: 2 h to handle, 1 h for an opinion, call-back attempts 2 h apart).
+    const appeal = await t.world.startAppeal({
+      categoryCode: 'urban.manhole',
+      districtId: 'chaoyang',
+      streetId: street,
+    });
+    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
+    let c = await appeal.skipTo((await appeal.state()).deadlines.handling!);
+    const firstDue = c.escalations![0]!.dueAt;
+    c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false, channel: 'phone' });
+    c = await appeal.skipTo(firstDue);
+    expect(c.escalations!.map((e) => [e.level, e.coordinatorId, e.status])).toEqual([
+      [1, 'chaoyang-gov', 'late'],
+      [2, 'city-joint-office', 'requested'],
+    ]);
+    const late = await t.database.db
+      .select()
+      .from(accountabilityRecords)
+      .where(eq(accountabilityRecords.appealId, appeal.appealId));
+    expect(late.map((r) => [r.unitId, r.kind]).sort()).toEqual([
+      ['chaoyang-gov', 'late_coordination_opinion'],
+      [street, 'overdue_handling'],
+    ]);
   });
 });
 
@@ -221,6 +274,7 @@ describe('callback (Art. 24)', () => {
     const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.filter((e) => e.type === 'callback_attempt')).toHaveLength(3);
     expect(events.map((e) => e.type)).toContain('callback_unreachable');
+    await appeal.saveHistoryAsFixture('callback-on-result');
   });
 
   it('unsatisfied: the center orders re-handling with a new deadline, and the second callback closes it', async () => {
@@ -258,5 +312,6 @@ describe('callback (Art. 24)', () => {
     expect(rows).toEqual([
       expect.objectContaining({ unitId: 'beijing-water', resolved: true, satisfaction: 'basically_satisfied' }),
     ]);
+    await appeal.saveHistoryAsFixture('rehandling');
   });
 });

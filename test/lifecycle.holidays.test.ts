@@ -18,17 +18,17 @@ describe.skipIf(!canStartAt())(
     const t = useScenarioWorld({ startsAt: MONDAY_BEFORE_NATIONAL_DAY });
 
     it('counts 15 working days past the holiday week and the make-up Saturday, then escalates at that instant', async () => {
-      const appeal = await t.world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
+      const appeal = await t.world.startAppeal({ appealType: 'suggestion', categoryCode: 'utilities.water.quality' });
       let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
       const dispatchedAt = c.timeline.find((e) => e.type === 'dispatched')!.at;
       expect(dispatchedAt.slice(0, 10)).toBe('2026-09-28');
-      expect(c.policy?.code).toBe('central-liaison');
+      expect(c.policy?.code).toBe('suggestion');
       // Working days after the dispatch: 29, 30 Sep; (1-7 Oct off); 8, 9, 10 (Saturday, make-up), 12-16, 19-23 Oct.
       // The 15th is Friday 23 October; the deadline is its end, 24:00 Beijing time.
       expect(c.deadlines.handling).toBe('2026-10-23T16:00:00.000Z');
       expect(c.calendarNote).toBeUndefined();
 
-      c = await appeal.act(d.acceptDispatchUpdate, { by: unit('central-military-liaison') });
+      c = await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
       expect(c.stage).toBe('handling');
       expect((await getAppealRecord(t.database.db, appeal.appealId))?.deadlines.handling).toBe(
         '2026-10-23T16:00:00.000Z',
@@ -40,7 +40,7 @@ describe.skipIf(!canStartAt())(
       expect(c.escalationLevel).toBe(0);
 
       c = await appeal.skipTo(c.deadlines.handling!);
-      expect(c.overdue).toBe(true);
+      expect(c).toMatchObject({ stage: 'callback', overdue: true, overdueSince: '2026-10-23T16:00:00.000Z' });
       expect(c.escalationLevel).toBe(1);
       await appeal.expectVirtualTimeMoved(days(25));
     });
@@ -56,7 +56,7 @@ describe.skipIf(!canStartAt())(
     const t = useScenarioWorld({ startsAt: THURSDAY_BEFORE_SPRING_FESTIVAL });
 
     it('counts both make-up Saturdays and skips the nine days off', async () => {
-      const appeal = await t.world.startAppeal({ appealType: 'report', categoryCode: 'central.central_military' });
+      const appeal = await t.world.startAppeal({ appealType: 'suggestion', categoryCode: 'utilities.water.quality' });
       const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
       expect(c.timeline.find((e) => e.type === 'dispatched')!.at.slice(0, 10)).toBe('2026-02-12');
       // 13, 14 (Saturday, make-up) Feb; (15-23 off); 24-27, 28 (Saturday, make-up) Feb; 2-6, 9-11 Mar.

@@ -10,9 +10,22 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '../scripts/lib/temporalProto.js';
 import { FIXTURES_DIR } from './harness/scenario.js';
+import { PATCHES } from '../workflows/patches.js';
 import { quietRuntime, workflowBundle } from './support/temporal.js';
 
-const REQUIRED = ['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'];
+/** Histories of cases started before the `every-party` patch (they run the frozen legacy process), then today's. */
+const REQUIRED = [
+  ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
+  'happy-path',
+  'objection-redispatch',
+  'escalation-at-breach',
+  'co-handler-late',
+  'consultation',
+  'withdrawal',
+  'merge',
+  'rehandling',
+  'callback-on-result',
+];
 
 describe('replay of recorded histories', async () => {
   const files = (await readdir(FIXTURES_DIR)).filter((f) => f.endsWith('.history.pb')).sort();
@@ -26,5 +39,23 @@ describe('replay of recorded histories', async () => {
     const history = temporal.api.history.v1.History.decode(await readFile(join(FIXTURES_DIR, file)));
     expect(history.events?.length).toBeGreaterThan(10);
     await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `replay-${file}`);
+  });
+});
+
+describe('which process a recorded case runs', async () => {
+  const files = (await readdir(FIXTURES_DIR)).filter((f) => f.endsWith('.history.pb')).sort();
+  /** Patch ids the history's markers carry (the payload text of each marker's details). */
+  const patchesOf = async (file: string): Promise<string> => {
+    const history = temporal.api.history.v1.History.decode(await readFile(join(FIXTURES_DIR, file)));
+    return (history.events ?? [])
+      .flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}))
+      .flatMap((p) => p.payloads ?? [])
+      .map((p) => Buffer.from(p.data ?? []).toString())
+      .join(' ');
+  };
+
+  it.each(files)('%s: legacy histories have no every-party marker, today’s have it', async (file) => {
+    const marked = (await patchesOf(file)).includes(PATCHES.everyParty);
+    expect(marked).toBe(!file.startsWith('legacy-'));
   });
 });

@@ -2,3 +2,4 @@
 export { appealWorkflow } from './appeal/workflow.js';
 // The co-handler child of cases started before the `every-party` patch (frozen).
 export { coHandlerWorkflow } from './coHandler/legacy/workflow.js';
+export { coHandlingWorkflow } from './coHandler/workflow.js';

@@ -23,6 +23,8 @@ export const Overdue = defineSearchAttributeKey('Overdue', SearchAttributeType.B
 export const EscalationLevel = defineSearchAttributeKey('EscalationLevel', SearchAttributeType.INT);
 /** Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester`, or `none`. */
 export const NextActor = defineSearchAttributeKey('NextActor', SearchAttributeType.KEYWORD);
+/** Flagged at intake as a risk to social stability (pushed to the government at once, Art. 11). */
+export const StabilityRisk = defineSearchAttributeKey('StabilityRisk', SearchAttributeType.BOOL);
 
 export const SEARCH_ATTRIBUTES = [
   AppealStage,
@@ -37,4 +39,5 @@ export const SEARCH_ATTRIBUTES = [
   Overdue,
   EscalationLevel,
   NextActor,
+  StabilityRisk,
 ] as const;

@@ -1,6 +1,81 @@
+/**
+ * One appeal (诉求), from intake to assessment, as one durable workflow. It reads like the
+ * regulation: intake (Art. 11), triage (Art. 12), dispatch (Art. 14) or forwarding of a
+ * central/military matter (Art. 23), acceptance and objections (Art. 14, 16), handling with
+ * co-handlers, whistle, extension and tiered coordination running alongside (Art. 16-18, 21-22),
+ * callback (Art. 24), re-handling, and the close with assessment and accountability (Art. 25, 29).
+ * Each sub-matter lives in its own file with its validators, handlers and part of the process.
+ *
+ * Deadlines are instants computed by activities from the policy version the case keeps; this
+ * code only compares instants and sets timers.
+ */
+import * as wf from '@temporalio/workflow';
+import { PATCHES } from '../patches.js';
+import { awaitAcceptance, registerAcceptanceActions } from './acceptance.js';
+import { callBack, orderRehandling, registerCallbackActions } from './callback.js';
+import { registerCoHandlerActions } from './coHandlers.js';
+import { registerCoordinationActions } from './coordination.js';
+import { caseQuery, type AppealCase, type WorkOrder } from './definitions.js';
+import { close, registerEndingActions } from './ending.js';
+import { registerExtensionActions } from './extension.js';
+import { forward, registerForwardingActions } from './forwarding.js';
+import { handle, registerHandlingActions } from './handling.js';
+import { emptyInbox } from './inbox.js';
 import { legacyAppealWorkflow } from './legacy/workflow.js';
-import type { AppealCase, WorkOrder } from './definitions.js';
+import { AppealRun, CaseEnded, records } from './run.js';
+import { assignLead, intake, registerTriageActions, triage } from './triage.js';
+import { registerWhistleActions } from './whistle.js';
 
 export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
-  return legacyAppealWorkflow(order);
+  // Cases started before this process finish on the process they started with.
+  if (!wf.patched(PATCHES.everyParty)) return legacyAppealWorkflow(order);
+
+  const run = new AppealRun(order);
+  const inbox = emptyInbox();
+  wf.setHandler(caseQuery, run.snapshot);
+  registerTriageActions(run, inbox);
+  registerAcceptanceActions(run, inbox);
+  registerForwardingActions(run, inbox);
+  registerHandlingActions(run, inbox);
+  registerCoHandlerActions(run);
+  registerWhistleActions(run);
+  registerExtensionActions(run, inbox);
+  registerCoordinationActions(run);
+  registerCallbackActions(run, inbox);
+  registerEndingActions(run);
+
+  try {
+    await intake(run);
+    const dispatch = await triage(run, inbox);
+    if (dispatch) {
+      run.limits = await records.getPolicyLimits({
+        policyCode: dispatch.plan.policy.code,
+        policyVersion: dispatch.plan.policy.version,
+      });
+      const kind = await assignLead(run, dispatch.leadUnitId);
+      if (kind === 'central_military_liaison') {
+        await forward(run, inbox);
+        await callBack(run, inbox, 'result');
+      } else {
+        await awaitAcceptance(run, inbox);
+        for (;;) {
+          const ended = await handle(run, inbox);
+          // By policy the callback waits for the deadline even when the result came early.
+          if (ended === 'result' && !run.policyLimits.callbackOnResult)
+            await run.await(() => false, run.state.deadlines.handling);
+          const next = await callBack(
+            run,
+            inbox,
+            ended === 'result' && run.policyLimits.callbackOnResult ? 'result' : 'deadline',
+          );
+          if (next === 'closed') break;
+          await orderRehandling(run, inbox);
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof CaseEnded)) throw error;
+  }
+  await close(run);
+  return run.snapshot();
 }

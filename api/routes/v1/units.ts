@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { and, asc, inArray, ne, sql } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, ne, sql } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
@@ -14,7 +14,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['units'],
         summary: 'What waits on a unit: open appeals it is involved in, those waiting on it first, most urgent first',
         description:
-          'Open appeals the unit leads, supervises, co-handles, was summoned to, coordinates or was consulted on. Those whose `nextActor` is this unit come first, then by deadline. A unit or coordinator key reads only its own inbox (403 otherwise).',
+          'Open appeals the unit leads, supervises, co-handles, was summoned to, coordinates or was consulted on. Those on which the unit owes something now (`pendingActors`: to accept, report, report in, give an opinion …) come first, then by deadline. A unit or coordinator key reads only its own inbox (403 otherwise).',
         params: Type.Object({ unitId: Type.String({ minLength: 1, maxLength: 100 }) }),
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
@@ -37,7 +37,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         .from(appeals)
         .where(and(ne(appeals.stage, 'closed'), unitFilter(unitId)))
         .orderBy(
-          sql`${inArray(appeals.nextActor, actorsOf(unitId))} desc`,
+          sql`${arrayOverlaps(appeals.pendingActors, actorsOf(unitId))} desc`,
           sql`${appeals.dueAt} asc nulls last`,
           asc(appeals.receivedAt),
         )

@@ -1,0 +1,175 @@
+/**
+ * Art. 14, 16: the dispatched unit accepts at once or objects with reasons; the center reviews
+ * an objection (upheld: the same unit; granted: re-dispatch). A missed acceptance window makes
+ * the case overdue until it is accepted: it counts against the unit, reminds it by the policy,
+ * and escalates tier by tier once the reminders of a tier are spent.
+ */
+import { invalidAction } from '../../domain/errors.js';
+import { describeParty } from './definitions.js';
+import { escalate } from './coordination.js';
+import type { Inbox } from './inbox.js';
+import { onAction } from './rules.js';
+import type { AppealRun } from './run.js';
+import { dispatchTo, sendOrder } from './triage.js';
+
+export function registerAcceptanceActions(run: AppealRun, inbox: Inbox): void {
+  const s = run.state;
+  onAction(run, 'acceptDispatch', {
+    apply: (input) => {
+      inbox.accepted = input;
+    },
+    processed: () => inbox.accepted === undefined,
+  });
+  onAction(run, 'objectToDispatch', {
+    validate: (input) => {
+      if (!input.reason?.trim())
+        throw invalidAction('objectToDispatch', s.stage, 'a dispatch objection needs its reasons (Art. 14)');
+    },
+    apply: (input) => {
+      inbox.objection = input;
+    },
+    processed: () => inbox.objection === undefined,
+  });
+  onAction(run, 'decideObjection', {
+    validate: (input) => {
+      if (!input.reason?.trim()) throw invalidAction('decideObjection', s.stage, 'reason is required');
+      if (input.decision === 'redispatch' && !input.newUnitId)
+        throw invalidAction('decideObjection', s.stage, 'newUnitId is required to re-dispatch');
+      if (input.decision === 'redispatch' && input.newUnitId === s.leadUnitId)
+        throw invalidAction('decideObjection', s.stage, 'newUnitId is the unit that objected');
+    },
+    apply: (input) => {
+      inbox.objectionDecision = input;
+    },
+    processed: () => inbox.objectionDecision === undefined,
+  });
+}
+
+/** Dispatches the order and waits until a unit has accepted it. */
+export async function awaitAcceptance(run: AppealRun, inbox: Inbox): Promise<void> {
+  const s = run.state;
+  await sendOrder(run, 'center');
+  let nextReminderAt = s.deadlines.acceptance;
+  /** Reminders sent at the current tier (0: before any escalation). */
+  let remindersAtTier = 0;
+  for (;;) {
+    const lead = s.leadUnitId!;
+    const acted = await run.await(() => inbox.accepted !== undefined || inbox.objection !== undefined, nextReminderAt);
+    if (!acted) {
+      ({ nextReminderAt, remindersAtTier } = await remind(run, remindersAtTier));
+      continue;
+    }
+    if (inbox.accepted) {
+      const accepted = inbox.accepted;
+      inbox.accepted = undefined;
+      run.enter('handling', `unit:${lead}`, s.deadlines.handling);
+      run.step('accepted', describeParty(accepted.by));
+      return;
+    }
+    await reviewObjection(run, inbox);
+    nextReminderAt = s.deadlines.acceptance;
+    remindersAtTier = 0;
+  }
+}
+
+/**
+ * The acceptance window has passed: overdue from then on, recorded against the unit once,
+ * reminded every acceptance window, and one tier up when the tier's reminders are spent.
+ * Returns when to remind next (none once every tier and reminder is spent).
+ */
+async function remind(
+  run: AppealRun,
+  remindersAtTier: number,
+): Promise<{ nextReminderAt: string | undefined; remindersAtTier: number }> {
+  const s = run.state;
+  const lead = s.leadUnitId!;
+  const limits = run.policyLimits;
+  if (!s.overdue) {
+    run.markOverdue(s.deadlines.acceptance!);
+    const key = run.step('acceptance_overdue', 'center', { payload: { dueAt: s.deadlines.acceptance } });
+    run.accountability(lead, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`, key);
+  }
+  s.acceptanceReminders += 1;
+  remindersAtTier += 1;
+  const remindedAt = run.now();
+  run.notify(
+    `unit:${lead}`,
+    'acceptance_reminder',
+    `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`,
+  );
+  run.step('acceptance_reminder', 'center', { at: remindedAt, payload: { reminder: s.acceptanceReminders } });
+  const limit =
+    limits.reminderLimits[s.escalationLevel] ?? limits.reminderLimits.at(-1) ?? limits.acceptanceReminderLimit;
+  let climbed = false;
+  if (remindersAtTier >= limit) {
+    climbed = await escalate(
+      run,
+      'acceptance',
+      `not accepted by ${s.deadlines.acceptance} after ${s.acceptanceReminders} reminder(s)`,
+    );
+    if (climbed) remindersAtTier = 0;
+  }
+  // Every tier asked and its reminders spent: the case stays overdue, waiting, with no more timers.
+  if (!climbed && remindersAtTier >= limit) return { nextReminderAt: undefined, remindersAtTier };
+  return { nextReminderAt: await run.deadline(remindedAt, 'acceptance').then(keepAcceptance(run)), remindersAtTier };
+}
+
+/** A reminder's window is not the acceptance deadline: the missed deadline stays on the case. */
+function keepAcceptance(run: AppealRun) {
+  const missed = run.state.deadlines.acceptance;
+  return (next: string): string => {
+    run.state.deadlines.acceptance = missed!;
+    run.state.deadlines.acceptanceReminder = next;
+    return next;
+  };
+}
+
+async function reviewObjection(run: AppealRun, inbox: Inbox): Promise<void> {
+  const s = run.state;
+  const lead = s.leadUnitId!;
+  const objection = inbox.objection!;
+  inbox.objection = undefined;
+  s.objection = { unitId: lead, reason: objection.reason, at: run.now() };
+  const reviewDue = await run.deadline(s.objection.at, 'objectionReview');
+  run.enter('objection_review', 'center', reviewDue);
+  run.notify(
+    'center',
+    'objection',
+    `${lead} objects to appeal ${s.appealId}: ${objection.reason}. Review by ${reviewDue}.`,
+  );
+  run.step('dispatch_objection', describeParty(objection.by), { at: s.objection.at, reason: objection.reason });
+  if (!(await run.await(() => inbox.objectionDecision !== undefined, reviewDue))) {
+    run.markOverdue(reviewDue);
+    run.notify(
+      'center',
+      'objection_review_overdue',
+      `The objection on appeal ${s.appealId} was to be reviewed by ${reviewDue}.`,
+    );
+    run.step('objection_review_overdue', 'center');
+    await run.await(() => inbox.objectionDecision !== undefined);
+  }
+  const decision = inbox.objectionDecision!;
+  inbox.objectionDecision = undefined;
+  if (decision.decision === 'upheld') {
+    const acceptance = await run.deadline(run.now(), 'acceptance');
+    run.enter('awaiting_acceptance', `unit:${lead}`, acceptance);
+    run.notify(
+      `unit:${lead}`,
+      'objection_rejected',
+      `Your objection on appeal ${s.appealId} was not granted (${decision.reason}): accept by ${acceptance}.`,
+    );
+    const key = run.step('objection_upheld', describeParty(decision.by), { reason: decision.reason });
+    run.accountability(lead, 'objection_rejected', decision.reason, key);
+    return;
+  }
+  run.notify(
+    `unit:${lead}`,
+    'objection_granted',
+    `Your objection on appeal ${s.appealId} was granted: it goes to ${decision.newUnitId}.`,
+  );
+  run.step('objection_granted', describeParty(decision.by), {
+    reason: decision.reason,
+    payload: { newUnitId: decision.newUnitId },
+  });
+  await dispatchTo(run, decision.newUnitId!, describeParty(decision.by), 're-dispatched after objection');
+}

@@ -1,0 +1,199 @@
+/**
+ * Art. 16, co-handling units (协办单位): the lead unit brings one in with a task; its part is due
+ * before the main deadline by the policy's margin. Each runs as its own child workflow, which
+ * owns that deadline; the appeal awaits its result. A late co-handler gives its reason and an
+ * interim report before its final one; one that never reports by the main deadline is
+ * recorded and the lead unit told.
+ */
+import * as wf from '@temporalio/workflow';
+import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import {
+  caseEndedSignal,
+  coHandlerOverdueSignal,
+  coHandlingReportSignal,
+  coHandlingWorkflowId,
+  mainDeadlineMovedSignal,
+} from '../coHandler/definitions.js';
+import { coHandlingWorkflow } from '../coHandler/workflow.js';
+import { describeParty, type CoHandlerState } from './definitions.js';
+import { onAction } from './rules.js';
+import { AppealRun } from './run.js';
+
+const coHandlerOf = (run: AppealRun, by: { role: string; unitId?: string }): CoHandlerState | undefined =>
+  run.state.coHandlers.find((c) => c.unitId === by.unitId);
+
+export function registerCoHandlerActions(run: AppealRun): void {
+  const s = run.state;
+  onAction(run, 'addCoHandler', {
+    validate: (input) => {
+      if (!input.unitId) throw invalidAction('addCoHandler', s.stage, 'unitId is required');
+      if (!input.task?.trim()) throw invalidAction('addCoHandler', s.stage, 'task is required');
+      if (input.unitId === s.leadUnitId)
+        throw invalidAction('addCoHandler', s.stage, 'the lead unit cannot be its own co-handler');
+      if (s.coHandlers.some((c) => c.unitId === input.unitId))
+        throw actionNotAllowed('addCoHandler', s.stage, `${input.unitId} is already a co-handler`);
+    },
+    apply: async (input) => {
+      const addedAt = run.now();
+      const co: CoHandlerState = {
+        unitId: input.unitId,
+        task: input.task,
+        dueAt: '',
+        status: 'open',
+        workflowId: coHandlingWorkflowId(s.appealId, input.unitId),
+      };
+      s.coHandlers.push(co);
+      co.dueAt = await coHandlerDeadline(run, addedAt);
+      const child = await wf.startChild(coHandlingWorkflow, {
+        workflowId: co.workflowId,
+        args: [
+          {
+            appealId: s.appealId,
+            unitId: co.unitId,
+            leadUnitId: s.leadUnitId!,
+            task: co.task,
+            dueAt: co.dueAt,
+            mainDueAt: s.deadlines.handling!,
+          },
+        ],
+        staticSummary: `co-handler ${co.unitId} of appeal ${s.appealId}`,
+      });
+      run.children.set(co.unitId, child);
+      run.notify(
+        `unit:${co.unitId}`,
+        'co_handler_added',
+        `Appeal ${s.appealId}: ${co.task} — report to ${s.leadUnitId} by ${co.dueAt}.`,
+      );
+      run.step('co_handler_added', describeParty(input.by), {
+        at: addedAt,
+        payload: { unitId: co.unitId, task: co.task, dueAt: co.dueAt },
+      });
+      run.alongsideOf(() => awaitPart(run, co, child));
+    },
+  });
+
+  onAction(run, 'reportCoHandlerPart', {
+    validate: (input) => {
+      const co = coHandlerOf(run, input.by as { role: string; unitId?: string })!;
+      if (!input.report?.trim()) throw invalidAction('reportCoHandlerPart', s.stage, 'report is required');
+      if (co.status === 'done' || co.status === 'ended')
+        throw actionNotAllowed('reportCoHandlerPart', s.stage, 'this co-handler has already reported');
+      if (co.status === 'late' && !input.lateReason?.trim())
+        throw invalidAction(
+          'reportCoHandlerPart',
+          s.stage,
+          'the co-handler deadline has passed: lateReason is required (Art. 16)',
+        );
+      if (co.status === 'late' && !input.interim && !co.interimAt)
+        throw invalidAction(
+          'reportCoHandlerPart',
+          s.stage,
+          'the co-handler deadline has passed: an interim report (interim: true) with the reason comes first (Art. 16)',
+        );
+    },
+    apply: async (input) => {
+      const co = coHandlerOf(run, input.by as { role: string; unitId?: string })!;
+      const interim = input.interim ?? false;
+      const at = run.now();
+      if (input.lateReason) co.lateReason = input.lateReason;
+      if (interim) co.interimAt = at;
+      else {
+        co.status = 'done';
+        co.reportedAt = at;
+      }
+      run.notify(
+        `unit:${s.leadUnitId}`,
+        'co_handler_report',
+        `Co-handler ${co.unitId} gave its ${interim ? 'interim' : 'final'} report on appeal ${s.appealId}.`,
+      );
+      run.step('co_handler_report', describeParty(input.by), {
+        at,
+        reason: input.lateReason,
+        payload: { report: input.report, interim },
+      });
+      await run.children.get(co.unitId)?.signal(coHandlingReportSignal, {
+        report: input.report,
+        interim,
+        ...(input.lateReason ? { lateReason: input.lateReason } : {}),
+      });
+    },
+  });
+
+  // The child's own deadline passed without a final report.
+  wf.setHandler(coHandlerOverdueSignal, ({ unitId, dueAt }) => {
+    const co = s.coHandlers.find((c) => c.unitId === unitId);
+    if (!co || co.status !== 'open') return;
+    co.status = 'late';
+    run.notify(
+      `unit:${s.leadUnitId}`,
+      'co_handler_overdue',
+      `Appeal ${s.appealId}: co-handler ${unitId} missed ${dueAt}.`,
+    );
+    const key = run.step('co_handler_overdue', 'center', { payload: { unitId, dueAt } });
+    run.accountability(unitId, 'late_co_handler', `no report by ${dueAt}`, key);
+  });
+}
+
+/**
+ * Due by the policy's co-handler window, and at least the policy's margin before the main
+ * deadline. With less time left than that, the policy says what the co-handler gets.
+ */
+async function coHandlerDeadline(run: AppealRun, from: string): Promise<string> {
+  const limits = run.policyLimits;
+  const main = run.state.deadlines.handling!;
+  const own = await run.deadline(from, 'coHandler');
+  const latest = AppealRun.before(main, limits.coHandlerMarginHours);
+  if (latest > Date.parse(from)) return new Date(Math.min(Date.parse(own), latest)).toISOString();
+  return limits.coHandlerWhenShort === 'main_deadline' ? main : own;
+}
+
+/** The appeal awaits the child's result: a missing report is recorded and the lead told. */
+async function awaitPart(
+  run: AppealRun,
+  co: CoHandlerState,
+  child: wf.ChildWorkflowHandle<typeof coHandlingWorkflow>,
+): Promise<void> {
+  const s = run.state;
+  const outcome = await child.result();
+  if (outcome.status !== 'missing' || co.status === 'done' || co.status === 'ended') return;
+  co.status = 'ended';
+  run.notify(
+    `unit:${s.leadUnitId}`,
+    'co_handler_no_report',
+    `Appeal ${s.appealId}: co-handler ${co.unitId} gave no report by the handling deadline.`,
+  );
+  const key = run.step('co_handler_no_report', 'center', { payload: { unitId: co.unitId } });
+  run.accountability(
+    co.unitId,
+    'co_handler_no_report',
+    `no report by the handling deadline ${s.deadlines.handling}`,
+    key,
+  );
+}
+
+/** An extension moved the main deadline: each open co-handler's workflow hears it. */
+export async function moveCoHandlerDeadlines(run: AppealRun): Promise<void> {
+  const mainDueAt = run.state.deadlines.handling!;
+  for (const co of run.state.coHandlers) {
+    if (co.status === 'open' || co.status === 'late')
+      await run.children.get(co.unitId)?.signal(mainDeadlineMovedSignal, { mainDueAt });
+  }
+}
+
+/** At the close: open co-handlers are told, their workflows ended by the appeal and awaited. */
+export async function endCoHandlers(run: AppealRun, why: string): Promise<void> {
+  const s = run.state;
+  const open = s.coHandlers.filter((c) => c.status === 'open' || c.status === 'late');
+  for (const co of open) {
+    co.status = 'ended';
+    run.notify(`unit:${co.unitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: your part is no longer needed.`);
+  }
+  await Promise.all(
+    open.map(async (co) => {
+      const child = run.children.get(co.unitId);
+      if (!child) return;
+      await child.signal(caseEndedSignal, { why });
+      await child.result();
+    }),
+  );
+}

@@ -1,0 +1,125 @@
+/**
+ * How a case ends: the requester withdraws it, the center merges it into an open original
+ * (并单, the original records the link and its units are told), or it closes after triage or
+ * the callback. Open sub-matters end explicitly and their parties are told; then one
+ * assessment per unit involved (Art. 25).
+ */
+import * as wf from '@temporalio/workflow';
+import { invalidAction } from '../../domain/errors.js';
+import { appealWorkflowId, describeParty, duplicateMergedSignal } from './definitions.js';
+import { endCoHandlers } from './coHandlers.js';
+import { endCoordination } from './coordination.js';
+import { onAction } from './rules.js';
+import { records, type AppealRun } from './run.js';
+import { endWhistle } from './whistle.js';
+
+export function registerEndingActions(run: AppealRun): void {
+  const s = run.state;
+  onAction(run, 'withdrawAppeal', {
+    validate: (input) => {
+      if (!input.reason?.trim()) throw invalidAction('withdrawAppeal', s.stage, 'reason is required');
+    },
+    apply: (input) => {
+      run.ended = { kind: 'withdrawn', reason: input.reason, by: describeParty(input.by) };
+    },
+    processed: () => false,
+  });
+  onAction(run, 'mergeAppeal', {
+    validate: (input) => {
+      if (!input.originalAppealId || input.originalAppealId === s.appealId)
+        throw invalidAction('mergeAppeal', s.stage, 'originalAppealId must name another appeal');
+      if (!input.reason?.trim()) throw invalidAction('mergeAppeal', s.stage, 'reason is required');
+    },
+    apply: (input) => {
+      run.ended = {
+        kind: 'merged',
+        reason: input.reason,
+        originalAppealId: input.originalAppealId,
+        by: describeParty(input.by),
+      };
+    },
+    processed: () => false,
+  });
+  // On an original: a duplicate was merged into it.
+  wf.setHandler(duplicateMergedSignal, ({ appealId, reason }) => {
+    if (s.stage === 'closed') return;
+    (s.mergedAppealIds ??= []).push(appealId);
+    if (s.leadUnitId)
+      run.notify(
+        `unit:${s.leadUnitId}`,
+        'duplicate_merged',
+        `Appeal ${appealId} was merged into appeal ${s.appealId}: ${reason}`,
+      );
+    run.step('duplicate_merged', 'center', { reason, payload: { appealId } });
+  });
+}
+
+/** Closing: the sub-matters still open end, the requester and the original hear, the units are assessed. */
+export async function close(run: AppealRun): Promise<void> {
+  const s = run.state;
+  const ended = run.ended;
+  const why = ended ? `was ${ended.kind}` : 'is closed';
+  await endCoHandlers(run, why);
+  endWhistle(run, why);
+  endCoordination(run, why);
+  if (ended) {
+    s.disposition = ended.kind;
+    s.originalAppealId = ended.originalAppealId;
+    if (s.leadUnitId) run.notify(`unit:${s.leadUnitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: ${ended.reason}`);
+    if (ended.kind === 'merged') {
+      run.notify('requester', 'merged', `Your appeal continues as appeal ${ended.originalAppealId}.`);
+      await linkToOriginal(run, ended.originalAppealId!, ended.reason);
+    } else run.notify('requester', 'withdrawn', `Your appeal ${s.appealId} is withdrawn.`);
+  }
+  s.stage = 'closed';
+  run.onTime();
+  run.waitOn('none');
+  run.step(ended ? ended.kind : 'closed', ended ? ended.by : 'center', { reason: ended?.reason });
+  await assess(run);
+  await run.flush();
+  await wf.condition(wf.allHandlersFinished);
+}
+
+async function linkToOriginal(run: AppealRun, originalAppealId: string, reason: string): Promise<void> {
+  try {
+    await wf
+      .getExternalWorkflowHandle(appealWorkflowId(originalAppealId))
+      .signal(duplicateMergedSignal, { appealId: run.state.appealId, reason });
+  } catch (error) {
+    // The original closed in the meantime: the link stays on this case and in its audit trail.
+    wf.log.warn('original appeal not told of the merge', { originalAppealId, error: (error as Error).message });
+  }
+}
+
+/**
+ * Art. 25: one row per unit that handled (lead and co-handlers), each with its own facts; a
+ * withdrawn or merged case is exempt; a central/military matter is not a Beijing unit's order.
+ */
+async function assess(run: AppealRun): Promise<void> {
+  const s = run.state;
+  if (!s.leadUnitId || s.forwarding) return;
+  const exemptReason = run.ended ? `${run.ended.kind}: ${run.ended.reason}` : null;
+  const answer = s.callback?.reached ? s.callback : undefined;
+  const lead = {
+    unitId: s.leadUnitId,
+    role: 'lead',
+    responded: s.firstContactAt !== undefined || answer?.contacted === true,
+    resolved: answer ? answer.resolved === true : s.result?.outcome === 'resolved',
+    satisfaction: answer?.satisfaction ?? null,
+  };
+  const coHandlers = s.coHandlers.map((c) => {
+    const reported = c.status === 'done';
+    return {
+      unitId: c.unitId,
+      role: 'co_handler',
+      responded: reported,
+      resolved: reported && lead.resolved,
+      satisfaction: reported ? lead.satisfaction : null,
+    };
+  });
+  await records.recordAssessment({
+    appealId: s.appealId,
+    closedAt: run.now(),
+    units: [lead, ...coHandlers].map((u) => ({ ...u, exempt: exemptReason !== null, exemptReason })),
+  });
+}

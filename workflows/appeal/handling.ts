@@ -1,0 +1,121 @@
+/**
+ * Art. 16-17, 21-22: the lead unit contacts the requester and handles the appeal until it
+ * reports a result. Yellow-light warnings go out at the policy's fractions of the handling
+ * time; at the deadline without a result the unit is held to account, gets the red-light
+ * notice, the case escalates, and the callback starts (Art. 24) — escalation alongside it.
+ */
+import { invalidAction } from '../../domain/errors.js';
+import { escalate } from './coordination.js';
+import { describeParty } from './definitions.js';
+import type { Inbox } from './inbox.js';
+import { onAction } from './rules.js';
+import type { AppealRun } from './run.js';
+
+export function registerHandlingActions(run: AppealRun, inbox: Inbox): void {
+  const s = run.state;
+  onAction(run, 'recordFirstContact', {
+    apply: (input) => {
+      s.firstContactAt ??= run.now();
+      run.step('first_contact', describeParty(input.by), { reason: input.note });
+    },
+  });
+  onAction(run, 'reportResult', {
+    validate: (input) => {
+      if (!['resolved', 'explained', 'unresolvable'].includes(input.outcome))
+        throw invalidAction('reportResult', s.stage, 'outcome must be resolved, explained or unresolvable');
+      if (!input.summary?.trim()) throw invalidAction('reportResult', s.stage, 'summary is required');
+    },
+    apply: (input) => {
+      inbox.result = input;
+    },
+    processed: () => inbox.result === undefined,
+  });
+}
+
+/** How handling ended: a result was reported, or the deadline passed without one. */
+export type HandlingEnd = 'result' | 'deadline';
+
+export async function handle(run: AppealRun, inbox: Inbox): Promise<HandlingEnd> {
+  const s = run.state;
+  const lead = s.leadUnitId!;
+  const started = Date.parse(run.now());
+  const warned = new Set<number>();
+  for (;;) {
+    const due = Date.parse(s.deadlines.handling!);
+    const fractions = run.policyLimits.warningFractions;
+    const warnings = fractions.map((f) => started + (due - started) * f);
+    const nextWarning = Math.min(...warnings.filter((at, i) => !warned.has(i) && at < due), due);
+    const changed = inbox.handlingChanged;
+    const acted = await run.await(
+      () => inbox.result !== undefined || inbox.handlingChanged !== changed,
+      new Date(nextWarning).toISOString(),
+    );
+    if (inbox.result !== undefined) return reportResult(run, inbox);
+    if (acted) continue; // the deadline moved or an extension was asked or decided: look again
+    const now = Date.now();
+    if (now < due) {
+      warnings.forEach((at, i) => {
+        if (warned.has(i) || now < at) return;
+        warned.add(i);
+        run.notify(
+          `unit:${lead}`,
+          'deadline_warning',
+          `Appeal ${s.appealId}: ${Math.round(fractions[i]! * 100)}% of the handling time has passed; due ${s.deadlines.handling}.`,
+        );
+        run.step('deadline_warning', 'center', { payload: { fraction: fractions[i] } });
+      });
+      continue;
+    }
+    // At the deadline with an extension request pending, the center decides first; the unit is judged then.
+    if (s.extension?.status === 'requested') {
+      if (!s.overdue) {
+        run.markOverdue(s.deadlines.handling!);
+        run.waitOn('center', s.deadlines.handling);
+        run.step('handling_deadline_extension_pending', 'center', { payload: { dueAt: s.deadlines.handling } });
+      }
+      await run.await(() => inbox.result !== undefined || inbox.handlingChanged !== changed);
+      if (inbox.result !== undefined) return reportResult(run, inbox);
+      if (Date.now() < Date.parse(s.deadlines.handling!)) run.waitOn(`unit:${lead}`, s.deadlines.handling);
+      continue;
+    }
+    await breach(run);
+    return 'deadline';
+  }
+}
+
+function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
+  const s = run.state;
+  const result = inbox.result!;
+  inbox.result = undefined;
+  s.result = { outcome: result.outcome, summary: result.summary, at: run.now() };
+  run.enter('result_reported', 'center', s.deadlines.handling);
+  run.notify('requester', 'result', result.summary);
+  run.notify('center', 'result', `Appeal ${s.appealId}: ${s.leadUnitId} reported its result (${result.outcome}).`);
+  run.step('result_reported', describeParty(result.by), {
+    reason: result.summary,
+    payload: { outcome: result.outcome },
+  });
+  return 'result';
+}
+
+/** The handling deadline passed without a result (Art. 22, 29). */
+async function breach(run: AppealRun): Promise<void> {
+  const s = run.state;
+  const lead = s.leadUnitId!;
+  const due = s.deadlines.handling!;
+  run.markOverdue(due);
+  const extended = s.extension?.status === 'approved';
+  run.notify(
+    `unit:${lead}`,
+    'red_light',
+    `Appeal ${s.appealId}: the ${extended ? 'extended ' : ''}handling deadline ${due} passed without a result.`,
+  );
+  const key = run.step('handling_overdue', 'center', { payload: { dueAt: due, extended } });
+  run.accountability(
+    lead,
+    extended ? 'overdue_extended_handling' : 'overdue_handling',
+    `no result by the ${extended ? 'extended ' : ''}deadline ${due}`,
+    key,
+  );
+  await escalate(run, 'handling', `handling deadline ${due} passed without a result`);
+}

@@ -1,0 +1,337 @@
+/**
+ * The state of one running appeal and the primitives the process is written with: record a
+ * step, tell someone, hold a unit to account, wait for an action or a deadline, run a
+ * sub-matter alongside, publish to supervisors. Deterministic: instants come from the workflow
+ * clock, every side effect is an activity.
+ */
+import * as wf from '@temporalio/workflow';
+import type { Activities } from '../../activities/index.js';
+import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
+import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
+import type { coHandlingWorkflow } from '../coHandler/workflow.js';
+import {
+  AppealId,
+  AppealStage,
+  AppealType,
+  Category,
+  District,
+  DueAt,
+  EscalationLevel,
+  LeadUnit,
+  NextActor,
+  Overdue,
+  StabilityRisk,
+  Street,
+} from '../searchAttributes.js';
+import {
+  involvedUnitIds,
+  type AccountabilityKind,
+  type AppealCase,
+  type Stage,
+  type WorkOrder,
+} from './definitions.js';
+
+export const records = wf.proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['UnknownPolicy', 'UnknownCategory', 'UnknownPolicyWindow', 'InvalidInput'],
+  },
+});
+/** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
+const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
+
+/** Thrown out of any wait when the requester withdrew or the case was merged: the process ends. */
+export class CaseEnded extends Error {
+  override name = 'CaseEnded';
+}
+
+export interface StepOptions {
+  /** The instant the step happened, when deadlines were computed from it before it was recorded. */
+  at?: string;
+  reason?: string;
+  payload?: Record<string, unknown>;
+}
+
+const HOUR_MS = 3_600_000;
+
+export class AppealRun {
+  readonly state: AppealCase;
+  /** The policy's numbers, read once at dispatch (undefined before). */
+  limits?: PolicyLimits;
+  /** Set by the withdraw / merge handlers; every wait ends when it is. */
+  ended?: { kind: 'withdrawn' | 'merged'; reason: string; originalAppealId?: string; by: string };
+  /** True while the main process waits for an action or a deadline (it has acted on everything so far). */
+  waiting = false;
+  private stepCounter = 0;
+  private accountabilityCounter = 0;
+  private readonly writes: Promise<unknown>[] = [];
+  private lastStep: Promise<unknown> = Promise.resolve();
+  private unrecordedSteps = 0;
+  private readonly alongside: Promise<void>[] = [];
+  /** The running workflow of each co-handler, by unit id. */
+  readonly children = new Map<string, wf.ChildWorkflowHandle<typeof coHandlingWorkflow>>();
+
+  constructor(readonly order: WorkOrder) {
+    this.state = {
+      appealId: order.appealId,
+      stage: 'triage',
+      appealType: order.appealType,
+      categoryCode: order.categoryCode,
+      districtId: order.districtId,
+      streetId: order.streetId,
+      stabilityRisk: order.stabilityRisk ?? false,
+      supervisingUnitIds: [],
+      coHandlers: [],
+      escalations: [],
+      mergedAppealIds: [],
+      deadlines: {},
+      overdue: false,
+      escalationLevel: 0,
+      acceptanceReminders: 0,
+      rehandlings: 0,
+      nextActor: 'center',
+      pendingActors: ['center'],
+      waitingSince: order.receivedAt,
+      timeline: [],
+    };
+  }
+
+  now = (): string => new Date().toISOString();
+  // The sandbox has no structuredClone; the case is plain JSON anyway.
+  snapshot = (): AppealCase =>
+    JSON.parse(JSON.stringify({ ...this.state, pendingActors: pendingActors(this.state) })) as AppealCase;
+
+  get policyLimits(): PolicyLimits {
+    if (!this.limits) throw new Error('no policy yet: limits before dispatch');
+    return this.limits;
+  }
+
+  /**
+   * Records one step: the timeline, the audit trail and the case record (one idempotent
+   * activity keyed on the step number), and what supervisors see in the UI. Steps are written
+   * one after another, so the audit trail's order is the workflow's. Returns the step key.
+   */
+  step(type: string, actor: string, options: StepOptions = {}): string {
+    const at = options.at ?? this.now();
+    this.state.timeline.push({ at, type, actor, ...(options.reason ? { reason: options.reason } : {}) });
+    const s = this.state;
+    s.pendingActors = pendingActors(s);
+    const stepKey = String(++this.stepCounter);
+    const step = {
+      appealId: s.appealId,
+      stepKey,
+      type,
+      actor,
+      reason: options.reason,
+      payload: options.payload,
+      at,
+      patch: {
+        stage: s.stage,
+        leadUnitId: s.leadUnitId ?? null,
+        coHandlerIds: s.coHandlers.map((c) => c.unitId),
+        involvedUnitIds: involvedUnitIds(s),
+        pendingActors: s.pendingActors,
+        nextActor: s.nextActor,
+        waitingSince: s.waitingSince,
+        deadlines: s.deadlines,
+        dueAt: s.dueAt ?? null,
+        overdue: s.overdue,
+        escalationLevel: s.escalationLevel,
+        ...(s.policy ? { policyCode: s.policy.code, policyVersion: s.policy.version } : {}),
+        ...(s.disposition ? { disposition: s.disposition } : {}),
+        ...(s.result ? { result: s.result } : {}),
+        ...(s.callback ? { callback: s.callback } : {}),
+        ...(s.originalAppealId ? { originalAppealId: s.originalAppealId } : {}),
+        // The whole case once, at the close: a closed appeal reads the same from its record.
+        ...(s.stage === 'closed' ? { closedAt: at, finalCase: this.snapshot() } : {}),
+      },
+    };
+    this.unrecordedSteps++;
+    this.lastStep = this.lastStep.then(() => records.recordStep(step)).finally(() => this.unrecordedSteps--);
+    this.writes.push(this.lastStep);
+    this.publish();
+    return stepKey;
+  }
+
+  /** Moves to a stage and says who must act next, from when, by when; a new stage starts on time. */
+  enter(stage: Stage, nextActor: string, dueAt?: string): void {
+    this.state.stage = stage;
+    this.waitOn(nextActor, dueAt);
+    this.onTime();
+  }
+
+  waitOn(nextActor: string, dueAt?: string): void {
+    this.state.nextActor = nextActor;
+    this.state.waitingSince = this.now();
+    this.state.dueAt = dueAt;
+  }
+
+  /** The stage's obligation was not met in its window: overdue from the first missed deadline until it is. */
+  markOverdue(since: string): void {
+    if (!this.state.overdue) this.state.overdueSince = since;
+    this.state.overdue = true;
+  }
+
+  onTime(): void {
+    this.state.overdue = false;
+    delete this.state.overdueSince;
+  }
+
+  notify(to: string, kind: string, message: string): void {
+    this.writes.push(
+      notifications.notify({
+        appealId: this.state.appealId,
+        notificationKey: `${this.stepCounter}:${to}:${kind}`,
+        to,
+        kind,
+        message,
+      }),
+    );
+  }
+
+  /** Art. 29: a record against a unit, tied to the audit step that says what happened. */
+  accountability(unitId: string, kind: AccountabilityKind, detail: string, auditStepKey: string): void {
+    this.writes.push(
+      records.recordAccountability({
+        appealId: this.state.appealId,
+        stepKey: `${kind}:${unitId}:${auditStepKey}:${++this.accountabilityCounter}`,
+        auditStepKey,
+        unitId,
+        kind,
+        detail,
+        at: this.now(),
+      }),
+    );
+  }
+
+  /**
+   * Waits until `done()` holds or `dueAt` passes. True when done, false at the deadline.
+   * Ends the waiter (CaseEnded) as soon as the case is withdrawn or merged.
+   */
+  async waitUntil(done: () => boolean, dueAt?: string): Promise<boolean> {
+    const settled = () => done() || this.ended !== undefined;
+    const ok =
+      dueAt === undefined
+        ? (await wf.condition(settled), true)
+        : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - Date.now()));
+    if (this.ended) throw new CaseEnded(this.ended.kind);
+    return ok && done();
+  }
+
+  /** The main process's wait: while it waits, it has acted on every accepted action (Updates answer then). */
+  async await(done: () => boolean, dueAt?: string): Promise<boolean> {
+    this.waiting = true;
+    try {
+      return await this.waitUntil(done, dueAt);
+    } finally {
+      this.waiting = false;
+    }
+  }
+
+  /** Runs a sub-matter's own waiting alongside the main process; it ends quietly with the case. */
+  alongsideOf(work: () => Promise<void>): void {
+    this.alongside.push(
+      work().catch((error: unknown) => {
+        if (!(error instanceof CaseEnded)) throw error;
+      }),
+    );
+  }
+
+  /** Deadlines for the given windows from `from`, by the policy version this case keeps. */
+  async deadlinesFrom(from: string, windows: WindowName[]): Promise<Partial<Record<WindowName, string>>> {
+    const policy = this.state.policy;
+    if (!policy) throw new Error('no policy yet: deadlines before dispatch');
+    const computed = await records.computeDeadlines({
+      policyCode: policy.code,
+      policyVersion: policy.version,
+      from,
+      windows,
+    });
+    if (computed.calendarNote) this.state.calendarNote = computed.calendarNote;
+    Object.assign(this.state.deadlines, computed.deadlines);
+    return computed.deadlines;
+  }
+
+  /** One window from `from` (an instant). */
+  async deadline(from: string, window: WindowName): Promise<string> {
+    return (await this.deadlinesFrom(from, [window]))[window]!;
+  }
+
+  /** An instant `hours` before `iso`. */
+  static before(iso: string, hours: number): number {
+    return Date.parse(iso) - hours * HOUR_MS;
+  }
+
+  /** Supervisors' view in the Temporal UI: search attributes and the current details line. */
+  publish(): void {
+    const s = this.state;
+    s.pendingActors = pendingActors(s);
+    wf.upsertSearchAttributes([
+      { key: AppealId, value: s.appealId },
+      { key: AppealStage, value: s.stage },
+      { key: AppealType, value: s.appealType },
+      { key: Category, value: s.categoryCode },
+      { key: District, value: s.districtId ?? null },
+      { key: Street, value: s.streetId ?? null },
+      { key: LeadUnit, value: s.leadUnitId ?? null },
+      { key: DueAt, value: s.dueAt ? new Date(s.dueAt) : null },
+      { key: Overdue, value: s.overdue },
+      { key: EscalationLevel, value: s.escalationLevel },
+      { key: NextActor, value: s.nextActor },
+      { key: StabilityRisk, value: s.stabilityRisk ?? false },
+    ]);
+    const openEscalation = [...(s.escalations ?? [])]
+      .reverse()
+      .find((e) => e.status === 'requested' || e.status === 'late');
+    wf.setCurrentDetails(
+      [
+        `**${s.stage}** · waiting on \`${s.nextActor}\` since ${s.waitingSince}`,
+        s.dueAt
+          ? `due ${s.dueAt}${s.overdue ? ` — **OVERDUE** since ${s.overdueSince ?? s.dueAt}` : ''}`
+          : 'no deadline running',
+        s.leadUnitId ? `lead unit: ${s.leadUnitId}${s.leadUnitKind ? ` (${s.leadUnitKind})` : ''}` : 'no lead unit yet',
+        s.coHandlers.length ? `co-handlers: ${s.coHandlers.map((c) => `${c.unitId} (${c.status})`).join(', ')}` : '',
+        openEscalation
+          ? `escalation level ${s.escalationLevel}: ${openEscalation.coordinatorId} owes an opinion by ${openEscalation.dueAt}`
+          : s.escalationLevel
+            ? `escalation level ${s.escalationLevel}`
+            : '',
+        s.stabilityRisk ? '**stability risk** (pushed to the government at intake)' : '',
+        s.calendarNote ? `calendar: ${s.calendarNote}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  }
+
+  /** Every step so far is in the case record and the audit trail (what the API's lists read). */
+  get recorded(): boolean {
+    return this.unrecordedSteps === 0;
+  }
+
+  /** Every scheduled write has landed (before the workflow returns). */
+  async flush(): Promise<void> {
+    await Promise.all(this.writes);
+  }
+}
+
+/** Everyone who owes something now, as actors; the main `nextActor` first. */
+export function pendingActors(s: AppealCase): string[] {
+  const open = (status: string) => status === 'open' || status === 'late' || status === 'requested';
+  const actors = [
+    s.stage === 'closed' ? undefined : s.nextActor,
+    ...(s.stage === 'consultation'
+      ? (s.consultation?.candidateUnitIds ?? [])
+          .filter((id) => !s.consultation!.opinions.some((o) => o.unitId === id))
+          .map((id) => `unit:${id}`)
+      : []),
+    ...s.coHandlers.filter((c) => open(c.status)).map((c) => `unit:${c.unitId}`),
+    ...(s.whistle?.departments.filter((x) => open(x.status)).map((x) => `unit:${x.unitId}`) ?? []),
+    s.extension?.status === 'requested' ? 'center' : undefined,
+    s.coordination && open(s.coordination.status) ? `coordinator:${s.coordination.coordinatorId}` : undefined,
+    ...(s.escalations ?? []).filter((e) => open(e.status)).map((e) => `coordinator:${e.coordinatorId}`),
+  ];
+  return [...new Set(actors.filter((a): a is string => a !== undefined && a !== 'none'))];
+}

@@ -1,0 +1,214 @@
+/**
+ * Art. 11-14: intake, triage (dispose or dispatch), the consultation (会商) of a complex appeal,
+ * the manual queue, and dispatch to a unit — a street's district government supervising it.
+ */
+import type { DispatchPlan } from '../../activities/dispatch/index.js';
+import { invalidAction } from '../../domain/errors.js';
+import { describeParty } from './definitions.js';
+import type { Inbox } from './inbox.js';
+import { onAction } from './rules.js';
+import { records, type AppealRun } from './run.js';
+
+export interface Dispatch {
+  plan: DispatchPlan;
+  leadUnitId: string;
+}
+
+export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
+  const s = run.state;
+  onAction(run, 'triageAppeal', {
+    validate: (input) => {
+      if (input.disposition === 'dispatch') return;
+      if (!input.reason?.trim() || !input.answer?.trim())
+        throw invalidAction(
+          'triageAppeal',
+          s.stage,
+          'a closing disposition needs a reason and an answer to the requester',
+        );
+      if (input.disposition === 'emergency_transfer' && !input.emergencyNumber)
+        throw invalidAction('triageAppeal', s.stage, 'emergencyNumber (110/119/120/122) is required');
+      if (input.disposition === 'legal_channel' && !input.legalChannel)
+        throw invalidAction('triageAppeal', s.stage, 'legalChannel is required');
+      if (input.disposition === 'repeat' && (!input.originalAppealId || input.originalAppealId === s.appealId))
+        throw invalidAction('triageAppeal', s.stage, 'originalAppealId must name another appeal');
+    },
+    apply: (input) => {
+      inbox.triage = input;
+    },
+    processed: () => inbox.triage === undefined,
+  });
+  onAction(run, 'giveConsultationOpinion', {
+    validate: (input) => {
+      if (!input.opinion?.trim()) throw invalidAction('giveConsultationOpinion', s.stage, 'opinion is required');
+    },
+    apply: (input) => {
+      const unitId = (input.by as { unitId: string }).unitId;
+      s.consultation?.opinions.push({ unitId, opinion: input.opinion });
+      run.step('consultation_opinion', describeParty(input.by), {
+        reason: input.opinion,
+        payload: { proposedLeadUnitId: input.proposedLeadUnitId },
+      });
+    },
+  });
+  onAction(run, 'concludeConsultation', {
+    validate: (input) => {
+      if (!input.leadUnitId) throw invalidAction('concludeConsultation', s.stage, 'leadUnitId is required');
+    },
+    apply: (input) => {
+      inbox.consultationLead = input;
+    },
+    processed: () => inbox.consultationLead === undefined,
+  });
+}
+
+/**
+ * Art. 11: the work order is recorded; a risk to social stability is pushed at once. Art. 12-13:
+ * the center is shown knowledge-base answers and possible originals before it triages.
+ */
+export async function intake(run: AppealRun): Promise<void> {
+  const { order } = run;
+  await records.recordIntake(order);
+  const [knowledge, duplicates] = await Promise.all([
+    records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
+    // The window is the policy's (in force for the category when the appeal came in).
+    records.findDuplicates({
+      appealId: order.appealId,
+      appealType: order.appealType,
+      requesterPhone: order.requester.phone,
+      categoryCode: order.categoryCode,
+      districtId: order.districtId,
+      streetId: order.streetId,
+      at: order.receivedAt,
+    }),
+  ]);
+  run.state.triageHints = {
+    knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })),
+    duplicates,
+  };
+  run.publish();
+  if (order.stabilityRisk) {
+    run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
+    run.step('stability_risk_pushed', 'center');
+  }
+}
+
+/**
+ * Art. 12: the center disposes of the appeal (each closing disposition ends it with a reason
+ * and an answer) or dispatches it by the catalogue — to the manual queue when the catalogue
+ * names nobody, after a consultation if complex.
+ */
+export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | undefined> {
+  const s = run.state;
+  for (;;) {
+    await run.await(() => inbox.triage !== undefined);
+    const decision = inbox.triage!;
+    inbox.triage = undefined;
+    if (decision.disposition !== 'dispatch') {
+      s.disposition = decision.disposition;
+      s.answer = decision.answer;
+      s.originalAppealId = decision.originalAppealId;
+      run.notify('requester', 'triage_answer', decision.answer);
+      run.step(`triage_${decision.disposition}`, describeParty(decision.by), {
+        reason: decision.reason,
+        payload: {
+          answer: decision.answer,
+          emergencyNumber: decision.emergencyNumber,
+          legalChannel: decision.legalChannel,
+          originalAppealId: decision.originalAppealId,
+          knowledgeEntryId: decision.knowledgeEntryId,
+        },
+      });
+      return undefined;
+    }
+    const plan = await records.planDispatch({
+      appealId: s.appealId,
+      appealType: s.appealType,
+      categoryCode: s.categoryCode,
+      districtId: s.districtId,
+      streetId: s.streetId,
+      at: run.now(),
+    });
+    s.policy = plan.policy;
+    // The district is known from the street when only the street was given.
+    if (!s.districtId && plan.districtId) s.districtId = plan.districtId;
+    if (plan.calendarNote) s.calendarNote = plan.calendarNote;
+    const leadUnitId = decision.unitId ?? plan.leadUnitId;
+    if (!leadUnitId) {
+      run.waitOn('center');
+      run.step('manual_dispatch_needed', 'center', {
+        reason: 'the dispatch catalogue names no unit and the district is unknown: the center chooses one',
+      });
+      continue;
+    }
+    if (decision.consultation) return { plan, leadUnitId: await consult(run, inbox, plan, leadUnitId) };
+    return { plan, leadUnitId };
+  }
+}
+
+/** A complex appeal: the candidate units give opinions, the center names the lead unit. */
+async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, proposed: string): Promise<string> {
+  const s = run.state;
+  const candidates = [...new Set([proposed, ...plan.candidateUnitIds])];
+  s.consultation = { candidateUnitIds: candidates, opinions: [] };
+  const due = await run.deadline(run.now(), 'consultation');
+  run.enter('consultation', 'center', due);
+  for (const unitId of candidates)
+    run.notify(`unit:${unitId}`, 'consultation', `Consultation on appeal ${s.appealId}: give your opinion by ${due}.`);
+  run.step('consultation_opened', 'center', { payload: { candidates, dueAt: due } });
+  if (!(await run.await(() => inbox.consultationLead !== undefined, due))) {
+    run.markOverdue(due);
+    run.notify('center', 'consultation_overdue', `Consultation on appeal ${s.appealId} was due ${due}: conclude it.`);
+    run.step('consultation_overdue', 'center');
+    await run.await(() => inbox.consultationLead !== undefined);
+  }
+  const conclusion = inbox.consultationLead!;
+  inbox.consultationLead = undefined;
+  run.step('consultation_concluded', describeParty(conclusion.by), {
+    reason: conclusion.reason,
+    payload: { leadUnitId: conclusion.leadUnitId },
+  });
+  return conclusion.leadUnitId;
+}
+
+/**
+ * Art. 14: the order goes to the unit. Whatever the route (catalogue, the center's choice, an
+ * objection's re-dispatch, a consultation), a street or township lead is supervised by its
+ * district government and may blow the whistle; a lead of another kind is not and may not.
+ * Returns the unit's kind.
+ */
+export async function assignLead(run: AppealRun, unitId: string): Promise<string | undefined> {
+  const s = run.state;
+  const unit = await records.describeUnit({ unitId });
+  s.leadUnitId = unitId;
+  s.leadUnitKind = unit?.kind;
+  const isStreet = unit?.kind === 'street' || unit?.kind === 'township';
+  s.supervisingUnitIds = isStreet && unit.districtGovernmentId ? [unit.districtGovernmentId] : [];
+  return unit?.kind;
+}
+
+/** The order goes to the unit with its deadlines; the supervising district government is told. */
+export async function dispatchTo(run: AppealRun, unitId: string, actor: string, reason?: string): Promise<void> {
+  await assignLead(run, unitId);
+  await sendOrder(run, actor, reason);
+}
+
+/** Sends the work order to the lead unit already assigned. */
+export async function sendOrder(run: AppealRun, actor: string, reason?: string): Promise<void> {
+  const s = run.state;
+  const unitId = s.leadUnitId!;
+  const at = run.now();
+  const deadlines = await run.deadlinesFrom(at, ['acceptance', 'handling']);
+  run.enter('awaiting_acceptance', `unit:${unitId}`, deadlines.acceptance);
+  run.notify(
+    `unit:${unitId}`,
+    'dispatched',
+    `Appeal ${s.appealId} is yours: accept by ${deadlines.acceptance}, handle by ${deadlines.handling}.`,
+  );
+  for (const supervisor of s.supervisingUnitIds)
+    run.notify(`unit:${supervisor}`, 'supervise', `Appeal ${s.appealId} was dispatched to ${unitId} in your district.`);
+  run.step('dispatched', actor, {
+    at,
+    reason,
+    payload: { unitId, kind: s.leadUnitKind, supervisingUnitIds: s.supervisingUnitIds, policy: s.policy, deadlines },
+  });
+}

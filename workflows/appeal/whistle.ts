@@ -1,0 +1,99 @@
+/**
+ * Art. 18, 街乡吹哨、部门报到: a street or township lead summons departments, which must report in
+ * within the policy's window; a late report-in is recorded against the department.
+ */
+import { actionForbidden, actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import { describeParty, type AppealCase } from './definitions.js';
+import { onAction } from './rules.js';
+import type { AppealRun } from './run.js';
+
+type Department = NonNullable<AppealCase['whistle']>['departments'][number];
+
+export function registerWhistleActions(run: AppealRun): void {
+  const s = run.state;
+  onAction(run, 'blowWhistle', {
+    validate: (input) => {
+      if (s.leadUnitKind !== 'street' && s.leadUnitKind !== 'township')
+        throw actionForbidden(
+          'blowWhistle',
+          s.stage,
+          describeParty(input.by),
+          'only a street or township lead blows the whistle (Art. 18)',
+        );
+      if (!input.reason?.trim()) throw invalidAction('blowWhistle', s.stage, 'reason is required');
+      if (!input.departmentIds?.length)
+        throw invalidAction('blowWhistle', s.stage, 'departmentIds must name at least one department');
+      if (s.whistle?.departments.some((x) => x.status === 'open' || x.status === 'late'))
+        throw actionNotAllowed('blowWhistle', s.stage, 'summoned departments have not all reported in');
+    },
+    apply: async (input) => {
+      const departments: Department[] = [...new Set(input.departmentIds)].map((unitId) => ({
+        unitId,
+        status: 'open',
+        dueAt: '',
+      }));
+      s.whistle = { reason: input.reason, departments };
+      const at = run.now();
+      const dueAt = await run.deadline(at, 'whistleReportIn');
+      for (const dept of departments) {
+        dept.dueAt = dueAt;
+        run.notify(
+          `unit:${dept.unitId}`,
+          'whistle',
+          `${s.leadUnitId} blew the whistle on appeal ${s.appealId} (${input.reason}): report in by ${dueAt}.`,
+        );
+      }
+      run.step('whistle', describeParty(input.by), {
+        at,
+        reason: input.reason,
+        payload: { departmentIds: departments.map((x) => x.unitId), dueAt },
+      });
+      for (const dept of departments) run.alongsideOf(() => awaitReportIn(run, dept));
+    },
+  });
+
+  onAction(run, 'reportIn', {
+    validate: (input) => {
+      if (!input.note?.trim()) throw invalidAction('reportIn', s.stage, 'note is required');
+      const dept = s.whistle?.departments.find((x) => x.unitId === (input.by as { unitId: string }).unitId);
+      if (dept && dept.status !== 'open' && dept.status !== 'late')
+        throw actionNotAllowed('reportIn', s.stage, 'already reported in');
+    },
+    apply: (input) => {
+      const dept = s.whistle!.departments.find((x) => x.unitId === (input.by as { unitId: string }).unitId)!;
+      dept.status = 'done';
+      dept.reportedAt = run.now();
+      run.notify(`unit:${s.leadUnitId}`, 'report_in', `${dept.unitId} reported in on appeal ${s.appealId}.`);
+      run.step('report_in', describeParty(input.by), { reason: input.note });
+    },
+  });
+}
+
+async function awaitReportIn(run: AppealRun, dept: Department): Promise<void> {
+  const s = run.state;
+  if (await run.waitUntil(() => dept.status !== 'open', dept.dueAt)) return;
+  if (dept.status !== 'open') return;
+  dept.status = 'late';
+  run.notify(
+    `unit:${dept.unitId}`,
+    'report_in_overdue',
+    `Appeal ${s.appealId}: you were to report in by ${dept.dueAt}.`,
+  );
+  run.notify(
+    `unit:${s.leadUnitId}`,
+    'report_in_overdue',
+    `Appeal ${s.appealId}: ${dept.unitId} did not report in by ${dept.dueAt}.`,
+  );
+  const key = run.step('report_in_overdue', 'center', { payload: { unitId: dept.unitId, dueAt: dept.dueAt } });
+  run.accountability(dept.unitId, 'late_report_in', `did not report in by ${dept.dueAt}`, key);
+}
+
+/** At the close: summoned departments still open are told and their part ends. */
+export function endWhistle(run: AppealRun, why: string): void {
+  const s = run.state;
+  for (const dept of s.whistle?.departments ?? []) {
+    if (dept.status !== 'open' && dept.status !== 'late') continue;
+    dept.status = 'ended';
+    run.notify(`unit:${dept.unitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: no report-in is needed.`);
+  }
+}
