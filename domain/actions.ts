@@ -3,7 +3,7 @@
  * an action before anything enters history) and by the API (its role checks and the OpenAPI
  * text), so the two cannot disagree. DOMAIN.md, "Stages, parties and actions".
  */
-import type { Stage } from './appeal.js';
+import { STAGES, type Stage } from './appeal.js';
 
 /**
  * A party as the case knows it. The API key's role narrows it (`center` and `admin` keys act as
@@ -40,17 +40,7 @@ export const ROLES_OF_PARTY: Record<CaseParty, readonly ('intake' | 'center' | '
 };
 
 /** Stages in which the case is open (everything but `closed`). */
-export const OPEN_STAGES = [
-  'triage',
-  'consultation',
-  'awaiting_acceptance',
-  'objection_review',
-  'forwarded',
-  'handling',
-  'result_reported',
-  'callback',
-  'rehandling',
-] as const satisfies readonly Stage[];
+export const OPEN_STAGES: readonly Stage[] = STAGES.filter((stage) => stage !== 'closed');
 
 /** Stages after a dispatch in which an escalated or asked authority may answer. */
 const DISPATCHED: readonly Stage[] = [

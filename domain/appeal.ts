@@ -265,17 +265,17 @@ export const ACCOUNTABILITY_KINDS = [
 ] as const;
 export type AccountabilityKind = (typeof ACCOUNTABILITY_KINDS)[number];
 
-/** Kinds of handling units: the directory's kinds and the streets and townships. */
-export type HandlingUnitKind =
+/** Kinds of the directory's handling units (streets and townships are handling units of their own). */
+export type UnitKind =
   | 'hotline_center'
   | 'district_government'
   | 'city_department'
   | 'district_department'
   | 'public_service_enterprise'
   | 'sector_authority'
-  | 'central_military_liaison'
-  | 'street'
-  | 'township';
+  | 'central_military_liaison';
+/** Kinds of handling units: the directory's kinds and the streets and townships. */
+export type HandlingUnitKind = UnitKind | 'street' | 'township';
 
 export interface TriageHints {
   /** The best knowledge-base answers for the appeal's content, best first (a consultation answered on the spot). */

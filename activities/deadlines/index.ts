@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { getPolicy } from '../../db/queries/reference.js';
 import type { DeadlinePolicy } from '../../db/schema/reference.js';
-import type { CoHandlerWhenShort, PolicyWindows } from '../../db/seed/data/types.js';
+import type { DeadlinePolicyRecord, PolicyWindows } from '../../db/seed/data/types.js';
 import { deadlineAt } from './calendar.js';
 
 /** A window of a deadline policy: acceptance, handling, callbackWindow, ... */
@@ -33,26 +33,20 @@ export interface PolicyRef {
 }
 
 /** The non-window numbers of a policy the workflow decides with (db/seed/data/types.ts explains each). */
-export interface PolicyLimits {
-  acceptanceReminderLimit: number;
-  callbackMaxAttempts: number;
-  escalationLevels: number;
-  callbackOnResult: boolean;
-  /** Yellow-light warnings as fractions of the handling time, ascending. */
-  warningFractions: number[];
-  /** Re-handling orders at most. */
-  rehandlingCap: number;
-  /** A co-handler's part is due at least this many hours before the main handling deadline. */
-  coHandlerMarginHours: number;
-  /** What a co-handler gets when less than the margin is left. */
-  coHandlerWhenShort: CoHandlerWhenShort;
-  /** Reminders per escalation tier: [0] before tier 1, [i] while at tier i before tier i + 1. */
-  reminderLimits: number[];
-  /** How far back a repeat of this appeal is looked for. */
-  duplicateWindowDays: number;
-  /** The city level: the last escalation tier. */
-  cityEscalationUnitId: string;
-}
+export type PolicyLimits = Pick<
+  DeadlinePolicyRecord,
+  | 'acceptanceReminderLimit'
+  | 'callbackMaxAttempts'
+  | 'escalationLevels'
+  | 'callbackOnResult'
+  | 'warningFractions'
+  | 'rehandlingCap'
+  | 'coHandlerMarginHours'
+  | 'coHandlerWhenShort'
+  | 'reminderLimits'
+  | 'duplicateWindowDays'
+  | 'cityEscalationUnitId'
+>;
 
 /**
  * The windows of one policy version from one instant, on the official calendar (Asia/Shanghai,

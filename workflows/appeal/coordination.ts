@@ -115,9 +115,9 @@ export async function escalate(run: AppealRun, cause: EscalationState['cause'], 
   );
   run.step('escalated', 'center', { at: requestedAt, reason: why, payload: { level, coordinatorId, cause, dueAt } });
   run.alongsideOf(async () => {
-    const answered = await awaitOpinion(run, escalation, 'escalation');
+    await awaitOpinion(run, escalation, 'escalation');
     // A handling breach climbs on while the tier stays silent; acceptance climbs by its reminders.
-    if (!answered && cause === 'handling' && s.stage !== 'closed')
+    if (escalation.status === 'late' && cause === 'handling' && !run.closing)
       await escalate(run, cause, `level ${level} (${coordinatorId}) gave no opinion by ${dueAt}`);
   });
   return true;

@@ -57,6 +57,7 @@ export function registerEndingActions(run: AppealRun): void {
 /** Closing: the sub-matters still open end, the requester and the original hear, the units are assessed. */
 export async function close(run: AppealRun): Promise<void> {
   const s = run.state;
+  run.closing = true;
   const ended = run.ended;
   const why = ended ? `was ${ended.kind}` : 'is closed';
   await endCoHandlers(run, why);

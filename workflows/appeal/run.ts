@@ -62,6 +62,8 @@ export class AppealRun {
   limits?: PolicyLimits;
   /** Set by the withdraw / merge handlers; every wait ends when it is. */
   ended?: { kind: 'withdrawn' | 'merged'; reason: string; originalAppealId?: string; by: string };
+  /** Set once the case is closing: sub-matters running alongside start nothing new. */
+  closing = false;
   /** True while the main process waits for an action or a deadline (it has acted on everything so far). */
   waiting = false;
   private stepCounter = 0;

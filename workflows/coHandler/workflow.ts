@@ -58,10 +58,15 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
   const inTime = await wf.condition(settled, Math.max(0, Date.parse(assignment.dueAt) - Date.now()));
   if (!inTime) {
     show(true, true);
-    await wf.getExternalWorkflowHandle(appealWorkflowId(appealId)).signal(coHandlerOverdueSignal, {
-      unitId,
-      dueAt: assignment.dueAt,
-    });
+    try {
+      await wf.getExternalWorkflowHandle(appealWorkflowId(appealId)).signal(coHandlerOverdueSignal, {
+        unitId,
+        dueAt: assignment.dueAt,
+      });
+    } catch (error) {
+      // The appeal closed at this very moment: it ends this part itself.
+      wf.log.warn('appeal not told of a late co-handler', { appealId, unitId, error: (error as Error).message });
+    }
     await notify({
       appealId,
       notificationKey: `co-handling-late:${unitId}`,

@@ -23,14 +23,8 @@ export interface StreetRecord {
 
 export type UtilityService = 'water' | 'power' | 'gas' | 'heating';
 
-export type UnitKind =
-  | 'hotline_center'
-  | 'district_government'
-  | 'city_department'
-  | 'district_department'
-  | 'public_service_enterprise'
-  | 'sector_authority'
-  | 'central_military_liaison';
+export type { UnitKind } from '../../../domain/appeal.js';
+import type { UnitKind } from '../../../domain/appeal.js';
 
 /** units.json: handling units other than streets and townships. */
 export interface UnitRecord {
