@@ -19,7 +19,7 @@ import type { coHandlingWorkflow } from '../workflows/coHandler/workflow.js';
 import { DueAt } from '../workflows/searchAttributes.js';
 import type { Notification } from '../activities/notifications/index.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
-import { listAuditEvents } from '../db/queries/cases.js';
+import { getAppealRecord, listAuditEvents } from '../db/queries/cases.js';
 
 const t = useScenarioWorld();
 
@@ -132,11 +132,8 @@ describe('co-handling units (Art. 16)', () => {
     });
     expect(c.coHandlers[0]).toMatchObject({ status: 'late', lateReason: '需等待管线单位配合' });
     expect(c.coHandlers[0]!.interimAt).toBeDefined();
-    c = await appeal.act(d.reportCoHandlerPartUpdate, {
-      by: unit(coUnit),
-      report: '已完成修复方案',
-      lateReason: '需等待管线单位配合',
-    });
+    // The reason given with the interim report stands for the final one.
+    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit(coUnit), report: '已完成修复方案' });
     expect(c.coHandlers[0]).toMatchObject({ status: 'done', lateReason: '需等待管线单位配合' });
     expect(c.stage).toBe('handling');
     expect(await coHandlerChild(appeal, coUnit).result()).toMatchObject({ unitId: coUnit, status: 'done', late: true });
@@ -290,7 +287,14 @@ describe('whistle (Art. 18)', () => {
       departmentIds: ['city-transport'],
       reason: '需交通部门',
     });
-    expect(c.whistle!.departments).toEqual([expect.objectContaining({ unitId: 'city-transport', status: 'open' })]);
+    // The first whistle's department stays a party of the case, with its report-in.
+    expect(c.whistle!.departments).toEqual([
+      expect.objectContaining({ unitId: dept, status: 'done' }),
+      expect.objectContaining({ unitId: 'city-transport', status: 'open' }),
+    ]);
+    expect((await getAppealRecord(t.database.db, appeal.appealId))!.involvedUnitIds).toEqual(
+      expect.arrayContaining([dept, 'city-transport']),
+    );
     const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.filter((e) => e.type === 'whistle')).toHaveLength(2);
     expect(events.find((e) => e.type === 'report_in')).toMatchObject({ actor: `unit:${dept}`, reason: '已派员到场' });

@@ -78,7 +78,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
       if (!input.report?.trim()) throw invalidAction('reportCoHandlerPart', s.stage, 'report is required');
       if (co.status === 'done' || co.status === 'ended')
         throw actionNotAllowed('reportCoHandlerPart', s.stage, 'this co-handler has already reported');
-      if (co.status === 'late' && !input.lateReason?.trim())
+      if (co.status === 'late' && !input.lateReason?.trim() && !co.lateReason)
         throw invalidAction(
           'reportCoHandlerPart',
           s.stage,

@@ -27,12 +27,18 @@ export function registerWhistleActions(run: AppealRun): void {
         throw actionNotAllowed('blowWhistle', s.stage, 'summoned departments have not all reported in');
     },
     apply: async (input) => {
-      const departments: Department[] = [...new Set(input.departmentIds)].map((unitId) => ({
-        unitId,
-        status: 'open',
-        dueAt: '',
-      }));
-      s.whistle = { reason: input.reason, departments };
+      // A later whistle adds to the departments summoned before (they stay parties of the case).
+      const summoned = s.whistle?.departments ?? [];
+      const departments: Department[] = [...new Set(input.departmentIds)].map((unitId) => {
+        const again = summoned.find((x) => x.unitId === unitId);
+        if (!again) return { unitId, status: 'open', dueAt: '' };
+        delete again.reportedAt;
+        return Object.assign(again, { status: 'open' as const, dueAt: '' });
+      });
+      s.whistle = {
+        reason: input.reason,
+        departments: [...summoned.filter((x) => !departments.includes(x)), ...departments],
+      };
       const at = run.now();
       const dueAt = await run.deadline(at, 'whistleReportIn');
       for (const dept of departments) {
