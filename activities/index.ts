@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { createAssessmentActivities } from './assessment/index.js';
+import { failOnDataRefusal } from './dataRefusals.js';
 import { createDeadlineActivities } from './deadlines/index.js';
 import { createDirectoryActivities } from './directory/index.js';
 import { createDispatchActivities } from './dispatch/index.js';
@@ -14,16 +15,20 @@ export interface ActivityDeps {
   webhookTimeoutMs?: number;
 }
 
-/** Every activity of the worker, built over injected dependencies (the tests build the same). */
+/**
+ * Every activity of the worker, built over injected dependencies (the tests build the same).
+ * A write PostgreSQL refuses for its data fails the activity at once, non-retryable
+ * (`RecordRejected`), instead of being retried for ever.
+ */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return failOnDataRefusal({
     ...createRecordActivities(deps),
     ...createDispatchActivities(deps),
     ...createDirectoryActivities(deps),
     ...createDeadlineActivities(deps),
     ...createNotificationActivities(deps),
     ...createAssessmentActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

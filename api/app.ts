@@ -8,6 +8,7 @@ import temporalPlugin from './plugins/temporal.js';
 import authPlugin, { DEV_KEYS_NOTE, loadApiKeys } from './plugins/auth.js';
 import metricsPlugin from './plugins/metrics.js';
 import { registerErrorHandler } from './errors.js';
+import { registerStorableInput } from './storableInput.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from './schemas.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
@@ -17,9 +18,9 @@ export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; e
 
 **Authentication.** \`Authorization: Bearer <key>\`. Roles: intake, center (dispatcher/reviewer), unit and coordinator (bound to one unit id), supervisor (read only), admin (acts as the center). The acting party of every action comes from the key, never from the body. Without key configuration the development server accepts ${DEV_KEYS_NOTE}.
 
-**Validation is strict.** Request bodies reject unknown properties (400, \`additionalProperties: false\`; nothing is silently removed). Query strings and bodies are type-coerced by Ajv (\`coerceTypes\`), so \`?overdue=true\` works. A 400 names the field path in \`field\`.
+**Validation is strict.** Request bodies reject unknown properties (400, \`additionalProperties: false\`; nothing is silently removed). Query strings and bodies are type-coerced by Ajv (\`coerceTypes\`), so \`?overdue=true\` works. A 400 names the field path in \`field\`. A string PostgreSQL cannot store — one containing U+0000 or a lone UTF-16 surrogate — is refused wherever it is sent (body, query string, path, \`Idempotency-Key\`, \`X-Request-Id\`) with a 400 naming the field.
 
-**Errors.** 400 invalid field, 401 no or unknown key, 403 role or party not allowed, 404 unknown appeal (also for a unit outside the case), 409 the case's stage does not allow the action (the workflow's message) or an idempotency key reused with another body, 413 body over 256 KiB, 415 not JSON, 503 Temporal or PostgreSQL unreachable (with \`Retry-After\`).`;
+**Errors.** 400 invalid field, 401 no or unknown key, 403 role or party not allowed, 404 unknown appeal (also for a unit outside the case), 409 the case's stage does not allow the action (the workflow's message) or an idempotency key reused with another body, 413 body over 256 KiB, 415 not JSON, 422 a start whose intake PostgreSQL refused to record (code \`RecordRejected\`; the appeal's workflow failed with the reason), 503 Temporal or PostgreSQL unreachable (with \`Retry-After\`).`;
 
 /** The whole API as one Fastify plugin: `server.ts` and the tests register it. */
 const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config }) => {
@@ -54,6 +55,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   await fastify.register(authPlugin, { keys, nodeEnv: config.NODE_ENV });
   await fastify.register(metricsPlugin);
   registerErrorHandler(fastify, { onUpdateRejected: (type) => fastify.metrics.updatesRejected.inc({ type }) });
+  registerStorableInput(fastify);
 
   await fastify.register(health);
   await fastify.register(metrics);

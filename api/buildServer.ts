@@ -5,6 +5,7 @@ import app from './app.js';
 import type { ApiConfig } from './config.js';
 import { prettyTransport, REDACT_PATHS } from '../platform/logger.js';
 import { registerRequestLog } from './requestLog.js';
+import { isStorableInstant } from './instants.js';
 
 export interface ServerOptions {
   /** `false`: no logging at all. */
@@ -12,6 +13,29 @@ export interface ServerOptions {
   /** Where log lines go (stdout by default); tests read them. */
   logStream?: DestinationStream;
 }
+
+interface DateTimeFormat {
+  validate: (value: string) => boolean;
+  compare?: (a: string, b: string) => number | undefined;
+}
+const ajv = {
+  // Strict bodies: unknown properties are a 400 (schemas say additionalProperties: false), never silently dropped.
+  customOptions: { removeAdditional: false, coerceTypes: 'array' as const, useDefaults: true, allErrors: false },
+  /**
+   * `date-time` (RFC 3339, by ajv-formats) narrowed to instants the API can store: no leap
+   * second (`23:59:60`, an invalid `Date`), no year 0000 or an offset that leaves years 1-9999.
+   */
+  onCreate: (instance: { formats: Record<string, unknown>; addFormat(name: string, format: object): unknown }) => {
+    const rfc3339 = instance.formats['date-time'] as DateTimeFormat;
+    instance.addFormat('date-time', {
+      type: 'string',
+      validate: (value: string) => {
+        return rfc3339.validate(value) && isStorableInstant(Date.parse(value));
+      },
+      ...(rfc3339.compare ? { compare: rfc3339.compare } : {}),
+    });
+  },
+};
 
 /** Builds the Fastify instance with the app registered; used by `server.ts` and by tests. */
 export async function buildServer(config: ApiConfig, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -33,8 +57,7 @@ export async function buildServer(config: ApiConfig, options: ServerOptions = {}
     requestIdHeader: 'x-request-id',
     requestIdLogLabel: 'requestId',
     bodyLimit: 256 * 1024,
-    // Strict bodies: unknown properties are a 400 (schemas say additionalProperties: false), never silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(server);
   await server.register(app, { config });

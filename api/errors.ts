@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
+import { postgresError } from '../db/queries/errors.js';
 
 /** An error the API means to answer with: a status and a message for the caller. */
 export class HttpError extends Error {
@@ -16,6 +17,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     message: string,
     readonly field?: string,
+    /** The body's `code`, e.g. `VALIDATION` for a refused field. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -29,6 +32,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -105,8 +109,13 @@ export function registerErrorHandler(
       const field = `${part}${first?.instancePath ?? ''}${missing}${extra}`;
       return send(400, `${field}: ${first?.message ?? 'invalid'}`, { field, code: 'VALIDATION' });
     }
-    if (error instanceof HttpError)
-      return send(error.statusCode, error.message, error.field ? { field: error.field } : {});
+    if (error instanceof HttpError) {
+      if (error.statusCode === 503) reply.header('Retry-After', '5');
+      return send(error.statusCode, error.message, {
+        ...(error.field ? { field: error.field } : {}),
+        ...(error.code ? { code: error.code } : {}),
+      });
+    }
     if (error instanceof WorkflowNotFoundError) return send(404, 'appeal not found');
 
     const business = businessFailure(error);
@@ -120,6 +129,12 @@ export function registerErrorHandler(
       request.log.warn({ err: error }, 'update not processed in time');
       reply.header('Retry-After', '5');
       return send(503, 'the appeal did not process the action in time; retry with the same Idempotency-Key');
+    }
+    // A value no check caught that PostgreSQL refuses (class 22, data exception): the caller's input, not a fault.
+    const refused = postgresError(error);
+    if (refused?.code.startsWith('22')) {
+      request.log.info({ sqlState: refused.code }, 'value refused by PostgreSQL');
+      return send(400, `a value of the request was refused: ${refused.message}`, { code: 'INVALID_VALUE' });
     }
     const down = unavailable(error);
     if (down) {

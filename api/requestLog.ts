@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
+/** What Node refuses in a header value (RFC 9110 field-value: tab, visible ASCII, obs-text). */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /**
  * One log line per request, after the response: method, route, status, duration, and the
  * bindings that handlers added on the way (appeal id, caller). The request id comes from the
@@ -7,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
  */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    // An id that is no valid header value is not echoed (the request is refused naming the header).
+    if (!INVALID_HEADER_VALUE.test(request.id)) reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
     const line = {

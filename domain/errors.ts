@@ -12,6 +12,11 @@ export const ErrorType = {
   UnknownCategory: 'UnknownCategory',
   /** A unit system's endpoint did not take a webhook delivery (retryable, until dead-lettered). */
   WebhookDeliveryFailed: 'WebhookDeliveryFailed',
+  /**
+   * PostgreSQL refused an activity's write for its data (SQLSTATE class 22 or 23): retrying
+   * cannot cure it, so it is never retried. At intake the appeal's workflow fails with it.
+   */
+  RecordRejected: 'RecordRejected',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

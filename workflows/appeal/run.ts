@@ -36,7 +36,14 @@ export const records = wf.proxyActivities<Activities>({
   retry: {
     initialInterval: '1 second',
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['UnknownPolicy', 'UnknownCategory', 'UnknownPolicyWindow', 'InvalidInput'],
+    nonRetryableErrorTypes: [
+      'UnknownPolicy',
+      'UnknownCategory',
+      'UnknownPolicyWindow',
+      'InvalidInput',
+      // PostgreSQL refused the data (activities/dataRefusals.ts): no attempt would succeed.
+      'RecordRejected',
+    ],
   },
 });
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */

@@ -13,8 +13,10 @@ import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
 import { listScope } from '../../visibility.js';
 import { checkWorkOrder } from '../../references.js';
+import { isStorableInstant } from '../../instants.js';
 import { requestHash as hashRequest, reserve } from '../../idempotency.js';
-import { loadCase, type ApiCase } from './cases.js';
+import { intakeFailure, intakeFailureCode, loadCase, type ApiCase } from './cases.js';
+import { ErrorType } from '../../../domain/errors.js';
 import {
   CaseRef,
   COMMON_ERRORS,
@@ -28,47 +30,62 @@ import {
 
 /**
  * The case of a just-started appeal, once its intake is in the case record (so a list right
- * after the start finds it). The workflow's first task may take a moment: retry briefly.
+ * after the start finds it): a 201 means the intake is recorded. The workflow's first task may
+ * take a moment: retry briefly. A workflow that ended without recording it (PostgreSQL refused
+ * the work order) is answered at once with the reason; one still trying after the wait is a 503.
  */
 async function queryFresh(app: FastifyInstance, principal: Principal, appealId: string): Promise<ApiCase> {
   const deadline = Date.now() + 5_000;
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    try {
-      const row = await getAppealRecord(app.db, appealId);
-      if (!row && Date.now() < deadline) throw new Error('intake not recorded yet');
-      return await loadCase(app, principal, appealId, row);
-    } catch (error) {
-      if (Date.now() >= deadline || error instanceof HttpError) throw error;
-      await new Promise((r) => setTimeout(r, wait));
+    const row = await getAppealRecord(app.db, appealId);
+    if (row) return loadCase(app, principal, appealId, row);
+    const failure = await intakeFailure(app, appealId);
+    if (failure) {
+      const rejected = intakeFailureCode(failure) === ErrorType.RecordRejected;
+      throw new HttpError(
+        rejected ? 422 : 500,
+        `appeal ${appealId} was not started: its intake could not be recorded (${failure.status}): ${failure.reason}`,
+        undefined,
+        intakeFailureCode(failure),
+      );
     }
+    if (Date.now() >= deadline)
+      throw new HttpError(
+        503,
+        `appeal ${appealId} is started but its intake is not recorded yet; retry with the same Idempotency-Key or externalId`,
+      );
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 
 const ListQuery = Type.Object(
   {
     stage: Type.Optional(Type.Union(d.STAGES.map((s) => Type.Literal(s)))),
-    unitId: Type.Optional(Type.String({ description: 'Lead or co-handling unit' })),
-    districtId: Type.Optional(Type.String()),
-    streetId: Type.Optional(Type.String()),
+    unitId: Type.Optional(Type.String({ maxLength: 100, description: 'Lead or co-handling unit' })),
+    districtId: Type.Optional(Type.String({ maxLength: 100 })),
+    streetId: Type.Optional(Type.String({ maxLength: 100 })),
     appealType: Type.Optional(Type.Union(d.APPEAL_TYPES.map((s) => Type.Literal(s)))),
-    categoryCode: Type.Optional(Type.String()),
+    categoryCode: Type.Optional(Type.String({ maxLength: 100 })),
     overdue: Type.Optional(Type.Boolean()),
     receivedFrom: Type.Optional(Type.String({ format: 'date-time' })),
     receivedTo: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String({ description: '`nextCursor` of the previous page' })),
+    cursor: Type.Optional(Type.String({ maxLength: 500, description: '`nextCursor` of the previous page' })),
   },
   { additionalProperties: false },
 );
 
 const encodeCursor = (row: { receivedAt: Date; id: string }) =>
   Buffer.from(`${row.receivedAt.toISOString()}|${row.id}`).toString('base64url');
+const CURSOR_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+/** Only what `encodeCursor` writes: an ISO instant and an appeal id; anything else is a 400, never a query. */
 function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
-  const [at, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const receivedAt = new Date(at ?? '');
-  if (Number.isNaN(receivedAt.getTime()) || rest.length === 0)
-    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor');
-  return { receivedAt, id: rest.join('|') };
+  const [at = '', id = '', ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const receivedAt = new Date(at);
+  const valid = isStorableInstant(receivedAt.getTime()) && receivedAt.toISOString() === at && CURSOR_ID.test(id);
+  if (!valid || rest.length > 0)
+    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor', 'VALIDATION');
+  return { receivedAt, id };
 }
 
 const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -79,13 +96,13 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['appeals'],
         summary: 'Start an appeal (idempotent)',
         description:
-          'Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key.',
+          "Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key. 201 means the intake is in the case record. If PostgreSQL refuses to record it, the appeal's workflow fails at once and the start answers 422 with code `RecordRejected` and the reason (so does a retry with the same key); if it is not recorded within 5 s, 503.",
         headers: IdempotencyHeaders,
         body: StartAppealBody,
         response: {
           201: Type.Object({ created: Type.Literal(true), case: CaseRef }),
           200: Type.Object({ created: Type.Literal(false), case: CaseRef }),
-          ...errors(...COMMON_ERRORS),
+          ...errors(...COMMON_ERRORS, 422),
         },
       },
     },

@@ -2,7 +2,9 @@
  * Reading a case for the API: live by query while the workflow runs, else from the stored record;
  * presented as the caller may see it (`api/visibility.ts`).
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../../domain/errors.js';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { appealWorkflowId, involvedUnitIds, type AppealCase, type Stage } from '../../../domain/appeal.js';
@@ -110,11 +112,58 @@ export async function presentCase(
   return { ...appealCase, workOrder: workOrderOf(record, sight.contactInClear) };
 }
 
+/** How an appeal's workflow ended without recording its intake. */
+export interface IntakeFailure {
+  /** The failure's type, e.g. `RecordRejected` (PostgreSQL refused the work order). */
+  type?: string;
+  /** The workflow's status, e.g. `FAILED`. */
+  status: string;
+  reason: string;
+}
+
+/**
+ * For an appeal with no case record: why its workflow ended without recording the intake
+ * (`undefined` while it runs). A work order PostgreSQL refuses fails the workflow at once
+ * (`RecordRejected`, never retried), so the failed execution says why.
+ */
+export async function intakeFailure(app: FastifyInstance, appealId: string): Promise<IntakeFailure | undefined> {
+  const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
+  const { status } = await handle.describe();
+  if (status.name === 'RUNNING') return undefined;
+  try {
+    await handle.result();
+    return { status: status.name, reason: 'the workflow ended' };
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    // The innermost failure says why (an activity's failure is the cause of the workflow's).
+    let reason = error.message;
+    let type: string | undefined;
+    for (let e: unknown = error.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+      reason = e.message;
+      if (e instanceof ApplicationFailure && e.type) type = e.type;
+    }
+    return { status: status.name, reason, ...(type ? { type } : {}) };
+  }
+}
+
+/** The error body's `code` for an intake that was never recorded. */
+export const intakeFailureCode = (failure: IntakeFailure): string =>
+  failure.type === ErrorType.RecordRejected ? ErrorType.RecordRejected : 'IntakeNotRecorded';
+
 /** The case as stored or live, without the work order (which depends on the caller). */
 async function readCase(app: FastifyInstance, appealId: string, row: Appeal | null): Promise<ApiCase> {
   // A closed case is read from its record (one PostgreSQL read, no replay); an open one from its workflow.
   if (row?.finalCase) return caseFromRecord(app, row);
   try {
+    // No record: the appeal was just started, or its intake could never be recorded (then it has no case).
+    const failure = row ? undefined : await intakeFailure(app, appealId);
+    if (failure)
+      throw new HttpError(
+        404,
+        `appeal ${appealId} has no case: its workflow ended (${failure.status}) before the intake was recorded: ${failure.reason}`,
+        undefined,
+        intakeFailureCode(failure),
+      );
     const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
     // Bounded like actions: a query no worker answers becomes a 503, not a hanging request.
     return liveCase(
