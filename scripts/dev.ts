@@ -2,14 +2,15 @@
  * `npm run dev`: the whole service on one machine. Starts (unless pointed elsewhere by
  * TEMPORAL_ADDRESS / DATABASE_URL) the Temporal dev server with its Web UI on a persistent
  * SQLite file and an embedded PostgreSQL, applies migrations, then runs the worker and the
- * API as child processes. Ctrl-C stops everything it started.
+ * API as supervised child processes: one that dies is started again after a growing delay,
+ * while everything else keeps running. Ctrl-C stops everything it started; so does a start
+ * that fails at any step, which names the step.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveTool, TEMPORAL_CLI } from './lib/tools.js';
-import { startTemporalDevServer, stopProcess } from './lib/temporalDevServer.js';
+import { startTemporalDevServer } from './lib/temporalDevServer.js';
 import { startDatabase } from './lib/localStack.js';
-import { leaveSignalsToCaller } from './lib/postgres.js';
+import { supervise, type Supervised } from './lib/supervise.js';
 import { assertPortFree } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
@@ -22,16 +23,23 @@ const port = (name: string, fallback: number): number => {
   return value;
 };
 
-const stops: Array<() => Promise<void>> = [];
+/** Servers started so far, stopped in reverse order; the supervised children go first. */
+const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+const children: Supervised[] = [];
 let stopping: Promise<never> | undefined;
 /**
  * Stops everything once, whatever asks first. Ctrl-C may arrive more than once (the terminal
- * signals the whole process group and tsx relays it again); later signals wait for the same stop.
+ * signals the whole process group); later signals wait for the same stop. The children's
+ * supervisors are told first, all at once, so none of them restarts a child that the
+ * terminal's signal already ended, nor one waiting out its restart delay.
  */
 function shutdown(code: number): Promise<never> {
   stopping ??= (async () => {
     step('stopping …');
-    for (const stop of stops.reverse()) await stop().catch((e: unknown) => step(`  ${String(e)}`));
+    await Promise.all(children.map((child) => child.stop()));
+    for (const { what, stop } of stops.reverse()) {
+      await stop().catch((e: unknown) => step(`  stopping ${what}: ${(e as Error).message ?? String(e)}`));
+    }
     step('stopped');
     process.exit(code);
   })();
@@ -40,21 +48,34 @@ function shutdown(code: number): Promise<never> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
+// Whatever goes wrong later still stops what was started, rather than leaving it running.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    step(`dev: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void shutdown(1);
+  });
+}
 
-function startChild(label: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  child.once('exit', (code, signal) => {
-    if (!stopping) {
-      step(`${label} exited (${signal ?? code}); stopping the rest`);
-      void shutdown(1);
-    }
-  });
-  stops.push(() => stopProcess(child));
-  return child;
+/** Runs one start-up step; a failure says which step it was. */
+async function stepOf<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new Error(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+function startChild(label: string, script: string, env: NodeJS.ProcessEnv): void {
+  children.push(
+    supervise({
+      label,
+      command: process.execPath,
+      args: ['--import', 'tsx', script],
+      cwd: ROOT,
+      env,
+      log: step,
+    }),
+  );
 }
 
 async function waitForHealth(url: string, timeoutMs = 120_000): Promise<void> {
@@ -89,24 +110,29 @@ try {
   let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
   let uiUrl: string | undefined;
   if (ownTemporal) {
-    const cli = await resolveTool(TEMPORAL_CLI);
-    if (!cli.path)
-      throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster');
-    const dbFile = join(STATE_DIR, 'temporal', 'dev.sqlite');
-    step(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (state in ${dbFile})`);
-    const server = await startTemporalDevServer({ cliPath: cli.path, port: temporalPort, uiPort, dbFile });
-    stops.push(() => server.stop());
+    const server = await stepOf('starting the Temporal dev server', async () => {
+      const cli = await resolveTool(TEMPORAL_CLI);
+      if (!cli.path)
+        throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster');
+      const dbFile = join(STATE_DIR, 'temporal', 'dev.sqlite');
+      step(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (state in ${dbFile})`);
+      return startTemporalDevServer({ cliPath: cli.path, port: temporalPort, uiPort, dbFile });
+    });
+    stops.push({ what: 'the Temporal dev server', stop: () => server.stop() });
     temporalAddress = server.address;
     uiUrl = server.uiUrl;
   }
 
-  const database = await startDatabase({ name: 'dev', port: pgPort, databaseName: 'jiesu' });
-  stops.push(() => database.stop());
-  leaveSignalsToCaller();
+  const database = await stepOf(ownPostgres ? 'starting PostgreSQL and migrating it' : 'migrating the database', () =>
+    startDatabase({ name: 'dev', port: pgPort, databaseName: 'jiesu' }),
+  );
+  stops.push({ what: 'PostgreSQL', stop: () => database.stop() });
 
   // Bundled here, quietly, so the worker starts without webpack's report in the log.
   const workflowBundlePath = join(STATE_DIR, 'dev', 'workflow-bundle.js');
-  await writeWorkflowBundle(workflowBundlePath, (message) => step(`workflow bundle: ${message}`));
+  await stepOf('bundling the workflows', () =>
+    writeWorkflowBundle(workflowBundlePath, (message) => step(`workflow bundle: ${message}`)),
+  );
   step('workflows bundled');
 
   const env = {
@@ -120,8 +146,7 @@ try {
   startChild('worker', 'worker/main.ts', env);
   startChild('API', 'api/server.ts', env);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitForHealth(`${apiUrl}/health`);
-
+  await stepOf('waiting for the API', () => waitForHealth(`${apiUrl}/health`));
   process.stdout.write(
     [
       '',
@@ -137,5 +162,6 @@ try {
   );
 } catch (error) {
   step(`dev: ${(error as Error).message}`);
+  if (stops.length + children.length > 0) step('dev: stopping what was already started');
   await shutdown(1);
 }

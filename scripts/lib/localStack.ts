@@ -24,12 +24,27 @@ export async function startDatabase(options: {
   let url = process.env.DATABASE_URL;
   let stop = async (): Promise<void> => undefined;
   if (!url) {
-    step(`starting embedded PostgreSQL on 127.0.0.1:${options.port} (data in ${join(STATE_DIR, 'pg', options.name)})`);
-    const pg = await startEmbeddedPostgres({ dataDir: join(STATE_DIR, 'pg', options.name), port: options.port });
-    url = await ensureDatabase(pg.serverUrl, options.databaseName);
+    step(`starting embedded PostgreSQL on 127.0.0.1:${options.port}`);
+    const pg = await startEmbeddedPostgres({
+      dataDir: join(STATE_DIR, 'pg', options.name),
+      port: options.port,
+      onLog: (line) => {
+        if (line.includes('cannot reach')) step(line);
+      },
+    });
+    step(`PostgreSQL ready (data in ${pg.dataDir})`);
     stop = () => pg.stop();
+    url = pg.serverUrl;
   }
-  const counts = await migrateAndSeed(url);
+  let counts: Record<string, number>;
+  try {
+    if (!process.env.DATABASE_URL) url = await ensureDatabase(url, options.databaseName);
+    counts = await migrateAndSeed(url);
+  } catch (error) {
+    // Leave no server behind when the database cannot be prepared.
+    await stop().catch(() => undefined);
+    throw error;
+  }
   step(
     `database migrations applied; reference data loaded: ${Object.entries(counts)
       .map(([table, n]) => `${table} ${n}`)

@@ -65,13 +65,23 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`temporal server start-dev exited with ${code}:\n${output}`))),
-  );
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) =>
+      reject(new Error(`temporal server start-dev exited with ${signal ?? code}:\n${output}`)),
+    );
+    // A binary that cannot be run (ENOENT, EACCES) reports here, not through 'exit'.
+    child.once('error', (error) => reject(new Error(`${options.cliPath} could not start: ${error.message}`)));
+  });
   exited.catch(() => undefined);
 
   const address = `${ip}:${options.port}`;
-  await Promise.race([waitForFrontend(address), exited]);
+  try {
+    await Promise.race([waitForFrontend(address), exited]);
+  } catch (error) {
+    // Leave no server behind when it never answered.
+    await stopProcess(child);
+    throw error;
+  }
   return {
     address,
     uiUrl: options.uiPort ? `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}` : undefined,
@@ -101,7 +111,7 @@ async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<voi
 }
 
 export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
   return new Promise((resolvePromise) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {

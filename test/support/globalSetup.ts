@@ -52,24 +52,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await removeAbandonedClusters(join(STATE_DIR, 'pg'), 'test');
     const dataDir = join(STATE_DIR, 'pg', `test-${process.pid}`);
     await rm(dataDir, { recursive: true, force: true });
-    const pg = await startEmbeddedPostgres({ dataDir, port: await freePort() });
+    const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), ephemeral: true });
     pgServerUrl = pg.serverUrl;
-    stopPg = async () => {
-      await pg.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
+    stopPg = () => pg.stop();
   }
-  await dropDatabase(pgServerUrl, TEMPLATE_DATABASE);
-  const templateUrl = await ensureDatabase(pgServerUrl, TEMPLATE_DATABASE);
-  await migrateAndSeed(templateUrl);
-  step(`test PostgreSQL ready, template database migrated and seeded (${Date.now() - started} ms)`);
-
-  const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
-  step(`test Temporal dev server on ${temporal.address}`);
-
+  let temporal: Awaited<ReturnType<typeof startTemporalDevServer>> | undefined;
   const workflowBundlePath = join(STATE_DIR, 'test', 'workflow-bundle.js');
-  await writeWorkflowBundle(workflowBundlePath, (message) => step(`bundle: ${message}`));
-  step(`workflows bundled once (${Date.now() - started} ms since set-up began)`);
+  try {
+    await dropDatabase(pgServerUrl, TEMPLATE_DATABASE);
+    const templateUrl = await ensureDatabase(pgServerUrl, TEMPLATE_DATABASE);
+    await migrateAndSeed(templateUrl);
+    step(`test PostgreSQL ready, template database migrated and seeded (${Date.now() - started} ms)`);
+
+    temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
+    step(`test Temporal dev server on ${temporal.address}`);
+
+    await writeWorkflowBundle(workflowBundlePath, (message) => step(`bundle: ${message}`));
+    step(`workflows bundled once (${Date.now() - started} ms since set-up began)`);
+  } catch (error) {
+    // A failed set-up leaves no server behind.
+    await temporal?.stop();
+    await stopPg();
+    throw error;
+  }
 
   project.provide('pgServerUrl', pgServerUrl);
   project.provide('templateDatabase', TEMPLATE_DATABASE);
@@ -78,8 +83,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('faketimeLib', faketimeLib() ?? '');
 
+  const server = temporal;
   return async () => {
-    await temporal.stop();
+    await server.stop();
     await stopPg();
   };
 }
