@@ -9,6 +9,8 @@ import authPlugin, { DEV_KEYS_NOTE, loadApiKeys } from './plugins/auth.js';
 import metricsPlugin from './plugins/metrics.js';
 import { registerErrorHandler } from './errors.js';
 import { registerStorableInput } from './storableInput.js';
+import { registerMethodNotAllowed } from './methodNotAllowed.js';
+import { documentedAsSent } from './openapiShape.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from './schemas.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
@@ -25,7 +27,9 @@ export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; e
 /** The whole API as one Fastify plugin: `server.ts` and the tests register it. */
 const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config }) => {
   const keys = loadApiKeys(config);
+  registerMethodNotAllowed(fastify);
   await fastify.register(swagger, {
+    transform: documentedAsSent,
     // Shared schemas keep their $id as their name in components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -57,6 +57,8 @@ export async function buildServer(config: ApiConfig, options: ServerOptions = {}
     requestIdHeader: 'x-request-id',
     requestIdLogLabel: 'requestId',
     bodyLimit: 256 * 1024,
+    // A path parameter longer than the router's default (100) would miss its route; the schema refuses it with a 400.
+    routerOptions: { maxParamLength: 2048 },
     ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(server);

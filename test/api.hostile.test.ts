@@ -313,3 +313,27 @@ describe('a write PostgreSQL refuses fails at once, visibly', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('the edges of the routes', () => {
+  it('an undeclared method on a known path is a 405 with Allow; an unknown path stays a 404', async () => {
+    const trace = await as(app, 'center')({ method: 'TRACE', url: '/v1/appeals' });
+    expect(trace.statusCode).toBe(405);
+    expect(trace.headers.allow).toContain('POST');
+    expect(trace.json()).toMatchObject({ statusCode: 405, error: 'Method Not Allowed' });
+    const put = await as(app, 'center')({ method: 'PUT', url: '/v1/appeals/x-1/accept' });
+    expect(put.statusCode).toBe(405);
+    expect(put.headers.allow).toBe('POST');
+    expect((await as(app, 'center')({ method: 'GET', url: '/v1/nothing-here' })).statusCode).toBe(404);
+  });
+
+  it('an over-long id is a 400 naming the parameter, not a missing route', async () => {
+    const res = await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${'0'.repeat(101)}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'params/id' });
+  });
+
+  it('an action with nothing required may come without a body', async () => {
+    const res = await as(app, 'water')({ method: 'POST', url: '/v1/appeals/no-such-appeal/accept' });
+    expect(res.statusCode, res.body).toBe(404);
+  });
+});

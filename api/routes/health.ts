@@ -22,7 +22,7 @@ async function check(probe: () => Promise<unknown>): Promise<{ status: 'ok' | 'd
 const health: FastifyPluginAsync = async (app) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { schema: { tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
     async () => ({
       status: 'ok' as const,
     }),
@@ -34,7 +34,8 @@ const health: FastifyPluginAsync = async (app) => {
     if (!ok) reply.header('Retry-After', '5');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { temporal, postgres } });
   };
-  const readySchema = { tags: ['health'], response: { 200: Readiness, 503: Readiness } };
+  // No key needed: load balancers and orchestrators probe these.
+  const readySchema = { tags: ['health'], security: [], response: { 200: Readiness, 503: Readiness } };
   // `/health` is the short name for readiness: 200 only when Temporal and PostgreSQL both answer.
   app.get('/health', { schema: readySchema }, ready);
   app.get('/health/ready', { schema: readySchema }, ready);

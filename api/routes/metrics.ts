@@ -7,6 +7,7 @@ const metrics: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['health'],
+        security: [],
         summary: 'Prometheus metrics (HTTP, appeals started, updates rejected, overdue cases)',
         produces: ['text/plain'],
         response: { 200: Type.String() },

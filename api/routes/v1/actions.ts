@@ -50,6 +50,11 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           body: ActionBodies[action],
           response: { 200: CaseRef, ...errors(...COMMON_ERRORS) },
         },
+        // An action whose body has nothing required (accept, first contact …) may be sent without one.
+        preValidation: (request, _reply, done) => {
+          request.body ??= {};
+          done();
+        },
       },
       async (request) => {
         const appealId = request.params.id;
