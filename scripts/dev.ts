@@ -7,9 +7,7 @@
  * that fails at any step, which names the step.
  */
 import { join } from 'node:path';
-import { resolveTool, TEMPORAL_CLI } from './lib/tools.js';
-import { startTemporalDevServer } from './lib/temporalDevServer.js';
-import { startDatabase } from './lib/localStack.js';
+import { startLocalStack, withoutPassword, type LocalStack } from './lib/localStack.js';
 import { supervise, type Supervised } from './lib/supervise.js';
 import { assertPortFree } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
@@ -23,23 +21,26 @@ const port = (name: string, fallback: number): number => {
   return value;
 };
 
-/** Servers started so far, stopped in reverse order; the supervised children go first. */
-const stops: Array<{ what: string; stop: () => Promise<void> }> = [];
+/** PostgreSQL and Temporal, while starting and once started; then the supervised children. */
+const startup = new AbortController();
+let starting: Promise<LocalStack> | undefined;
+let stack: LocalStack | undefined;
 const children: Supervised[] = [];
 let stopping: Promise<never> | undefined;
 /**
  * Stops everything once, whatever asks first. Ctrl-C may arrive more than once (the terminal
  * signals the whole process group); later signals wait for the same stop. The children's
  * supervisors are told first, all at once, so none of them restarts a child that the
- * terminal's signal already ended, nor one waiting out its restart delay.
+ * terminal's signal already ended, nor one waiting out its restart delay. A stack still
+ * starting stops what it started after its step under way.
  */
 function shutdown(code: number): Promise<never> {
   stopping ??= (async () => {
     step('stopping …');
+    startup.abort();
     await Promise.all(children.map((child) => child.stop()));
-    for (const { what, stop } of stops.reverse()) {
-      await stop().catch((e: unknown) => step(`  stopping ${what}: ${(e as Error).message ?? String(e)}`));
-    }
+    const started = await starting?.catch(() => undefined);
+    await started?.stop().catch((e: unknown) => step(`  ${(e as Error).message ?? String(e)}`));
     step('stopped');
     process.exit(code);
   })();
@@ -107,26 +108,19 @@ try {
   }
   if (ownPostgres) await assertPortFree(pgPort, 'embedded PostgreSQL (PG_PORT)');
 
-  let temporalAddress = process.env.TEMPORAL_ADDRESS ?? '';
-  let uiUrl: string | undefined;
-  if (ownTemporal) {
-    const server = await stepOf('starting the Temporal dev server', async () => {
-      const cli = await resolveTool(TEMPORAL_CLI);
-      if (!cli.path)
-        throw new Error('no Temporal CLI: set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster');
-      const dbFile = join(STATE_DIR, 'temporal', 'dev.sqlite');
-      step(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (state in ${dbFile})`);
-      return startTemporalDevServer({ cliPath: cli.path, port: temporalPort, uiPort, dbFile });
-    });
-    stops.push({ what: 'the Temporal dev server', stop: () => server.stop() });
-    temporalAddress = server.address;
-    uiUrl = server.uiUrl;
-  }
-
-  const database = await stepOf(ownPostgres ? 'starting PostgreSQL and migrating it' : 'migrating the database', () =>
-    startDatabase({ name: 'dev', port: pgPort, databaseName: 'jiesu' }),
-  );
-  stops.push({ what: 'PostgreSQL', stop: () => database.stop() });
+  // PostgreSQL and Temporal; a step that fails is named, and what had started is stopped again.
+  starting = startLocalStack({
+    postgres: { url: process.env.DATABASE_URL, cluster: 'dev', port: pgPort, database: 'jiesu' },
+    temporal: {
+      address: process.env.TEMPORAL_ADDRESS,
+      port: temporalPort,
+      uiPort,
+      dbFile: join(STATE_DIR, 'temporal', 'dev.sqlite'),
+    },
+    log: step,
+    signal: startup.signal,
+  });
+  stack = await starting;
 
   // Bundled here, quietly, so the worker starts without webpack's report in the log.
   const workflowBundlePath = join(STATE_DIR, 'dev', 'workflow-bundle.js');
@@ -138,8 +132,8 @@ try {
   const env = {
     ...process.env,
     WORKFLOW_BUNDLE_PATH: workflowBundlePath,
-    DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: temporalAddress,
+    DATABASE_URL: stack.databaseUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
     PORT: String(apiPort),
     LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
   };
@@ -153,15 +147,18 @@ try {
       'Jiesu is running:',
       `  API               ${apiUrl}   (health: ${apiUrl}/health)`,
       `  API docs          ${apiUrl}/docs${process.env.API_KEYS || process.env.API_KEYS_FILE ? '' : '   (dev keys: dev-intake, dev-center, dev-unit-<unitId>, …)'}`,
-      `  Temporal Web UI   ${uiUrl ?? '(external cluster: use its own UI)'}`,
-      `  Temporal frontend ${temporalAddress}`,
-      `  PostgreSQL        ${database.url.replace(/:[^:@/]+@/, ':***@')}`,
+      `  Temporal Web UI   ${stack.uiUrl ?? '(external cluster: use its own UI)'}`,
+      `  Temporal frontend ${stack.temporalAddress}`,
+      `  PostgreSQL        ${withoutPassword(stack.databaseUrl)}`,
       'Press Ctrl-C to stop everything.',
       '',
     ].join('\n'),
   );
 } catch (error) {
-  step(`dev: ${(error as Error).message}`);
-  if (stops.length + children.length > 0) step('dev: stopping what was already started');
+  // A stop already under way (Ctrl-C while starting) ends the process itself.
+  if (!stopping) {
+    step(`dev: ${(error as Error).message}`);
+    if (stack || children.length > 0) step('dev: stopping what was already started');
+  }
   await shutdown(1);
 }

@@ -4,11 +4,7 @@
  * the API listening on 127.0.0.1. Nothing is shared with `npm run dev` or a test run.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
@@ -19,18 +15,7 @@ import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 import { createDb, type DbHandle } from '../../db/client.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
-import { STATE_DIR } from '../lib/paths.js';
-import { freePort } from '../lib/ports.js';
-import {
-  ensureDatabase,
-  leaveSignalsToCaller,
-  removeAbandonedClusters,
-  startEmbeddedPostgres,
-} from '../lib/postgres.js';
-import { migrateAndSeed } from '../lib/localStack.js';
-import { registerSearchAttributes } from '../lib/searchAttributes.js';
-import { startTemporalDevServer } from '../lib/temporalDevServer.js';
-import { resolveTool, TEMPORAL_CLI } from '../lib/tools.js';
+import { startLocalStack } from '../lib/localStack.js';
 import { say } from './log.js';
 
 const NAMESPACE = 'default';
@@ -49,10 +34,11 @@ export interface BenchStack {
 
 /** Stop functions of whatever has started so far, run in reverse order. */
 export class Stoppers {
-  private readonly stops: { what: string; stop: () => Promise<void> }[] = [];
+  private readonly stops: { what: string; stop: () => Promise<void>; limitMs?: number }[] = [];
   stopping = false;
-  add(what: string, stop: () => Promise<void>): void {
-    this.stops.push({ what, stop });
+  /** `limitMs`: this one's own bound, instead of stopAll's. */
+  add(what: string, stop: () => Promise<void>, limitMs?: number): void {
+    this.stops.push({ what, stop, limitMs });
   }
   /**
    * Each stop gets a bounded wait: after a terminal's Ctrl-C the dev server may be gone
@@ -61,14 +47,15 @@ export class Stoppers {
   async stopAll(limitMs = 5_000): Promise<void> {
     this.stopping = true;
     let gaveUp = false;
-    for (const { what, stop } of this.stops.splice(0).reverse()) {
+    for (const { what, stop, limitMs: own } of this.stops.splice(0).reverse()) {
+      const bound = own ?? limitMs;
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          say(`stopping ${what}: gave up after ${limitMs / 1000} s`);
+          say(`stopping ${what}: gave up after ${bound / 1000} s`);
           gaveUp = true;
           resolve();
-        }, limitMs);
+        }, bound);
       });
       // After one part gave up, the next ones' complaints about it are no news.
       const stopped = stop().catch((error: unknown) => gaveUp || say(`stopping ${what}: ${String(error)}`));
@@ -93,23 +80,34 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
     shutdownSignals: [],
   });
 
-  const cli = await resolveTool(TEMPORAL_CLI);
-  if (!cli.path) throw new Error('no Temporal CLI: run `npm run tools`, or set TEMPORAL_CLI_PATH');
-  const temporal = await startTemporalDevServer({ cliPath: cli.path, port: await freePort() });
-  stoppers.add('Temporal dev server', () => temporal.stop());
-  say(`Temporal dev server (in memory) on ${temporal.address}`);
+  // PostgreSQL: DATABASE_URL as given, or a fresh embedded cluster of this run's own (removed at
+  // the end), so that every run lists from a table of the same size. Temporal: in memory.
+  const startup = new AbortController();
+  const starting = startLocalStack({
+    postgres: { url: process.env.DATABASE_URL, cluster: 'bench', throwaway: true, database: 'jiesu' },
+    temporal: { namespace: NAMESPACE, registerSearchAttributes: true },
+    log: say,
+    signal: startup.signal,
+  });
+  // Ctrl-C while starting stops what has started; the two servers get one bound for both.
+  stoppers.add(
+    'PostgreSQL and the Temporal dev server',
+    async () => {
+      startup.abort();
+      const started = await starting.catch(() => undefined);
+      await started?.stop().catch((error: Error) => say(error.message));
+    },
+    10_000,
+  );
+  const { databaseUrl, temporalAddress } = await starting;
 
-  const databaseUrl = await startDatabase(stoppers);
-
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporalAddress });
   stoppers.add('Temporal client', () => connection.close());
-  const added = await registerSearchAttributes(connection, NAMESPACE);
-  say(added.length ? `search attributes registered: ${added.join(', ')}` : 'search attributes already registered');
   const client = new Client({ connection, namespace: NAMESPACE });
 
   const workerDb = createDb(databaseUrl);
   stoppers.add('worker database pool', () => workerDb.close());
-  const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   stoppers.add('worker connection', () => nativeConnection.close());
   say('creating the worker (bundles the workflows, a few seconds)');
   const worker = await createWorker({
@@ -133,7 +131,7 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
   };
   const config = loadApiConfig({
     DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: NAMESPACE,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     HOST: '127.0.0.1',
@@ -156,35 +154,5 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
 
   const db = createDb(databaseUrl);
   stoppers.add('benchmark database pool', () => db.close());
-  return { apiUrl, keys, client, db, worker, temporalAddress: temporal.address, databaseUrl };
-}
-
-/**
- * DATABASE_URL as given, or a fresh embedded cluster for this run (removed at the end), so
- * that every run lists from a table of the same size.
- */
-async function startDatabase(stoppers: Stoppers): Promise<string> {
-  let url = process.env.DATABASE_URL;
-  if (url) {
-    say('PostgreSQL: DATABASE_URL');
-  } else {
-    const pgDir = join(STATE_DIR, 'pg');
-    await removeAbandonedClusters(pgDir, 'bench');
-    const dataDir = join(pgDir, `bench-${process.pid}`);
-    await rm(dataDir, { recursive: true, force: true });
-    const port = await freePort();
-    const pg = await startEmbeddedPostgres({ dataDir, port });
-    // The benchmark stops the cluster itself.
-    leaveSignalsToCaller();
-    stoppers.add('PostgreSQL', async () => {
-      // A terminal's Ctrl-C reaches the cluster too: once it is gone, stop() would wait for an exit already past.
-      if (existsSync(join(dataDir, 'postmaster.pid'))) await Promise.race([pg.stop(), sleep(15_000)]);
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    url = await ensureDatabase(pg.serverUrl, 'jiesu');
-    say(`embedded PostgreSQL on 127.0.0.1:${port} (data in ${dataDir})`);
-  }
-  const counts = await migrateAndSeed(url);
-  say(`migrated and seeded (${Object.values(counts).reduce((a, b) => a + b, 0)} reference rows)`);
-  return url;
+  return { apiUrl, keys, client, db, worker, temporalAddress, databaseUrl };
 }

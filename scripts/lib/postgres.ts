@@ -24,9 +24,6 @@ import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rename, rm, rmdir, w
 import { basename, dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
-/** Kept for callers written for the `EmbeddedPostgres` class's signal handlers; nothing to undo now. */
-export function leaveSignalsToCaller(): void {}
-
 export interface EmbeddedPostgresHandle {
   /** URL of the server's maintenance database (`postgres`). */
   serverUrl: string;
@@ -263,11 +260,7 @@ export async function startEmbeddedPostgres(options: StartPostgresOptions): Prom
         await exited;
         clearTimeout(hard);
       }
-      if (options.ephemeral) {
-        await rm(dataDir, { recursive: true, force: true });
-        // The /var/tmp stand-in's parent goes too once it holds no other cluster.
-        if (dataDir !== resolve(options.dataDir)) await rmdir(dirname(dataDir)).catch(() => undefined);
-      }
+      if (options.ephemeral) await removeClusterFiles(options.dataDir, dataDir);
     })());
 
   let timer: NodeJS.Timeout | undefined;
@@ -294,6 +287,15 @@ export async function startEmbeddedPostgres(options: StartPostgresOptions): Prom
     process: child,
     stop,
   };
+}
+
+/**
+ * Removes a stopped cluster's files: `dataDir` where they are (a handle's `dataDir`), which is
+ * `requested` or its /var/tmp stand-in; the stand-in's parent goes too once it holds no other cluster.
+ */
+export async function removeClusterFiles(requested: string, dataDir: string): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true });
+  if (dataDir !== resolve(requested)) await rmdir(dirname(dataDir)).catch(() => undefined);
 }
 
 /** Creates `name` on the server of `serverUrl` unless it exists; returns the database's URL. */

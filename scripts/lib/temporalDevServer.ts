@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from './searchAttributes.js';
+import { terminate } from './supervise.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -79,14 +80,14 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     await Promise.race([waitForFrontend(address), exited]);
   } catch (error) {
     // Leave no server behind when it never answered.
-    await stopProcess(child);
+    await terminate(child);
     throw error;
   }
   return {
     address,
     uiUrl: options.uiPort ? `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${options.uiPort}` : undefined,
     process: child,
-    stop: () => stopProcess(child),
+    stop: () => terminate(child),
   };
 }
 
@@ -108,16 +109,4 @@ async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<voi
     }
   }
   throw new Error(`Temporal dev server at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
-}
-
-export function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
-  return new Promise((resolvePromise) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolvePromise();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -15,121 +15,55 @@ import { expect, inject } from 'vitest';
 import { buildServer } from '../../api/buildServer.js';
 import { loadApiConfig } from '../../api/config.js';
 import { createDb, type DbHandle } from '../../db/client.js';
-import { ROOT, STATE_DIR } from '../../scripts/lib/paths.js';
-import { freePort } from '../../scripts/lib/ports.js';
-import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../scripts/lib/postgres.js';
-import { migrateAndSeed } from '../../scripts/lib/localStack.js';
-import { startTemporalDevServer, stopProcess, type DevServer } from '../../scripts/lib/temporalDevServer.js';
+import { ROOT } from '../../scripts/lib/paths.js';
+import { startLocalStack, type LocalServer, type LocalStack } from '../../scripts/lib/localStack.js';
+import { terminate } from '../../scripts/lib/supervise.js';
 import { API_KEYS_JSON, TEST_KEYS, until, type Caller } from './api.js';
 import type { TestDatabase } from './database.js';
 import { FAULTS_PG_PREFIX } from './faultsSetup.js';
 
-/** An embedded PostgreSQL of the drill's own that it can stop and start again on the same files. */
+/** The drill's embedded PostgreSQL, which it can stop and start again on the same files. */
 export class DrillPostgres {
-  private server?: EmbeddedPostgresHandle;
   /** The drill's own connection pool (for its assertions), beside the worker's and the API's. */
-  handle!: DbHandle;
-  url = '';
-  private files: string;
+  readonly handle: DbHandle;
 
-  private constructor(
-    readonly dataDir: string,
-    readonly port: number,
+  constructor(
+    readonly url: string,
+    private readonly server: LocalServer,
   ) {
-    this.files = dataDir;
-  }
-
-  static async start(): Promise<DrillPostgres> {
-    const dataDir = join(STATE_DIR, 'pg', `${FAULTS_PG_PREFIX}-${process.pid}`);
-    await rm(dataDir, { recursive: true, force: true });
-    const pg = new DrillPostgres(dataDir, await freePort());
-    try {
-      await pg.up();
-      pg.url = await ensureDatabase(pg.server!.serverUrl, 'jiesu');
-      await migrateAndSeed(pg.url);
-      pg.handle = createDb(pg.url, { max: 4 });
-      return pg;
-    } catch (error) {
-      await pg.remove().catch(() => undefined);
-      throw error;
-    }
+    this.handle = createDb(url, { max: 4 });
   }
 
   /** Starts the server on its port and data directory (after `down()`). */
-  async up(): Promise<void> {
-    if (this.server) return;
-    this.server = await startEmbeddedPostgres({ dataDir: this.dataDir, port: this.port });
-    // Where the cluster's files really are, when the helper keeps them elsewhere than asked.
-    this.files = (this.server as { dataDir?: string }).dataDir ?? this.dataDir;
+  up(): Promise<void> {
+    return this.server.start();
   }
 
   /** Stops the server (a fast shutdown: open transactions roll back, connections are cut). */
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await server?.stop();
+  down(): Promise<void> {
+    return this.server.stop();
   }
 
   /** The shape the test helpers (e.g. `addFastPolicy`) take. */
   asTestDatabase(): TestDatabase {
     return { ...this.handle, url: this.url, drop: async () => undefined };
   }
-
-  async remove(): Promise<void> {
-    await this.handle?.close().catch(() => undefined);
-    await this.down();
-    await rm(this.files, { recursive: true, force: true });
-    await rm(this.dataDir, { recursive: true, force: true });
-  }
 }
 
-/** A Temporal CLI dev server on a SQLite file of the drill's own; `stop()` and `start()` keep its cases. */
+/** The drill's Temporal CLI dev server on a SQLite file of its own; `stop()` and `start()` keep its cases. */
 export class DrillTemporal {
-  private server?: DevServer;
-
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
+  constructor(
+    readonly address: string,
+    private readonly server: LocalServer,
   ) {}
 
-  static async start(): Promise<DrillTemporal> {
-    const temporal = new DrillTemporal(await mkdtemp(join(tmpdir(), 'jiesu-faults-')), await freePort());
-    try {
-      await temporal.start();
-      return temporal;
-    } catch (error) {
-      await temporal.remove().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  get dbFile(): string {
-    return join(this.dir, 'temporal.sqlite');
-  }
-
-  async start(): Promise<void> {
-    if (this.server) return;
-    this.server = await startTemporalDevServer({
-      cliPath: inject('faultsTemporalCli'),
-      port: this.port,
-      dbFile: this.dbFile,
-    });
+  start(): Promise<void> {
+    return this.server.start();
   }
 
   /** SIGTERM, then SIGKILL after a grace period: the frontend is gone when this resolves. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await server?.stop();
-  }
-
-  async remove(): Promise<void> {
-    await this.stop();
-    await rm(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 
@@ -186,7 +120,7 @@ export class WorkerProcess {
   }
 
   async stop(): Promise<void> {
-    await stopProcess(this.child);
+    await terminate(this.child);
   }
 }
 
@@ -207,27 +141,38 @@ export class DrillStack {
   private readonly workers: WorkerProcess[] = [];
 
   private constructor(
+    private readonly local: LocalStack,
+    /** Holds the dev server's SQLite file. */
+    private readonly dir: string,
     readonly pg: DrillPostgres,
     readonly temporal: DrillTemporal,
   ) {}
 
   static async start(options: DrillStackOptions = {}): Promise<DrillStack> {
-    const [pgStart, temporalStart] = await Promise.allSettled([DrillPostgres.start(), DrillTemporal.start()]);
-    if (pgStart.status === 'rejected' || temporalStart.status === 'rejected') {
-      if (pgStart.status === 'fulfilled') await pgStart.value.remove().catch(() => undefined);
-      if (temporalStart.status === 'fulfilled') await temporalStart.value.remove().catch(() => undefined);
-      throw (pgStart.status === 'rejected' ? pgStart : (temporalStart as PromiseRejectedResult)).reason as Error;
-    }
-    const pg = pgStart.value;
-    const temporal = temporalStart.value;
-    const stack = new DrillStack(pg, temporal);
+    const dir = await mkdtemp(join(tmpdir(), 'jiesu-faults-'));
+    let local: LocalStack;
     try {
-      await options.prepare?.(pg);
+      local = await startLocalStack({
+        postgres: { cluster: FAULTS_PG_PREFIX, throwaway: true, database: 'jiesu' },
+        temporal: { cliPath: inject('faultsTemporalCli'), dbFile: join(dir, 'temporal.sqlite') },
+      });
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const stack = new DrillStack(
+      local,
+      dir,
+      new DrillPostgres(local.databaseUrl, local.postgres!),
+      new DrillTemporal(local.temporalAddress, local.temporal!),
+    );
+    try {
+      await options.prepare?.(stack.pg);
       await stack.startWorker();
       stack.app = await buildServer(
         loadApiConfig({
-          DATABASE_URL: pg.url,
-          TEMPORAL_ADDRESS: temporal.address,
+          DATABASE_URL: stack.pg.url,
+          TEMPORAL_ADDRESS: stack.temporal.address,
           TEMPORAL_TASK_QUEUE: stack.taskQueue,
           WORKFLOW_TIMEOUT_MS: String(options.workflowTimeoutMs ?? 30_000),
           API_KEYS: API_KEYS_JSON,
@@ -236,7 +181,7 @@ export class DrillStack {
         }),
       );
       await stack.app.ready();
-      stack.connection = await Connection.connect({ address: temporal.address });
+      stack.connection = await Connection.connect({ address: stack.temporal.address });
       stack.client = new Client({ connection: stack.connection });
       return stack;
     } catch (error) {
@@ -281,8 +226,9 @@ export class DrillStack {
     for (const worker of this.workers) await quietly(worker.kill());
     await quietly(this.app?.close());
     await quietly(this.connection?.close());
-    await quietly(this.temporal.remove());
-    await quietly(this.pg.remove());
+    await quietly(this.pg.handle.close());
+    await quietly(this.local.stop());
+    await quietly(rm(this.dir, { recursive: true, force: true }));
   }
 
   /** Worker output for a failure message. */

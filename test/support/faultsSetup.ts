@@ -7,12 +7,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { resolveTool, TEMPORAL_CLI } from '../../scripts/lib/tools.js';
-import { removeAbandonedClusters } from '../../scripts/lib/postgres.js';
 import { STATE_DIR } from '../../scripts/lib/paths.js';
 import { step } from '../../scripts/lib/log.js';
 import { writeWorkflowBundle } from '../../worker/bundle.js';
 
-/** Data directories of drill clusters are `<STATE_DIR>/pg/faults-<pid>` (see removeAbandonedClusters). */
+/**
+ * Data directories of drill clusters are `<STATE_DIR>/pg/faults-<pid>`: a throwaway cluster of
+ * scripts/lib/localStack.ts, which also removes those of drills killed before their teardown.
+ */
 export const FAULTS_PG_PREFIX = 'faults';
 
 declare module 'vitest' {
@@ -26,8 +28,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const cli = await resolveTool(TEMPORAL_CLI);
   if (!cli.path) throw new Error('the Temporal CLI is needed: run `npm run tools`, or set TEMPORAL_CLI_PATH');
-  // Clusters of drills whose run was killed before its teardown.
-  await removeAbandonedClusters(join(STATE_DIR, 'pg'), FAULTS_PG_PREFIX);
 
   // A bundle of this run's own: two runs side by side never write the same file.
   const dir = join(STATE_DIR, 'faults');
