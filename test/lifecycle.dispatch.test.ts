@@ -1,7 +1,7 @@
 /** Triage, dispatch, acceptance and objections (Art. 12, 14, 16), on the time-skipping server. */
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, coordinator, days, hours, useScenarioWorld, unit } from './harness/scenario.js';
+import { center, coordinator, days, hours, plus, useScenarioWorld, unit } from './harness/scenario.js';
 import { DueAt, Overdue } from '../workflows/searchAttributes.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
@@ -15,7 +15,6 @@ const at = (c: d.AppealCase, type: string): string => {
   expect(entry, `timeline has ${type}`).toBeDefined();
   return entry!.at;
 };
-const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
 describe('the full 15-day happy path', () => {
   it('dispatches a complex appeal by the catalogue, handles it, calls back at the deadline and assesses the unit', async () => {

@@ -1,7 +1,16 @@
 /** Handling (Art. 16-18, 22), callback (Art. 24) and escalation, on the time-skipping server. */
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, coordinator, days, hours, useScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
+import {
+  center,
+  coordinator,
+  days,
+  hours,
+  plus,
+  useScenarioWorld,
+  unit,
+  type AppealScenario,
+} from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
 import { coHandlingWorkflowId } from '../workflows/coHandler/definitions.js';
@@ -13,19 +22,10 @@ import { listAuditEvents } from '../db/queries/cases.js';
 const t = useScenarioWorld();
 
 const street = 'chaoyang-jianwai';
-const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
 /** A road-damage appeal in Jianwai street (general policy: 7 natural days), accepted by the street. */
-async function acceptedAppeal(): Promise<AppealScenario> {
-  const appeal = await t.world.startAppeal({
-    categoryCode: 'urban.road_damage',
-    districtId: 'chaoyang',
-    streetId: street,
-  });
-  await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-  await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
-  return appeal;
-}
+const acceptedAppeal = (): Promise<AppealScenario> =>
+  t.world.acceptedAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
 
 describe('co-handling units', () => {
   it('a late co-handler shows as overdue in its own child workflow and must give a reason with its report', async () => {
@@ -225,13 +225,11 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
 
   it('a silent tier is late, and the case climbs to the city level while the callback runs', async () => {
     // An open manhole (emergency policy: 2 h to handle, 1 h for an opinion, call-back attempts 2 h apart).
-    const appeal = await t.world.startAppeal({
+    const appeal = await t.world.acceptedAppeal({
       categoryCode: 'urban.manhole',
       districtId: 'chaoyang',
       streetId: street,
     });
-    await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-    await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
     let c = await appeal.skipTo((await appeal.state()).deadlines.handling!);
     const firstDue = c.escalations![0]!.dueAt;
     c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false, channel: 'phone' });

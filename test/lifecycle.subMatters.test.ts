@@ -10,7 +10,16 @@ import { eq } from 'drizzle-orm';
 import type { ApplicationFailure, UpdateDefinition } from '@temporalio/common';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { center, coordinator, days, hours, useScenarioWorld, unit, type AppealScenario } from './harness/scenario.js';
+import {
+  center,
+  coordinator,
+  days,
+  hours,
+  plus,
+  useScenarioWorld,
+  unit,
+  type AppealScenario,
+} from './harness/scenario.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ACTION_RULES, type ActionName } from '../domain/actions.js';
 import { ErrorType } from '../domain/errors.js';
@@ -25,19 +34,10 @@ const t = useScenarioWorld();
 
 const street = 'chaoyang-jianwai';
 const lead = `unit:${street}`;
-const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
 /** A road-damage appeal in Jianwai street (general policy: 7 natural days), accepted by the street. */
-async function acceptedAppeal(): Promise<AppealScenario> {
-  const appeal = await t.world.startAppeal({
-    categoryCode: 'urban.road_damage',
-    districtId: 'chaoyang',
-    streetId: street,
-  });
-  await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
-  await appeal.act(d.acceptDispatchUpdate, { by: unit(street) });
-  return appeal;
-}
+const acceptedAppeal = (): Promise<AppealScenario> =>
+  t.world.acceptedAppeal({ categoryCode: 'urban.road_damage', districtId: 'chaoyang', streetId: street });
 
 async function accountabilityOf(appeal: AppealScenario) {
   return t.database.db.select().from(accountabilityRecords).where(eq(accountabilityRecords.appealId, appeal.appealId));

@@ -20,8 +20,10 @@ import type { Notification } from '../../activities/notifications/index.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import { appealWorkflow } from '../../workflows/index.js';
 import {
+  acceptDispatchUpdate,
   appealWorkflowId,
   caseQuery,
+  triageAppealUpdate,
   TASK_QUEUE,
   type AppealCase,
   type Party,
@@ -64,6 +66,8 @@ export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
+/** An ISO instant `ms` after another. */
+export const plus = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 export const days = (n: number): number => n * 24 * HOUR;
 
 /** One time-skipping environment and worker per test file. */
@@ -116,6 +120,14 @@ export class ScenarioWorld {
     const scenario = new AppealScenario(this, order, handle);
     await scenario.settle();
     return scenario;
+  }
+
+  /** An appeal dispatched by the catalogue and accepted by the unit it went to (fields as for `startAppeal`). */
+  async acceptedAppeal(fields: Partial<WorkOrder> = {}): Promise<AppealScenario> {
+    const appeal = await this.startAppeal(fields);
+    const dispatched = await appeal.act(triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    await appeal.act(acceptDispatchUpdate, { by: unit(dispatched.leadUnitId!) });
+    return appeal;
   }
 }
 
