@@ -413,3 +413,59 @@ export const ActionBodies = {
   withdrawAppeal: Body({ reason: Text() }),
   mergeAppeal: Body({ originalAppealId: Id, reason: Text() }),
 } satisfies Record<ActionName, TSchema>;
+
+/** One unit's assessment of a closed case (Art. 25) with the state of its exemption (Art. 25, 31). */
+export const AssessmentView = Type.Object(
+  {
+    appealId: Type.String(),
+    unitId: Type.String(),
+    role: Type.String({ description: '`lead`, `co_handler` or `department` (summoned by the whistle)' }),
+    closedAt: Type.String(),
+    callbackValid: Type.Boolean({
+      description: 'The requester was reached and answered all three questions: only then do the answers count',
+    }),
+    contacted: Type.Union([Type.Boolean(), Type.Null()], {
+      description: "The requester's answer: was the unit in contact (null unless the callback is valid)",
+    }),
+    resolved: Type.Union([Type.Boolean(), Type.Null()], {
+      description: "The requester's answer: is it resolved (null unless the callback is valid)",
+    }),
+    satisfaction: Type.Union([Type.String(), Type.Null()], {
+      description: "The requester's answer: `satisfied`, `basically_satisfied` or `unsatisfied`",
+    }),
+    claimedContacted: Type.Boolean({ description: 'The unit recorded a first contact' }),
+    claimedResolved: Type.Boolean({ description: 'The unit reported the outcome resolved' }),
+    reported: Type.Union([Type.Boolean(), Type.Null()], {
+      description:
+        'The lead reported its result; a co-handler gave its final report; a summoned department reported in',
+    }),
+    responded: Type.Boolean({
+      description: "Summary of the unit's response (a recorded or confirmed contact; a report); rates use `contacted`",
+    }),
+    exempt: Type.Boolean({ description: 'Left out of the rates: a withdrawn or merged case, or an exemption granted' }),
+    exemptReason: Type.Union([Type.String(), Type.Null()]),
+    exemption: Type.Union(
+      [
+        Type.Object({
+          status: literals(['requested', 'granted', 'refused'] as const),
+          reason: Type.String({ description: "The unit's reason" }),
+          requestedAt: Type.String(),
+          decisionReason: Type.Union([Type.String(), Type.Null()]),
+          decidedAt: Type.Union([Type.String(), Type.Null()]),
+        }),
+        Type.Null(),
+      ],
+      { description: "The unit's exemption request and the center's decision; null if none was asked" },
+    ),
+  },
+  { title: 'Assessment' },
+);
+
+export const ExemptionRequestBody = Body({ reason: Text() }, 'Why the assessment should not count (Art. 31).', {
+  reason: '停水系上游市政管网爆管所致，非本单位责任',
+});
+export const ExemptionDecisionBody = Body(
+  { granted: Type.Boolean(), reason: Text() },
+  'The center grants (the assessment becomes exempt) or refuses the request.',
+  { granted: true, reason: '经核实属不可抗力' },
+);

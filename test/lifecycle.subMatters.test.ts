@@ -201,11 +201,14 @@ describe('co-handling units (Art. 16)', () => {
       satisfaction: 'satisfied',
       exempt: false,
     });
+    // The requester's answers are the case's; beside them, the co-handler never reported.
     expect(byRole('co_handler')).toMatchObject({
       unitId: coUnit,
       responded: false,
-      resolved: false,
-      satisfaction: null,
+      reported: false,
+      callbackValid: true,
+      resolved: true,
+      satisfaction: 'satisfied',
       exempt: false,
     });
   });

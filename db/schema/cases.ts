@@ -102,7 +102,15 @@ export const auditEvents = pgTable(
   ],
 );
 
-/** Art. 25: one assessment per unit involved in a closed case. */
+/** How a unit's request to exempt one of its assessments stands (Art. 25, 31 容错纠错). */
+export type ExemptionStatus = 'requested' | 'granted' | 'refused';
+
+/**
+ * Art. 25: one assessment per unit that must be assessed in a closed case (the lead,
+ * co-handlers, summoned departments), each with its own facts. What the callback established
+ * (the requester's answers, counted only when `callbackValid`) is kept beside what the unit
+ * claimed; a claim the callback denies is a matter for accountability (Art. 29(2)).
+ */
 export const assessments = pgTable(
   'assessments',
   {
@@ -110,12 +118,34 @@ export const assessments = pgTable(
       .notNull()
       .references(() => appeals.id),
     unitId: text('unit_id').notNull(),
+    /** `lead`, `co_handler` or `department` (summoned by the whistle, Art. 18). */
     role: text('role').notNull(),
+    /**
+     * Summary of the unit's response as the case shows it: the lead recorded a first contact or
+     * the requester says there was contact; a co-handler or department reported. Rows written
+     * before the requester's answers were kept apart carry only this; rates use `contacted`.
+     */
     responded: boolean('responded').notNull(),
-    resolved: boolean('resolved').notNull(),
+    /** The requester was reached and answered all three questions (Art. 24): only then do the answers count. */
+    callbackValid: boolean('callback_valid').notNull().default(false),
+    /** The requester's answers on a valid callback (null otherwise): was the unit in contact, is it resolved. */
+    contacted: boolean('contacted'),
+    resolved: boolean('resolved'),
     satisfaction: text('satisfaction'),
+    /** What the unit claimed: it recorded a first contact; it reported the outcome resolved. */
+    claimedContacted: boolean('claimed_contacted').notNull().default(false),
+    claimedResolved: boolean('claimed_resolved').notNull().default(false),
+    /** The lead reported its result; a co-handler gave its final report; a department reported in. */
+    reported: boolean('reported'),
+    /** Exempt rows leave the denominator: a withdrawn or merged case, or an exemption the center granted. */
     exempt: boolean('exempt').notNull().default(false),
     exemptReason: text('exempt_reason'),
+    /** The unit's exemption request and the center's decision (Art. 25, 31); each step is also audited. */
+    exemptionStatus: text('exemption_status').$type<ExemptionStatus>(),
+    exemptionRequestReason: text('exemption_request_reason'),
+    exemptionRequestedAt: instant('exemption_requested_at'),
+    exemptionDecisionReason: text('exemption_decision_reason'),
+    exemptionDecidedAt: instant('exemption_decided_at'),
     closedAt: instant('closed_at').notNull(),
   },
   (t) => [

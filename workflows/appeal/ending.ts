@@ -93,34 +93,56 @@ async function linkToOriginal(run: AppealRun, originalAppealId: string, reason: 
 }
 
 /**
- * Art. 25: one row per unit that handled (lead and co-handlers), each with its own facts; a
+ * Art. 25: one row for every unit to be assessed — the lead, co-handlers, summoned departments —
+ * each with its own facts. The requester's answers count only on a valid callback (reached, all
+ * three answers); an unreachable requester is not counted against anyone. What the unit claimed
+ * (a first contact, an outcome resolved) and whether it reported are kept beside the answers. A
  * withdrawn or merged case is exempt; a central/military matter is not a Beijing unit's order.
  */
 async function assess(run: AppealRun): Promise<void> {
   const s = run.state;
   if (!s.leadUnitId || s.forwarding) return;
   const exemptReason = run.ended ? `${run.ended.kind}: ${run.ended.reason}` : null;
-  const answer = s.callback?.reached ? s.callback : undefined;
-  const lead = {
-    unitId: s.leadUnitId,
-    role: 'lead',
-    responded: s.firstContactAt !== undefined || answer?.contacted === true,
-    resolved: answer ? answer.resolved === true : s.result?.outcome === 'resolved',
-    satisfaction: answer?.satisfaction ?? null,
+  const cb = s.callback;
+  const valid =
+    cb?.reached === true && cb.contacted !== undefined && cb.resolved !== undefined && cb.satisfaction !== undefined;
+  const answers = {
+    callbackValid: valid,
+    contacted: valid ? cb.contacted! : null,
+    resolved: valid ? cb.resolved! : null,
+    satisfaction: valid ? cb.satisfaction! : null,
   };
-  const coHandlers = s.coHandlers.map((c) => {
-    const reported = c.status === 'done';
-    return {
-      unitId: c.unitId,
-      role: 'co_handler',
-      responded: reported,
-      resolved: reported && lead.resolved,
-      satisfaction: reported ? lead.satisfaction : null,
-    };
-  });
+  const claimedContacted = s.firstContactAt !== undefined;
+  const units = [
+    {
+      unitId: s.leadUnitId,
+      role: 'lead',
+      responded: claimedContacted || answers.contacted === true,
+      claimedContacted,
+      claimedResolved: s.result?.outcome === 'resolved',
+      reported: s.result !== undefined,
+    },
+    ...s.coHandlers.map((c) => ({ unitId: c.unitId, role: 'co_handler', reported: c.status === 'done' })),
+    ...(s.whistle?.departments ?? []).map((x) => ({
+      unitId: x.unitId,
+      role: 'department',
+      reported: x.status === 'done',
+    })),
+  ];
+  // One row per unit: a unit with two parts is assessed in the first (lead, then co-handler).
+  const seen = new Set<string>();
+  const rows = units.filter((u) => !seen.has(u.unitId) && seen.add(u.unitId));
   await records.recordAssessment({
     appealId: s.appealId,
     closedAt: run.now(),
-    units: [lead, ...coHandlers].map((u) => ({ ...u, exempt: exemptReason !== null, exemptReason })),
+    units: rows.map((u) => ({
+      claimedContacted: false,
+      claimedResolved: false,
+      responded: u.reported,
+      ...answers,
+      ...u,
+      exempt: exemptReason !== null,
+      exemptReason,
+    })),
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import actions from './actions.js';
 import appeals from './appeals.js';
+import assessments from './assessments.js';
 import units from './units.js';
 import webhooks from './webhooks.js';
 
@@ -11,6 +12,7 @@ const v1: FastifyPluginAsync = async (app) => {
   // After appeals: the documented paths keep their order (appeals, then their actions).
   await app.register(actions);
   await app.register(units);
+  await app.register(assessments);
   await app.register(webhooks);
 };
 
