@@ -43,6 +43,10 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
         { name: 'appeals', description: 'Start, read and list appeals' },
         { name: 'actions', description: 'One POST per action of the lifecycle, each an Update of the appeal workflow' },
         { name: 'units', description: "A unit's inbox" },
+        {
+          name: 'assessments',
+          description: "A closed case's assessment rows and their exemption review (Art. 25, 31)",
+        },
         { name: 'webhooks', description: "Unit systems' webhook endpoints and dead-lettered deliveries (admin)" },
         { name: 'health', description: 'Liveness, readiness, metrics (no key needed)' },
       ],

@@ -166,9 +166,15 @@ async function readCase(app: FastifyInstance, appealId: string, row: Appeal | nu
       );
     const handle = app.temporal.workflow.getHandle(appealWorkflowId(appealId));
     // Bounded like actions: a query no worker answers becomes a 503, not a hanging request.
-    return liveCase(
-      await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () => handle.query(caseQuery)),
-    );
+    const deadline = Date.now() + app.config.WORKFLOW_TIMEOUT_MS;
+    try {
+      return liveCase(await app.temporal.withDeadline(deadline, () => handle.query(caseQuery)));
+    } catch (error) {
+      // Whatever shape the timeout takes (gRPC deadline, the server's own query timeout), it is "not now".
+      if (!(error instanceof WorkflowNotFoundError) && Date.now() >= deadline)
+        throw new HttpError(503, `appeal ${appealId} did not answer in time (no worker took the query); retry later`);
+      throw error;
+    }
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     // The workflow's history may be gone (retention); the record stays.
