@@ -469,3 +469,78 @@ export const ExemptionDecisionBody = Body(
   'The center grants (the assessment becomes exempt) or refuses the request.',
   { granted: true, reason: '经核实属不可抗力' },
 );
+
+const Rate = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
+const RateFields = {
+  rows: Type.Integer({ description: "The unit's rows of the month, exempt ones and invalid callbacks included" }),
+  exempt: Type.Integer({ description: 'Exempt rows: left out' }),
+  invalidCallbacks: Type.Integer({ description: 'Rows not exempt whose callback is not valid: left out' }),
+  valid: Type.Integer({ description: 'Rows not exempt with a valid callback: the denominator' }),
+  contacted: Type.Integer(),
+  resolved: Type.Integer(),
+  satisfied: Type.Integer(),
+  basicallySatisfied: Type.Integer(),
+  response: Rate('contacted ÷ valid, 4 decimals; null without valid callbacks'),
+  resolution: Rate('resolved ÷ valid, 4 decimals; null without valid callbacks'),
+  satisfaction: Rate('(satisfied + 0.9 × basically satisfied) ÷ valid, 4 decimals; null without valid callbacks'),
+  composite: Rate(
+    "The weights of the month's version applied to the three rates, 4 decimals; null without valid callbacks or weights",
+  ),
+};
+
+/** The composite's weights version in force on the month's first day (null when none is). */
+export const WeightsView = Type.Union(
+  [
+    Type.Object({
+      version: Type.Integer(),
+      response: Type.Number(),
+      resolution: Type.Number(),
+      satisfaction: Type.Number(),
+    }),
+    Type.Null(),
+  ],
+  { description: "The weights version in force on the month's first day; null when none is" },
+);
+
+export const RankingLevel = literals(['street', 'department', 'enterprise'] as const, {
+  description:
+    '`street`: streets and townships together; `department`: city and district departments, sector authorities and district governments; `enterprise`: public service enterprises',
+});
+
+/** One unit's rates of one month (Art. 25). */
+export const UnitMonthView = Type.Object(
+  {
+    unitId: Type.String(),
+    name: Type.String(),
+    kind: Type.String(),
+    level: Type.Union([RankingLevel, Type.Null()], { description: 'The ranking level; null for a unit not ranked' }),
+    month: Type.String(),
+    weights: WeightsView,
+    rates: Type.Object(RateFields),
+    items: Type.Array(AssessmentView),
+  },
+  { title: 'UnitMonthRates' },
+);
+
+/** A month's ranking of one level (Art. 25). */
+export const RankingView = Type.Object(
+  {
+    month: Type.String(),
+    level: RankingLevel,
+    weights: WeightsView,
+    items: Type.Array(
+      Type.Object({
+        unitId: Type.String(),
+        name: Type.String(),
+        kind: Type.String(),
+        rank: Type.Union([Type.Integer(), Type.Null()], { description: 'null: no valid callback this month' }),
+        previousRank: Type.Union([Type.Integer(), Type.Null()], { description: 'The rank of the previous month' }),
+        rankChange: Type.Union([Type.Integer(), Type.Null()], {
+          description: 'previousRank − rank (positive: moved up); null unless ranked in both months',
+        }),
+        ...RateFields,
+      }),
+    ),
+  },
+  { title: 'Ranking' },
+);

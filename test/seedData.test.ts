@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { POLICY_WINDOW_NAMES } from '../db/queries/reference.js';
 import type {
+  AssessmentWeightsRecord,
   CategoryRecord,
   DeadlinePolicyRecord,
   DispatchCatalogueRecord,
@@ -21,6 +22,7 @@ const categories = load<CategoryRecord>('categories.json');
 const catalogue = load<DispatchCatalogueRecord>('dispatchCatalogue.json');
 const policies = load<DeadlinePolicyRecord>('deadlinePolicies.json');
 const knowledgeBase = load<KnowledgeBaseRecord>('knowledgeBase.json');
+const weights = load<AssessmentWeightsRecord>('assessmentWeights.json');
 
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const duplicates = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
@@ -310,5 +312,16 @@ describe('knowledge base', () => {
         expect(allowed.has(n), `${k.id}: ${n}`).toBe(true);
       }
     }
+  });
+});
+
+describe('assessment weights', () => {
+  it('has 2 versions, each summing to 1, one after the other', () => {
+    expect(weights).toHaveLength(2);
+    expect(weights.map((w) => [w.version, w.validFrom, w.validTo ?? null])).toEqual([
+      [1, '2021-09-24', '2027-01-01'],
+      [2, '2027-01-01', null],
+    ]);
+    for (const w of weights) expect(Math.round((w.response + w.resolution + w.satisfaction) * 1000)).toBe(1000);
   });
 });

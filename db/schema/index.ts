@@ -3,3 +3,4 @@ export * from './reference.js';
 export * from './knowledge.js';
 export * from './api.js';
 export * from './webhooks.js';
+export * from './assessmentWeights.js';

@@ -10,7 +10,8 @@
  * with and its later deadlines are computed from that version. So a version that has come
  * into force is never edited (the seed refuses changes to its windows, limits, appeal
  * types or start): to change a policy, add a version with a later validFrom and close the
- * previous one with validTo = that date.
+ * previous one with validTo = that date. The assessment weights are versioned the same way: a
+ * month is scored with the version in force on its first day.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import type { Database, Tx } from '../client.js';
 import { entrySearchTerms } from '../queries/knowledge.js';
 import { beijingDate, FALLBACK_POLICY_CODE, POLICY_WINDOW_NAMES } from '../queries/reference.js';
 import { knowledgeBase } from '../schema/knowledge.js';
+import { assessmentWeights, type AssessmentWeights } from '../schema/assessmentWeights.js';
 import {
   categories,
   deadlinePolicies,
@@ -32,6 +34,7 @@ import {
   type NewDeadlinePolicy,
 } from '../schema/reference.js';
 import type {
+  AssessmentWeightsRecord,
   CategoryRecord,
   DeadlinePolicyRecord,
   DispatchCatalogueRecord,
@@ -53,6 +56,7 @@ export interface ReferenceData {
   dispatchCatalogue: DispatchCatalogueRecord[];
   deadlinePolicies: DeadlinePolicyRecord[];
   knowledgeBase: KnowledgeBaseRecord[];
+  assessmentWeights: AssessmentWeightsRecord[];
 }
 
 /** The reference data is inconsistent, or would edit a policy version in force. Nothing was written. */
@@ -74,6 +78,7 @@ export async function loadReferenceData(dataDir: string = SEED_DATA_DIR): Promis
     dispatchCatalogue: await load<DispatchCatalogueRecord>('dispatchCatalogue'),
     deadlinePolicies: await load<DeadlinePolicyRecord>('deadlinePolicies'),
     knowledgeBase: await load<KnowledgeBaseRecord>('knowledgeBase'),
+    assessmentWeights: await load<AssessmentWeightsRecord>('assessmentWeights'),
   };
 }
 
@@ -137,6 +142,7 @@ export async function seedReferenceData(db: Database, options: SeedOptions = {})
       .onConflictDoUpdate({ target: categories.code, set: excludedColumns(categories, ['code']) });
 
     await upsertPolicies(tx, data.deadlinePolicies, today);
+    await upsertWeights(tx, data.assessmentWeights, today);
 
     const entries = await tx
       .insert(dispatchCatalogue)
@@ -287,6 +293,67 @@ async function upsertPolicies(tx: Tx, records: DeadlinePolicyRecord[], today: st
   }
 }
 
+/**
+ * The composite's weights, versioned: a month already scored keeps the version in force on its
+ * first day, so the weights and start of a version in force never change (validTo and the
+ * description may). Versions are never deleted. Their rows are not in the returned counts.
+ */
+async function upsertWeights(tx: Tx, records: AssessmentWeightsRecord[], today: string): Promise<void> {
+  const rows = records.map((w) => ({
+    version: w.version,
+    validFrom: w.validFrom,
+    validTo: w.validTo ?? null,
+    // numeric columns take their decimal text.
+    response: String(w.response),
+    resolution: String(w.resolution),
+    satisfaction: String(w.satisfaction),
+    description: w.description,
+  }));
+  const stored = new Map((await tx.select().from(assessmentWeights)).map((w) => [w.version, w]));
+  const problems: string[] = [];
+  for (const row of rows) {
+    const old = stored.get(row.version);
+    if (!old || old.validFrom > today) continue;
+    const changed = WEIGHT_FROZEN_FIELDS.filter((field) =>
+      field === 'validFrom' ? old.validFrom !== row.validFrom : Number(old[field]) !== Number(row[field]),
+    );
+    if (changed.length > 0) {
+      problems.push(
+        `assessment weights version ${row.version} are in force since ${old.validFrom}; its ${changed.join(', ')} cannot change ` +
+          `(add version ${row.version + 1} with a later validFrom and set this version's validTo to that date)`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new SeedDataError(problems);
+  if (rows.length > 0) {
+    await tx
+      .insert(assessmentWeights)
+      .values(rows)
+      .onConflictDoUpdate({ target: assessmentWeights.version, set: excludedColumns(assessmentWeights, ['version']) });
+  }
+  const overlaps = await tx.execute<{ a: number; b: number }>(sql`
+    select a.version as a, b.version as b
+    from ${assessmentWeights} a
+    join ${assessmentWeights} b on a.version < b.version
+    where daterange(a.valid_from, a.valid_to) && daterange(b.valid_from, b.valid_to)
+    order by a.version, b.version`);
+  if (overlaps.rows.length > 0) {
+    throw new SeedDataError(
+      overlaps.rows.map(
+        (o) =>
+          `assessment weights: versions ${o.a} and ${o.b} are in force at the same time (close ${o.a} with validTo)`,
+      ),
+    );
+  }
+}
+
+const WEIGHT_FROZEN_FIELDS = [
+  'validFrom',
+  'response',
+  'resolution',
+  'satisfaction',
+] as const satisfies readonly (keyof AssessmentWeights)[];
+
 /** What an order relies on once a version is in force (validTo and the description may still change). */
 const FROZEN_FIELDS = [
   'validFrom',
@@ -354,6 +421,23 @@ function checkConsistency(data: ReferenceData): string[] {
       problems.push(
         `catalogue entry ${entry.categoryCode}/${entry.streetId}: the street is not in district '${entry.districtId}'`,
       );
+    }
+  }
+  const versions = data.assessmentWeights.map((w) => w.version);
+  if (versions.length === 0) problems.push('assessment weights: no version');
+  for (const w of data.assessmentWeights) {
+    const name = `assessment weights version ${w.version}`;
+    if (!isCount(w.version, 1)) problems.push(`${name}: version must be a whole number >= 1`);
+    if (versions.indexOf(w.version) !== versions.lastIndexOf(w.version)) problems.push(`${name}: listed twice`);
+    const weights = [w.response, w.resolution, w.satisfaction];
+    if (
+      !weights.every(
+        (x) => typeof x === 'number' && x >= 0 && x <= 1 && Math.abs(Math.round(x * 1000) - x * 1000) < 1e-9,
+      )
+    ) {
+      problems.push(`${name}: each weight must be a fraction in [0, 1] with at most 3 decimals`);
+    } else if (Math.round(weights.reduce((a, b) => a + b, 0) * 1000) !== 1000) {
+      problems.push(`${name}: the weights must sum to 1`);
     }
   }
   for (const policy of data.deadlinePolicies) {

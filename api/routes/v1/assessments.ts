@@ -1,7 +1,8 @@
 /**
  * Assessments of closed cases (Art. 25) and the units' exemption requests, which the center
  * reviews (Art. 25, 31 容错纠错). Each exemption step changes the row and writes an audit event of
- * the appeal in one transaction.
+ * the appeal in one transaction. A unit's rates of a month and a level's monthly ranking are
+ * computed live from the rows (db/queries/rates.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
@@ -13,14 +14,32 @@ import {
   type ExemptionOutcome,
 } from '../../../db/queries/assessment.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
+import {
+  findRatedUnit,
+  levelOf,
+  monthRanking,
+  MONTH_PATTERN,
+  unitMonthRates,
+  type RankingLevel as Level,
+} from '../../../db/queries/rates.js';
 import type { Assessment } from '../../../db/schema/index.js';
-import { AssessmentView, ExemptionDecisionBody, ExemptionRequestBody } from '../../schemas.js';
+import {
+  AssessmentView,
+  ExemptionDecisionBody,
+  ExemptionRequestBody,
+  RankingLevel,
+  RankingView,
+  UnitMonthView,
+} from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf } from '../../plugins/auth.js';
 import { COMMON_ERRORS, errors, principalOf } from './shared.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 const RowParams = Type.Object({ appealId: Id, unitId: Id });
+const Month = Type.String({ pattern: MONTH_PATTERN, description: 'A Beijing calendar month, `YYYY-MM`' });
+/** Who reads every unit's rates and the rankings. */
+const READERS_OF_ALL = ['center', 'supervisor', 'admin'];
 
 const view = (r: Assessment): Static<typeof AssessmentView> => ({
   appealId: r.appealId,
@@ -167,6 +186,67 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       request.log.info({ granted: request.body.granted }, 'assessment exemption decided');
       return row;
+    },
+  );
+
+  app.get(
+    '/assessments/units/:unitId/months/:month',
+    {
+      schema: {
+        tags: ['assessments'],
+        summary: "A unit's rates of one month, the weights version used and the month's rows (Art. 25)",
+        description:
+          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404). The month is the Beijing month (Asia/Shanghai) of each row's `closed_at`. Over the rows that are not exempt and have a valid callback: response = contacted ÷ valid; resolution = resolved ÷ valid; satisfaction = (satisfied + 0.9 × basically satisfied) ÷ valid; composite = the weights of the version in force on the month's first day applied to the three (4 decimals each). A unit without valid callbacks answers `valid: 0` and null rates, not zero. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
+        params: Type.Object({ unitId: Id, month: Month }),
+        response: { 200: UnitMonthView, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { unitId, month } = request.params;
+      request.log = request.log.child({ unitId, month });
+      if (principal.role === 'unit') {
+        if (principal.unitId !== unitId) throw new HttpError(404, 'unit not found');
+      } else if (!READERS_OF_ALL.includes(principal.role)) {
+        throw new HttpError(403, `role ${principal.role} does not read assessment rates`);
+      }
+      const unit = await findRatedUnit(app.db, unitId);
+      if (!unit) throw new HttpError(404, 'unit not found');
+      const result = await unitMonthRates(app.db, unitId, month);
+      return {
+        unitId,
+        name: unit.name,
+        kind: unit.kind,
+        level: levelOf(unit.kind),
+        month,
+        weights: result.weights,
+        rates: result.rates,
+        items: result.items.map(view),
+      };
+    },
+  );
+
+  app.get(
+    '/rankings/:month',
+    {
+      schema: {
+        tags: ['assessments'],
+        summary: "A month's ranking of one level by the composite (Art. 25)",
+        description:
+          'Roles: center, supervisor, admin. Computed live. `level`: `street` (the streets and townships together), `department` (city and district departments, sector authorities and the district governments, each ranked on the appeals it handled as a unit), `enterprise` (public service enterprises); the hotline center and the central/military liaison are not ranked. Every unit of the level is listed. Ranks are RANK() over the composite (4 decimals), highest first: units with an equal composite share a rank and the next rank skips (1, 1, 3); units of one rank are listed by unit id. Units without a valid callback this month follow, unranked (`rank: null`), by unit id. `previousRank` is the rank of the previous month and `rankChange` = previousRank − rank (positive: moved up), null unless ranked in both months. 400 naming the field for a month that is not `YYYY-MM` or a missing or unknown level.',
+        params: Type.Object({ month: Month }),
+        querystring: Type.Object({ level: RankingLevel }),
+        response: { 200: RankingView, ...errors(400, 401, 403, 503) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { month } = request.params;
+      const { level } = request.query;
+      request.log = request.log.child({ month, level });
+      if (!READERS_OF_ALL.includes(principal.role))
+        throw new HttpError(403, `role ${principal.role} does not read rankings`);
+      return monthRanking(app.db, month, level as Level);
     },
   );
 };

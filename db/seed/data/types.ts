@@ -157,3 +157,24 @@ export interface KnowledgeBaseRecord {
   keywords: string[];
   categoryCode?: string;
 }
+
+/**
+ * assessmentWeights.json: the weights of the monthly composite score (Art. 25), versioned since
+ * cities and years differ. Beijing's published formula (version 1, from 2021-09-24) weighs
+ * response 0.1, resolution 0.5 and satisfaction 0.4; another county uses 30/35/35 (version 2 is
+ * that example, from 2027-01-01). A month is scored with the version in force on its first day
+ * (validFrom <= day < validTo), so a version in force is never edited: to change the weights,
+ * add a version with a later validFrom and close the previous one with validTo = that date.
+ * The three weights are fractions that sum to 1.
+ */
+export interface AssessmentWeightsRecord {
+  version: number;
+  /** ISO date (YYYY-MM-DD), inclusive. */
+  validFrom: string;
+  /** ISO date (YYYY-MM-DD), exclusive; null or absent = still in force. */
+  validTo?: string | null;
+  response: number;
+  resolution: number;
+  satisfaction: number;
+  description: string;
+}

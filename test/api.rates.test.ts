@@ -1,0 +1,179 @@
+/**
+ * A unit's monthly rates and a level's monthly ranking over HTTP (Art. 25): who may read them,
+ * the 400s naming the field, and the shapes. Rows are written directly; the arithmetic itself
+ * is checked in db.rates.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { as, startApiWorld, type ApiWorld } from './support/api.js';
+import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { appeals, assessments } from '../db/schema/index.js';
+
+let database: TestDatabase;
+let world: ApiWorld;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await startApiWorld(database, `${TASK_QUEUE}-api-rates`);
+  app = world.app;
+  const rows = [
+    { id: 'rates-api-1', unit: 'beijing-water', at: '2026-12-02T02:00:00Z', contacted: true, resolved: true },
+    { id: 'rates-api-2', unit: 'beijing-water', at: '2026-12-03T02:00:00Z', contacted: true, resolved: false },
+    { id: 'rates-api-3', unit: 'chaoyang-jianwai', at: '2026-12-04T02:00:00Z', contacted: true, resolved: true },
+  ];
+  for (const r of rows) {
+    const closedAt = new Date(r.at);
+    await database.db.insert(appeals).values({
+      id: r.id,
+      workflowId: `appeal-${r.id}`,
+      channel: 'phone',
+      appealType: 'help',
+      categoryCode: 'utilities.water.outage',
+      content: '测试',
+      stage: 'closed',
+      receivedAt: new Date(closedAt.getTime() - 86_400_000),
+      closedAt,
+    });
+    await database.db.insert(assessments).values({
+      appealId: r.id,
+      unitId: r.unit,
+      role: 'lead',
+      responded: true,
+      callbackValid: true,
+      contacted: r.contacted,
+      resolved: r.resolved,
+      satisfaction: 'satisfied',
+      closedAt,
+    });
+  }
+});
+afterAll(async () => {
+  await world?.close();
+  await database?.drop();
+});
+
+const WATER_URL = '/v1/assessments/units/beijing-water/months/2026-12';
+
+describe('GET /v1/assessments/units/:unitId/months/:month', () => {
+  it('answers the rates, the weights version and the rows to the center, supervisor, admin and the unit itself', async () => {
+    for (const caller of ['center', 'supervisor', 'admin', 'water'] as const) {
+      const res = await as(app, caller)({ method: 'GET', url: WATER_URL });
+      expect(res.statusCode, `${caller}: ${res.body}`).toBe(200);
+      expect(res.json()).toEqual({
+        unitId: 'beijing-water',
+        name: expect.any(String) as unknown,
+        kind: 'public_service_enterprise',
+        level: 'enterprise',
+        month: '2026-12',
+        weights: { version: 1, response: 0.1, resolution: 0.5, satisfaction: 0.4 },
+        rates: {
+          rows: 2,
+          exempt: 0,
+          invalidCallbacks: 0,
+          valid: 2,
+          contacted: 2,
+          resolved: 1,
+          satisfied: 2,
+          basicallySatisfied: 0,
+          response: 1,
+          resolution: 0.5,
+          satisfaction: 1,
+          // 0.1 × 1 + 0.5 × 0.5 + 0.4 × 1
+          composite: 0.75,
+        },
+        items: [
+          expect.objectContaining({ appealId: 'rates-api-1', unitId: 'beijing-water', callbackValid: true }),
+          expect.objectContaining({ appealId: 'rates-api-2', resolved: false }),
+        ],
+      });
+    }
+  });
+
+  it('reports a month without valid callbacks as such', async () => {
+    const res = await as(app, 'center')({ method: 'GET', url: '/v1/assessments/units/beijing-water/months/2027-01' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      weights: { version: 2 },
+      rates: { rows: 0, valid: 0, response: null, resolution: null, satisfaction: null, composite: null },
+      items: [],
+    });
+  });
+
+  it('tells another unit nothing, refuses other roles, and names the bad field', async () => {
+    expect((await as(app, 'jianwai')({ method: 'GET', url: WATER_URL })).statusCode).toBe(404);
+    expect((await as(app, 'intake')({ method: 'GET', url: WATER_URL })).statusCode).toBe(403);
+    expect((await as(app, 'coordinator')({ method: 'GET', url: WATER_URL })).statusCode).toBe(403);
+    expect((await as(app, undefined)({ method: 'GET', url: WATER_URL })).statusCode).toBe(401);
+    const unknown = await as(
+      app,
+      'center',
+    )({ method: 'GET', url: '/v1/assessments/units/no-such-unit/months/2026-12' });
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    for (const month of ['2026-13', '2026-1', 'december']) {
+      const res = await as(
+        app,
+        'center',
+      )({ method: 'GET', url: `/v1/assessments/units/beijing-water/months/${month}` });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ field: 'params/month' });
+    }
+  });
+});
+
+describe('GET /v1/rankings/:month', () => {
+  it('answers the table of a level to the center, supervisor and admin', async () => {
+    for (const caller of ['center', 'supervisor', 'admin'] as const) {
+      const res = await as(app, caller)({ method: 'GET', url: '/v1/rankings/2026-12?level=enterprise' });
+      expect(res.statusCode, `${caller}: ${res.body}`).toBe(200);
+      const body = res.json<{ month: string; level: string; weights: unknown; items: Record<string, unknown>[] }>();
+      expect(body).toMatchObject({ month: '2026-12', level: 'enterprise', weights: { version: 1 } });
+      expect(body.items).toHaveLength(8);
+      expect(body.items[0]).toEqual({
+        unitId: 'beijing-water',
+        name: expect.any(String) as unknown,
+        kind: 'public_service_enterprise',
+        rank: 1,
+        previousRank: null,
+        rankChange: null,
+        rows: 2,
+        exempt: 0,
+        invalidCallbacks: 0,
+        valid: 2,
+        contacted: 2,
+        resolved: 1,
+        satisfied: 2,
+        basicallySatisfied: 0,
+        response: 1,
+        resolution: 0.5,
+        satisfaction: 1,
+        composite: 0.75,
+      });
+      expect(body.items.slice(1).every((r) => r.rank === null && r.valid === 0)).toBe(true);
+    }
+    const streets = await as(app, 'center')({ method: 'GET', url: '/v1/rankings/2026-12?level=street' });
+    expect(streets.statusCode, streets.body).toBe(200);
+    const items = streets.json<{ items: { unitId: string; rank: number | null }[] }>().items;
+    expect(items).toHaveLength(343);
+    expect(items[0]).toMatchObject({ unitId: 'chaoyang-jianwai', rank: 1 });
+  });
+
+  it('refuses units and other roles, and names the bad field', async () => {
+    for (const caller of ['water', 'intake', 'coordinator'] as const) {
+      const res = await as(app, caller)({ method: 'GET', url: '/v1/rankings/2026-12?level=street' });
+      expect(res.statusCode, `${caller}: ${res.body}`).toBe(403);
+    }
+    expect((await as(app, undefined)({ method: 'GET', url: '/v1/rankings/2026-12?level=street' })).statusCode).toBe(
+      401,
+    );
+    const badMonth = await as(app, 'center')({ method: 'GET', url: '/v1/rankings/2026-00?level=street' });
+    expect(badMonth.statusCode, badMonth.body).toBe(400);
+    expect(badMonth.json()).toMatchObject({ field: 'params/month' });
+    for (const query of ['', '?level=district']) {
+      const res = await as(app, 'center')({ method: 'GET', url: `/v1/rankings/2026-12${query}` });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ field: string }>().field).toMatch(/^querystring/);
+    }
+  });
+});
