@@ -33,7 +33,8 @@ const Body = <P extends Record<string, TSchema>>(
   });
 const Text = (maxLength = 2000, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
-const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
+/** An id in a path, query or body: appeal, unit, category, district, street. */
+export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 
 export const ErrorBody = Type.Object(
   {

@@ -27,6 +27,7 @@ import {
   AssessmentView,
   ExemptionDecisionBody,
   ExemptionRequestBody,
+  Id,
   RankingLevel,
   RankingView,
   UnitMonthView,
@@ -35,7 +36,6 @@ import { HttpError } from '../../errors.js';
 import { partyOf } from '../../plugins/auth.js';
 import { COMMON_ERRORS, errors, principalOf } from './shared.js';
 
-const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 const RowParams = Type.Object({ appealId: Id, unitId: Id });
 const Month = Type.String({ pattern: MONTH_PATTERN, description: 'A Beijing calendar month, `YYYY-MM`' });
 /** Who reads every unit's rates and the rankings. */

@@ -4,7 +4,7 @@ import { arrayContains, type SQL } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Stage } from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
-import { AppealCaseSchema, AppealSummary, ErrorBody } from '../../schemas.js';
+import { AppealCaseSchema, AppealSummary, ErrorBody, Id } from '../../schemas.js';
 import type { Principal } from '../../plugins/auth.js';
 import { contentFirstLine } from '../../visibility.js';
 
@@ -18,9 +18,7 @@ export const CaseRef = Type.Ref(AppealCaseSchema);
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
-export const IdParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }),
-});
+export const IdParams = Type.Object({ id: Id });
 
 /** The caller; set by the /v1 authentication hook before any handler runs. */
 export const principalOf = (request: FastifyRequest): Principal => request.principal!;

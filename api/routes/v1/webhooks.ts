@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js';
 import { HttpError } from '../../errors.js';
+import { Id } from '../../schemas.js';
 import { errors } from './shared.js';
 
-const UnitId = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const EndpointBody = Type.Object(
@@ -59,7 +59,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
         summary: "Configure a unit system's webhook endpoint",
         description:
           'Role: admin. Creates or replaces the endpoint that receives the notifications of this unit (and of it as coordinator), signed with `secret`. The secret is never returned.',
-        params: Type.Object({ unitId: UnitId }),
+        params: Type.Object({ unitId: Id }),
         body: EndpointBody,
         response: { 200: Endpoint, ...errors(400, 401, 403, 404, 413, 415, 503) },
       },
@@ -85,7 +85,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Roles: admin, supervisor. A delivery is dead-lettered after its last attempt, or at once when the endpoint refuses it (4xx other than 408/429).',
         querystring: Type.Object(
-          { unitId: Type.Optional(UnitId), limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
+          { unitId: Type.Optional(Id), limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(DeadLetter) }), ...errors(400, 401, 403, 503) },
