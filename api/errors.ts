@@ -84,6 +84,28 @@ export function businessFailure(error: unknown): { type: string; message: string
   return undefined;
 }
 
+interface ValidationEntry {
+  keyword: string;
+  instancePath?: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * What the first refusal says. A value outside a list of literals fails every branch of its
+ * `anyOf` with "must be equal to constant"; the caller is told the values allowed instead.
+ */
+function validationMessage(entries: readonly ValidationEntry[]): string {
+  const first = entries[0];
+  if (first?.keyword === 'const') {
+    const allowed = entries
+      .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
+      .map((e) => JSON.stringify(e.params.allowedValue));
+    return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : `must be ${allowed[0]}`;
+  }
+  return first?.message ?? 'invalid';
+}
+
 /**
  * The one error handler: validation, HTTP, business and infrastructure errors become 4xx or
  * 503 with a message; anything else is a 500 whose details stay in the log.
@@ -107,7 +129,7 @@ export function registerErrorHandler(
           ? `/${(first.params as { additionalProperty?: string }).additionalProperty}`
           : '';
       const field = `${part}${first?.instancePath ?? ''}${missing}${extra}`;
-      return send(400, `${field}: ${first?.message ?? 'invalid'}`, { field, code: 'VALIDATION' });
+      return send(400, `${field}: ${validationMessage(fastifyError.validation)}`, { field, code: 'VALIDATION' });
     }
     if (error instanceof HttpError) {
       if (error.statusCode === 503) reply.header('Retry-After', '5');

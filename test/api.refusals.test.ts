@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, TEST_KEYS, waterOutage, type ApiWorld, type Caller } from './support/api.js';
 import { appeals } from '../db/schema/index.js';
 import { ACTION_RULES, rolesFor, type ActionName } from '../domain/actions.js';
+import { CALLBACK_CHANNELS } from '../domain/appeal.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
 let database: TestDatabase;
@@ -209,12 +210,16 @@ describe('references are checked before anything enters a case', () => {
       await refused('center', id, path, { reached: true }, 'body/contacted');
       await refused('center', id, path, { reached: true, contacted: true }, 'body/resolved');
       await refused('center', id, path, { reached: true, contacted: true, resolved: false }, 'body/satisfaction');
-      await refused(
+      const fax = await refused(
         'center',
         id,
         path,
         { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied', channel: 'fax' },
         'body/channel',
+      );
+      // The refusal lists the values allowed, not "must be equal to constant".
+      expect(fax.json<{ message: string }>().message).toBe(
+        `body/channel: must be one of ${CALLBACK_CHANNELS.map((c) => `"${c}"`).join(', ')}`,
       );
       await refused('center', id, path, { reached: 'maybe' }, 'body/reached');
     }
