@@ -13,12 +13,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { WorkOrder } from '../workflows/appeal/definitions.js';
+import type { Stage, WorkOrder } from '../workflows/appeal/definitions.js';
 import { STATE_DIR } from './lib/paths.js';
-import { appealOps, newWorkOrder, RECORD_POLL_MS } from './bench/appeals.js';
+import { appealOps, floorOps, newWorkOrder, RECORD_POLL_MS } from './bench/appeals.js';
 import { say } from './bench/log.js';
-import { runPool, sideBySide, type Case, type Stats } from './bench/measure.js';
+import { runPool, sideBySide, statsOf, type Case, type Stats } from './bench/measure.js';
 import {
+  floorRatios,
   memoryLines,
   ratios,
   table,
@@ -43,6 +44,9 @@ function positiveInteger(name: string, fallback: number): number {
 
 const N = positiveInteger('BENCH_N', 200);
 const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 10);
+/** The burst: this many starts through the API from BURST_CONNECTIONS at once. */
+const BURST = positiveInteger('BENCH_BURST', 2000);
+const BURST_CONNECTIONS = positiveInteger('BENCH_BURST_CONNECTIONS', 20);
 const WARMUP = Math.min(20, N);
 /** Each pair alternates in this many rounds (see sideBySide). */
 const ROUNDS = 4;
@@ -92,13 +96,18 @@ const stack: BenchStack = await startBenchStack(stoppers).catch(async (error: un
 });
 say(`stack ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const ops = appealOps(stack);
+const floor = floorOps(stack);
 
 /** Appeals whose intake is recorded and that wait on triage: the act phase's fresh appeals. */
 const awaitingTriage: string[] = [];
 /** Appeals dispatched and waiting on acceptance: what the reads read. */
 const awaitingAcceptance: string[] = [];
+/** Appeals accepted, in handling: what the results act on. */
+const inHandling: string[] = [];
+/** Open workflows that do nothing: what the Update and query floors act on. */
+const floorsOpen: string[] = [];
 
-async function keepSettled(ids: string[], pool: string[], stage?: 'awaiting_acceptance'): Promise<void> {
+async function keepSettled(ids: string[], pool: string[], stage?: Stage): Promise<void> {
   const missing = new Set(await ops.settle(ids, stage));
   if (missing.size) say(`  ${missing.size} appeals did not settle within a minute; left out of later phases`);
   pool.push(...ids.filter((id) => !missing.has(id)));
@@ -116,6 +125,28 @@ async function takeAwaitingTriage(count: number): Promise<string[]> {
   }
   return awaitingTriage.splice(0, count);
 }
+
+/** Appeals of `pool`, topped up (untimed) by `open` when the earlier phases left too few. */
+async function takeFrom(
+  pool: string[],
+  count: number,
+  open: (order: WorkOrder) => Promise<unknown>,
+): Promise<string[]> {
+  if (pool.length < count) {
+    const topUp = Array.from({ length: count - pool.length }, newWorkOrder);
+    await runPool(topUp, CONCURRENCY, async (order) => {
+      await open(order);
+      pool.push(order.appealId);
+    });
+  }
+  return pool.splice(0, count);
+}
+
+const openAwaitingAcceptance = async (order: WorkOrder) => {
+  await ops.startDirect(order);
+  await ops.waitForRecord(order.appealId);
+  await ops.triageDirect(order.appealId);
+};
 
 const pick = (pool: string[], count: number): string[] =>
   Array.from({ length: count }, () => pool[Math.floor(Math.random() * pool.length)]!);
@@ -135,6 +166,34 @@ const settleStarted = (items: Started[]) =>
     items.filter((i) => i.ok).map((i) => i.order.appealId),
     awaitingTriage,
   );
+
+/** The floor of a start: a workflow that does nothing, started raw; it stays open for the other floors. */
+function floorStartCase(): Case<unknown> {
+  const c: Case<{ workflowId?: string }> = {
+    name: 'start floor',
+    prepare: async (count) => Array.from({ length: count }, () => ({})),
+    async op(item) {
+      item.workflowId = await floor.start();
+    },
+    settle: async (items) => {
+      floorsOpen.push(...items.flatMap((i) => (i.workflowId ? [i.workflowId] : [])));
+    },
+  };
+  return c;
+}
+
+/** The floor of an action (an Update whose handler does nothing) or of a read (a query likewise). */
+function floorCase(name: string, op: (workflowId: string) => Promise<unknown>): Case<unknown> {
+  const c: Case<string> = {
+    name,
+    prepare: async (count) => {
+      if (floorsOpen.length === 0) floorsOpen.push(await floor.start());
+      return pick(floorsOpen, count);
+    },
+    op,
+  };
+  return c;
+}
 
 function startCases(): Record<'direct' | 'directRecorded' | 'http', Case<unknown>> {
   const direct: Case<Started> = {
@@ -172,23 +231,49 @@ function startCases(): Record<'direct' | 'directRecorded' | 'http', Case<unknown
   return { direct, directRecorded, http };
 }
 
-function triageCase(name: string, triage: (appealId: string) => Promise<unknown>): Case<unknown> {
+/** An action on appeals taken from one pool; those it moved on go to the next pool once in `stage`. */
+function actionCase(
+  name: string,
+  take: (count: number) => Promise<string[]>,
+  act: (appealId: string) => Promise<unknown>,
+  next: { pool: string[]; stage: Stage },
+): Case<unknown> {
   const c: Case<Acted> = {
     name,
-    prepare: async (count) => (await takeAwaitingTriage(count)).map((appealId) => ({ appealId })),
+    prepare: async (count) => (await take(count)).map((appealId) => ({ appealId })),
     async op(item) {
-      await triage(item.appealId!);
+      await act(item.appealId!);
       item.ok = true;
     },
     settle: (items) =>
       keepSettled(
         items.flatMap((i) => (i.ok ? [i.appealId!] : [])),
-        awaitingAcceptance,
-        'awaiting_acceptance',
+        next.pool,
+        next.stage,
       ),
   };
   return c;
 }
+
+const triageCase = (name: string, triage: (appealId: string) => Promise<unknown>) =>
+  actionCase(name, takeAwaitingTriage, triage, { pool: awaitingAcceptance, stage: 'awaiting_acceptance' });
+const acceptCase = (name: string, accept: (appealId: string) => Promise<unknown>) =>
+  actionCase(name, (count) => takeFrom(awaitingAcceptance, count, openAwaitingAcceptance), accept, {
+    pool: inHandling,
+    stage: 'handling',
+  });
+const resultCase = (name: string, result: (appealId: string) => Promise<unknown>) =>
+  actionCase(
+    name,
+    (count) =>
+      takeFrom(inHandling, count, async (order) => {
+        await openAwaitingAcceptance(order);
+        await ops.acceptDirect(order.appealId);
+      }),
+    result,
+    // Results are not acted on further: the pool is left behind.
+    { pool: [], stage: 'callback' },
+  );
 
 function readCase(name: string, read: (appealId: string) => Promise<unknown>): Case<unknown> {
   const c: Case<string> = {
@@ -210,17 +295,44 @@ function listCase(name: string, list: (limit: number) => Promise<unknown>): Case
 
 async function runComparisons(n: number, rounds: number, label: string): Promise<Comparison[]> {
   const options = { n, concurrency: CONCURRENCY, rounds, onRound: say };
+  const updateFloor = () => floorCase('update floor', (id) => floor.update(id));
   say(`${label}: start (${n} each way)`);
   const start = startCases();
-  const s = await sideBySide([start.direct, start.directRecorded, start.http], options);
+  const s = await sideBySide([floorStartCase(), start.direct, start.directRecorded, start.http], options);
   say(`${label}: triage, dispatch (${n} each way, on fresh appeals)`);
-  const act = await sideBySide(
-    [triageCase('triage direct', (id) => ops.triageDirect(id)), triageCase('triage HTTP', (id) => ops.triageHttp(id))],
+  const triage = await sideBySide(
+    [
+      updateFloor(),
+      triageCase('triage direct', (id) => ops.triageDirect(id)),
+      triageCase('triage HTTP', (id) => ops.triageHttp(id)),
+    ],
     options,
   );
   say(`${label}: read one case (${n} each way)`);
   const read = await sideBySide(
-    [readCase('read direct', (id) => ops.readDirect(id)), readCase('read HTTP', (id) => ops.readHttp(id))],
+    [
+      floorCase('query floor', (id) => floor.query(id)),
+      readCase('read direct', (id) => ops.readDirect(id)),
+      readCase('read HTTP', (id) => ops.readHttp(id)),
+    ],
+    options,
+  );
+  say(`${label}: accept (${n} each way)`);
+  const accept = await sideBySide(
+    [
+      updateFloor(),
+      acceptCase('accept direct', (id) => ops.acceptDirect(id)),
+      acceptCase('accept HTTP', (id) => ops.acceptHttp(id)),
+    ],
+    options,
+  );
+  say(`${label}: result (${n} each way)`);
+  const result = await sideBySide(
+    [
+      updateFloor(),
+      resultCase('result direct', (id) => ops.resultDirect(id)),
+      resultCase('result HTTP', (id) => ops.resultHttp(id)),
+    ],
     options,
   );
   say(`${label}: list ${LIST_LIMIT} cases (${n} each way)`);
@@ -228,50 +340,83 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
     [listCase('list direct', (l) => ops.listDirect(l)), listCase('list HTTP', (l) => ops.listHttp(l))],
     options,
   );
-  const row = (operation: string, directHow: string, httpHow: string, direct: Stats, http: Stats): Comparison => ({
-    operation,
-    directHow,
-    httpHow,
-    direct,
-    http,
-  });
+  const emptyUpdate = 'handle.executeUpdate of an Update whose handler does nothing';
   return [
-    row(
-      'start appeal',
-      'client.workflow.start',
-      'POST /v1/appeals (answers once the intake is recorded)',
-      s['start direct']!,
-      s['start HTTP']!,
-    ),
-    row(
-      'start, intake recorded',
-      `client.workflow.start, then the record polled every ${RECORD_POLL_MS} ms (the route polls every 100 ms)`,
-      'POST /v1/appeals',
-      s['start direct + record']!,
-      s['start HTTP']!,
-    ),
-    row(
-      'triage (dispatch)',
-      'handle.executeUpdate(triageAppealUpdate)',
-      'POST /v1/appeals/:id/triage',
-      act['triage direct']!,
-      act['triage HTTP']!,
-    ),
-    row(
-      'read one case',
-      'handle.query(caseQuery)',
-      'GET /v1/appeals/:id (describe, then the query)',
-      read['read direct']!,
-      read['read HTTP']!,
-    ),
-    row(
-      `list ${LIST_LIMIT} cases`,
-      'the same SELECT on PostgreSQL (drizzle)',
-      `GET /v1/appeals?limit=${LIST_LIMIT}`,
-      list['list direct']!,
-      list['list HTTP']!,
-    ),
+    {
+      operation: 'start appeal',
+      floorHow: 'client.workflow.start of a workflow that does nothing',
+      directHow: 'client.workflow.start',
+      httpHow: 'POST /v1/appeals (answers once the intake is recorded)',
+      floor: s['start floor'],
+      direct: s['start direct']!,
+      http: s['start HTTP']!,
+    },
+    {
+      operation: 'start, intake recorded',
+      floorHow: 'client.workflow.start of a workflow that does nothing',
+      directHow: `client.workflow.start, then the record polled every ${RECORD_POLL_MS} ms`,
+      httpHow: 'POST /v1/appeals',
+      floor: s['start floor'],
+      direct: s['start direct + record']!,
+      http: s['start HTTP']!,
+    },
+    {
+      operation: 'triage (dispatch)',
+      floorHow: emptyUpdate,
+      directHow: 'handle.executeUpdate(triageAppealUpdate)',
+      httpHow: 'POST /v1/appeals/:id/triage',
+      floor: triage['update floor'],
+      direct: triage['triage direct']!,
+      http: triage['triage HTTP']!,
+    },
+    {
+      operation: 'accept',
+      floorHow: emptyUpdate,
+      directHow: 'handle.executeUpdate(acceptDispatchUpdate)',
+      httpHow: 'POST /v1/appeals/:id/accept',
+      floor: accept['update floor'],
+      direct: accept['accept direct']!,
+      http: accept['accept HTTP']!,
+    },
+    {
+      operation: 'result',
+      floorHow: emptyUpdate,
+      directHow: 'handle.executeUpdate(reportResultUpdate)',
+      httpHow: 'POST /v1/appeals/:id/result',
+      floor: result['update floor'],
+      direct: result['result direct']!,
+      http: result['result HTTP']!,
+    },
+    {
+      operation: 'read one case',
+      floorHow: 'handle.query of a query whose handler does nothing',
+      directHow: 'handle.query(caseQuery)',
+      httpHow: 'GET /v1/appeals/:id',
+      floor: read['query floor'],
+      direct: read['read direct']!,
+      http: read['read HTTP']!,
+    },
+    {
+      operation: `list ${LIST_LIMIT} cases`,
+      directHow: 'the same SELECT on PostgreSQL (drizzle)',
+      httpHow: `GET /v1/appeals?limit=${LIST_LIMIT}`,
+      direct: list['list direct']!,
+      http: list['list HTTP']!,
+    },
   ];
+}
+
+/** BURST starts through the API from BURST_CONNECTIONS at once: errors and the tail. */
+async function measureBurst(): Promise<Stats> {
+  say(`burst: ${BURST} starts through the API from ${BURST_CONNECTIONS} connections`);
+  const batch = await runPool(
+    Array.from({ length: BURST }, () => null),
+    BURST_CONNECTIONS,
+    () => ops.startHttp(),
+  );
+  const stats = statsOf([batch]);
+  say(`  ${stats.ops} ok, ${stats.errors} failed in ${(batch.wallMs / 1000).toFixed(1)} s`);
+  return stats;
 }
 
 /**
@@ -332,14 +477,15 @@ async function measureMemory(n: number): Promise<MemoryResult> {
   };
 }
 
-async function measureAll(): Promise<{ memory: MemoryResult; comparisons: Comparison[] }> {
+async function measureAll(): Promise<{ memory: MemoryResult; comparisons: Comparison[]; burst: Stats }> {
   say(`warm-up: every operation ${WARMUP} times each way (not counted)`);
   await runComparisons(WARMUP, 1, 'warm-up');
   const memory = await measureMemory(N);
   const comparisons = await runComparisons(N, ROUNDS, 'measured');
-  return { memory, comparisons };
+  const burst = await measureBurst();
+  return { memory, comparisons, burst };
 }
-const { memory, comparisons } = await measureAll().catch(async (error: unknown) => {
+const { memory, comparisons, burst } = await measureAll().catch(async (error: unknown) => {
   // Once Ctrl-C has closed the pools, what was in flight fails: the shutdown under way ends the process.
   if (stoppers.stopping) return new Promise<never>(() => undefined);
   say(`the benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -348,7 +494,30 @@ const { memory, comparisons } = await measureAll().catch(async (error: unknown) 
 const durationSec = (performance.now() - t0) / 1000;
 
 const byOperation = (operation: string) => comparisons.find((c) => c.operation === operation)!;
+const times = (v: number) => `${v.toFixed(2)}×`;
+const startFloor = floorRatios(byOperation('start, intake recorded'));
+const actionTargets = ['triage (dispatch)', 'accept', 'result'].map((operation): Target => {
+  const p50 = floorRatios(byOperation(operation)).p50;
+  return { what: `${operation}: p50 ≤ 3× the empty-Update floor`, met: p50 <= 3, measured: times(p50) };
+});
+const readFloor = floorRatios(byOperation('read one case')).p50;
 const targets: Target[] = [
+  {
+    what: 'POST /v1/appeals (intake recorded): throughput ≥ 0.8× and p50 ≤ 2× the raw start floor',
+    met: startFloor.opsPerSec >= 0.8 && startFloor.p50 <= 2,
+    measured: `${times(startFloor.opsPerSec)} throughput, ${times(startFloor.p50)} p50`,
+  },
+  ...actionTargets,
+  {
+    what: 'reading one open case: p50 ≤ 1.5× the query floor',
+    met: readFloor <= 1.5,
+    measured: times(readFloor),
+  },
+  {
+    what: `${BURST} starts from ${BURST_CONNECTIONS} connections: no error`,
+    met: burst.errors === 0 && burst.ops === BURST,
+    measured: `${burst.errors} failed; p50 ${burst.p50Ms.toFixed(0)} ms, p99 ${burst.p99Ms.toFixed(0)} ms, ${burst.opsPerSec.toFixed(0)}/s${burst.errorSamples[0] ? `; e.g. ${burst.errorSamples[0]}` : ''}`,
+  },
   {
     what: 'the API adds at most half to an action (triage p50 HTTP/direct ≤ 1.5)',
     met: ratios(byOperation('triage (dispatch)')).p50 <= 1.5,
@@ -378,8 +547,17 @@ const resultsPath = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
   startedAt: startedAt.toISOString(),
   durationSec: Math.round(durationSec),
   machine,
-  settings: { n: N, concurrency: CONCURRENCY, warmup: WARMUP, rounds: ROUNDS, listLimit: LIST_LIMIT },
-  comparisons: comparisons.map((c) => ({ ...c, ratio: ratios(c) })),
+  settings: {
+    n: N,
+    concurrency: CONCURRENCY,
+    warmup: WARMUP,
+    rounds: ROUNDS,
+    listLimit: LIST_LIMIT,
+    burst: BURST,
+    burstConnections: BURST_CONNECTIONS,
+  },
+  comparisons: comparisons.map((c) => ({ ...c, ratio: ratios(c), floorRatio: floorRatios(c) })),
+  burst,
   memory,
   targets,
 });
@@ -391,7 +569,10 @@ process.stdout.write(
     '',
     table(comparisons),
     '',
-    ...comparisons.map((c) => `  ${c.operation}: direct = ${c.directHow}; HTTP = ${c.httpHow}`),
+    ...comparisons.map(
+      (c) =>
+        `  ${c.operation}: ${c.floorHow ? `floor = ${c.floorHow}; ` : ''}direct = ${c.directHow}; HTTP = ${c.httpHow}`,
+    ),
     '',
     ...memoryLines(memory),
     '',

@@ -9,8 +9,10 @@ import { desc, inArray } from 'drizzle-orm';
 import { appeals } from '../../db/schema/index.js';
 import { getAppealRecord } from '../../db/queries/cases.js';
 import {
+  acceptDispatchUpdate,
   appealWorkflowId,
   caseQuery,
+  reportResultUpdate,
   TASK_QUEUE,
   triageAppealUpdate,
   type AppealCase,
@@ -18,7 +20,8 @@ import {
   type WorkOrder,
 } from '../../workflows/appeal/definitions.js';
 import type { appealWorkflow } from '../../workflows/index.js';
-import type { BenchStack } from './stack.js';
+import { BENCH_LEAD_UNIT, type BenchStack } from './stack.js';
+import { FLOOR_TASK_QUEUE, floorQuery, floorUpdate, type floorWorkflow } from './floor/workflows.js';
 import { waterOutage } from '../lib/sampleAppeals.js';
 
 /** The body every benchmark start posts. */
@@ -31,6 +34,9 @@ export const newWorkOrder = (): WorkOrder => ({
   appealId: randomUUID(),
   receivedAt: new Date().toISOString(),
 });
+
+/** The result every benchmark result posts. */
+const RESULT_BODY = { outcome: 'resolved', summary: '已恢复供水' } as const;
 
 /** Record polling interval of the direct baseline (the API's own start route polls every 100 ms). */
 export const RECORD_POLL_MS = 10;
@@ -94,6 +100,22 @@ export function appealOps(stack: BenchStack) {
     triageHttp: (appealId: string): Promise<unknown> =>
       http('POST', `/v1/appeals/${encodeURIComponent(appealId)}/triage`, keys.center, { disposition: 'dispatch' }),
 
+    acceptDirect: (appealId: string): Promise<AppealCase> =>
+      handle(appealId).executeUpdate(acceptDispatchUpdate, {
+        args: [{ by: { role: 'unit', unitId: BENCH_LEAD_UNIT } }],
+      }),
+
+    acceptHttp: (appealId: string): Promise<unknown> =>
+      http('POST', `/v1/appeals/${encodeURIComponent(appealId)}/accept`, keys.unit, {}),
+
+    resultDirect: (appealId: string): Promise<AppealCase> =>
+      handle(appealId).executeUpdate(reportResultUpdate, {
+        args: [{ by: { role: 'unit', unitId: BENCH_LEAD_UNIT }, ...RESULT_BODY }],
+      }),
+
+    resultHttp: (appealId: string): Promise<unknown> =>
+      http('POST', `/v1/appeals/${encodeURIComponent(appealId)}/result`, keys.unit, RESULT_BODY),
+
     readDirect: (appealId: string): Promise<AppealCase> => handle(appealId).query(caseQuery),
 
     readHttp: (appealId: string): Promise<unknown> =>
@@ -129,5 +151,22 @@ export function appealOps(stack: BenchStack) {
     },
   };
 }
+
+/** The floors: the same client calls on a workflow that does nothing (floor/workflows.ts). */
+export function floorOps(stack: BenchStack) {
+  const { client } = stack;
+  return {
+    /** A raw start; answers the workflow id. */
+    async start(): Promise<string> {
+      const workflowId = `floor-${randomUUID()}`;
+      await client.workflow.start<typeof floorWorkflow>('floorWorkflow', { taskQueue: FLOOR_TASK_QUEUE, workflowId });
+      return workflowId;
+    },
+    update: (workflowId: string): Promise<null> => client.workflow.getHandle(workflowId).executeUpdate(floorUpdate),
+    query: (workflowId: string): Promise<null> => client.workflow.getHandle(workflowId).query(floorQuery),
+  };
+}
+
+export type FloorOps = ReturnType<typeof floorOps>;
 
 export type AppealOps = ReturnType<typeof appealOps>;

@@ -51,6 +51,7 @@ export interface Stats {
   opsPerSec: number;
   p50Ms: number;
   p95Ms: number;
+  p99Ms: number;
   meanMs: number;
 }
 
@@ -65,6 +66,7 @@ export function statsOf(batches: Batch[]): Stats {
     opsPerSec: wallMs > 0 ? (latencies.length / wallMs) * 1000 : Number.NaN,
     p50Ms: percentile(latencies, 50),
     p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
     meanMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
   };
 }

@@ -6,8 +6,11 @@ import type { Stats } from './measure.js';
 export interface Comparison {
   operation: string;
   /** What each side does, for the legend and the JSON. */
+  floorHow?: string;
   directHow: string;
   httpHow: string;
+  /** The same kind of operation on a workflow that does nothing: the server's own cost. */
+  floor?: Stats;
   direct: Stats;
   http: Stats;
 }
@@ -38,22 +41,47 @@ export const ratios = (c: Comparison) => ({
   opsPerSec: c.http.opsPerSec / c.direct.opsPerSec,
 });
 
+/** HTTP over the floor, read the same way; NaN without a floor. */
+export const floorRatios = (c: Comparison) => ({
+  p50: c.floor ? c.http.p50Ms / c.floor.p50Ms : Number.NaN,
+  opsPerSec: c.floor ? c.http.opsPerSec / c.floor.opsPerSec : Number.NaN,
+});
+
 const ms = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0));
 const rate = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) : v.toFixed(0));
 const times = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
-const side = (s: Stats): string =>
-  `${ms(s.p50Ms)} / ${ms(s.p95Ms)} ms · ${rate(s.opsPerSec)}/s${s.errors ? ` (${s.errors} failed)` : ''}`;
+const side = (s: Stats | undefined): string =>
+  s ? `${ms(s.p50Ms)} / ${ms(s.p95Ms)} ms · ${rate(s.opsPerSec)}/s${s.errors ? ` (${s.errors} failed)` : ''}` : '–';
 
-export function table(rows: Comparison[]): string {
-  const header = ['operation', 'direct p50 / p95 · ops/s', 'HTTP p50 / p95 · ops/s', 'HTTP/direct p50 · ops/s'];
-  const cells = rows.map((r) => {
-    const q = ratios(r);
-    return [r.operation, side(r.direct), side(r.http), `${times(q.p50)} · ${times(q.opsPerSec)}`];
-  });
+/** A markdown table, spelled as Prettier formats markdown so that a run pastes into the README unchanged. */
+export function markdownTable(header: string[], cells: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
-  // Spelled as Prettier formats markdown, so that a run pastes into the README unchanged.
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export function table(rows: Comparison[]): string {
+  const header = [
+    'operation',
+    'floor p50 / p95 · ops/s',
+    'direct p50 / p95 · ops/s',
+    'HTTP p50 / p95 · ops/s',
+    'HTTP/direct p50 · ops/s',
+    'HTTP/floor p50 · ops/s',
+  ];
+  const cells = rows.map((r) => {
+    const q = ratios(r);
+    const f = floorRatios(r);
+    return [
+      r.operation,
+      side(r.floor),
+      side(r.direct),
+      side(r.http),
+      `${times(q.p50)} · ${times(q.opsPerSec)}`,
+      r.floor ? `${times(f.p50)} · ${times(f.opsPerSec)}` : '–',
+    ];
+  });
+  return markdownTable(header, cells);
 }
 
 export function memoryLines(m: MemoryResult): string[] {

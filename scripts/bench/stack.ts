@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildServer } from '../../api/buildServer.js';
@@ -17,13 +17,17 @@ import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
 import { startLocalStack } from '../lib/localStack.js';
 import { say } from './log.js';
+import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
+
+/** The lead unit the catalogue dispatches the benchmark's appeals to (utilities.water.outage). */
+export const BENCH_LEAD_UNIT = 'beijing-water';
 
 const NAMESPACE = 'default';
 
 export interface BenchStack {
   apiUrl: string;
   /** Raw API keys by role, generated for this run only. */
-  keys: Record<'intake' | 'center' | 'supervisor', string>;
+  keys: Record<'intake' | 'center' | 'supervisor' | 'unit', string>;
   client: Client;
   /** The benchmark's own pool (record polling, the direct list query), apart from the API's and the worker's. */
   db: DbHandle;
@@ -124,10 +128,24 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
   });
   say(`worker running on task queue ${TASK_QUEUE} (maxCachedWorkflows ${worker.options.maxCachedWorkflows})`);
 
+  // The floors' worker: same process, same connection, its own task queue.
+  const floorWorker = await Worker.create({
+    connection: nativeConnection,
+    namespace: NAMESPACE,
+    taskQueue: FLOOR_TASK_QUEUE,
+    workflowsPath: new URL('./floor/workflows.ts', import.meta.url).pathname,
+  });
+  const floorRunning = floorWorker.run();
+  stoppers.add('floor worker', async () => {
+    if (floorWorker.getState() === 'RUNNING') floorWorker.shutdown();
+    await floorRunning;
+  });
+
   const keys = {
     intake: `bench-intake-${randomBytes(12).toString('hex')}`,
     center: `bench-center-${randomBytes(12).toString('hex')}`,
     supervisor: `bench-supervisor-${randomBytes(12).toString('hex')}`,
+    unit: `bench-unit-${randomBytes(12).toString('hex')}`,
   };
   const config = loadApiConfig({
     DATABASE_URL: databaseUrl,
@@ -142,6 +160,7 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
       Object.entries(keys).map(([role, key]) => ({
         name: `bench-${role}`,
         role: role as Role,
+        ...(role === 'unit' ? { unitId: BENCH_LEAD_UNIT } : {}),
         keyHash: hashApiKey(key),
       })),
     ),
