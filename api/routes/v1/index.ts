@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import actions from './actions.js';
 import appeals from './appeals.js';
 import assessments from './assessments.js';
+import supervision from './supervision.js';
 import units from './units.js';
 import webhooks from './webhooks.js';
 
@@ -13,6 +14,7 @@ const v1: FastifyPluginAsync = async (app) => {
   await app.register(actions);
   await app.register(units);
   await app.register(assessments);
+  await app.register(supervision);
   await app.register(webhooks);
 };
 
