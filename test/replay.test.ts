@@ -13,9 +13,7 @@ import { FIXTURES_DIR } from './harness/scenario.js';
 import { PATCHES } from '../workflows/patches.js';
 import { quietRuntime, workflowBundle } from './support/temporal.js';
 
-/** Histories of cases started before the `every-party` patch (they run the frozen legacy process), then today's. */
-const REQUIRED = [
-  ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
+const PATHS = [
   'happy-path',
   'objection-redispatch',
   'escalation-at-breach',
@@ -25,6 +23,15 @@ const REQUIRED = [
   'merge',
   'rehandling',
   'callback-on-result',
+];
+/**
+ * Three eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * process), before `local-records` (their records are activities), and today's.
+ */
+const REQUIRED = [
+  ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
+  ...PATHS.map((name) => `activity-records-${name}`),
+  ...PATHS,
 ];
 
 describe('replay of recorded histories', async () => {
@@ -54,8 +61,11 @@ describe('which process a recorded case runs', async () => {
       .join(' ');
   };
 
-  it.each(files)('%s: legacy histories have no every-party marker, today’s have it', async (file) => {
-    const marked = (await patchesOf(file)).includes(PATCHES.everyParty);
-    expect(marked).toBe(!file.startsWith('legacy-'));
+  it.each(files)('%s: its markers say which era it is from', async (file) => {
+    const markers = await patchesOf(file);
+    const legacy = file.startsWith('legacy-');
+    const activityRecords = file.startsWith('activity-records-');
+    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy);
+    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords);
   });
 });

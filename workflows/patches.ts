@@ -15,4 +15,10 @@ export const PATCHES = {
    * cases started before it run the frozen process in `appeal/legacy/` to their end.
    */
   everyParty: 'every-party',
+  /**
+   * The case's database reads and writes run as local activities (in the worker, within the
+   * workflow task: no activity task round trip, fewer history events). Cases started before
+   * keep scheduling them as activities.
+   */
+  localRecords: 'local-records',
 } as const;

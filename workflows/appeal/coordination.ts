@@ -8,7 +8,7 @@
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty, type CoordinationState, type EscalationState } from './definitions.js';
 import { onAction } from './rules.js';
-import { records, type AppealRun } from './run.js';
+import type { AppealRun } from './run.js';
 
 export function registerCoordinationActions(run: AppealRun): void {
   const s = run.state;
@@ -83,7 +83,7 @@ function openRequestOf(run: AppealRun, coordinatorId: string): CoordinationState
  */
 export async function escalate(run: AppealRun, cause: EscalationState['cause'], why: string): Promise<boolean> {
   const s = run.state;
-  const tiers = await records.escalationTiers({
+  const tiers = await run.records.escalationTiers({
     appealId: s.appealId,
     categoryCode: s.categoryCode,
     districtId: s.districtId ?? null,

@@ -9,6 +9,11 @@ export * from '../../domain/appeal.js';
 import type { ActionName } from '../../domain/actions.js';
 
 export const caseQuery = defineQuery<t.AppealCase>('case');
+/**
+ * Answers the case once its intake is in the case record. Sent with the start (update-with-start),
+ * so `POST /v1/appeals` answers in one round trip instead of polling PostgreSQL.
+ */
+export const intakeRecordedUpdate = defineUpdate<t.AppealCase>('intakeRecorded');
 
 export const triageAppealUpdate = defineUpdate<t.AppealCase, [t.TriageInput]>('triageAppeal');
 export const giveConsultationOpinionUpdate = defineUpdate<t.AppealCase, [t.ConsultationOpinionInput]>(

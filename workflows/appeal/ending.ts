@@ -10,7 +10,7 @@ import { appealWorkflowId, describeParty, duplicateMergedSignal } from './defini
 import { endCoHandlers } from './coHandlers.js';
 import { endCoordination } from './coordination.js';
 import { onAction } from './rules.js';
-import { records, type AppealRun } from './run.js';
+import type { AppealRun } from './run.js';
 import { endWhistle } from './whistle.js';
 
 export function registerEndingActions(run: AppealRun): void {
@@ -132,7 +132,7 @@ async function assess(run: AppealRun): Promise<void> {
   // One row per unit: a unit with two parts is assessed in the first (lead, then co-handler).
   const seen = new Set<string>();
   const rows = units.filter((u) => !seen.has(u.unitId) && seen.add(u.unitId));
-  await records.recordAssessment({
+  await run.records.recordAssessment({
     appealId: s.appealId,
     closedAt: run.now(),
     units: rows.map((u) => ({

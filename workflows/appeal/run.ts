@@ -5,9 +5,11 @@
  * clock, every side effect is an activity.
  */
 import * as wf from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../../activities/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
+import { PATCHES } from '../patches.js';
 import type { coHandlingWorkflow } from '../coHandler/workflow.js';
 import {
   AppealId,
@@ -31,20 +33,36 @@ import {
   type WorkOrder,
 } from './definitions.js';
 
-export const records = wf.proxyActivities<Activities>({
+/** Retries of the case's own reads and writes; a refusal no attempt would overcome is not retried. */
+const RECORDS_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: [
+    'UnknownPolicy',
+    'UnknownCategory',
+    'UnknownPolicyWindow',
+    'InvalidInput',
+    // PostgreSQL refused the data (activities/dataRefusals.ts): no attempt would succeed.
+    'RecordRejected',
+  ],
+};
+
+export type Records = ReturnType<typeof wf.proxyActivities<Activities>>;
+
+/** As activities: the cases started before the `local-records` patch. */
+const remoteRecords: Records = wf.proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [
-      'UnknownPolicy',
-      'UnknownCategory',
-      'UnknownPolicyWindow',
-      'InvalidInput',
-      // PostgreSQL refused the data (activities/dataRefusals.ts): no attempt would succeed.
-      'RecordRejected',
-    ],
-  },
+  retry: RECORDS_RETRY,
+});
+/**
+ * As local activities: short PostgreSQL reads and writes need no task queue of their own nor
+ * a separate retry schedule. Retried in the worker for 10 s, then through workflow timers,
+ * with the same backoff and the same refusals.
+ */
+const localRecords: Records = wf.proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: RECORDS_RETRY,
 });
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
 const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
@@ -67,6 +85,8 @@ export class AppealRun {
   readonly state: AppealCase;
   /** The policy's numbers, read once at dispatch (undefined before). */
   limits?: PolicyLimits;
+  /** The work order is in the case record (what a start waits for). */
+  intakeRecorded = false;
   /** Set by the withdraw / merge handlers; every wait ends when it is. */
   ended?: { kind: 'withdrawn' | 'merged'; reason: string; originalAppealId?: string; by: string };
   /** Set once the case is closing: sub-matters running alongside start nothing new. */
@@ -96,7 +116,11 @@ export class AppealRun {
   /** The running workflow of each co-handler, by unit id. */
   readonly children = new Map<string, wf.ChildWorkflowHandle<typeof coHandlingWorkflow>>();
 
+  /** The case's database reads and writes (see `localRecords`). */
+  readonly records: Records;
+
   constructor(readonly order: WorkOrder) {
+    this.records = wf.patched(PATCHES.localRecords) ? localRecords : remoteRecords;
     this.state = {
       appealId: order.appealId,
       stage: 'triage',
@@ -173,7 +197,7 @@ export class AppealRun {
     };
     this.unrecordedSteps++;
     this.lastStep = this.lastStep
-      .then(() => records.recordStep(step))
+      .then(() => this.records.recordStep(step))
       .catch(this.fail)
       .finally(() => this.unrecordedSteps--);
     this.writes.push(this.lastStep);
@@ -220,7 +244,7 @@ export class AppealRun {
   /** Art. 29: a record against a unit, tied to the audit step that says what happened. */
   accountability(unitId: string, kind: AccountabilityKind, detail: string, auditStepKey: string): void {
     this.write(
-      records.recordAccountability({
+      this.records.recordAccountability({
         appealId: this.state.appealId,
         stepKey: `${kind}:${unitId}:${auditStepKey}:${++this.accountabilityCounter}`,
         auditStepKey,
@@ -271,7 +295,7 @@ export class AppealRun {
   async deadlinesFrom(from: string, windows: WindowName[]): Promise<Partial<Record<WindowName, string>>> {
     const policy = this.state.policy;
     if (!policy) throw new Error('no policy yet: deadlines before dispatch');
-    const computed = await records.computeDeadlines({
+    const computed = await this.records.computeDeadlines({
       policyCode: policy.code,
       policyVersion: policy.version,
       from,

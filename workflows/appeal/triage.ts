@@ -7,7 +7,7 @@ import { invalidAction } from '../../domain/errors.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
-import { records, type AppealRun } from './run.js';
+import type { AppealRun } from './run.js';
 
 export interface Dispatch {
   plan: DispatchPlan;
@@ -67,11 +67,12 @@ export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
  */
 export async function intake(run: AppealRun): Promise<void> {
   const { order } = run;
-  await records.recordIntake(order);
+  await run.records.recordIntake(order);
+  run.intakeRecorded = true;
   const [knowledge, duplicates] = await Promise.all([
-    records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
+    run.records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
     // The window is the policy's (in force for the category when the appeal came in).
-    records.findDuplicates({
+    run.records.findDuplicates({
       appealId: order.appealId,
       appealType: order.appealType,
       requesterPhone: order.requester.phone,
@@ -120,7 +121,7 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       });
       return undefined;
     }
-    const plan = await records.planDispatch({
+    const plan = await run.records.planDispatch({
       appealId: s.appealId,
       appealType: s.appealType,
       categoryCode: s.categoryCode,
@@ -178,7 +179,7 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
  */
 export async function assignLead(run: AppealRun, unitId: string): Promise<string | undefined> {
   const s = run.state;
-  const unit = await records.describeUnit({ unitId });
+  const unit = await run.records.describeUnit({ unitId });
   s.leadUnitId = unitId;
   s.leadUnitKind = unit?.kind;
   const isStreet = unit?.kind === 'street' || unit?.kind === 'township';

@@ -15,14 +15,14 @@ import { awaitAcceptance, registerAcceptanceActions } from './acceptance.js';
 import { callBack, orderRehandling, registerCallbackActions } from './callback.js';
 import { registerCoHandlerActions } from './coHandlers.js';
 import { registerCoordinationActions } from './coordination.js';
-import { caseQuery, type AppealCase, type WorkOrder } from './definitions.js';
+import { caseQuery, intakeRecordedUpdate, type AppealCase, type WorkOrder } from './definitions.js';
 import { close, registerEndingActions } from './ending.js';
 import { registerExtensionActions } from './extension.js';
 import { forward, registerForwardingActions } from './forwarding.js';
 import { handle, registerHandlingActions } from './handling.js';
 import { emptyInbox } from './inbox.js';
 import { legacyAppealWorkflow } from './legacy/workflow.js';
-import { AppealRun, CaseEnded, records } from './run.js';
+import { AppealRun, CaseEnded } from './run.js';
 import { assignLead, intake, registerTriageActions, triage } from './triage.js';
 import { registerWhistleActions } from './whistle.js';
 
@@ -33,6 +33,10 @@ export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
   const run = new AppealRun(order);
   const inbox = emptyInbox();
   wf.setHandler(caseQuery, run.snapshot);
+  wf.setHandler(intakeRecordedUpdate, async () => {
+    await wf.condition(() => run.intakeRecorded);
+    return run.snapshot();
+  });
   registerTriageActions(run, inbox);
   registerAcceptanceActions(run, inbox);
   registerForwardingActions(run, inbox);
@@ -48,7 +52,7 @@ export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
     await intake(run);
     const dispatch = await triage(run, inbox);
     if (dispatch) {
-      run.limits = await records.getPolicyLimits({
+      run.limits = await run.records.getPolicyLimits({
         policyCode: dispatch.plan.policy.code,
         policyVersion: dispatch.plan.policy.version,
       });

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import * as d from '../../../domain/appeal.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
+import { intakeRecordedUpdate } from '../../../workflows/appeal/definitions.js';
 import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
@@ -15,7 +16,7 @@ import { listScope } from '../../visibility.js';
 import { checkWorkOrder } from '../../references.js';
 import { isStorableInstant } from '../../instants.js';
 import { requestHash as hashRequest, reserve } from '../../idempotency.js';
-import { intakeFailure, intakeFailureCode, loadCase, type ApiCase } from './cases.js';
+import { intakeFailure, intakeFailureCode, liveCase, loadCase, presentCase, type ApiCase } from './cases.js';
 import { ErrorType } from '../../../domain/errors.js';
 import {
   CaseRef,
@@ -28,14 +29,21 @@ import {
   unitFilter,
 } from './shared.js';
 
+/** How long a start waits for its intake to be recorded before answering 503. */
+const START_WAIT_MS = 5_000;
+
 /**
  * The case of a just-started appeal, once its intake is in the case record (so a list right
  * after the start finds it): a 201 means the intake is recorded. The workflow's first task may
  * take a moment: retry briefly. A workflow that ended without recording it (PostgreSQL refused
  * the work order) is answered at once with the reason; one still trying after the wait is a 503.
  */
-async function queryFresh(app: FastifyInstance, principal: Principal, appealId: string): Promise<ApiCase> {
-  const deadline = Date.now() + 5_000;
+async function queryFresh(
+  app: FastifyInstance,
+  principal: Principal,
+  appealId: string,
+  deadline = Date.now() + START_WAIT_MS,
+): Promise<ApiCase> {
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     const row = await getAppealRecord(app.db, appealId);
     if (row) return loadCase(app, principal, appealId, row);
@@ -135,25 +143,39 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(body.stabilityRisk !== undefined ? { stabilityRisk: body.stabilityRisk } : {}),
         receivedAt: body.receivedAt ?? new Date().toISOString(),
       };
+      const start = new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
+        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
+        workflowId: d.appealWorkflowId(appealId),
+        args: [order],
+        // An id is used once: a retry (even after the case closed) finds it instead of starting again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'}`,
+        staticDetails: body.content,
+      });
+      const waitUntil = Date.now() + START_WAIT_MS;
       let created = true;
+      let appealCase: ApiCase | undefined;
       try {
-        await app.temporal.workflow.start<typeof appealWorkflow>('appealWorkflow', {
-          taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-          workflowId: d.appealWorkflowId(appealId),
-          args: [order],
-          // An id is used once: a retry (even after the case closed) finds it instead of starting again.
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          workflowIdConflictPolicy: 'FAIL',
-          staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'}`,
-          staticDetails: body.content,
-        });
+        // One round trip: the start carries an Update that answers once the intake is recorded.
+        const fresh = await app.temporal.withDeadline(waitUntil, () =>
+          app.temporal.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
+        );
+        appealCase = await presentCase(app, principal, liveCase(fresh));
       } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        if (!idempotencyKey && !body.externalId) throw error;
-        created = false;
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          if (!idempotencyKey && !body.externalId) throw error;
+          created = false;
+        } else {
+          // Not started at all: the error as it is. Started, but the Update did not answer (the intake
+          // was refused, no worker in time, or a worker without the Update): the record says.
+          await start.workflowHandle().catch(() => {
+            throw error;
+          });
+        }
       }
       if (created) app.metrics.appealsStarted.inc();
-      const appealCase = await queryFresh(app, principal, appealId);
+      appealCase ??= await queryFresh(app, principal, appealId, created ? waitUntil : undefined);
       request.log.info({ created }, 'appeal started');
       if (created) return reply.code(201).send({ created: true as const, case: appealCase });
       return reply.code(200).send({ created: false as const, case: appealCase });
