@@ -138,7 +138,13 @@ describe('GET /v1/accountability/units/:unitId/months/:month', () => {
     const url = `/v1/accountability/units/beijing-water/months/${month}`;
     expect((await as(app, 'jianwai')({ method: 'GET', url })).statusCode).toBe(404);
     expect((await as(app, 'intake')({ method: 'GET', url })).statusCode).toBe(403);
-    expect((await as(app, 'coordinator')({ method: 'GET', url })).statusCode).toBe(403);
+    // A coordinator's key reads its own unit's records only (late coordination opinions are its own).
+    expect((await as(app, 'coordinator')({ method: 'GET', url })).statusCode).toBe(404);
+    const own = await as(
+      app,
+      'coordinator',
+    )({ method: 'GET', url: `/v1/accountability/units/chaoyang-gov/months/${month}` });
+    expect(own.statusCode, own.body).toBe(200);
     expect((await as(app, undefined)({ method: 'GET', url })).statusCode).toBe(401);
     const unknown = await as(
       app,

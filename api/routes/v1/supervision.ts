@@ -32,7 +32,7 @@ const supervisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: "A unit's accountability records of one month, each with its appeal and audit event (Art. 29)",
         description:
-          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404, as for its assessments). Records whose `at` lies in the Beijing month (Asia/Shanghai), oldest first: late acceptance, overdue handling, objections rejected on review, late co-handlers and reports, claims the callback contradicted. Each names its appeal and the audit event it stems from (`auditEvent`, found by the record's audit step key: type, actor, time, reason); `summary` counts them by kind. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
+          "Roles: center, supervisor, admin (any unit); unit and coordinator (the unit the key is bound to only: any other unit is a 404, as for assessments). Records whose `at` lies in the Beijing month (Asia/Shanghai), oldest first: late acceptance, overdue handling, objections rejected on review, late co-handlers and reports, claims the callback contradicted. Each names its appeal and the audit event it stems from (`auditEvent`, found by the record's audit step key: type, actor, time, reason); `summary` counts them by kind. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
         params: Type.Object({ unitId: Id, month: Month }),
         response: { 200: UnitAccountabilityView, ...errors(400, 401, 403, 404, 503) },
       },
@@ -41,7 +41,8 @@ const supervisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const principal = principalOf(request);
       const { unitId, month } = request.params;
       request.log = request.log.child({ unitId, month });
-      if (principal.role === 'unit') {
+      // A unit's key, or a coordinator's (a district government or sector authority is late with an opinion as itself).
+      if (principal.role === 'unit' || principal.role === 'coordinator') {
         if (principal.unitId !== unitId) throw new HttpError(404, 'unit not found');
       } else readersOfAllOnly(principal, 'accountability records');
       const unit = await findRatedUnit(app.db, unitId);
