@@ -1,14 +1,14 @@
 /**
  * One-shot set-up of a deployed stack (the compose `setup` service), safe to run at every
- * start: applies database migrations, registers the project's search attributes on the
- * Temporal namespace, and loads the reference data.
+ * start: applies database migrations, registers the Temporal namespace (when missing) and the
+ * project's search attributes on it, and loads the reference data.
  */
 import { Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate.js';
 import { seedReferenceData } from '../db/seed/seed.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { registerSearchAttributes } from './lib/searchAttributes.js';
+import { describePrepared, prepareNamespace } from './lib/namespace.js';
 import { step } from './lib/log.js';
 
 const config = loadWorkerConfig();
@@ -27,8 +27,8 @@ try {
 }
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 try {
-  const added = await registerSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-  step(added.length ? `search attributes registered: ${added.join(', ')}` : 'search attributes already registered');
+  const prepared = await prepareNamespace(connection, config.TEMPORAL_NAMESPACE);
+  step(describePrepared(config.TEMPORAL_NAMESPACE, prepared));
 } finally {
   await connection.close();
 }

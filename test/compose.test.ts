@@ -16,6 +16,15 @@ import {
   type YamlValue,
 } from '../scripts/lib/dockerCompose.js';
 import { ROOT } from '../scripts/lib/paths.js';
+import {
+  DYNAMIC_CONFIG_FILE,
+  TEMPORAL_CONFIG_ENV,
+  TEMPORAL_DEPLOY_DIR,
+  TEMPORAL_SERVER_VERSION,
+  TEMPORAL_UI_VERSION,
+  temporalServiceCommand,
+  clusterPorts,
+} from '../scripts/lib/temporalServer.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { DEFAULT_BUNDLE_PATH } from '../worker/bundle.js';
 
@@ -87,6 +96,24 @@ function command(service: Obj): string {
   return Array.isArray(cmd) ? cmd.map(str).join(' ') : str(cmd);
 }
 
+function entrypoint(service: Obj): string {
+  const cmd = service.entrypoint;
+  return Array.isArray(cmd) ? cmd.map(str).join(' ') : str(cmd);
+}
+
+/** Bind mounts as `{ source, target }` (compose's normalised long form, or the short string). */
+function mounts(service: Obj): { source: string; target: string }[] {
+  const list = Array.isArray(service.volumes) ? service.volumes : [];
+  return list.map((v) => {
+    if (typeof v === 'string') {
+      const [source = '', target = ''] = v.split(':');
+      return { source, target };
+    }
+    const m = obj(v, 'volume');
+    return { source: str(m.source), target: str(m.target) };
+  });
+}
+
 function healthTest(service: Obj): string {
   const test = obj(service.healthcheck, 'healthcheck').test;
   return Array.isArray(test) ? test.map(str).join(' ') : str(test);
@@ -123,7 +150,7 @@ describe('docker-compose.yml', () => {
 
   it('defines the production topology', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'setup', 'api', 'worker']),
+      expect.arrayContaining(['postgresql', 'temporal-schema', 'temporal', 'temporal-ui', 'setup', 'api', 'worker']),
     );
   });
 
@@ -207,8 +234,13 @@ describe('docker-compose.yml', () => {
     expect(healthTest(service('api'))).toContain('/health/ready');
   });
 
-  it('starts things in order: postgresql → temporal → setup → api, worker', () => {
-    expect(dependsOn(service('temporal'))).toEqual({ postgresql: 'service_healthy' });
+  it('starts things in order: postgresql → temporal-schema → temporal → setup → api, worker', () => {
+    expect(dependsOn(service('temporal-schema'))).toEqual({ postgresql: 'service_healthy' });
+    expect(str(service('temporal-schema').restart)).toBe('no');
+    expect(dependsOn(service('temporal'))).toEqual({
+      postgresql: 'service_healthy',
+      'temporal-schema': 'service_completed_successfully',
+    });
     expect(dependsOn(service('setup'))).toMatchObject({
       postgresql: 'service_healthy',
       temporal: 'service_healthy',
@@ -222,16 +254,35 @@ describe('docker-compose.yml', () => {
     expect(healthTest(service('temporal'))).toContain('temporal operator cluster health');
   });
 
-  it('pins the Temporal images and points Temporal at postgresql', () => {
+  it('pins the Temporal images to the versions `npm run cluster` builds and points Temporal at postgresql', () => {
     expect(service('postgresql').image).toBe('postgres:17');
-    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
-    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
-    expect(environment(service('temporal'))).toMatchObject({
-      DB: 'postgres12',
-      POSTGRES_SEEDS: 'postgresql',
-      POSTGRES_USER: environment(service('postgresql')).POSTGRES_USER,
-      DEFAULT_NAMESPACE: 'default',
-    });
+    expect(service('temporal').image).toBe(`temporalio/auto-setup:${TEMPORAL_SERVER_VERSION}`);
+    expect(service('temporal-schema').image).toBe(service('temporal').image);
+    expect(service('temporal-ui').image).toBe(`temporalio/ui:${TEMPORAL_UI_VERSION}`);
+    for (const name of ['temporal', 'temporal-schema']) {
+      expect(environment(service(name)), name).toMatchObject({
+        POSTGRES_SEEDS: 'postgresql',
+        DB_PORT: '5432',
+        POSTGRES_USER: environment(service('postgresql')).POSTGRES_USER,
+      });
+    }
+  });
+
+  it('runs Temporal on the configuration `npm run cluster` uses: the same files, mounted', () => {
+    // deploy/temporal is mounted whole; the server and the schema job read it there.
+    const mountOf = (name: string) => mounts(service(name)).find((m) => m.source === TEMPORAL_DEPLOY_DIR);
+    for (const name of ['temporal', 'temporal-schema']) expect(mountOf(name), name).toBeDefined();
+    const inside = (file: string) => `${mountOf('temporal')!.target}/${relative(TEMPORAL_DEPLOY_DIR, file)}`;
+    const local = temporalServiceCommand('temporal-server', 'frontend', {}, clusterPorts());
+    const config = local.args[local.args.indexOf('--config') + 1]!;
+    const server = entrypoint(service('temporal'));
+    // The same config folder (relative to the root) and environment name as the local run.
+    expect(server).toContain(`--root ${mountOf('temporal')!.target.replace(/\/temporal$/, '')}`);
+    expect(server).toContain(`--config ${relative('deploy', config)}`);
+    expect(server).toContain(`--env ${TEMPORAL_CONFIG_ENV}`);
+    expect(environment(service('temporal')).DYNAMIC_CONFIG_FILE_PATH).toBe(inside(DYNAMIC_CONFIG_FILE));
+    expect(entrypoint(service('temporal-schema'))).toBe(`sh ${inside(join(TEMPORAL_DEPLOY_DIR, 'setup-schema.sh'))}`);
+    expect(readFileSync(join(ROOT, config, `${TEMPORAL_CONFIG_ENV}.yaml`), 'utf8')).toMatch(/^# enable-template/);
   });
 
   it('keeps the database on a named volume and creates the jiesu database on first start', () => {
@@ -252,6 +303,7 @@ describe('docker-compose.yml', () => {
     const svc = (name: string) => obj(obj(config.services, 'services')[name], name);
     expect(environment(svc('postgresql')).POSTGRES_PASSWORD).toBe('pg-secret');
     expect(environment(svc('temporal')).POSTGRES_PWD).toBe('pg-secret');
+    expect(environment(svc('temporal-schema')).POSTGRES_PWD).toBe('pg-secret');
     expect(environment(svc('postgresql')).JIESU_DB_PASSWORD).toBe('app-secret');
     for (const name of APP_SERVICES) {
       expect(environment(svc(name)).DATABASE_URL).toBe('postgres://jiesu:app-secret@postgresql:5432/jiesu');
