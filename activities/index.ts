@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { createAssessmentActivities } from './assessment/index.js';
+import { createMonthlyAssessmentActivities } from './assessment/monthly.js';
 import { failOnDataRefusal } from './dataRefusals.js';
 import { createDeadlineActivities } from './deadlines/index.js';
 import { createDirectoryActivities } from './directory/index.js';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeadlineActivities(deps),
     ...createNotificationActivities(deps),
     ...createAssessmentActivities(deps),
+    ...createMonthlyAssessmentActivities(deps),
   });
 }
 

@@ -508,6 +508,11 @@ export const RankingLevel = literals(['street', 'department', 'enterprise'] as c
     '`street`: streets and townships together; `department`: city and district departments, sector authorities and district governments; `enterprise`: public service enterprises',
 });
 
+const FrozenAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+  description:
+    'When the month was frozen: the figures are the published ones and never change. null: the month is not frozen, the figures are live',
+});
+
 /** One unit's rates of one month (Art. 25). */
 export const UnitMonthView = Type.Object(
   {
@@ -519,6 +524,7 @@ export const UnitMonthView = Type.Object(
     weights: WeightsView,
     rates: Type.Object(RateFields),
     items: Type.Array(AssessmentView),
+    frozenAt: FrozenAt,
   },
   { title: 'UnitMonthRates' },
 );
@@ -542,6 +548,22 @@ export const RankingView = Type.Object(
         ...RateFields,
       }),
     ),
+    frozenAt: FrozenAt,
   },
   { title: 'Ranking' },
+);
+
+/** What freezing a month did (Art. 25). */
+export const FrozenMonthView = Type.Object(
+  {
+    month: Type.String(),
+    frozenNow: Type.Boolean({
+      description: 'false: the month was already frozen (by the execution named); nothing changed',
+    }),
+    frozenAt: Type.String({ format: 'date-time' }),
+    workflowId: Type.String({ description: 'The execution that froze the month' }),
+    runId: Type.String(),
+    rows: Type.Integer({ description: 'Ranking rows stored by this freeze, every level (0 when already frozen)' }),
+  },
+  { title: 'FrozenMonth' },
 );

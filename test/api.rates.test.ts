@@ -87,6 +87,7 @@ describe('GET /v1/assessments/units/:unitId/months/:month', () => {
           expect.objectContaining({ appealId: 'rates-api-1', unitId: 'beijing-water', callbackValid: true }),
           expect.objectContaining({ appealId: 'rates-api-2', resolved: false }),
         ],
+        frozenAt: null,
       });
     }
   });
@@ -128,7 +129,7 @@ describe('GET /v1/rankings/:month', () => {
       const res = await as(app, caller)({ method: 'GET', url: '/v1/rankings/2026-12?level=enterprise' });
       expect(res.statusCode, `${caller}: ${res.body}`).toBe(200);
       const body = res.json<{ month: string; level: string; weights: unknown; items: Record<string, unknown>[] }>();
-      expect(body).toMatchObject({ month: '2026-12', level: 'enterprise', weights: { version: 1 } });
+      expect(body).toMatchObject({ month: '2026-12', level: 'enterprise', weights: { version: 1 }, frozenAt: null });
       expect(body.items).toHaveLength(8);
       expect(body.items[0]).toEqual({
         unitId: 'beijing-water',
@@ -175,5 +176,37 @@ describe('GET /v1/rankings/:month', () => {
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json<{ field: string }>().field).toMatch(/^querystring/);
     }
+  });
+});
+
+describe('POST /v1/rankings/:month/freeze', () => {
+  // A month of its own: workflow ids are shared by every test on the dev server.
+  const month = '2019-03';
+  const url = `/v1/rankings/${month}/freeze`;
+
+  it('freezes a month that is over, once: a second call answers when it was frozen', async () => {
+    const first = await as(app, 'center')({ method: 'POST', url });
+    expect(first.statusCode, first.body).toBe(200);
+    const frozen = first.json<{ frozenAt: string; rows: number }>();
+    expect(frozen).toMatchObject({ month, frozenNow: true, workflowId: `monthly-assessment-${month}` });
+    expect(frozen.rows).toBeGreaterThan(343);
+    const again = await as(app, 'admin')({ method: 'POST', url });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toEqual({ ...frozen, frozenNow: false, rows: 0 });
+    const ranking = await as(app, 'supervisor')({ method: 'GET', url: `/v1/rankings/${month}?level=enterprise` });
+    expect(ranking.json()).toMatchObject({ month, frozenAt: frozen.frozenAt });
+    const unit = await as(app, 'water')({ method: 'GET', url: `/v1/assessments/units/beijing-water/months/${month}` });
+    expect(unit.json()).toMatchObject({ month, frozenAt: frozen.frozenAt });
+  });
+
+  it('refuses a month that is not over, other roles, and a bad month', async () => {
+    const current = await as(app, 'center')({ method: 'POST', url: '/v1/rankings/2099-01/freeze' });
+    expect(current.statusCode, current.body).toBe(409);
+    expect(current.json<{ message: string }>().message).toContain('2099-01 is not over');
+    for (const caller of ['supervisor', 'water', 'intake', 'coordinator'] as const)
+      expect((await as(app, caller)({ method: 'POST', url })).statusCode, caller).toBe(403);
+    const bad = await as(app, 'center')({ method: 'POST', url: '/v1/rankings/2019-13/freeze' });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'params/month' });
   });
 });

@@ -147,10 +147,21 @@ export const assessments = pgTable(
     exemptionDecisionReason: text('exemption_decision_reason'),
     exemptionDecidedAt: instant('exemption_decided_at'),
     closedAt: instant('closed_at').notNull(),
+    /**
+     * The Beijing month (`YYYY-MM`) the row counts in: the month of `closed_at`, unless that month
+     * is already frozen (`frozen_months`), then the first month after it that is not, so a late
+     * callback changes next month's ranking, never a published one. The database assigns it on
+     * insert (trigger `assessments_assign_month`, migration 0008) whatever the writer sends; the
+     * `default` here only lets writers leave it out.
+     */
+    assessmentMonth: text('assessment_month')
+      .notNull()
+      .$defaultFn(() => sql`default`),
   },
   (t) => [
     primaryKey({ columns: [t.appealId, t.unitId] }),
     index('assessments_unit_closed_idx').on(t.unitId, t.closedAt),
+    index('assessments_month_unit_idx').on(t.assessmentMonth, t.unitId),
   ],
 );
 

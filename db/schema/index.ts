@@ -4,3 +4,4 @@ export * from './knowledge.js';
 export * from './api.js';
 export * from './webhooks.js';
 export * from './assessmentWeights.js';
+export * from './frozenMonths.js';

@@ -2,10 +2,12 @@
  * Assessments of closed cases (Art. 25) and the units' exemption requests, which the center
  * reviews (Art. 25, 31 容错纠错). Each exemption step changes the row and writes an audit event of
  * the appeal in one transaction. A unit's rates of a month and a level's monthly ranking are
- * computed live from the rows (db/queries/rates.ts).
+ * computed live from the rows until the month is frozen, then answered as published
+ * (db/queries/rates.ts); the center may freeze a month that is over before the Schedule does.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { describeParty } from '../../../domain/appeal.js';
 import {
   decideExemption,
@@ -23,9 +25,13 @@ import {
   type RankingLevel as Level,
 } from '../../../db/queries/rates.js';
 import type { Assessment } from '../../../db/schema/index.js';
+import { monthEnd } from '../../../domain/months.js';
+import { monthlyAssessmentWorkflowId } from '../../../workflows/assessment/definitions.js';
+import type { monthlyAssessmentWorkflow } from '../../../workflows/assessment/workflow.js';
 import {
   AssessmentView,
   ExemptionDecisionBody,
+  FrozenMonthView,
   ExemptionRequestBody,
   Id,
   RankingLevel,
@@ -196,7 +202,7 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: "A unit's rates of one month, the weights version used and the month's rows (Art. 25)",
         description:
-          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404). The month is the Beijing month (Asia/Shanghai) of each row's `closed_at`. Over the rows that are not exempt and have a valid callback: response = contacted ÷ valid; resolution = resolved ÷ valid; satisfaction = (satisfied + 0.9 × basically satisfied) ÷ valid; composite = the weights of the version in force on the month's first day applied to the three (4 decimals each). A unit without valid callbacks answers `valid: 0` and null rates, not zero. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
+          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404). A row counts in the Beijing month (Asia/Shanghai) of its `closed_at`, or, when that month was already frozen as it was written, in the first month after it that is not. Once the month is frozen (`frozenAt` set) the rates are the ones published in its ranking; the rows are listed as they are now (an exemption granted since shows, but does not change the published rates). Over the rows that are not exempt and have a valid callback: response = contacted ÷ valid; resolution = resolved ÷ valid; satisfaction = (satisfied + 0.9 × basically satisfied) ÷ valid; composite = the weights of the version in force on the month's first day applied to the three (4 decimals each). A unit without valid callbacks answers `valid: 0` and null rates, not zero. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
         params: Type.Object({ unitId: Id, month: Month }),
         response: { 200: UnitMonthView, ...errors(400, 401, 403, 404, 503) },
       },
@@ -222,6 +228,7 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         weights: result.weights,
         rates: result.rates,
         items: result.items.map(view),
+        frozenAt: result.frozenAt,
       };
     },
   );
@@ -233,7 +240,7 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: "A month's ranking of one level by the composite (Art. 25)",
         description:
-          'Roles: center, supervisor, admin. Computed live. `level`: `street` (the streets and townships together), `department` (city and district departments, sector authorities and the district governments, each ranked on the appeals it handled as a unit), `enterprise` (public service enterprises); the hotline center and the central/military liaison are not ranked. Every unit of the level is listed. Ranks are RANK() over the composite (4 decimals), highest first: units with an equal composite share a rank and the next rank skips (1, 1, 3); units of one rank are listed by unit id. Units without a valid callback this month follow, unranked (`rank: null`), by unit id. `previousRank` is the rank of the previous month and `rankChange` = previousRank − rank (positive: moved up), null unless ranked in both months. 400 naming the field for a month that is not `YYYY-MM` or a missing or unknown level.',
+          'Roles: center, supervisor, admin. A frozen month (`frozenAt` set: frozen at 00:30 Beijing time on the 1st of the next month, or by `POST /v1/rankings/:month/freeze`) answers its published ranking, which never changes: a callback recorded after the freeze for a case closed in that month counts in the next month not frozen. Any other month is computed live (`frozenAt: null`) over the rows counted in it. `level`: `street` (the streets and townships together), `department` (city and district departments, sector authorities and the district governments, each ranked on the appeals it handled as a unit), `enterprise` (public service enterprises); the hotline center and the central/military liaison are not ranked. Every unit of the level is listed. Ranks are RANK() over the composite (4 decimals), highest first: units with an equal composite share a rank and the next rank skips (1, 1, 3); units of one rank are listed by unit id. Units without a valid callback this month follow, unranked (`rank: null`), by unit id. `previousRank` is the rank of the previous month (its published rank when that month is frozen) and `rankChange` = previousRank − rank (positive: moved up), null unless ranked in both months. 400 naming the field for a month that is not `YYYY-MM` or a missing or unknown level.',
         params: Type.Object({ month: Month }),
         querystring: Type.Object({ level: RankingLevel }),
         response: { 200: RankingView, ...errors(400, 401, 403, 503) },
@@ -247,6 +254,50 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!READERS_OF_ALL.includes(principal.role))
         throw new HttpError(403, `role ${principal.role} does not read rankings`);
       return monthRanking(app.db, month, level as Level);
+    },
+  );
+
+  app.post(
+    '/rankings/:month/freeze',
+    {
+      schema: {
+        tags: ['assessments'],
+        summary: "Freeze a month's rankings now (Art. 25)",
+        description:
+          "Roles: center, admin. Runs `monthlyAssessmentWorkflow` for the month (workflow id `monthly-assessment-<month>`), as the Schedule does at 00:30 Beijing time on the 1st of the next month, and answers once the month is frozen. Idempotent: a month already frozen stays as published and answers `frozenNow: false` with when and by which execution it was frozen; a call while a freeze of the month runs waits for that one. 409 for a month that is not over (Beijing time); 503 when no worker froze it within the API's timeout (retry: the freeze is idempotent).",
+        params: Type.Object({ month: Month }),
+        response: { 200: FrozenMonthView, ...errors(400, 401, 403, 409, 503) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { month } = request.params;
+      request.log = request.log.child({ month });
+      if (principal.role !== 'center' && principal.role !== 'admin')
+        throw new HttpError(403, `role ${principal.role} does not freeze rankings`);
+      if (monthEnd(month) > new Date()) throw new HttpError(409, `month ${month} is not over: it cannot be frozen yet`);
+      const handle = await app.temporal.workflow.start<typeof monthlyAssessmentWorkflow>('monthlyAssessmentWorkflow', {
+        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
+        workflowId: monthlyAssessmentWorkflowId(month),
+        args: [{ month }],
+        // A call while a freeze runs joins it; after it, a new run answers "already frozen".
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+      try {
+        const outcome = await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () =>
+          handle.result(),
+        );
+        request.log.info({ frozenNow: outcome.frozenNow, frozenAt: outcome.frozenAt }, 'rankings frozen');
+        return outcome;
+      } catch (error) {
+        // The workflow's clock said the month is not over yet (a call at the turn of the month).
+        let cause: unknown = error instanceof WorkflowFailedError ? error.cause : undefined;
+        while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
+        if (cause instanceof ApplicationFailure && cause.type === 'MonthNotOver')
+          throw new HttpError(409, cause.message);
+        throw error;
+      }
     },
   );
 };
