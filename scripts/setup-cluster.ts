@@ -1,7 +1,8 @@
 /**
  * One-shot set-up of a deployed stack (the compose `setup` service), safe to run at every
  * start: applies database migrations, registers the Temporal namespace (when missing) and the
- * project's search attributes on it, and loads the reference data.
+ * project's search attributes on it, loads the reference data, and creates (or brings up to
+ * date) the `monthly-assessment` Schedule.
  */
 import { Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
@@ -9,6 +10,7 @@ import { applyMigrations } from '../db/migrate.js';
 import { seedReferenceData } from '../db/seed/seed.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { describePrepared, prepareNamespace } from './lib/namespace.js';
+import { ensureSchedulesAt } from './lib/schedules.js';
 import { step } from './lib/log.js';
 
 const config = loadWorkerConfig();
@@ -32,3 +34,5 @@ try {
 } finally {
   await connection.close();
 }
+// The monthly freeze of the rankings (Art. 25).
+step(await ensureSchedulesAt(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE));
