@@ -30,6 +30,7 @@ import {
   type Target,
 } from './bench/report.js';
 import { startBenchStack, Stoppers, type BenchStack } from './bench/stack.js';
+import { openTable, runOpenAppeals } from './bench/openAppeals.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -85,16 +86,80 @@ const crashed = (error: unknown): void => {
 process.on('uncaughtException', crashed);
 process.on('unhandledRejection', crashed);
 
+/** `BENCH_MODE=open`: the open-appeals curve (scripts/bench/openAppeals.ts), then exit. */
+async function openMode(): Promise<never> {
+  const steps = (process.env.BENCH_OPEN_STEPS ?? '10000,50000,100000').split(',').map(Number);
+  if (steps.some((n) => !Number.isInteger(n) || n < 1) || steps.some((n, i) => i > 0 && n <= steps[i - 1]!)) {
+    say(`BENCH_OPEN_STEPS=${process.env.BENCH_OPEN_STEPS}: expected increasing positive integers, e.g. 10000,50000`);
+    return shutdown(1);
+  }
+  const result = await runOpenAppeals(stack, {
+    steps,
+    concurrency: positiveInteger('BENCH_OPEN_CONCURRENCY', 40),
+    stormSize: positiveInteger('BENCH_STORM', 1000),
+    stormWindowSec: positiveInteger('BENCH_STORM_WINDOW_SEC', 60),
+    budgetMin: positiveInteger('BENCH_OPEN_BUDGET_MIN', 90),
+    say,
+  }).catch(async (error: unknown) => {
+    if (stoppers.stopping) return new Promise<never>(() => undefined);
+    say(`the open-appeals mode failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return shutdown(1);
+  });
+  const path = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
+    mode: 'open',
+    startedAt: startedAt.toISOString(),
+    machine: machineOf(),
+    settings: { steps, maxCachedWorkflows: OPEN_CACHE },
+    ...result,
+  });
+  process.stdout.write(
+    [
+      '',
+      `Jiesu open appeals, ${startedAt.toISOString().slice(0, 10)}: one dev server, one worker (maxCachedWorkflows ${OPEN_CACHE}, BENCH_CACHE) and the API in one process, ${os.cpus().length} cores`,
+      '',
+      openTable(result),
+      '',
+      result.stoppedBecause ? `stopped early: ${result.stoppedBecause}` : `reached ${steps.at(-1)} open appeals`,
+      'RSS is the one process (API, worker and the benchmark client); reads hit cached and evicted appeals alike.',
+      `results: ${path}`,
+      '',
+    ].join('\n'),
+  );
+  return shutdown(0);
+}
+
+function machineOf() {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    loadAverageAtStart: Number(loadAtStart.toFixed(2)),
+  };
+}
+
 const startedAt = new Date();
 const t0 = performance.now();
 // Other work on the machine shows in every number: the load it started under goes with the results.
 const loadAtStart = os.loadavg()[0]!;
 say(`N=${N} per operation and way (BENCH_N), concurrency ${CONCURRENCY} (BENCH_CONCURRENCY), warm-up ${WARMUP}`);
-const stack: BenchStack = await startBenchStack(stoppers).catch(async (error: unknown) => {
+const MODE = process.env.BENCH_MODE ?? 'compare';
+if (!['compare', 'open'].includes(MODE)) {
+  say(`BENCH_MODE=${MODE}: expected compare (the default) or open`);
+  process.exit(1);
+}
+/** The open-appeals mode caps the worker's cache: beyond it appeals are evicted and replayed when they wake. */
+const OPEN_CACHE = positiveInteger('BENCH_CACHE', 2000);
+const stack: BenchStack = await startBenchStack(
+  stoppers,
+  MODE === 'open' ? { maxCachedWorkflows: OPEN_CACHE } : {},
+).catch(async (error: unknown) => {
   say(`the stack could not start: ${error instanceof Error ? error.message : String(error)}`);
   return shutdown(1);
 });
 say(`stack ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (MODE === 'open') await openMode();
 const ops = appealOps(stack);
 const floor = floorOps(stack);
 
@@ -535,14 +600,7 @@ const targets: Target[] = [
   },
 ];
 
-const machine = {
-  cpus: os.cpus().length,
-  cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-  memoryGb: Math.round(os.totalmem() / 1024 ** 3),
-  platform: `${os.platform()} ${os.release()}`,
-  node: process.version,
-  loadAverageAtStart: Number(loadAtStart.toFixed(2)),
-};
+const machine = machineOf();
 const resultsPath = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
   startedAt: startedAt.toISOString(),
   durationSec: Math.round(durationSec),

@@ -16,6 +16,8 @@ export interface WorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** How long one webhook request may take (`WEBHOOK_TIMEOUT_MS`). */
   webhookTimeoutMs?: number;
+  /** Workflows kept in memory between tasks; the SDK's default (by heap size) when unset. */
+  maxCachedWorkflows?: number;
 }
 
 /** The worker as production and the tests build it: same workflows, same activities. */
@@ -25,6 +27,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace ?? 'default',
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(deps.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: deps.maxCachedWorkflows } : {}),
     activities: createActivities({
       db: deps.db,
       log: deps.log,

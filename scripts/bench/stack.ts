@@ -69,7 +69,10 @@ export class Stoppers {
   }
 }
 
-export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
+export async function startBenchStack(
+  stoppers: Stoppers,
+  options: { maxCachedWorkflows?: number } = {},
+): Promise<BenchStack> {
   // Before any native connection; the benchmark stops the worker itself on Ctrl-C.
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
@@ -120,6 +123,7 @@ export async function startBenchStack(stoppers: Stoppers): Promise<BenchStack> {
     taskQueue: TASK_QUEUE,
     db: workerDb.db,
     log: pino({ level: 'silent' }),
+    ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   const running = worker.run();
   stoppers.add('worker', async () => {
