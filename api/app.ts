@@ -14,6 +14,7 @@ import { documentedAsSent } from './openapiShape.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from './schemas.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
+import supervise from './routes/supervise.js';
 import v1 from './routes/v1/index.js';
 
 export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; each appeal is one durable Temporal workflow.
@@ -67,6 +68,8 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
 
   await fastify.register(health);
   await fastify.register(metrics);
+  // The supervisor page's shell needs no key: its data comes from /v1 with the key it is given.
+  await fastify.register(supervise);
   await fastify.register(v1, { prefix: '/v1' });
 };
 

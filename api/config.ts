@@ -6,6 +6,8 @@ const ApiEnv = Type.Object({
   TEMPORAL_ADDRESS: Type.String({ default: '127.0.0.1:7233', pattern: '^[^:]+:\\d+$' }),
   TEMPORAL_NAMESPACE: Type.String({ default: 'default', minLength: 1 }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: TASK_QUEUE, minLength: 1 }),
+  /** The Temporal Web UI as a browser reaches it: the supervisor page links each stuck case there. */
+  TEMPORAL_UI_URL: Type.String({ default: 'http://127.0.0.1:8233', pattern: '^https?://[^\\s]+$' }),
   /** How long a request waits for the appeal's workflow (to apply an action, to answer a query) before a 503. */
   WORKFLOW_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 600_000 }),
   HOST: Type.String({ default: '127.0.0.1' }),

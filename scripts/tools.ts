@@ -1,12 +1,13 @@
 /**
  * `npm run tools`: installs (once) the Temporal CLI, the time-skipping test server and the
- * schemathesis OpenAPI fuzzer into .jiesu/tools, Debian's docker-compose used to validate the compose file, and libfaketime
- * for deadline scenarios on fixed dates.
+ * schemathesis OpenAPI fuzzer into .jiesu/tools, Debian's docker-compose used to validate the compose file, libfaketime
+ * for deadline scenarios on fixed dates, and Debian's chromium (with a CJK font) for the supervisor page's browser test.
  * A second run finds everything cached and returns at once.
  */
 import { resolveTool, resolveTools, SCHEMATHESIS } from './lib/tools.js';
 import { ensureDockerCompose } from './lib/dockerCompose.js';
 import { ensureFaketime } from './lib/faketime.js';
+import { ensureChromium } from './lib/chromium.js';
 import { step } from './lib/log.js';
 
 const started = Date.now();
@@ -15,10 +16,12 @@ try {
   const fuzzer = await resolveTool(SCHEMATHESIS);
   await ensureDockerCompose(step);
   await ensureFaketime(step);
+  // Only the supervisor page's browser test needs it: its absence is reported, not fatal.
+  const chromium = await ensureChromium(step).catch((error: Error) => `missing (${error.message})`);
   const show = (label: string, t: { path: string | undefined; source: string }): string =>
     `${label}: ${t.path ?? '(SDK download at run time)'} [${t.source}]`;
   step(
-    `${show('temporal CLI', cli)}; ${show('test server', testServer)}; ${show('schemathesis', fuzzer)} (${Date.now() - started} ms)`,
+    `${show('temporal CLI', cli)}; ${show('test server', testServer)}; ${show('schemathesis', fuzzer)}; chromium: ${chromium} (${Date.now() - started} ms)`,
   );
 } catch (error) {
   step(`tools: ${(error as Error).message}`);

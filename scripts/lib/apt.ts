@@ -40,10 +40,11 @@ export function runQuiet(cmd: string, args: string[]): Promise<void> {
 export const canAptInstall = async (): Promise<boolean> =>
   process.getuid?.() === 0 && (await succeeds(['apt-get', '--version']));
 
-/** `apt-get install` of one package (after `apt-get update`, which the first install of a run needs). */
-export async function aptInstall(pkg: string, log: (msg: string) => void): Promise<void> {
-  log(`installing Debian's ${pkg}: apt-get update …`);
+/** `apt-get install` of packages (after `apt-get update`, which the first install of a run needs). */
+export async function aptInstall(pkg: string | string[], log: (msg: string) => void): Promise<void> {
+  const pkgs = [pkg].flat();
+  log(`installing Debian's ${pkgs.join(', ')}: apt-get update …`);
   await runQuiet('apt-get', ['update']);
-  log(`apt-get install -y --no-install-recommends ${pkg} …`);
-  await runQuiet('apt-get', ['install', '-y', '--no-install-recommends', pkg]);
+  log(`apt-get install -y --no-install-recommends ${pkgs.join(' ')} …`);
+  await runQuiet('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs]);
 }
