@@ -3,11 +3,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTimeSkippingEnv, workflowBundle } from './support/temporal.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { testLogger } from './support/logger.js';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { createWorker } from '../worker/createWorker.js';
 import { appealWorkflow } from '../workflows/index.js';
 import {
   acceptDispatchUpdate,
   appealWorkflowId,
+  intakeRecordedUpdate,
   reportResultUpdate,
   TASK_QUEUE,
   triageAppealUpdate,
@@ -74,5 +76,42 @@ describe('time-skipping test server (sdk-java native build)', () => {
     const record = await getAppealRecord(database.db, order.appealId);
     expect(record?.stage).toBe('closed');
     expect(record!.closedAt!.getTime() - record!.receivedAt.getTime()).toBeGreaterThanOrEqual(15 * 24 * 3600 * 1000);
+  });
+
+  it('serves what the service relies on: update-with-start, and the records as local activities', async () => {
+    const order: WorkOrder = {
+      appealId: 'ts-update-with-start',
+      channel: 'phone',
+      appealType: 'help',
+      categoryCode: 'utilities.water.outage',
+      content: '小区停水',
+      districtId: 'chaoyang',
+      requester: { name: '李四', phone: '13900000001' },
+      receivedAt: new Date(await env.currentTimeMs()).toISOString(),
+    };
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      db: database.db,
+      log: testLogger,
+      workflowBundle: workflowBundle(),
+    });
+    const start = new WithStartWorkflowOperation(appealWorkflow, {
+      taskQueue: TASK_QUEUE,
+      workflowId: appealWorkflowId(order.appealId),
+      args: [order],
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    // As POST /v1/appeals does: one call starts the case and answers once its intake is recorded.
+    const fresh = await worker.runUntil(
+      env.client.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
+    );
+    expect(fresh).toMatchObject({ appealId: order.appealId, stage: 'triage' });
+    expect((await getAppealRecord(database.db, order.appealId))?.stage).toBe('triage');
+    const history = await (await start.workflowHandle()).fetchHistory();
+    const local = (history.events ?? []).filter(
+      (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    );
+    expect(local.length).toBeGreaterThan(0);
+    expect((history.events ?? []).some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
   });
 });
