@@ -136,6 +136,8 @@ try {
     TEMPORAL_ADDRESS: stack.temporalAddress,
     PORT: String(apiPort),
     LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    // The supervisor page links stuck cases to the UI of the dev server started here.
+    ...(stack.uiUrl && !process.env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: stack.uiUrl } : {}),
   };
   startChild('worker', 'worker/main.ts', env);
   startChild('API', 'api/server.ts', env);
@@ -147,6 +149,7 @@ try {
       'Jiesu is running:',
       `  API               ${apiUrl}   (health: ${apiUrl}/health)`,
       `  API docs          ${apiUrl}/docs${process.env.API_KEYS || process.env.API_KEYS_FILE ? '' : '   (dev keys: dev-intake, dev-center, dev-unit-<unitId>, …)'}`,
+      `  Supervisor page   ${apiUrl}/supervise${process.env.API_KEYS || process.env.API_KEYS_FILE ? '   (with a supervisor key)' : '#key=dev-supervisor'}`,
       `  Temporal Web UI   ${stack.uiUrl ?? '(external cluster: use its own UI)'}`,
       `  Temporal frontend ${stack.temporalAddress}`,
       `  PostgreSQL        ${withoutPassword(stack.databaseUrl)}`,
