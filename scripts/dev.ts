@@ -13,6 +13,8 @@ import { assertPortFree } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
+import { loadWorkerConfig } from '../worker/config.js';
+import { ensureSchedulesAt } from './lib/schedules.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -141,6 +143,13 @@ try {
   };
   startChild('worker', 'worker/main.ts', env);
   startChild('API', 'api/server.ts', env);
+  // The monthly freeze of the rankings (Art. 25), on the worker's namespace and task queue.
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE } = loadWorkerConfig(env);
+  step(
+    await stepOf('creating the schedules', () =>
+      ensureSchedulesAt(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE),
+    ),
+  );
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await stepOf('waiting for the API', () => waitForHealth(`${apiUrl}/health`));
   process.stdout.write(
