@@ -31,6 +31,7 @@ import {
 } from './bench/report.js';
 import { startBenchStack, Stoppers, type BenchStack } from './bench/stack.js';
 import { openTable, runOpenAppeals } from './bench/openAppeals.js';
+import { benchRankings, rankingsTable } from './bench/rankings.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -128,6 +129,37 @@ async function openMode(): Promise<never> {
   return shutdown(0);
 }
 
+/** `BENCH_MODE=rankings`: the monthly rankings over generated rows (scripts/bench/rankings.ts), then exit. */
+async function rankingsMode(): Promise<never> {
+  const rows = positiveInteger('BENCH_RANKING_ROWS', 1_000_000);
+  const result = await benchRankings(stack.db.pool, { rows, say }).catch(async (error: unknown) => {
+    if (stoppers.stopping) return new Promise<never>(() => undefined);
+    say(`the rankings mode failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return shutdown(1);
+  });
+  const path = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
+    mode: 'rankings',
+    startedAt: startedAt.toISOString(),
+    machine: machineOf(),
+    ...result,
+  });
+  process.stdout.write(
+    [
+      '',
+      `Jiesu rankings, ${startedAt.toISOString().slice(0, 10)}: ${result.rows} assessment rows in ${result.month} (and ${result.previousMonthRows} the month before), generated in ${result.generateSec.toFixed(0)} s, ${os.cpus().length} cores`,
+      '',
+      rankingsTable(result),
+      '',
+      'plan of the live street ranking (EXPLAIN ANALYZE, BUFFERS):',
+      result.plan,
+      '',
+      `results: ${path}`,
+      '',
+    ].join('\n'),
+  );
+  return shutdown(0);
+}
+
 function machineOf() {
   return {
     cpus: os.cpus().length,
@@ -145,8 +177,8 @@ const t0 = performance.now();
 const loadAtStart = os.loadavg()[0]!;
 say(`N=${N} per operation and way (BENCH_N), concurrency ${CONCURRENCY} (BENCH_CONCURRENCY), warm-up ${WARMUP}`);
 const MODE = process.env.BENCH_MODE ?? 'compare';
-if (!['compare', 'open'].includes(MODE)) {
-  say(`BENCH_MODE=${MODE}: expected compare (the default) or open`);
+if (!['compare', 'open', 'rankings'].includes(MODE)) {
+  say(`BENCH_MODE=${MODE}: expected compare (the default), open or rankings`);
   process.exit(1);
 }
 /** The open-appeals mode caps the worker's cache: beyond it appeals are evicted and replayed when they wake. */
@@ -160,6 +192,7 @@ const stack: BenchStack = await startBenchStack(
 });
 say(`stack ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (MODE === 'open') await openMode();
+if (MODE === 'rankings') await rankingsMode();
 const ops = appealOps(stack);
 const floor = floorOps(stack);
 
