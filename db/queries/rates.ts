@@ -137,6 +137,13 @@ const COUNTS = sql.raw(`
   count(a.appeal_id) filter (where not a.exempt and a.callback_valid and a.satisfaction = 'satisfied')::int as satisfied,
   count(a.appeal_id) filter (where not a.exempt and a.callback_valid and a.satisfaction = 'basically_satisfied')::int as basically_satisfied`);
 
+/** The COUNTS columns of an aggregate `g` left-joined (zero where it has no row). */
+const ZERO_IF_NONE = sql.raw(
+  ['rows', 'exempt', 'invalid_callbacks', 'valid', 'contacted', 'resolved', 'satisfied', 'basically_satisfied']
+    .map((column) => `coalesce(g.${column}, 0) as ${column}`)
+    .join(', '),
+);
+
 /** The rates over `c` (counts) and `w` (weights, may be null). */
 const RATES = sql.raw(`
   case when c.valid > 0 then round(c.contacted::numeric / c.valid, 4) end as response,
@@ -336,12 +343,19 @@ async function liveRanking(db: DbOrTx, month: string, level: RankingLevel): Prom
       select 1, ${previous}::text
     ),
     members as (${members}),
+    -- The rows of the two months aggregated per unit first (from the covering index), then every
+    -- member given its counts, zero without a row.
+    aggregated as (
+      select a.assessment_month as month, a.unit_id, ${COUNTS}
+      from ${assessments} a
+      where a.assessment_month in (${month}, ${previous}) and a.unit_id in (select id from members)
+      group by a.assessment_month, a.unit_id
+    ),
     counted as (
-      select mo.idx, m.id as unit_id, ${COUNTS}
+      select mo.idx, m.id as unit_id, ${ZERO_IF_NONE}
       from months mo
       cross join members m
-      left join ${assessments} a on a.assessment_month = mo.month and a.unit_id = m.id
-      group by mo.idx, m.id
+      left join aggregated g on g.month = mo.month and g.unit_id = m.id
     ),
     scored as (
       select c.idx, c.unit_id, c.rows, c.exempt, c.invalid_callbacks, c.valid, c.contacted, c.resolved,

@@ -67,6 +67,8 @@ export const appeals = pgTable(
     index('appeals_stage_due_idx').on(t.stage, t.dueAt),
     index('appeals_lead_unit_idx').on(t.leadUnitId, t.stage),
     index('appeals_district_street_idx').on(t.districtId, t.streetId),
+    // Migration 0009 also adds appeals_received_hot_idx: received_at INCLUDE (category, street,
+    // address), so the hot spots of a month come from the index alone.
     index('appeals_received_idx').on(t.receivedAt),
     index('appeals_involved_units_idx').using('gin', t.involvedUnitIds),
     index('appeals_next_actor_idx').on(t.nextActor, t.dueAt),
@@ -161,6 +163,8 @@ export const assessments = pgTable(
   (t) => [
     primaryKey({ columns: [t.appealId, t.unitId] }),
     index('assessments_unit_closed_idx').on(t.unitId, t.closedAt),
+    // Migration 0009 makes it covering (INCLUDE the callback's facts): a month's counts per unit
+    // come from the index alone. drizzle-kit cannot spell INCLUDE.
     index('assessments_month_unit_idx').on(t.assessmentMonth, t.unitId),
   ],
 );
@@ -183,6 +187,8 @@ export const accountabilityRecords = pgTable(
   (t) => [
     primaryKey({ columns: [t.appealId, t.stepKey] }),
     index('accountability_unit_idx').on(t.unitId, t.kind, t.at),
+    // One unit's records of a month, whatever their kind.
+    index('accountability_unit_at_idx').on(t.unitId, t.at),
   ],
 );
 
