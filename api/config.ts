@@ -1,4 +1,5 @@
 import { loadEnv, Type } from '../platform/env.js';
+import { checkPayloadKeys, PayloadCodecEnv } from '../platform/payloadCodec.js';
 import { TASK_QUEUE } from '../domain/appeal.js';
 
 const ApiEnv = Type.Object({
@@ -18,6 +19,10 @@ const ApiEnv = Type.Object({
   API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** With neither set: `development` accepts the documented dev keys, anything else refuses to start. */
   NODE_ENV: Type.String({ default: 'development' }),
+  /** Payload encryption keys (see platform/payloadCodec.ts). */
+  ...PayloadCodecEnv,
+  /** Browser origins allowed to call the codec server (comma-separated); default: TEMPORAL_UI_URL's origin. */
+  CODEC_CORS_ORIGINS: Type.Optional(Type.String({ pattern: '^https?://[^\\s,]+(,https?://[^\\s,]+)*$' })),
   /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   LOG_LEVEL: Type.Union(
@@ -27,4 +32,4 @@ const ApiEnv = Type.Object({
 });
 
 export type ApiConfig = ReturnType<typeof loadApiConfig>;
-export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env) => loadEnv(ApiEnv, env);
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env) => checkPayloadKeys(loadEnv(ApiEnv, env));

@@ -1,4 +1,5 @@
 import { loadEnv, Type } from '../platform/env.js';
+import { checkPayloadKeys, PayloadCodecEnv } from '../platform/payloadCodec.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
 const WorkerEnv = Type.Object({
@@ -12,6 +13,8 @@ const WorkerEnv = Type.Object({
   WORKER_METRICS_ADDRESS: Type.Optional(Type.String({ pattern: '^[^:]+:\\d+$' })),
   /** One webhook request to a unit system may take this long before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 25_000 }),
+  /** Payload encryption keys (see platform/payloadCodec.ts). */
+  ...PayloadCodecEnv,
   /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */
   LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], { default: 'json' }),
   LOG_LEVEL: Type.Union(
@@ -21,4 +24,4 @@ const WorkerEnv = Type.Object({
 });
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
-export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env) => loadEnv(WorkerEnv, env);
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env) => checkPayloadKeys(loadEnv(WorkerEnv, env));

@@ -1,7 +1,9 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import type { Database } from '../db/client.js';
+import { dataConverterOf } from '../platform/payloadCodec.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 
 export const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
@@ -18,6 +20,8 @@ export interface WorkerDeps {
   webhookTimeoutMs?: number;
   /** Workflows kept in memory between tasks; the SDK's default (by heap size) when unset. */
   maxCachedWorkflows?: number;
+  /** Encrypts what the worker writes to history and decrypts what it reads (PAYLOAD_KEYS); plain when unset. */
+  payloadCodec?: PayloadCodec;
 }
 
 /** The worker as production and the tests build it: same workflows, same activities. */
@@ -28,6 +32,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue ?? TASK_QUEUE,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...(deps.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: deps.maxCachedWorkflows } : {}),
+    ...dataConverterOf(deps.payloadCodec),
     activities: createActivities({
       db: deps.db,
       log: deps.log,
