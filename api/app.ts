@@ -15,6 +15,8 @@ import { AppealCaseSchema, AppealSummary, ErrorBody } from './schemas.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
 import supervise from './routes/supervise.js';
+import codec from './routes/codec.js';
+import { payloadCodecFromConfig } from '../platform/payloadCodec.js';
 import v1 from './routes/v1/index.js';
 
 export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; each appeal is one durable Temporal workflow.
@@ -28,6 +30,7 @@ export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; e
 /** The whole API as one Fastify plugin: `server.ts` and the tests register it. */
 const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config }) => {
   const keys = loadApiKeys(config);
+  const payloadCodec = payloadCodecFromConfig(config);
   registerMethodNotAllowed(fastify);
   await fastify.register(swagger, {
     transform: documentedAsSent,
@@ -60,7 +63,11 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
 
   await fastify.register(configPlugin, { config });
   await fastify.register(dbPlugin, { databaseUrl: config.DATABASE_URL });
-  await fastify.register(temporalPlugin, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  await fastify.register(temporalPlugin, {
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    ...(payloadCodec ? { payloadCodec } : {}),
+  });
   await fastify.register(authPlugin, { keys, nodeEnv: config.NODE_ENV });
   await fastify.register(metricsPlugin);
   registerErrorHandler(fastify, { onUpdateRejected: (type) => fastify.metrics.updatesRejected.inc({ type }) });
@@ -70,6 +77,12 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   await fastify.register(metrics);
   // The supervisor page's shell needs no key: its data comes from /v1 with the key it is given.
   await fastify.register(supervise);
+  // The Temporal UI's codec server: decrypted payloads for supervisor, center and admin keys.
+  await fastify.register(codec, {
+    codec: payloadCodec,
+    corsOrigins: (config.CODEC_CORS_ORIGINS ?? config.TEMPORAL_UI_URL).split(','),
+    openWithoutKey: keys === 'dev' && config.NODE_ENV === 'development',
+  });
   await fastify.register(v1, { prefix: '/v1' });
 };
 
