@@ -49,8 +49,6 @@ export interface ClusterOptions {
   namespace?: string;
   /** Extra environment for the workers and APIs (API keys, log level, timeouts). */
   appEnv?: Record<string, string>;
-  /** Runs on the application database before the workers start (tests: fast policies). */
-  prepareDatabase?: (databaseUrl: string) => Promise<void>;
   log: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -274,8 +272,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       signal,
     });
     started.push({ what: 'PostgreSQL', stop: () => stack.stop() });
-    if (options.prepareDatabase)
-      await stepOf('preparing the database', () => options.prepareDatabase!(stack.databaseUrl), signal);
 
     const pgUrl = new URL(stack.postgresServerUrl);
     const serverEnv = temporalServerEnv({
@@ -398,9 +394,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const workers = ([1, 2] as const).map((i) => {
       const name = `worker-${i}`;
       const logFile = join(options.logDir, `${name}.log`);
+      // Named in pg_stat_activity, so an operator (or a drill) sees which worker holds a connection.
+      const databaseUrl = new URL(stack.databaseUrl);
+      databaseUrl.searchParams.set('application_name', `jiesu-${name}`);
       const worker = new ClusterProcess(
         name,
-        node('worker/main.ts', appEnv),
+        node('worker/main.ts', { ...appEnv, DATABASE_URL: databaseUrl.toString() }),
         (since) => waitForLine(logFile, since, '"worker started"', name),
         logFile,
         log,
