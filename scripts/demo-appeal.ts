@@ -6,13 +6,22 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { appealWorkflow } from '../workflows/index.js';
+import { dataConverterOf, payloadCodecFromConfig } from '../platform/payloadCodec.js';
+import { readDevPayloadKeys } from './lib/devPayloadKeys.js';
 import { appealWorkflowId, TASK_QUEUE, triageAppealUpdate, type WorkOrder } from '../workflows/appeal/definitions.js';
 
 const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 const uiUrl = process.env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${process.env.TEMPORAL_UI_PORT ?? 8233}`;
 const connection = await Connection.connect({ address });
 try {
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  // The keys `npm run dev` encrypts with: the worker's answers are ciphertext.
+  const PAYLOAD_KEYS = process.env.PAYLOAD_KEYS ?? (await readDevPayloadKeys());
+  const codec = payloadCodecFromConfig({ PAYLOAD_KEYS, PAYLOAD_KEY_ID: process.env.PAYLOAD_KEY_ID });
+  const client = new Client({
+    connection,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    ...dataConverterOf(codec),
+  });
   const order: WorkOrder = {
     appealId: `demo-${randomUUID().slice(0, 8)}`,
     channel: 'phone',

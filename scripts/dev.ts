@@ -15,6 +15,7 @@ import { step } from './lib/log.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { ensureSchedulesAt } from './lib/schedules.js';
+import { DEV_PAYLOAD_KEYS_FILE, devPayloadKeys } from './lib/devPayloadKeys.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -110,6 +111,10 @@ try {
   }
   if (ownPostgres) await assertPortFree(pgPort, 'embedded PostgreSQL (PG_PORT)');
 
+  // Payloads are encrypted in Temporal; the UI decodes them through the API's codec server.
+  const payloadKeys = process.env.PAYLOAD_KEYS ? undefined : await devPayloadKeys();
+  if (payloadKeys) step(`payload key ${payloadKeys.created ? 'created in' : 'read from'} ${DEV_PAYLOAD_KEYS_FILE}`);
+
   // PostgreSQL and Temporal; a step that fails is named, and what had started is stopped again.
   starting = startLocalStack({
     postgres: { url: process.env.DATABASE_URL, cluster: 'dev', port: pgPort, database: 'jiesu' },
@@ -117,6 +122,7 @@ try {
       address: process.env.TEMPORAL_ADDRESS,
       port: temporalPort,
       uiPort,
+      uiCodecEndpoint: `http://127.0.0.1:${apiPort}/codec`,
       dbFile: join(STATE_DIR, 'temporal', 'dev.sqlite'),
     },
     log: step,
@@ -138,6 +144,7 @@ try {
     TEMPORAL_ADDRESS: stack.temporalAddress,
     PORT: String(apiPort),
     LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    ...(payloadKeys ? { PAYLOAD_KEYS: payloadKeys.PAYLOAD_KEYS } : {}),
     // The supervisor page links stuck cases to the UI of the dev server started here.
     ...(stack.uiUrl && !process.env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: stack.uiUrl } : {}),
   };

@@ -56,6 +56,8 @@ export interface TemporalOptions {
   port?: number;
   /** The Web UI's port; headless when omitted. */
   uiPort?: number;
+  /** The codec server the Web UI decodes payloads with. */
+  uiCodecEndpoint?: string;
   /** A SQLite file whose open cases survive a restart; in memory when omitted. */
   dbFile?: string;
   namespace?: string;
@@ -270,7 +272,14 @@ async function startTemporal(
       }
       const port = options.port ?? (await freePort());
       const dev = new Server('the Temporal dev server', () =>
-        startTemporalDevServer({ cliPath, port, uiPort: options.uiPort, dbFile: options.dbFile, namespace }),
+        startTemporalDevServer({
+          cliPath,
+          port,
+          uiPort: options.uiPort,
+          uiCodecEndpoint: options.uiCodecEndpoint,
+          dbFile: options.dbFile,
+          namespace,
+        }),
       );
       log(
         `starting the Temporal dev server on 127.0.0.1:${port} (${options.dbFile ? `state in ${options.dbFile}` : 'in memory'})`,

@@ -11,6 +11,8 @@ export interface DevServerOptions {
   port: number;
   /** Omit for a headless server (tests). */
   uiPort?: number;
+  /** A codec server the Web UI decodes payloads with (`/codec` of the API). */
+  uiCodecEndpoint?: string;
   /** Omit for an in-memory server (tests); set for one whose open cases survive a restart. */
   dbFile?: string;
   namespace?: string;
@@ -45,6 +47,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...searchAttributeCliArgs(),
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   else args.push('--headless');
   if (options.dbFile) {
     await mkdir(dirname(options.dbFile), { recursive: true });
