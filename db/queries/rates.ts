@@ -20,7 +20,7 @@ import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { assessments, type Assessment } from '../schema/cases.js';
 import { assessmentWeights } from '../schema/assessmentWeights.js';
-import { frozenMonths, frozenRankings } from '../schema/frozenMonths.js';
+import { assessmentCounts, frozenMonths, frozenRankings } from '../schema/frozenMonths.js';
 import { streets, units } from '../schema/reference.js';
 import type { HandlingUnitKind, UnitKind } from '../../domain/appeal.js';
 import { addMonths, isMonth, monthEnd, MONTH_PATTERN, type FreezeOutcome } from '../../domain/months.js';
@@ -343,13 +343,11 @@ async function liveRanking(db: DbOrTx, month: string, level: RankingLevel): Prom
       select 1, ${previous}::text
     ),
     members as (${members}),
-    -- The rows of the two months aggregated per unit first (from the covering index), then every
+    -- The two months' counts per unit as the database keeps them (assessment_counts), then every
     -- member given its counts, zero without a row.
     aggregated as (
-      select a.assessment_month as month, a.unit_id, ${COUNTS}
-      from ${assessments} a
-      where a.assessment_month in (${month}, ${previous}) and a.unit_id in (select id from members)
-      group by a.assessment_month, a.unit_id
+      select * from ${assessmentCounts}
+      where month in (${month}, ${previous}) and unit_id in (select id from members)
     ),
     counted as (
       select mo.idx, m.id as unit_id, ${ZERO_IF_NONE}

@@ -63,3 +63,26 @@ export const frozenRankings = pgTable(
 
 export type FrozenMonth = typeof frozenMonths.$inferSelect;
 export type FrozenRanking = typeof frozenRankings.$inferSelect;
+
+/**
+ * The month's counts per unit, kept by the database as assessment rows are written, changed or
+ * removed (trigger `assessments_count`, migration 0010): what the live ranking of a month reads,
+ * a few hundred rows per level instead of every assessment of the month. Same counts as COUNTS in
+ * db/queries/rates.ts over the month's rows.
+ */
+export const assessmentCounts = pgTable(
+  'assessment_counts',
+  {
+    month: text('month').notNull(),
+    unitId: text('unit_id').notNull(),
+    rows: integer('rows').notNull().default(0),
+    exempt: integer('exempt').notNull().default(0),
+    invalidCallbacks: integer('invalid_callbacks').notNull().default(0),
+    valid: integer('valid').notNull().default(0),
+    contacted: integer('contacted').notNull().default(0),
+    resolved: integer('resolved').notNull().default(0),
+    satisfied: integer('satisfied').notNull().default(0),
+    basicallySatisfied: integer('basically_satisfied').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.month, t.unitId] })],
+);
