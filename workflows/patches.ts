@@ -16,9 +16,10 @@ export const PATCHES = {
    */
   everyParty: 'every-party',
   /**
-   * The case's database reads and writes run as local activities (in the worker, within the
-   * workflow task: no activity task round trip, fewer history events). Cases started before
-   * keep scheduling them as activities.
+   * The case's database writes (intake, steps, accountability, assessment) run as local
+   * activities (in the worker, within the workflow task: no activity task round trip, fewer
+   * history events); its reads stay activities (see `writesLocal` in appeal/run.ts). Cases
+   * started before keep scheduling the writes as activities.
    */
   localRecords: 'local-records',
 } as const;

@@ -55,15 +55,27 @@ const remoteRecords: Records = wf.proxyActivities<Activities>({
   retry: RECORDS_RETRY,
 });
 /**
- * As local activities: short PostgreSQL reads and writes need no task queue of their own nor
- * a separate retry schedule. Retried in the worker for 10 s, then through workflow timers,
- * with the same backoff and the same refusals.
+ * As local activities: the case's short PostgreSQL writes need no task queue of their own nor a
+ * separate retry schedule. Retried in the worker for 10 s, then through workflow timers, with
+ * the same backoff and the same refusals.
  */
 const localRecords: Records = wf.proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   localRetryThreshold: '10 seconds',
   retry: RECORDS_RETRY,
 });
+
+/**
+ * Only writes run locally. The process reads the clock right after a read (a deadline computed,
+ * then the step that starts it); within the task of a local activity that clock is not the one
+ * a replay sees, so the case's instants would differ after a replay. After a write the process
+ * reads no clock: the step's instant was taken before it.
+ */
+const LOCAL_WRITES = new Set<string>(['recordIntake', 'recordStep', 'recordAccountability', 'recordAssessment']);
+const writesLocal: Records = new Proxy({} as Records, {
+  get: (_, name: string) => (LOCAL_WRITES.has(name) ? localRecords : remoteRecords)[name as keyof Records],
+});
+
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
 const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
 
@@ -116,11 +128,11 @@ export class AppealRun {
   /** The running workflow of each co-handler, by unit id. */
   readonly children = new Map<string, wf.ChildWorkflowHandle<typeof coHandlingWorkflow>>();
 
-  /** The case's database reads and writes (see `localRecords`). */
+  /** The case's database reads and writes (see `writesLocal`). */
   readonly records: Records;
 
   constructor(readonly order: WorkOrder) {
-    this.records = wf.patched(PATCHES.localRecords) ? localRecords : remoteRecords;
+    this.records = wf.patched(PATCHES.localRecords) ? writesLocal : remoteRecords;
     this.state = {
       appealId: order.appealId,
       stage: 'triage',
