@@ -112,7 +112,7 @@ export async function ensureTemporalServer(log: (message: string) => void): Prom
         // Downloads are many and quick: one line every few seconds shows that it moves.
         if (Date.now() - lastShown > 5000) {
           lastShown = Date.now();
-          log(`  go: ${line.trim()}`);
+          log(`  go: ${line.trim().replace(/^go: /, '')}`);
         }
       },
     },
