@@ -31,6 +31,8 @@ import {
   type TemporalService,
 } from './temporalServer.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes.js';
+import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
+import { ensureSchedulesAt } from './schedules.js';
 
 export interface ClusterOptions {
   /** Embedded PostgreSQL: its directory under <STATE_DIR>/pg, its port, and whether it is this run's own. */
@@ -344,6 +346,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const probe = SEARCH_ATTRIBUTES.map((key) => `${key.name} IS NULL`).join(' AND ');
     await stepOf('waiting for the namespace', () => waitForNamespace(temporalAddress, namespace, probe), signal);
     log(`namespace ${namespace} serves queries on every search attribute`);
+    // As the compose set-up does: the month's rankings are frozen on the 1st at 00:30 Beijing time.
+    log(
+      await stepOf(
+        'creating the monthly-assessment schedule',
+        () => ensureSchedulesAt(temporalAddress, namespace, TASK_QUEUE),
+        signal,
+      ),
+    );
 
     let uiUrl: string | undefined;
     if (options.uiPort) {

@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until, waterOutage } from '../support/api.js';
 import { call, connectDrill, startCase, type CaseBody, type Drill } from '../support/clusterClient.js';
 import { expectIntactRecords } from '../support/faultStack.js';
+import { scheduleDifferences } from '../../scripts/lib/schedules.js';
+import { MONTHLY_ASSESSMENT_SCHEDULE_ID } from '../../workflows/assessment/definitions.js';
+import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 
 let drill: Drill;
 beforeAll(async () => {
@@ -66,5 +69,13 @@ describe('cluster: a case from intake to assessment', () => {
     );
     expect(assessment.items[0]).toMatchObject({ unitId: 'beijing-water', callbackValid: true });
     await expectIntactRecords(drill.db, [id]);
+  });
+});
+
+describe('cluster: the monthly assessment', () => {
+  it('is scheduled by the cluster set-up: the 1st of each month at 00:30 Beijing time', async () => {
+    const schedule = await drill.client.schedule.getHandle(MONTHLY_ASSESSMENT_SCHEDULE_ID).describe();
+    expect(schedule.spec.timezone).toBe('Asia/Shanghai');
+    expect(scheduleDifferences(schedule, TASK_QUEUE)).toEqual([]);
   });
 });
