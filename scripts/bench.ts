@@ -438,7 +438,22 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
     [listCase('list direct', (l) => ops.listDirect(l)), listCase('list HTTP', (l) => ops.listHttp(l))],
     options,
   );
-  const emptyUpdate = 'handle.executeUpdate of an Update whose handler does nothing';
+  /** An action's row: its floor is the empty Update, its cases are named `<name> direct` and `<name> HTTP`. */
+  const action = (
+    operation: string,
+    stats: Record<string, Stats>,
+    name: string,
+    update: string,
+    path: string,
+  ): Comparison => ({
+    operation,
+    floorHow: 'handle.executeUpdate of an Update whose handler does nothing',
+    directHow: `handle.executeUpdate(${update})`,
+    httpHow: `POST /v1/appeals/:id/${path}`,
+    floor: stats['update floor'],
+    direct: stats[`${name} direct`]!,
+    http: stats[`${name} HTTP`]!,
+  });
   return [
     {
       operation: 'start appeal',
@@ -458,33 +473,9 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
       direct: s['start direct + record']!,
       http: s['start HTTP']!,
     },
-    {
-      operation: 'triage (dispatch)',
-      floorHow: emptyUpdate,
-      directHow: 'handle.executeUpdate(triageAppealUpdate)',
-      httpHow: 'POST /v1/appeals/:id/triage',
-      floor: triage['update floor'],
-      direct: triage['triage direct']!,
-      http: triage['triage HTTP']!,
-    },
-    {
-      operation: 'accept',
-      floorHow: emptyUpdate,
-      directHow: 'handle.executeUpdate(acceptDispatchUpdate)',
-      httpHow: 'POST /v1/appeals/:id/accept',
-      floor: accept['update floor'],
-      direct: accept['accept direct']!,
-      http: accept['accept HTTP']!,
-    },
-    {
-      operation: 'result',
-      floorHow: emptyUpdate,
-      directHow: 'handle.executeUpdate(reportResultUpdate)',
-      httpHow: 'POST /v1/appeals/:id/result',
-      floor: result['update floor'],
-      direct: result['result direct']!,
-      http: result['result HTTP']!,
-    },
+    action('triage (dispatch)', triage, 'triage', 'triageAppealUpdate', 'triage'),
+    action('accept', accept, 'accept', 'acceptDispatchUpdate', 'accept'),
+    action('result', result, 'result', 'reportResultUpdate', 'result'),
     {
       operation: 'read one case',
       floorHow: 'handle.query of a query whose handler does nothing',
