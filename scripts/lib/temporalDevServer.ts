@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from './searchAttributes.js';
 import { terminate } from './supervise.js';
+import { waitForFrontend } from './temporalServer.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -92,24 +92,4 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     process: child,
     stop: () => terminate(child),
   };
-}
-
-async function waitForFrontend(address: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      lastError = error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw new Error(`Temporal dev server at ${address} did not answer within ${timeoutMs} ms: ${String(lastError)}`);
 }
