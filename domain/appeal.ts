@@ -30,6 +30,20 @@ export const STAGES = [
 ] as const;
 export type Stage = (typeof STAGES)[number];
 
+/**
+ * Art. 9(2): an image, a recording or a video, by reference only: the bytes stay in the
+ * intake system's store and never enter workflow history.
+ */
+export interface AttachmentRef {
+  url: string;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+  /** Hex SHA-256 of the bytes, so a reader can check what it fetched. */
+  sha256: string;
+  name?: string;
+}
+
 /** The work order (工单) as recorded at intake (Art. 11). Validated before the workflow starts. */
 export interface WorkOrder {
   appealId: string;

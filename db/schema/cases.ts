@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { AccountabilityKind, AppealCase } from '../../domain/appeal.js';
+import type { AccountabilityKind, AppealCase, AttachmentRef } from '../../domain/appeal.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -62,8 +62,18 @@ export const appeals = pgTable(
     receivedAt: instant('received_at').notNull(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
     closedAt: instant('closed_at'),
+    /** 工单编号: `YYYYMMDD` (Beijing date of intake) and the day's sequence, given when the intake is recorded. */
+    workOrderNo: text('work_order_no'),
+    /** Images, audio and video of the work order, by reference only (`AttachmentRef`); the bytes live elsewhere. */
+    attachments: jsonb('attachments').$type<AttachmentRef[]>().notNull().default([]),
+    /** When the personal data of the closed appeal was erased after the retention period (statistics stay). */
+    anonymisedAt: instant('anonymised_at'),
   },
   (t) => [
+    uniqueIndex('appeals_work_order_no_idx').on(t.workOrderNo),
+    index('appeals_anonymise_idx')
+      .on(t.closedAt)
+      .where(sql`${t.anonymisedAt} is null`),
     index('appeals_stage_due_idx').on(t.stage, t.dueAt),
     index('appeals_lead_unit_idx').on(t.leadUnitId, t.stage),
     index('appeals_district_street_idx').on(t.districtId, t.streetId),

@@ -5,3 +5,4 @@ export * from './api.js';
 export * from './webhooks.js';
 export * from './assessmentWeights.js';
 export * from './frozenMonths.js';
+export * from './privacy.js';

@@ -28,6 +28,23 @@ export const unitWebhooks = pgTable('unit_webhooks', {
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 
+/** Who else receives notifications besides units (Art. 11 push, messages to the requester). */
+export const NOTIFICATION_AUDIENCES = ['requester', 'center', 'government'] as const;
+export type NotificationAudience = (typeof NOTIFICATION_AUDIENCES)[number];
+
+/**
+ * The endpoint of a recipient that is not a unit: the intake system's SMS gateway for the
+ * requester, the center's desk, the governments' push system. Signed like the units' webhooks.
+ */
+export const notificationEndpoints = pgTable('notification_endpoints', {
+  audience: text('audience').$type<NotificationAudience>().primaryKey(),
+  url: text('url').notNull(),
+  secret: text('secret').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
 export const WEBHOOK_DELIVERY_STATUSES = ['delivered', 'dead_letter'] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
@@ -41,7 +58,10 @@ export const webhookDeliveries = pgTable(
   {
     deliveryId: text('delivery_id').primaryKey(),
     appealId: text('appeal_id').notNull(),
+    /** The receiving unit, or for another audience its recipient (`requester`, `center`, a government's unit id). */
     unitId: text('unit_id').notNull(),
+    /** `unit`, or one of `NOTIFICATION_AUDIENCES`. */
+    audience: text('audience').notNull().default('unit'),
     kind: text('kind').notNull(),
     status: text('status').$type<WebhookDeliveryStatus>().notNull(),
     attempts: integer('attempts').notNull(),
@@ -65,5 +85,6 @@ export const webhookDeliveries = pgTable(
 );
 
 export type UnitWebhook = typeof unitWebhooks.$inferSelect;
+export type NotificationEndpoint = typeof notificationEndpoints.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 export type NewWebhookDelivery = typeof webhookDeliveries.$inferInsert;
