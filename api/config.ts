@@ -19,6 +19,8 @@ const ApiEnv = Type.Object({
   API_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   /** With neither set: `development` accepts the documented dev keys, anything else refuses to start. */
   NODE_ENV: Type.String({ default: 'development' }),
+  /** Derives requesters' tokens (api/requesterToken.ts); required with NODE_ENV=production. */
+  REQUESTER_TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   /** Payload encryption keys (see platform/payloadCodec.ts). */
   ...PayloadCodecEnv,
   /** Browser origins allowed to call the codec server (comma-separated); default: TEMPORAL_UI_URL's origin. */
