@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: speed and memory, measured side by side in one run on a real stack of its
- * own (Temporal dev server, PostgreSQL, one worker and the API in this process). Each
+ * own (Temporal, PostgreSQL, one worker and the API in this process). Each
  * operation is timed directly (Temporal client, PostgreSQL) and through the HTTP API, with the
  * same N and concurrency, after a warm-up; the table shows the ratios. Targets are printed as
  * met or not, never turned into a failure: only a stack that cannot start exits 1.
  *
  *   BENCH_N=50 BENCH_CONCURRENCY=10 npm run bench
+ *   BENCH_TEMPORAL=both npm run bench      # on the dev server, then on the cluster, side by side
  */
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +34,8 @@ import {
 import { startBenchStack, Stoppers, type BenchStack } from './bench/stack.js';
 import { openTable, runOpenAppeals } from './bench/openAppeals.js';
 import { benchRankings, rankingsTable } from './bench/rankings.js';
+import { runOnBothTopologies } from './bench/sideBySide.js';
+import { TOPOLOGIES, type Topology } from './bench/topology.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -106,8 +110,10 @@ async function openMode(): Promise<never> {
     say(`the open-appeals mode failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return shutdown(1);
   });
-  const path = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
+  const path = await saveResults({
     mode: 'open',
+    temporal: TOPOLOGY,
+    temporalServer: stack.temporalServer,
     startedAt: startedAt.toISOString(),
     machine: machineOf(),
     settings: { steps, maxCachedWorkflows: OPEN_CACHE },
@@ -116,7 +122,7 @@ async function openMode(): Promise<never> {
   process.stdout.write(
     [
       '',
-      `Jiesu open appeals, ${startedAt.toISOString().slice(0, 10)}: one dev server, one worker (maxCachedWorkflows ${OPEN_CACHE}, BENCH_CACHE) and the API in one process, ${os.cpus().length} cores`,
+      `Jiesu open appeals, ${startedAt.toISOString().slice(0, 10)}: ${stack.temporalServer}, one worker (maxCachedWorkflows ${OPEN_CACHE}, BENCH_CACHE) and the API in one process, ${os.cpus().length} cores`,
       '',
       openTable(result),
       '',
@@ -137,8 +143,10 @@ async function rankingsMode(): Promise<never> {
     say(`the rankings mode failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return shutdown(1);
   });
-  const path = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
+  const path = await saveResults({
     mode: 'rankings',
+    temporal: TOPOLOGY,
+    temporalServer: stack.temporalServer,
     startedAt: startedAt.toISOString(),
     machine: machineOf(),
     ...result,
@@ -181,12 +189,26 @@ if (!['compare', 'open', 'rankings'].includes(MODE)) {
   say(`BENCH_MODE=${MODE}: expected compare (the default), open or rankings`);
   process.exit(1);
 }
+const TOPOLOGY = (process.env.BENCH_TEMPORAL ?? 'dev') as Topology;
+if (!TOPOLOGIES.includes(TOPOLOGY)) {
+  say(`BENCH_TEMPORAL=${TOPOLOGY}: expected dev (the default), cluster or both`);
+  process.exit(1);
+}
+// Both: this script once per topology, in child processes, then the two results side by side.
+if (TOPOLOGY === 'both') process.exit(await runOnBothTopologies(MODE, say));
+/** The results as JSON under .jiesu/bench/, or where a side-by-side run asked for them. */
+const saveResults = (results: object): Promise<string> =>
+  process.env.BENCH_RESULTS_FILE
+    ? writeFile(process.env.BENCH_RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`).then(
+        () => process.env.BENCH_RESULTS_FILE!,
+      )
+    : writeResults(join(STATE_DIR, 'bench'), startedAt, results);
 /** The open-appeals mode caps the worker's cache: beyond it appeals are evicted and replayed when they wake. */
 const OPEN_CACHE = positiveInteger('BENCH_CACHE', 2000);
-const stack: BenchStack = await startBenchStack(
-  stoppers,
-  MODE === 'open' ? { maxCachedWorkflows: OPEN_CACHE } : {},
-).catch(async (error: unknown) => {
+const stack: BenchStack = await startBenchStack(stoppers, {
+  topology: TOPOLOGY,
+  ...(MODE === 'open' ? { maxCachedWorkflows: OPEN_CACHE } : {}),
+}).catch(async (error: unknown) => {
   say(`the stack could not start: ${error instanceof Error ? error.message : String(error)}`);
   return shutdown(1);
 });
@@ -625,7 +647,10 @@ const targets: Target[] = [
 ];
 
 const machine = machineOf();
-const resultsPath = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
+const resultsPath = await saveResults({
+  mode: 'compare',
+  temporal: TOPOLOGY,
+  temporalServer: stack.temporalServer,
   startedAt: startedAt.toISOString(),
   durationSec: Math.round(durationSec),
   machine,
@@ -647,7 +672,7 @@ const resultsPath = await writeResults(join(STATE_DIR, 'bench'), startedAt, {
 process.stdout.write(
   [
     '',
-    `Jiesu benchmark, ${startedAt.toISOString().slice(0, 10)}: N=${N}, concurrency ${CONCURRENCY}, ${machine.cpus} cores (${machine.cpuModel}, load ${machine.loadAverageAtStart} at start), Node ${machine.node}`,
+    `Jiesu benchmark, ${startedAt.toISOString().slice(0, 10)}, on ${stack.temporalServer}: N=${N}, concurrency ${CONCURRENCY}, ${machine.cpus} cores (${machine.cpuModel}, load ${machine.loadAverageAtStart} at start), Node ${machine.node}`,
     '',
     table(comparisons),
     '',

@@ -1,7 +1,7 @@
 /**
- * The benchmark's own stack, on free ports: an in-memory Temporal dev server, PostgreSQL
- * (embedded under .jiesu/pg/bench-<pid>, or DATABASE_URL's), one worker in this process and
- * the API listening on 127.0.0.1. Nothing is shared with `npm run dev` or a test run.
+ * The benchmark's own stack, on free ports: Temporal (an in-memory dev server, or the real
+ * server's cluster: scripts/bench/topology.ts), PostgreSQL (embedded and this run's own, or
+ * DATABASE_URL's with the dev server), one worker in this process and the API listening on 127.0.0.1. Nothing is shared with `npm run dev` or a test run.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -15,9 +15,9 @@ import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 import { createDb, type DbHandle } from '../../db/client.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
-import { startLocalStack } from '../lib/localStack.js';
 import { say } from './log.js';
 import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
+import { startBenchTemporal, type Topology } from './topology.js';
 
 /** The lead unit the catalogue dispatches the benchmark's appeals to (utilities.water.outage). */
 export const BENCH_LEAD_UNIT = 'beijing-water';
@@ -34,6 +34,8 @@ export interface BenchStack {
   worker: Worker;
   temporalAddress: string;
   databaseUrl: string;
+  /** The Temporal server measured against, in words. */
+  temporalServer: string;
 }
 
 /** Stop functions of whatever has started so far, run in reverse order. */
@@ -71,7 +73,7 @@ export class Stoppers {
 
 export async function startBenchStack(
   stoppers: Stoppers,
-  options: { maxCachedWorkflows?: number } = {},
+  options: { maxCachedWorkflows?: number; topology?: Exclude<Topology, 'both'> } = {},
 ): Promise<BenchStack> {
   // Before any native connection; the benchmark stops the worker itself on Ctrl-C.
   Runtime.install({
@@ -87,26 +89,23 @@ export async function startBenchStack(
     shutdownSignals: [],
   });
 
-  // PostgreSQL: DATABASE_URL as given, or a fresh embedded cluster of this run's own (removed at
-  // the end), so that every run lists from a table of the same size. Temporal: in memory.
   const startup = new AbortController();
-  const starting = startLocalStack({
-    postgres: { url: process.env.DATABASE_URL, cluster: 'bench', throwaway: true, database: 'jiesu' },
-    temporal: { namespace: NAMESPACE, registerSearchAttributes: true },
+  const starting = startBenchTemporal(options.topology ?? 'dev', {
+    namespace: NAMESPACE,
     log: say,
     signal: startup.signal,
   });
-  // Ctrl-C while starting stops what has started; the two servers get one bound for both.
+  // Ctrl-C while starting stops what has started; the servers get one bound for all.
   stoppers.add(
-    'PostgreSQL and the Temporal dev server',
+    'PostgreSQL and Temporal',
     async () => {
       startup.abort();
       const started = await starting.catch(() => undefined);
       await started?.stop().catch((error: Error) => say(error.message));
     },
-    10_000,
+    options.topology === 'cluster' ? 30_000 : 10_000,
   );
-  const { databaseUrl, temporalAddress } = await starting;
+  const { databaseUrl, temporalAddress, describe } = await starting;
 
   const connection = await Connection.connect({ address: temporalAddress });
   stoppers.add('Temporal client', () => connection.close());
@@ -177,5 +176,5 @@ export async function startBenchStack(
 
   const db = createDb(databaseUrl);
   stoppers.add('benchmark database pool', () => db.close());
-  return { apiUrl, keys, client, db, worker, temporalAddress, databaseUrl };
+  return { apiUrl, keys, client, db, worker, temporalAddress, databaseUrl, temporalServer: describe };
 }

@@ -34,25 +34,29 @@ import { SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { ensureSchedulesAt } from './schedules.js';
 
-export interface ClusterOptions {
+/** The Temporal side of the topology: PostgreSQL, the four services, the namespace, the UI. */
+export interface TemporalClusterOptions {
   /** Embedded PostgreSQL: its directory under <STATE_DIR>/pg, its port, and whether it is this run's own. */
   postgres: { cluster: string; port?: number; throwaway?: boolean };
   temporalPorts: TemporalPorts;
   /** History shards; fixed when the cluster's databases are first created. */
   shards: number;
-  /** The two API processes' ports. */
-  apiPorts: [number, number];
   /** The Temporal Web UI's port; no UI when omitted (or when it cannot be built). */
   uiPort?: number;
-  /** The workflow bundle the workers load (WORKFLOW_BUNDLE_PATH). */
-  workflowBundlePath: string;
   /** Where each process writes its output: `<logDir>/<name>.log`. */
   logDir: string;
   namespace?: string;
-  /** Extra environment for the workers and APIs (API keys, log level, timeouts). */
-  appEnv?: Record<string, string>;
   log: (message: string) => void;
   signal?: AbortSignal;
+}
+
+export interface ClusterOptions extends TemporalClusterOptions {
+  /** The two API processes' ports. */
+  apiPorts: [number, number];
+  /** The workflow bundle the workers load (WORKFLOW_BUNDLE_PATH). */
+  workflowBundlePath: string;
+  /** Extra environment for the workers and APIs (API keys, log level, timeouts). */
+  appEnv?: Record<string, string>;
 }
 
 /** `work`, or a rejection as soon as `signal` aborts; the listener goes with the race. */
@@ -207,23 +211,28 @@ async function waitForHealth(url: string, timeoutMs = 180_000): Promise<void> {
   throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
 }
 
-export interface Cluster {
+export interface TemporalCluster {
   binaries: TemporalServerBinaries;
   temporalAddress: string;
   namespace: string;
   databaseUrl: string;
   /** The maintenance database of the embedded server (Temporal's databases are beside it). */
   postgresServerUrl: string;
-  apiUrls: [string, string];
   /** The Temporal Web UI, when started. */
   uiUrl: string | undefined;
   /** Prometheus endpoints of the Temporal services. */
   metricsUrls: Record<TemporalService, string>;
   temporal: Record<TemporalService, ClusterProcess>;
-  workers: [ClusterProcess, ClusterProcess];
-  apis: [ClusterProcess, ClusterProcess];
   /** Every process by name: `temporal-history`, `worker-1`, `api-2`, … */
   processes: Map<string, ClusterProcess>;
+  /** Stops every process, then PostgreSQL. */
+  stop(): Promise<void>;
+}
+
+export interface Cluster extends TemporalCluster {
+  apiUrls: [string, string];
+  workers: [ClusterProcess, ClusterProcess];
+  apis: [ClusterProcess, ClusterProcess];
   /**
    * A rolling deploy: each worker in turn is stopped (SIGTERM: it finishes its tasks) and started
    * again on the bundle at `path`, ready before the next one goes.
@@ -243,7 +252,12 @@ async function stepOf<T>(what: string, run: () => Promise<T>, signal?: AbortSign
   }
 }
 
-export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+/**
+ * PostgreSQL and the Temporal server's four services with the namespace, its search attributes,
+ * the Schedules and (when `uiPort` is given) the Web UI: the topology without the service's own
+ * processes, for a benchmark that runs its worker and API in its own process.
+ */
+export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const { log, signal, temporalPorts: ports } = options;
   const namespace = options.namespace ?? 'default';
   await mkdir(options.logDir, { recursive: true });
@@ -385,9 +399,49 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       }
     }
 
+    return {
+      binaries,
+      temporalAddress,
+      namespace,
+      databaseUrl: stack.databaseUrl,
+      postgresServerUrl: stack.postgresServerUrl,
+      uiUrl,
+      metricsUrls: Object.fromEntries(
+        TEMPORAL_SERVICES.map((service) => [service, `http://127.0.0.1:${ports.metrics[service]}/metrics`]),
+      ) as Record<TemporalService, string>,
+      temporal,
+      processes,
+      stop: async () => {
+        // Every process at once, whatever state a drill left it in (a terminal's Ctrl-C has
+        // signalled them all already: no supervisor may restart one), then PostgreSQL.
+        signal?.removeEventListener('abort', onAbort);
+        started.splice(1);
+        await stopProcesses();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    const unstopped = await stopAll().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (unstopped) throw new Error(`${(error as Error).message}\n${unstopped.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The whole topology: `startTemporalCluster`, then two worker processes and two API processes,
+ * supervised like the Temporal services. A failure while starting them stops everything.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const { log, signal } = options;
+  const base = await startTemporalCluster(options);
+  const { processes, temporalAddress, namespace } = base;
+  try {
     const appEnv: NodeJS.ProcessEnv = {
       ...process.env,
-      DATABASE_URL: stack.databaseUrl,
+      DATABASE_URL: base.databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: namespace,
       WORKFLOW_BUNDLE_PATH: options.workflowBundlePath,
@@ -405,7 +459,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const name = `worker-${i}`;
       const logFile = join(options.logDir, `${name}.log`);
       // Named in pg_stat_activity, so an operator (or a drill) sees which worker holds a connection.
-      const databaseUrl = new URL(stack.databaseUrl);
+      const databaseUrl = new URL(base.databaseUrl);
       databaseUrl.searchParams.set('application_name', `jiesu-${name}`);
       const worker = new ClusterProcess(
         name,
@@ -431,25 +485,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }) as [ClusterProcess, ClusterProcess];
     for (const app of [...workers, ...apis]) {
       await stepOf(`starting ${app.name}`, () => app.start(), signal);
-      started.push({ what: app.name, stop: () => app.stop() });
       log(`${app.name} ready (pid ${app.pid})`);
     }
 
     return {
-      binaries,
-      temporalAddress,
-      namespace,
-      databaseUrl: stack.databaseUrl,
-      postgresServerUrl: stack.postgresServerUrl,
+      ...base,
       apiUrls: options.apiPorts.map((port) => `http://127.0.0.1:${port}`) as [string, string],
-      uiUrl,
-      metricsUrls: Object.fromEntries(
-        TEMPORAL_SERVICES.map((service) => [service, `http://127.0.0.1:${ports.metrics[service]}/metrics`]),
-      ) as Record<TemporalService, string>,
-      temporal,
       workers,
       apis,
-      processes,
       deployWorkflowBundle: async (path) => {
         workflowBundlePath = path;
         for (const worker of workers) {
@@ -459,17 +502,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           log(`${worker.name} ready (pid ${worker.pid})`);
         }
       },
-      stop: async () => {
-        // Every process at once, whatever state a drill left it in (a terminal's Ctrl-C has
-        // signalled them all already: no supervisor may restart one), then PostgreSQL.
-        signal?.removeEventListener('abort', onAbort);
-        started.splice(1);
-        await stopProcesses();
-        await stopAll();
-      },
     };
   } catch (error) {
-    const unstopped = await stopAll().then(
+    const unstopped = await base.stop().then(
       () => undefined,
       (e: Error) => e,
     );

@@ -1,0 +1,87 @@
+/**
+ * Which Temporal the benchmark measures against (`BENCH_TEMPORAL`):
+ * - `dev`: the Temporal CLI dev server, in memory (the default);
+ * - `cluster`: the production topology of `npm run cluster`, the real Temporal server's four
+ *   services on PostgreSQL with 4 history shards, on free ports of its own;
+ * - `both`: the same mode once on each, one after the other, then the two side by side
+ *   (scripts/bench/sideBySide.ts).
+ * The worker, the API and the floors' worker run in the benchmark's process on either.
+ */
+import { join } from 'node:path';
+import { startLocalStack } from '../lib/localStack.js';
+import { STATE_DIR } from '../lib/paths.js';
+import { assertPortFree } from '../lib/ports.js';
+import { startTemporalCluster } from '../lib/cluster.js';
+import { clusterPorts, TEMPORAL_SERVER_VERSION, TEMPORAL_SERVICES, type TemporalPorts } from '../lib/temporalServer.js';
+
+export const TOPOLOGIES = ['dev', 'cluster', 'both'] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+export interface BenchTemporal {
+  databaseUrl: string;
+  temporalAddress: string;
+  /** What the table's title says the server was. */
+  describe: string;
+  stop(): Promise<void>;
+}
+
+/** History shards of the benchmark's cluster: as `npm run cluster` and the compose topology. */
+const SHARDS = 4;
+
+/** A base whose twelve ports (see `clusterPorts`) are all free, tried from a random start. */
+async function freeClusterPorts(): Promise<TemporalPorts> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const ports = clusterPorts(20_000 + Math.floor(Math.random() * 400) * 100);
+    const all = [
+      ports.frontendHttp,
+      ...TEMPORAL_SERVICES.flatMap((s) => [ports.grpc[s], ports.membership[s], ports.metrics[s]]),
+    ];
+    const free = await Promise.all(
+      all.map((p) =>
+        assertPortFree(p, 'bench cluster').then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (free.every(Boolean)) return ports;
+  }
+  throw new Error('no free range of ports for the benchmark cluster');
+}
+
+export async function startBenchTemporal(
+  topology: Exclude<Topology, 'both'>,
+  options: { namespace: string; log: (message: string) => void; signal: AbortSignal },
+): Promise<BenchTemporal> {
+  if (topology === 'cluster') {
+    const cluster = await startTemporalCluster({
+      postgres: { cluster: `bench-cluster-${process.pid}`, throwaway: true },
+      temporalPorts: await freeClusterPorts(),
+      shards: SHARDS,
+      logDir: join(STATE_DIR, 'bench', `cluster-${process.pid}`, 'logs'),
+      namespace: options.namespace,
+      log: options.log,
+      signal: options.signal,
+    });
+    return {
+      databaseUrl: cluster.databaseUrl,
+      temporalAddress: cluster.temporalAddress,
+      describe: `the Temporal server ${TEMPORAL_SERVER_VERSION} (four services on PostgreSQL, ${SHARDS} history shards)`,
+      stop: () => cluster.stop(),
+    };
+  }
+  // PostgreSQL: DATABASE_URL as given, or a fresh embedded cluster of this run's own (removed at
+  // the end), so that every run lists from a table of the same size. Temporal: in memory.
+  const stack = await startLocalStack({
+    postgres: { url: process.env.DATABASE_URL, cluster: 'bench', throwaway: true, database: 'jiesu' },
+    temporal: { namespace: options.namespace, registerSearchAttributes: true },
+    log: options.log,
+    signal: options.signal,
+  });
+  return {
+    databaseUrl: stack.databaseUrl,
+    temporalAddress: stack.temporalAddress,
+    describe: 'the Temporal CLI dev server (in memory)',
+    stop: () => stack.stop(),
+  };
+}
