@@ -18,6 +18,9 @@ import supervise from './routes/supervise.js';
 import codec from './routes/codec.js';
 import { payloadCodecFromConfig } from '../platform/payloadCodec.js';
 import v1 from './routes/v1/index.js';
+import status from './routes/v1/status.js';
+import requesterTokensPlugin from './plugins/requesterTokens.js';
+import { requesterTokensFromConfig } from './requesterToken.js';
 
 export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; each appeal is one durable Temporal workflow.
 
@@ -31,6 +34,7 @@ export const API_DESCRIPTION = `Start and drive Beijing 12345 hotline appeals; e
 const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config }) => {
   const keys = loadApiKeys(config);
   const payloadCodec = payloadCodecFromConfig(config);
+  const requesterTokens = requesterTokensFromConfig(config);
   registerMethodNotAllowed(fastify);
   await fastify.register(swagger, {
     transform: documentedAsSent,
@@ -52,6 +56,10 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
           description: "A closed case's assessment rows and their exemption review (Art. 25, 31)",
         },
         { name: 'webhooks', description: "Unit systems' webhook endpoints and dead-lettered deliveries (admin)" },
+        {
+          name: 'requester',
+          description: 'The requester reads their own appeal with its token, no API key (Art. 7, 9(3))',
+        },
         { name: 'health', description: 'Liveness, readiness, metrics (no key needed)' },
       ],
     },
@@ -69,6 +77,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
     ...(payloadCodec ? { payloadCodec } : {}),
   });
   await fastify.register(authPlugin, { keys, nodeEnv: config.NODE_ENV });
+  await fastify.register(requesterTokensPlugin, requesterTokens);
   await fastify.register(metricsPlugin);
   registerErrorHandler(fastify, { onUpdateRejected: (type) => fastify.metrics.updatesRejected.inc({ type }) });
   registerStorableInput(fastify);
@@ -84,6 +93,8 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
     openWithoutKey: keys === 'dev' && config.NODE_ENV === 'development',
   });
   await fastify.register(v1, { prefix: '/v1' });
+  // Beside /v1's key check, not under it: the requester has a token, not an API key.
+  await fastify.register(status, { prefix: '/v1' });
 };
 
 export default app;

@@ -15,6 +15,8 @@ export async function generateOpenApi(): Promise<string> {
     DATABASE_URL: 'postgres://openapi@127.0.0.1:1/none',
     API_KEYS: '[]',
     NODE_ENV: 'production',
+    // Production refuses to start without one; the document depends on none.
+    REQUESTER_TOKEN_SECRET: 'the-openapi-document-needs-no-real-secret',
   });
   const server = await buildServer(config, { logger: false });
   try {

@@ -158,6 +158,7 @@ export async function startBenchStack(
     HOST: '127.0.0.1',
     PORT: '0',
     NODE_ENV: 'production',
+    REQUESTER_TOKEN_SECRET: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'silent',
     API_KEYS: JSON.stringify(
       Object.entries(keys).map(([role, key]) => ({

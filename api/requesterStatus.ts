@@ -1,0 +1,174 @@
+/**
+ * What the requester may read of their own appeal (Art. 7, 9(3)), and nothing else: the stage
+ * (also in plain words), the unit in charge (its name), the deadline written on the work order,
+ * and the answers the process gave them — the triage answer, a forwarding, an extension with its
+ * reason, the result, the forwarded organ's feedback, their own callback answer, a withdrawal or
+ * a merge. No internal notes, no other party's ids, no contact. Both the status route and
+ * Open311's `requests/{id}` answer from here.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { appealWorkflowId, STAGES, type Stage } from '../domain/appeal.js';
+import { caseQuery } from '../workflows/appeal/definitions.js';
+import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
+import { getAppealRecord } from '../db/queries/cases.js';
+import type { Appeal } from '../db/schema/index.js';
+import { HttpError } from './errors.js';
+import { caseFromRecord, liveCase, type ApiCase } from './routes/v1/cases.js';
+
+/** Each stage as the requester is told it. */
+export const STAGE_IN_PLAIN_WORDS: Readonly<Record<Stage, string>> = {
+  triage: '热线中心正在研判您的诉求',
+  consultation: '有关单位正在会商由谁办理',
+  awaiting_acceptance: '已派给承办单位，等待签收',
+  objection_review: '承办单位对派单提出异议，热线中心正在审核',
+  forwarded: '已转交中央、军队在京有关单位，热线中心跟进中',
+  handling: '承办单位正在办理',
+  result_reported: '承办单位已答复办理结果',
+  callback: '热线中心正在回访您',
+  rehandling: '根据回访，正在重新办理',
+  closed: '已办结',
+};
+
+const CLOSED_AS: Readonly<Record<string, string>> = {
+  withdrawn: '已撤回',
+  merged: '已并入其他工单一并办理',
+};
+
+const OUTCOMES: Readonly<Record<string, string>> = {
+  resolved: '已解决',
+  explained: '已解释说明',
+  unresolvable: '暂无法解决',
+};
+
+const SATISFACTION: Readonly<Record<string, string>> = {
+  satisfied: '满意',
+  basically_satisfied: '基本满意',
+  unsatisfied: '不满意',
+};
+
+export const ANSWER_KINDS = [
+  'triage_answer',
+  'forwarded',
+  'extension',
+  'result',
+  'forwarding_feedback',
+  'callback',
+  'withdrawn',
+  'merged',
+] as const;
+
+export const RequesterStatusSchema = Type.Object(
+  {
+    appealId: Type.String(),
+    workOrderNo: Type.Union([Type.String(), Type.Null()], { description: '工单编号, once given' }),
+    receivedAt: Type.String({ description: 'When the appeal was recorded' }),
+    stage: Type.Union(STAGES.map((s) => Type.Literal(s))),
+    stageText: Type.String({ description: 'The stage in plain words, as the requester is told it' }),
+    closed: Type.Boolean(),
+    unitInCharge: Type.Union([Type.Object({ name: Type.String() }), Type.Null()], {
+      description:
+        'Who deals with the appeal now: the hotline center, the handling unit, or the organ it was forwarded to',
+    }),
+    deadline: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'The handling deadline written on the work order (extended when an extension was granted); null before dispatch and once closed',
+    }),
+    answers: Type.Array(
+      Type.Object({
+        kind: Type.Union(ANSWER_KINDS.map((k) => Type.Literal(k))),
+        at: Type.Union([Type.String(), Type.Null()]),
+        text: Type.String(),
+      }),
+      { description: 'What the process told the requester, oldest first' },
+    ),
+  },
+  { description: "The requester's view of their appeal" },
+);
+export type RequesterStatus = Static<typeof RequesterStatusSchema>;
+export type Answer = RequesterStatus['answers'][number];
+
+/** The instant of the first timeline entry of `type` (the workflow's record of the step). */
+const when = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean): string | null =>
+  c.timeline.find((e) => test(e.type))?.at ?? null;
+
+/** The answers the case gave its requester, oldest first. */
+async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const closingDisposition = c.answer !== undefined && c.disposition && !(c.disposition in CLOSED_AS);
+  if (closingDisposition)
+    answers.push({ kind: 'triage_answer', at: when(c, (t) => t === `triage_${c.disposition}`), text: c.answer! });
+  const fwd = c.forwarding;
+  if (fwd?.organ)
+    answers.push({ kind: 'forwarded', at: fwd.forwardedAt ?? null, text: `已转至${fwd.organ}办理，热线中心跟进。` });
+  if (c.extension?.status === 'approved')
+    answers.push({
+      kind: 'extension',
+      at: c.extension.decidedAt ?? null,
+      text: `办理时限延长至 ${c.deadlines.handling ?? ''}。理由：${c.extension.reason}`,
+    });
+  if (c.result)
+    answers.push({ kind: 'result', at: c.result.at, text: `${OUTCOMES[c.result.outcome] ?? ''}：${c.result.summary}` });
+  if (fwd?.feedback) answers.push({ kind: 'forwarding_feedback', at: fwd.feedbackAt ?? null, text: fwd.feedback });
+  if (c.callback?.reached && c.callback.satisfaction)
+    answers.push({
+      kind: 'callback',
+      at: when(c, (t) => t === 'callback_answered'),
+      text: `回访已完成，您的评价：${SATISFACTION[c.callback.satisfaction] ?? c.callback.satisfaction}。`,
+    });
+  if (c.disposition === 'withdrawn')
+    answers.push({ kind: 'withdrawn', at: row.closedAt?.toISOString() ?? null, text: '您的诉求已撤回。' });
+  if (c.disposition === 'merged' && c.originalAppealId) {
+    const original = await getAppealRecord(app.db, c.originalAppealId);
+    answers.push({
+      kind: 'merged',
+      at: row.closedAt?.toISOString() ?? null,
+      text: `您的诉求已并入工单 ${original?.workOrderNo ?? c.originalAppealId} 一并办理。`,
+    });
+  }
+  return answers.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
+}
+
+/** The name of whoever deals with the appeal now. */
+async function unitInCharge(app: FastifyInstance, c: ApiCase): Promise<{ name: string } | null> {
+  if (c.stage === 'forwarded' && c.forwarding?.organ) return { name: c.forwarding.organ };
+  const unitId = c.leadUnitId ?? HOTLINE_CENTER_UNIT_ID;
+  const unit = await getHandlingUnit(app.db, unitId);
+  return unit ? { name: unit.name } : null;
+}
+
+/** The requester's view of the case `c` (as the workflow or the record holds it) recorded as `row`. */
+export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<RequesterStatus> {
+  const stage = c.stage as Stage;
+  const closed = stage === 'closed';
+  return {
+    appealId: row.id,
+    workOrderNo: row.workOrderNo ?? null,
+    receivedAt: row.receivedAt.toISOString(),
+    stage,
+    stageText:
+      closed && c.disposition && c.disposition in CLOSED_AS ? CLOSED_AS[c.disposition]! : STAGE_IN_PLAIN_WORDS[stage],
+    closed,
+    unitInCharge: await unitInCharge(app, c),
+    deadline: closed ? null : (c.deadlines.handling ?? null),
+    answers: await answersOf(app, c, row),
+  };
+}
+
+/**
+ * The case of a recorded appeal as it stands: the workflow's own view while it runs, the record
+ * once closed (or once the workflow's history is gone).
+ */
+export async function currentCase(app: FastifyInstance, row: Appeal): Promise<ApiCase> {
+  if (row.finalCase) return caseFromRecord(app, row);
+  const deadline = Date.now() + app.config.WORKFLOW_TIMEOUT_MS;
+  try {
+    const handle = app.temporal.workflow.getHandle(appealWorkflowId(row.id));
+    return liveCase(await app.temporal.withDeadline(deadline, () => handle.query(caseQuery)));
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return caseFromRecord(app, row);
+    if (Date.now() >= deadline) throw new HttpError(503, 'the appeal did not answer in time; retry later');
+    throw error;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The requester's status route (Art. 7, 9(3)): with the token the start answered and no API key,
+ * the requester reads the stage, the unit in charge, the deadline and the answers given to them,
+ * and nothing else; a wrong token and an unknown appeal are the same 404.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { as, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
+import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { DEV_REQUESTER_TOKEN_SECRET, requesterTokens } from '../api/requesterToken.js';
+
+let database: TestDatabase;
+let world: ApiWorld;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await startApiWorld(database, `${TASK_QUEUE}-requester-status`);
+  app = world.app;
+});
+afterAll(async () => {
+  await world?.close();
+  await database?.drop();
+});
+
+interface Status {
+  appealId: string;
+  workOrderNo: string | null;
+  stage: string;
+  stageText: string;
+  closed: boolean;
+  unitInCharge: { name: string } | null;
+  deadline: string | null;
+  answers: { kind: string; at: string | null; text: string }[];
+}
+
+const STATUS_KEYS = [
+  'answers',
+  'appealId',
+  'closed',
+  'deadline',
+  'receivedAt',
+  'stage',
+  'stageText',
+  'unitInCharge',
+  'workOrderNo',
+].sort();
+
+async function start(payload = waterOutage()): Promise<{ id: string; token: string }> {
+  const res = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload });
+  expect(res.statusCode, res.body).toBe(201);
+  const body = res.json<{ case: { appealId: string }; requesterToken?: string }>();
+  const id = body.case.appealId;
+  return { id, token: body.requesterToken ?? requesterTokens(DEV_REQUESTER_TOKEN_SECRET).issue(id) };
+}
+
+const status = (ref: string, token?: string, how: 'header' | 'query' = 'header') =>
+  app.inject({
+    method: 'GET',
+    url: `/v1/status/${ref}${token && how === 'query' ? `?token=${encodeURIComponent(token)}` : ''}`,
+    headers: token && how === 'header' ? { 'x-requester-token': token } : {},
+  });
+
+const act = (caller: 'center' | 'water' | 'intake', id: string, action: string, payload: object) =>
+  as(app, caller)({ method: 'POST', url: `/v1/appeals/${id}/${action}`, payload });
+
+describe('GET /v1/status/:ref', () => {
+  it('answers the stage, the unit in charge, the deadline and the answers, and nothing personal', async () => {
+    const { id, token } = await start();
+    const fresh = await status(id, token);
+    expect(fresh.statusCode, fresh.body).toBe(200);
+    const body = fresh.json<Status>();
+    expect(Object.keys(body).sort()).toEqual(STATUS_KEYS);
+    expect(body).toMatchObject({
+      appealId: id,
+      stage: 'triage',
+      stageText: '热线中心正在研判您的诉求',
+      closed: false,
+      unitInCharge: { name: '北京市民热线服务中心（12345）' },
+      deadline: null,
+      answers: [],
+    });
+    // Neither the contact nor the content: the requester knows them, anyone holding a leaked token must not learn them.
+    expect(fresh.body).not.toContain('13900000000');
+    expect(fresh.body).not.toContain('张三');
+    expect(fresh.body).not.toContain('小区停水');
+
+    // The token also works in the query string, typed loosely.
+    const loose = await status(id, token.toLowerCase().replace(/-/g, ''), 'query');
+    expect(loose.statusCode, loose.body).toBe(200);
+
+    expect((await act('center', id, 'triage', { disposition: 'dispatch' })).statusCode).toBe(200);
+    expect((await act('water', id, 'accept', {})).statusCode).toBe(200);
+    const handling = (await status(id, token)).json<Status>();
+    expect(handling).toMatchObject({
+      stage: 'handling',
+      stageText: '承办单位正在办理',
+      unitInCharge: { name: '北京市自来水集团有限责任公司' },
+    });
+    expect(handling.deadline).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+
+    expect((await act('water', id, 'extension-request', { reason: '需更换主管道' })).statusCode).toBe(200);
+    // A request not yet decided is the unit's and the center's business, not an answer to the requester.
+    expect((await status(id, token)).json<Status>().answers).toEqual([]);
+    const decided = await act('center', id, 'extension-decision', { approved: true, reason: '工程量大' });
+    expect(decided.statusCode, decided.body).toBe(200);
+    const extended = (await status(id, token)).json<Status>();
+    expect(Date.parse(extended.deadline!)).toBeGreaterThan(Date.parse(handling.deadline!));
+    expect(extended.answers).toEqual([
+      { kind: 'extension', at: expect.any(String), text: `办理时限延长至 ${extended.deadline}。理由：需更换主管道` },
+    ]);
+
+    const result = await act('water', id, 'result', { outcome: 'resolved', summary: '已恢复供水' });
+    expect(result.statusCode, result.body).toBe(200);
+    const reported = (await status(id, token)).json<Status>();
+    expect(reported.answers.map((a) => [a.kind, a.text])).toEqual([
+      ['extension', `办理时限延长至 ${extended.deadline}。理由：需更换主管道`],
+      ['result', '已解决：已恢复供水'],
+    ]);
+  });
+
+  it('tells the triage answer of an appeal closed at triage, and a withdrawal', async () => {
+    const answered = await start();
+    const triaged = await act('center', answered.id, 'triage', {
+      disposition: 'knowledge_answer',
+      reason: '政策咨询',
+      answer: '供水抢修热线 96116，预计今晚恢复',
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    expect((await status(answered.id, answered.token)).json<Status>()).toMatchObject({
+      stage: 'closed',
+      stageText: '已办结',
+      closed: true,
+      deadline: null,
+      answers: [{ kind: 'triage_answer', at: expect.any(String), text: '供水抢修热线 96116，预计今晚恢复' }],
+    });
+
+    const withdrawn = await start();
+    expect((await act('intake', withdrawn.id, 'withdraw', { reason: '已自行解决' })).statusCode).toBe(200);
+    const body = (await status(withdrawn.id, withdrawn.token)).json<Status>();
+    expect(body).toMatchObject({ stage: 'closed', stageText: '已撤回', closed: true });
+    expect(body.answers.map((a) => a.kind)).toEqual(['withdrawn']);
+    // The reason given to the center stays with the center.
+    expect(JSON.stringify(body)).not.toContain('已自行解决');
+  });
+
+  it('answers a wrong token and an unknown appeal with the same 404, and a missing token with a 400', async () => {
+    const one = await start();
+    const other = await start();
+    const wrong = await status(one.id, other.token);
+    const unknown = await status('no-such-appeal', one.token);
+    expect(wrong.statusCode).toBe(404);
+    expect(unknown.statusCode).toBe(404);
+    expect(wrong.json()).toEqual(unknown.json());
+
+    const missing = await status(one.id);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ field: 'querystring/token' });
+
+    // An API key is not a token: the route takes none and answers the same 400.
+    const keyed = await as(app, 'center')({ method: 'GET', url: `/v1/status/${one.id}` });
+    expect(keyed.statusCode).toBe(400);
+  });
+});
