@@ -14,6 +14,13 @@ import {
   STAGES,
 } from '../domain/appeal.js';
 import type { HandlingUnitKind } from '../domain/appeal.js';
+import {
+  ATTACHMENT_CONTENT_TYPES,
+  ATTACHMENT_KINDS,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENT_URL_LENGTH,
+  MAX_ATTACHMENTS,
+} from '../domain/attachments.js';
 
 const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
   Type.Union(
@@ -35,6 +42,45 @@ const Text = (maxLength = 2000, options: Record<string, unknown> = {}) =>
   Type.String({ minLength: 1, maxLength, ...options });
 /** An id in a path, query or body: appeal, unit, category, district, street. */
 export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
+
+const MB = 1024 * 1024;
+/** Art. 9(2): an image, a recording or a video by reference; the limits are `domain/attachments.ts`'s. */
+export const AttachmentRefSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: MAX_ATTACHMENT_URL_LENGTH,
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s]+$',
+      description: "Where the bytes are: an http(s) URL of the intake or unit system's store (never a `data:` URL)",
+    }),
+    contentType: literals(ATTACHMENT_CONTENT_TYPES),
+    size: Type.Integer({
+      minimum: 1,
+      maximum: MAX_ATTACHMENT_BYTES,
+      description: `Bytes: images at most ${ATTACHMENT_KINDS.image.maxBytes / MB} MB, audio ${ATTACHMENT_KINDS.audio.maxBytes / MB} MB, video ${ATTACHMENT_KINDS.video.maxBytes / MB} MB`,
+    }),
+    sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'SHA-256 of the bytes, 64 hex digits' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  },
+  {
+    additionalProperties: false,
+    title: 'AttachmentRef',
+    examples: [
+      {
+        url: 'https://files.12345.example/intake/2026/11/30/leak.jpg',
+        contentType: 'image/jpeg',
+        size: 482113,
+        sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      },
+    ],
+  },
+);
+const Attachments = Type.Optional(
+  Type.Array(AttachmentRefSchema, {
+    maxItems: MAX_ATTACHMENTS,
+    description: `Images, audio and video by reference (Art. 9(2)), at most ${MAX_ATTACHMENTS}`,
+  }),
+);
 
 export const ErrorBody = Type.Object(
   {
@@ -69,6 +115,7 @@ export const StartAppealBody = Body(
     ),
     stabilityRisk: Type.Optional(Type.Boolean()),
     receivedAt: Type.Optional(Type.String({ format: 'date-time', description: 'Instant of intake; defaults to now.' })),
+    attachments: Attachments,
   },
   'The work order (工单) as recorded at intake.',
   {
@@ -120,6 +167,7 @@ export const WorkOrderView = Type.Object(
     streetId: Type.Optional(Type.String()),
     receivedAt: Type.String(),
     stabilityRisk: Type.Boolean(),
+    attachments: Type.Array(AttachmentRefSchema),
     requester: Type.Object(
       { name: Type.Optional(Type.String()), phone: Type.Optional(Type.String()) },
       {
@@ -134,6 +182,12 @@ export const WorkOrderView = Type.Object(
 export const AppealCaseSchema = Type.Object(
   {
     appealId: Type.String(),
+    workOrderNo: Type.Optional(
+      Type.String({
+        description:
+          'The work order number (工单编号, `YYYYMMDD-NNNNNN`) the requester is told; every appeal route takes it in place of the id',
+      }),
+    ),
     stage: literals(STAGES),
     appealType: literals(APPEAL_TYPES),
     categoryCode: Type.String(),
@@ -158,6 +212,7 @@ export const AppealCaseSchema = Type.Object(
         reportedAt: Type.Optional(Type.String()),
         lateReason: Type.Optional(Type.String()),
         interimAt: Type.Optional(Type.String()),
+        attachments: Type.Optional(Type.Array(AttachmentRefSchema)),
       }),
     ),
     consultation: Type.Optional(
@@ -238,6 +293,7 @@ export const AppealCaseSchema = Type.Object(
         outcome: literals(['resolved', 'explained', 'unresolvable'] as const),
         summary: Type.String(),
         at: Type.String(),
+        attachments: Type.Optional(Type.Array(AttachmentRefSchema)),
       }),
     ),
     callback: Type.Optional(
@@ -300,6 +356,7 @@ export const AppealCaseSchema = Type.Object(
 export const AppealSummary = Type.Object(
   {
     appealId: Type.String(),
+    workOrderNo: Type.Union([Type.String(), Type.Null()], { description: 'The work order number (工单编号)' }),
     stage: literals(STAGES),
     appealType: Type.String(),
     categoryCode: Type.String(),
@@ -392,6 +449,7 @@ export const ActionBodies = {
   }),
   reportCoHandlerPart: Body({
     report: Text(),
+    attachments: Attachments,
     lateReason: Type.Optional(Text()),
     interim: Type.Optional(Type.Boolean()),
   }),
@@ -405,7 +463,11 @@ export const ActionBodies = {
   requestCoordination: Body({ coordinatorId: Id, reason: Text() }),
   giveCoordinationOpinion: Body({ opinion: Text() }),
   reportResult: Body(
-    { outcome: literals(['resolved', 'explained', 'unresolvable'] as const), summary: Text() },
+    {
+      outcome: literals(['resolved', 'explained', 'unresolvable'] as const),
+      summary: Text(),
+      attachments: Attachments,
+    },
     undefined,
     { outcome: 'resolved', summary: '已恢复供水' },
   ),

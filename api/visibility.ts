@@ -157,6 +157,7 @@ export function workOrderOf(row: Appeal, contactInClear: boolean): Static<typeof
     ...(row.streetId ? { streetId: row.streetId } : {}),
     receivedAt: row.receivedAt.toISOString(),
     stabilityRisk: row.stabilityRisk,
+    attachments: row.attachments,
     requester: {
       ...(name ? { name: contactInClear ? name : maskName(name) } : {}),
       ...(phone ? { phone: contactInClear ? phone : maskPhone(phone) } : {}),

@@ -59,6 +59,8 @@ export interface WorkOrder {
   stabilityRisk?: boolean;
   /** ISO instant of intake. */
   receivedAt: string;
+  /** Images, recordings, videos the requester gave (Art. 9(2)), by reference. */
+  attachments?: AttachmentRef[];
 }
 
 /** Who sends an action. A unit or coordinator acts for one unit id. */
@@ -145,6 +147,7 @@ export interface AddCoHandlerInput {
 export interface CoHandlerReportInput {
   by: Party;
   report: string;
+  attachments?: AttachmentRef[];
   /** Required when the co-handler's deadline has passed (Art. 16). */
   lateReason?: string;
   /** An interim report: progress so far. A late co-handler gives one, with its reason, before its final report. */
@@ -193,6 +196,8 @@ export interface ReportResultInput {
   by: Party;
   outcome: 'resolved' | 'explained' | 'unresolvable';
   summary: string;
+  /** Photos of the repair, a recording of the explanation … (Art. 9(2)), by reference. */
+  attachments?: AttachmentRef[];
 }
 export const SATISFACTION = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
 export type Satisfaction = (typeof SATISFACTION)[number];
@@ -241,6 +246,8 @@ export interface CoHandlerState {
   lateReason?: string;
   /** The last interim report's instant (a late co-handler gives one before its final report). */
   interimAt?: string;
+  /** What its reports referenced, interim and final, in order. */
+  attachments?: AttachmentRef[];
 }
 
 /** An authority asked to coordinate (by the lead unit) or escalated to (by the process), Art. 22. */
@@ -309,6 +316,8 @@ export interface TriageHints {
 /** The whole case, as `caseQuery` and every Update return it. */
 export interface AppealCase {
   appealId: string;
+  /** 工单编号 (`YYYYMMDD-NNNNNN`), given when the intake is recorded; absent on cases recorded before numbers. */
+  workOrderNo?: string;
   stage: Stage;
   appealType: AppealType;
   categoryCode: string;
@@ -365,7 +374,7 @@ export interface AppealCase {
   calendarNote?: string;
   acceptanceReminders: number;
   firstContactAt?: string;
-  result?: { outcome: ReportResultInput['outcome']; summary: string; at: string };
+  result?: { outcome: ReportResultInput['outcome']; summary: string; at: string; attachments?: AttachmentRef[] };
   callback?: {
     attempts: number;
     reached?: boolean;

@@ -22,4 +22,9 @@ export const PATCHES = {
    * started before keep scheduling the writes as activities.
    */
   localRecords: 'local-records',
+  /**
+   * The intake gives a work order number (工单编号): the `WorkOrderNo` search attribute is set at
+   * once and the requester is told the number. Cases recorded before have none.
+   */
+  workOrderNumbers: 'work-order-numbers',
 } as const;

@@ -8,6 +8,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 /** Stage of the appeal (`triage`, `awaiting_acceptance`, `handling`, … `closed`). */
 export const AppealStage = defineSearchAttributeKey('AppealStage', SearchAttributeType.KEYWORD);
+/** 工单编号 (`YYYYMMDD-NNNNNN`), set once the intake is recorded: what a requester quotes on the phone. */
+export const WorkOrderNo = defineSearchAttributeKey('WorkOrderNo', SearchAttributeType.KEYWORD);
 /** The appeal's own id, also on co-handler child workflows. */
 export const AppealId = defineSearchAttributeKey('AppealId', SearchAttributeType.KEYWORD);
 export const LeadUnit = defineSearchAttributeKey('LeadUnit', SearchAttributeType.KEYWORD);
@@ -40,4 +42,5 @@ export const SEARCH_ATTRIBUTES = [
   EscalationLevel,
   NextActor,
   StabilityRisk,
+  WorkOrderNo,
 ] as const;

@@ -38,9 +38,13 @@ export interface StepInput {
 
 export function createRecordActivities(deps: { db: Database; log: Logger }) {
   return {
-    /** Art. 11: the work order's case record and its first audit event. */
-    async recordIntake(order: WorkOrder): Promise<void> {
-      const { created } = await createAppealRecord(
+    /**
+     * Art. 11: the work order's case record, its work order number and its first audit event.
+     * A retry answers the number the first attempt gave (null only for a case recorded before
+     * numbers were given).
+     */
+    async recordIntake(order: WorkOrder): Promise<{ workOrderNo: string | null }> {
+      const { created, workOrderNo } = await createAppealRecord(
         deps.db,
         {
           id: order.appealId,
@@ -55,6 +59,7 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
           requesterName: order.requester.name ?? null,
           requesterPhone: order.requester.phone ?? null,
           stabilityRisk: order.stabilityRisk ?? false,
+          attachments: order.attachments ?? [],
           stage: 'triage',
           nextActor: 'center',
           waitingSince: new Date(order.receivedAt),
@@ -62,7 +67,8 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
         },
         'intake',
       );
-      deps.log.info({ appealId: order.appealId, created }, 'intake recorded');
+      deps.log.info({ appealId: order.appealId, workOrderNo, created }, 'intake recorded');
+      return { workOrderNo };
     },
 
     /** Any later step: audit event plus case-record change, idempotent on the step key. */

@@ -1,6 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
+import { beijingDay } from '../../domain/workOrderNumbers.js';
+import { takeWorkOrderNo } from './workOrderNumbers.js';
 
 export interface StepRecord {
   appealId: string;
@@ -58,28 +60,44 @@ export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: n
 }
 
 /**
- * Creates the case record at intake with its first audit event. Idempotent: an appeal
- * already recorded is left as it is.
+ * Creates the case record at intake with its work order number (工单编号) and first audit event,
+ * in one transaction. Idempotent: an appeal already recorded is left as it is and keeps its
+ * number; the day's counter moves only in the transaction that inserts the row, so a retry never
+ * takes a second number and the day's numbers have no gaps.
  */
 export async function createAppealRecord(
   db: DbOrTx,
-  record: Omit<NewAppeal, 'lastSeq'>,
+  record: Omit<NewAppeal, 'lastSeq' | 'workOrderNo'>,
   actor: string,
-): Promise<{ created: boolean }> {
-  const inserted = await db
-    .insert(appeals)
-    .values({ ...record, lastSeq: 0 })
-    .onConflictDoNothing()
-    .returning({ id: appeals.id });
-  await recordStep(db, {
-    appealId: record.id,
-    stepKey: 'intake',
-    type: 'intake',
-    actor,
-    at: record.receivedAt,
-    payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
+): Promise<{ created: boolean; workOrderNo: string | null }> {
+  return db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(appeals)
+      .values({ ...record, lastSeq: 0 })
+      .onConflictDoNothing()
+      .returning({ id: appeals.id });
+    let workOrderNo: string | null;
+    if (inserted.length > 0) {
+      workOrderNo = await takeWorkOrderNo(tx, beijingDay(record.receivedAt));
+      await tx.update(appeals).set({ workOrderNo }).where(eq(appeals.id, record.id));
+    } else {
+      // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
+      const [existing] = await tx
+        .select({ workOrderNo: appeals.workOrderNo })
+        .from(appeals)
+        .where(eq(appeals.id, record.id));
+      workOrderNo = existing?.workOrderNo ?? null;
+    }
+    await recordStep(tx, {
+      appealId: record.id,
+      stepKey: 'intake',
+      type: 'intake',
+      actor,
+      at: record.receivedAt,
+      payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
+    });
+    return { created: inserted.length > 0, workOrderNo };
   });
-  return { created: inserted.length > 0 };
 }
 
 export async function getAppealRecord(db: DbOrTx, appealId: string) {

@@ -96,6 +96,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
       const interim = input.interim ?? false;
       const at = run.now();
       if (input.lateReason) co.lateReason = input.lateReason;
+      if (input.attachments?.length) co.attachments = [...(co.attachments ?? []), ...input.attachments];
       if (interim) co.interimAt = at;
       else {
         co.status = 'done';
@@ -109,7 +110,11 @@ export function registerCoHandlerActions(run: AppealRun): void {
       run.step('co_handler_report', describeParty(input.by), {
         at,
         reason: input.lateReason,
-        payload: { report: input.report, interim },
+        payload: {
+          report: input.report,
+          interim,
+          ...(input.attachments?.length ? { attachments: input.attachments } : {}),
+        },
       });
       await run.children.get(co.unitId)?.signal(coHandlingReportSignal, {
         report: input.report,

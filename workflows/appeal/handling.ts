@@ -87,13 +87,15 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   const s = run.state;
   const result = inbox.result!;
   inbox.result = undefined;
-  s.result = { outcome: result.outcome, summary: result.summary, at: run.now() };
+  // The report's attachments are references (Art. 9(2)): they travel with the case, their bytes never do.
+  const attachments = result.attachments?.length ? { attachments: result.attachments } : {};
+  s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
   run.enter('result_reported', 'center', s.deadlines.handling);
   run.notify('requester', 'result', result.summary);
   run.notify('center', 'result', `Appeal ${s.appealId}: ${s.leadUnitId} reported its result (${result.outcome}).`);
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,
-    payload: { outcome: result.outcome },
+    payload: { outcome: result.outcome, ...attachments },
   });
   return 'result';
 }

@@ -24,6 +24,7 @@ import {
   Overdue,
   StabilityRisk,
   Street,
+  WorkOrderNo,
 } from '../searchAttributes.js';
 import {
   involvedUnitIds,
@@ -345,6 +346,8 @@ export class AppealRun {
       { key: EscalationLevel, value: s.escalationLevel },
       { key: NextActor, value: s.nextActor },
       { key: StabilityRisk, value: s.stabilityRisk ?? false },
+      // Only once given (cases from before work order numbers never have one).
+      ...(s.workOrderNo ? [{ key: WorkOrderNo, value: s.workOrderNo }] : []),
     ]);
     const openEscalation = [...(s.escalations ?? [])]
       .reverse()

@@ -2,8 +2,10 @@
  * Art. 11-14: intake, triage (dispose or dispatch), the consultation (会商) of a complex appeal,
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
+import * as wf from '@temporalio/workflow';
 import type { DispatchPlan } from '../../activities/dispatch/index.js';
 import { invalidAction } from '../../domain/errors.js';
+import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
@@ -67,8 +69,19 @@ export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
  */
 export async function intake(run: AppealRun): Promise<void> {
   const { order } = run;
-  await run.records.recordIntake(order);
+  // Histories from before work order numbers recorded no answer here.
+  const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
+  if (recorded?.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
   run.intakeRecorded = true;
+  if (run.state.workOrderNo && wf.patched(PATCHES.workOrderNumbers)) {
+    // Supervisors find the case by its number in the Temporal UI at once; the requester is told it.
+    run.publish();
+    run.notify(
+      'requester',
+      'received',
+      `Your appeal is received. Its work order number is ${run.state.workOrderNo}: quote it to ask about it.`,
+    );
+  }
   const [knowledge, duplicates] = await Promise.all([
     run.records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
     // The window is the policy's (in force for the category when the appeal came in).

@@ -7,6 +7,8 @@ import * as d from '../../../workflows/appeal/definitions.js';
 import { ActionBodies } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { referenceRefusal } from '../../references.js';
+import { checkedAttachments } from '../../attachments.js';
+import { resolveAppealId } from './appealIds.js';
 import { partyOf, type Principal } from '../../plugins/auth.js';
 import { assertCanSee, liveCase, notFound, presentCase, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
@@ -57,10 +59,13 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request) => {
-        const appealId = request.params.id;
-        request.log = request.log.child({ appealId, action: rule.path });
         const principal = principalOf(request);
         const by = assertRole(principal, action, rule.path);
+        const appealId = await resolveAppealId(app, request.params.id);
+        request.log = request.log.child({ appealId, action: rule.path });
+        // A report's attachments (result, co-handler report): references within the limits, kept normalised.
+        const attachments = checkedAttachments(request.body as { attachments?: d.AttachmentRef[] });
+        if (attachments) (request.body as { attachments?: d.AttachmentRef[] }).attachments = attachments;
         // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
         const scoped = principal.role === 'unit' || principal.role === 'coordinator';
         if (scoped) assertCanSee(principal, (await getAppealRecord(app.db, appealId))?.involvedUnitIds ?? []);
@@ -108,10 +113,10 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const appealId = request.params.id;
-      request.log = request.log.child({ appealId, action: 'callback-answers' });
       const principal = principalOf(request);
       const by = assertRole(principal, 'recordCallback', 'send callback answers');
+      const appealId = await resolveAppealId(app, request.params.id);
+      request.log = request.log.child({ appealId, action: 'callback-answers' });
       // A closed case takes no answer, even while its workflow is still finishing.
       if ((await getAppealRecord(app.db, appealId))?.stage === 'closed')
         throw new HttpError(409, 'callback-answers is not allowed: the appeal is closed');

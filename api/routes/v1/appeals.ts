@@ -14,6 +14,9 @@ import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
 import { listScope } from '../../visibility.js';
 import { checkWorkOrder } from '../../references.js';
+import { checkedAttachments } from '../../attachments.js';
+import { isWorkOrderNo } from '../../../domain/workOrderNumbers.js';
+import { resolveAppealId } from './appealIds.js';
 import { isStorableInstant } from '../../instants.js';
 import { requestHash as hashRequest, reserve } from '../../idempotency.js';
 import { intakeFailure, intakeFailureCode, liveCase, loadCase, presentCase, type ApiCase } from './cases.js';
@@ -121,6 +124,15 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body;
       // Validate before reserving: a refused request must not use up its idempotency key.
       const { districtId } = await checkWorkOrder(app.db, body);
+      // Paths take an appeal id or a work order number: an id that looks like a number would be ambiguous.
+      if (body.externalId && isWorkOrderNo(body.externalId))
+        throw new HttpError(
+          400,
+          'body/externalId: has the form of a work order number (YYYYMMDD-NNNNNN), which the service gives itself',
+          'body/externalId',
+          'VALIDATION',
+        );
+      const attachments = checkedAttachments(body);
       const requestHash = hashRequest(body);
       let appealId = body.externalId ?? randomUUID();
       const idempotencyKey = request.headers['idempotency-key'];
@@ -142,6 +154,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         requester: body.requester,
         ...(body.stabilityRisk !== undefined ? { stabilityRisk: body.stabilityRisk } : {}),
         receivedAt: body.receivedAt ?? new Date().toISOString(),
+        ...(attachments ? { attachments } : {}),
       };
       const start = new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
         taskQueue: app.config.TEMPORAL_TASK_QUEUE,
@@ -150,7 +163,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // An id is used once: a retry (even after the case closed) finds it instead of starting again.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
-        staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'}`,
+        // The Temporal UI's one line per case: what and where, never who or the content (the number is a search attribute).
+        staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'} · ${body.channel}`,
         staticDetails: body.content,
       });
       const waitUntil = Date.now() + START_WAIT_MS;
@@ -189,14 +203,15 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['appeals'],
         summary: 'One case: live while open, the stored record once closed (same shape)',
         description:
-          "With the work order (`workOrder`). The requester's name and phone are in clear for the center, admin and the lead unit; masked for every other party. A unit outside the case gets 404.",
+          "By appeal id or work order number (`YYYYMMDD-NNNNNN`; 404 for a number no appeal has). With the work order (`workOrder`). The requester's name and phone are in clear for the center, admin and the lead unit; masked for every other party. A unit outside the case gets 404.",
         params: IdParams,
         response: { 200: CaseRef, ...errors(400, 401, 404, 503) },
       },
     },
     async (request) => {
-      request.log = request.log.child({ appealId: request.params.id });
-      return loadCase(app, principalOf(request), request.params.id);
+      const appealId = await resolveAppealId(app, request.params.id);
+      request.log = request.log.child({ appealId });
+      return loadCase(app, principalOf(request), appealId);
     },
   );
 

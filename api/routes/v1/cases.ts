@@ -31,6 +31,7 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
   const callback = row.callback as AppealCase['callback'] | null;
   return {
     appealId: row.id,
+    ...(row.workOrderNo ? { workOrderNo: row.workOrderNo } : {}),
     stage: row.stage as Stage,
     appealType: row.appealType as AppealCase['appealType'],
     categoryCode: row.categoryCode,

@@ -18,13 +18,17 @@ export const CaseRef = Type.Ref(AppealCaseSchema);
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
-export const IdParams = Type.Object({ id: Id });
+/** An appeal in a path: its id, or its work order number (`YYYYMMDD-NNNNNN`, see `appealIds.ts`). */
+export const IdParams = Type.Object({
+  id: Type.String({ ...Id, description: 'The appeal id or its work order number (工单编号, `YYYYMMDD-NNNNNN`)' }),
+});
 
 /** The caller; set by the /v1 authentication hook before any handler runs. */
 export const principalOf = (request: FastifyRequest): Principal => request.principal!;
 
 export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealSummary> => ({
   appealId: r.id,
+  workOrderNo: r.workOrderNo,
   stage: r.stage as Stage,
   appealType: r.appealType,
   categoryCode: r.categoryCode,
