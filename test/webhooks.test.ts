@@ -1,10 +1,10 @@
 /**
  * Webhooks to unit systems against a real HTTP receiver and PostgreSQL: the activity on its
  * own (attempt numbers set by MockActivityEnvironment), then end to end through the API, the
- * dev server and the worker.
+ * dev server and the worker. These endpoints have plain-string secrets, so they also get the
+ * legacy `x-jiesu-*` headers checked here; test/notifications.test.ts verifies the Standard
+ * Webhooks headers with the `standardwebhooks` library and covers the other audiences.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -24,46 +24,7 @@ import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { failureOf } from './support/failures.js';
 import { capturingLogger } from './support/logger.js';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A unit system's endpoint: records every request, answers the queued statuses (then 200). */
-class Receiver {
-  readonly received: Received[] = [];
-  /** Statuses to answer, in order; `hang` never answers. */
-  readonly answers: (number | 'hang')[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      this.received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const answer = this.answers.shift() ?? 200;
-      if (answer === 'hang') return;
-      response.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : `refused with ${answer}`);
-    });
-  });
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jiesu`;
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  reset(): void {
-    this.received.length = 0;
-    this.answers.length = 0;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { Receiver, type Received } from './support/receiver.js';
 
 const SECRET = 'water-webhook-secret-0123456789';
 const taskQueue = `${TASK_QUEUE}-webhooks`;
@@ -125,6 +86,7 @@ describe('notify activity: webhook delivery', () => {
     expect(deliveryId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers['x-jiesu-delivery']).toBe(deliveryId);
+    expect(request!.headers['webhook-id']).toBe(deliveryId);
     const { timestamp, signature } = signatureOf(request!);
     expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(60);
     expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
@@ -132,6 +94,7 @@ describe('notify activity: webhook delivery', () => {
     expect(JSON.parse(request!.body)).toEqual({
       deliveryId,
       appealId: n.appealId,
+      audience: 'unit',
       unitId: 'beijing-water',
       kind: 'dispatched',
       message: n.message,
@@ -253,9 +216,9 @@ describe('notify activity: webhook delivery', () => {
     expect(row!.lastError).toContain('refused with 400');
   });
 
-  it('sends nothing for the center, the requester, the government, a unit without endpoint or a disabled one', async () => {
+  it('sends nothing for an audience, a unit without endpoint or a disabled one', async () => {
     for (const to of ['center', 'requester', 'government'])
-      await expect(notifyAt(1, notification({ to }))).resolves.toEqual({ webhook: 'not_a_unit' });
+      await expect(notifyAt(1, notification({ to }))).resolves.toEqual({ webhook: 'no_endpoint' });
     await expect(notifyAt(1, notification({ to: 'unit:haidian-gov' }))).resolves.toEqual({ webhook: 'no_endpoint' });
     await upsertEndpoint(database.db, { unitId: 'chaoyang-gov', url: receiver.url, secret: SECRET, enabled: false });
     await expect(notifyAt(1, notification({ to: 'coordinator:chaoyang-gov' }))).resolves.toEqual({

@@ -1,11 +1,25 @@
 /**
- * The webhook protocol a unit system sees: a deterministic delivery id, the signed headers,
- * one POST. Nothing here touches the database.
+ * The webhook protocol every receiver sees (unit systems, the requester's SMS gateway, the
+ * center, the governments): a deterministic delivery id, the Standard Webhooks headers, one
+ * POST. Nothing here touches the database.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { WebhookPayload } from '../../db/schema/webhooks.js';
+import { Webhook } from 'standardwebhooks';
+import { SECRET_PREFIX, standardSecretOf } from '../../domain/webhookSecrets.js';
 
+/** The Standard Webhooks headers (https://www.standardwebhooks.com), on every delivery. */
 export const WEBHOOK_HEADERS = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+} as const;
+
+/**
+ * The headers units verified before the Standard Webhooks ones. Sent beside them, for the
+ * transition, only to endpoints whose secret is a plain string (set before `whsec_` secrets):
+ * an endpoint configured with a `whsec_` secret, or a generated one, gets only the standard headers.
+ */
+export const LEGACY_WEBHOOK_HEADERS = {
   delivery: 'x-jiesu-delivery',
   timestamp: 'x-jiesu-timestamp',
   signature: 'x-jiesu-signature',
@@ -26,14 +40,24 @@ export function deliveryIdOf(appealId: string, notificationKey: string): string 
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** `sha256=<hex>`: HMAC-SHA256 of `<timestamp>.<raw body>` with the endpoint's secret. */
-export function signWebhook(secret: string, timestamp: string, rawBody: string): string {
+/** The three Standard Webhooks headers of one delivery, signed with the endpoint's secret. */
+export function signWebhook(secret: string, id: string, at: Date, body: string): Record<string, string> {
+  const signer = new Webhook(standardSecretOf(secret));
+  return {
+    [WEBHOOK_HEADERS.id]: id,
+    [WEBHOOK_HEADERS.timestamp]: String(Math.floor(at.getTime() / 1000)),
+    [WEBHOOK_HEADERS.signature]: signer.sign(id, at, body),
+  };
+}
+
+/** `sha256=<hex>`: HMAC-SHA256 of `<timestamp>.<raw body>`, the legacy `x-jiesu-signature`. */
+function signLegacy(secret: string, timestamp: string, rawBody: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
 }
 
 /**
- * Checks an `x-jiesu-signature` header against the raw body and `x-jiesu-timestamp` as
- * received. Constant-time in the signature. Receivers should also refuse a stale timestamp.
+ * Checks a legacy `x-jiesu-signature` header against the raw body and `x-jiesu-timestamp` as
+ * received. Constant-time in the signature. New receivers verify the Standard Webhooks headers.
  */
 export function verifyWebhookSignature(
   secret: string,
@@ -55,27 +79,33 @@ export type SendResult =
 const RETRYABLE_CLIENT_ERRORS = new Set([408, 429]);
 
 /**
- * POSTs one signed payload. Never throws for the endpoint's sake: a timeout, a network error
- * or a non-2xx answer comes back as a failed result saying whether a retry could help.
+ * POSTs one signed body under its delivery id. Never throws for the endpoint's sake: a timeout,
+ * a network error or a non-2xx answer comes back as a failed result saying whether a retry
+ * could help.
  */
 export async function sendWebhook(
   endpoint: { url: string; secret: string },
-  payload: WebhookPayload,
+  message: { id: string; body: string },
   options: { timeoutMs: number; signal?: AbortSignal; now?: Date },
 ): Promise<SendResult> {
-  const body = JSON.stringify(payload);
-  const timestamp = String(Math.floor((options.now ?? new Date()).getTime() / 1000));
+  const { id, body } = message;
+  const now = options.now ?? new Date();
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...signWebhook(endpoint.secret, id, now, body),
+  };
+  if (!endpoint.secret.startsWith(SECRET_PREFIX)) {
+    const timestamp = headers[WEBHOOK_HEADERS.timestamp]!;
+    headers[LEGACY_WEBHOOK_HEADERS.delivery] = id;
+    headers[LEGACY_WEBHOOK_HEADERS.timestamp] = timestamp;
+    headers[LEGACY_WEBHOOK_HEADERS.signature] = signLegacy(endpoint.secret, timestamp, body);
+  }
   const timeout = AbortSignal.timeout(options.timeoutMs);
   let response: Response;
   try {
     response = await fetch(endpoint.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [WEBHOOK_HEADERS.delivery]: payload.deliveryId,
-        [WEBHOOK_HEADERS.timestamp]: timestamp,
-        [WEBHOOK_HEADERS.signature]: signWebhook(endpoint.secret, timestamp, body),
-      },
+      headers,
       body,
       // A redirect would resend the body somewhere not configured: it counts as a failure.
       redirect: 'manual',

@@ -2,8 +2,12 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { streets, units } from '../schema/reference.js';
 import {
+  notificationEndpoints,
   unitWebhooks,
   webhookDeliveries,
+  type DeliveryAudience,
+  type NotificationAudience,
+  type NotificationEndpoint,
   type UnitWebhook,
   type WebhookDelivery,
   type WebhookPayload,
@@ -16,8 +20,14 @@ export interface EndpointInput {
   enabled: boolean;
 }
 
-/** Creates or replaces a unit's endpoint. Undefined when the unit does not exist. */
-export async function upsertEndpoint(db: DbOrTx, input: EndpointInput): Promise<UnitWebhook | undefined> {
+/**
+ * Creates or replaces a unit's endpoint. Undefined when the unit does not exist. Without a
+ * secret, an existing endpoint keeps its own and a new one gets `newSecret`.
+ */
+export async function upsertEndpoint(
+  db: DbOrTx,
+  input: Omit<EndpointInput, 'secret'> & { secret?: string; newSecret?: string },
+): Promise<UnitWebhook | undefined> {
   // Handling units are departments and enterprises (`units`) or streets and townships (`streets`).
   const [unit] = await db
     .select({ id: units.id })
@@ -25,12 +35,14 @@ export async function upsertEndpoint(db: DbOrTx, input: EndpointInput): Promise<
     .where(eq(units.id, input.unitId))
     .union(db.select({ id: streets.id }).from(streets).where(eq(streets.id, input.unitId)));
   if (!unit) return undefined;
+  const secret = input.secret ?? input.newSecret;
+  if (secret === undefined) throw new Error('an endpoint needs a secret or a new one to fall back on');
   const [row] = await db
     .insert(unitWebhooks)
-    .values(input)
+    .values({ unitId: input.unitId, url: input.url, secret, enabled: input.enabled })
     .onConflictDoUpdate({
       target: unitWebhooks.unitId,
-      set: { url: input.url, secret: input.secret, enabled: input.enabled, updatedAt: sql`now()` },
+      set: { url: input.url, enabled: input.enabled, updatedAt: sql`now()`, ...(input.secret ? { secret } : {}) },
     })
     .returning();
   return row;
@@ -41,12 +53,73 @@ export async function getEndpoint(db: DbOrTx, params: { unitId: string }): Promi
   return row;
 }
 
+/**
+ * Creates or replaces the endpoint of a recipient that is not a unit. Without a secret, an
+ * existing endpoint keeps its own and a new one gets `newSecret`.
+ */
+export async function upsertNotificationEndpoint(
+  db: DbOrTx,
+  input: { audience: NotificationAudience; url: string; enabled: boolean; secret?: string; newSecret: string },
+): Promise<NotificationEndpoint> {
+  const [row] = await db
+    .insert(notificationEndpoints)
+    .values({
+      audience: input.audience,
+      url: input.url,
+      secret: input.secret ?? input.newSecret,
+      enabled: input.enabled,
+    })
+    .onConflictDoUpdate({
+      target: notificationEndpoints.audience,
+      set: {
+        url: input.url,
+        enabled: input.enabled,
+        updatedAt: sql`now()`,
+        ...(input.secret ? { secret: input.secret } : {}),
+      },
+    })
+    .returning();
+  return row!;
+}
+
+export async function getNotificationEndpoint(
+  db: DbOrTx,
+  params: { audience: NotificationAudience },
+): Promise<NotificationEndpoint | undefined> {
+  const [row] = await db
+    .select()
+    .from(notificationEndpoints)
+    .where(eq(notificationEndpoints.audience, params.audience));
+  return row;
+}
+
+export async function listNotificationEndpoints(db: DbOrTx): Promise<NotificationEndpoint[]> {
+  return db.select().from(notificationEndpoints).orderBy(notificationEndpoints.audience);
+}
+
+/** The removed endpoint; undefined when there was none. */
+export async function deleteNotificationEndpoint(
+  db: DbOrTx,
+  params: { audience: NotificationAudience },
+): Promise<NotificationEndpoint | undefined> {
+  const [removed] = await db
+    .delete(notificationEndpoints)
+    .where(eq(notificationEndpoints.audience, params.audience))
+    .returning();
+  return removed;
+}
+
 export async function getDelivery(db: DbOrTx, params: { deliveryId: string }): Promise<WebhookDelivery | undefined> {
   const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.deliveryId, params.deliveryId));
   return row;
 }
 
 export interface DeliveryOutcome {
+  /** `unit`, or the audience of a recipient that is not a unit. */
+  audience: DeliveryAudience;
+  /** The receiving unit, a government's id, or the audience itself (`requester`, `center`). */
+  recipient: string;
+  /** What was sent, as far as it may be kept (the requester's phone is not). */
   payload: WebhookPayload;
   attempts: number;
   lastStatusCode: number | null;
@@ -58,7 +131,7 @@ export interface DeliveryOutcome {
  * same delivery (a later retry got through) but never another delivered row.
  */
 export async function recordDelivered(db: DbOrTx, outcome: DeliveryOutcome): Promise<void> {
-  await writeOutcome(db, outcome.payload, {
+  await writeOutcome(db, outcome, {
     status: 'delivered',
     attempts: outcome.attempts,
     lastStatusCode: outcome.lastStatusCode,
@@ -69,7 +142,7 @@ export async function recordDelivered(db: DbOrTx, outcome: DeliveryOutcome): Pro
 
 /** Records a delivery the service gave up on. Never overwrites a delivered one. */
 export async function recordDeadLetter(db: DbOrTx, outcome: DeliveryOutcome & { lastError: string }): Promise<void> {
-  await writeOutcome(db, outcome.payload, {
+  await writeOutcome(db, outcome, {
     status: 'dead_letter',
     attempts: outcome.attempts,
     lastStatusCode: outcome.lastStatusCode,
@@ -81,7 +154,7 @@ export async function recordDeadLetter(db: DbOrTx, outcome: DeliveryOutcome & { 
 /** One row per delivery id: a dead letter may still turn into a delivery, a delivery stays. */
 async function writeOutcome(
   db: DbOrTx,
-  payload: WebhookPayload,
+  { audience, recipient, payload }: Pick<DeliveryOutcome, 'audience' | 'recipient' | 'payload'>,
   outcome: Pick<
     typeof webhookDeliveries.$inferInsert,
     'status' | 'attempts' | 'lastStatusCode' | 'lastError' | 'deliveredAt' | 'deadLetteredAt'
@@ -92,7 +165,8 @@ async function writeOutcome(
     .values({
       deliveryId: payload.deliveryId,
       appealId: payload.appealId,
-      unitId: payload.unitId,
+      unitId: recipient,
+      audience,
       kind: payload.kind,
       payload,
       ...outcome,
@@ -104,10 +178,10 @@ async function writeOutcome(
     });
 }
 
-/** Dead letters, newest first, optionally of one unit. */
+/** Dead letters, newest first, optionally of one recipient or one audience. */
 export async function listDeadLetters(
   db: DbOrTx,
-  params: { unitId?: string; limit: number },
+  params: { unitId?: string; audience?: DeliveryAudience; limit: number },
 ): Promise<WebhookDelivery[]> {
   return db
     .select()
@@ -116,6 +190,7 @@ export async function listDeadLetters(
       and(
         eq(webhookDeliveries.status, 'dead_letter'),
         params.unitId ? eq(webhookDeliveries.unitId, params.unitId) : undefined,
+        params.audience ? eq(webhookDeliveries.audience, params.audience) : undefined,
       ),
     )
     .orderBy(desc(webhookDeliveries.deadLetteredAt), desc(webhookDeliveries.deliveryId))

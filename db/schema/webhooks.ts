@@ -3,11 +3,17 @@ import { boolean, check, index, integer, jsonb, pgTable, text, timestamp } from 
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-/** The JSON body a unit system receives for one notification (and what a delivery row keeps). */
+/**
+ * The JSON body a receiver gets for one notification, and what a delivery row keeps of it.
+ * `audience` is absent from rows recorded before other audiences had endpoints (all `unit`).
+ */
 export interface WebhookPayload {
   deliveryId: string;
   appealId: string;
-  unitId: string;
+  /** `unit`, or one of `NOTIFICATION_AUDIENCES`. */
+  audience?: DeliveryAudience;
+  /** The receiving unit; to the government endpoint, the government it is for (when known). */
+  unitId?: string;
   kind: string;
   message: string;
   /** ISO instant the notification was first scheduled: the same on every retry. */
@@ -15,8 +21,18 @@ export interface WebhookPayload {
 }
 
 /**
+ * The body the requester's endpoint (the intake system's SMS gateway) receives: the payload and
+ * where to send it. The phone is read from the work order inside the delivery; it is neither
+ * recorded with the delivery nor logged, and never passes through the workflow.
+ */
+export interface RequesterWebhookPayload extends WebhookPayload {
+  requester: { phone: string };
+}
+
+/**
  * A unit system's endpoint for notifications. The secret is the HMAC key the service signs
- * with, so it is kept in clear; the API never returns it.
+ * with (Standard Webhooks: `whsec_<base64>`, or a plain string set before those), so it is kept
+ * in clear; the API returns it only when it generated it.
  */
 export const unitWebhooks = pgTable('unit_webhooks', {
   /** A unit (`units`) or a street/township (`streets`): both lead cases. Checked on write. */
@@ -31,6 +47,8 @@ export const unitWebhooks = pgTable('unit_webhooks', {
 /** Who else receives notifications besides units (Art. 11 push, messages to the requester). */
 export const NOTIFICATION_AUDIENCES = ['requester', 'center', 'government'] as const;
 export type NotificationAudience = (typeof NOTIFICATION_AUDIENCES)[number];
+export const DELIVERY_AUDIENCES = ['unit', ...NOTIFICATION_AUDIENCES] as const;
+export type DeliveryAudience = (typeof DELIVERY_AUDIENCES)[number];
 
 /**
  * The endpoint of a recipient that is not a unit: the intake system's SMS gateway for the
@@ -61,7 +79,7 @@ export const webhookDeliveries = pgTable(
     /** The receiving unit, or for another audience its recipient (`requester`, `center`, a government's unit id). */
     unitId: text('unit_id').notNull(),
     /** `unit`, or one of `NOTIFICATION_AUDIENCES`. */
-    audience: text('audience').notNull().default('unit'),
+    audience: text('audience').$type<DeliveryAudience>().notNull().default('unit'),
     kind: text('kind').notNull(),
     status: text('status').$type<WebhookDeliveryStatus>().notNull(),
     attempts: integer('attempts').notNull(),

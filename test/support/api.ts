@@ -1,4 +1,5 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { Logger } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -36,13 +37,18 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export async function startApiWorld(database: TestDatabase, taskQueue: string): Promise<ApiWorld> {
+/** `log`: the worker's logger (its activities' lines), e.g. one that captures them. */
+export async function startApiWorld(
+  database: TestDatabase,
+  taskQueue: string,
+  options: { log?: Logger } = {},
+): Promise<ApiWorld> {
   const env = await connectDevServer();
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
     db: database.db,
-    log: testLogger,
+    log: options.log ?? testLogger,
     workflowBundle: workflowBundle(),
   });
   const running = worker.run();

@@ -5,6 +5,7 @@ import assessments from './assessments.js';
 import supervision from './supervision.js';
 import units from './units.js';
 import webhooks from './webhooks.js';
+import notificationEndpoints from './notificationEndpoints.js';
 import overview from './overview.js';
 
 /** Everything under /v1 needs an API key. */
@@ -17,6 +18,7 @@ const v1: FastifyPluginAsync = async (app) => {
   await app.register(assessments);
   await app.register(supervision);
   await app.register(webhooks);
+  await app.register(notificationEndpoints);
   await app.register(overview);
 };
 

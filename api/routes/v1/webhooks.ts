@@ -3,34 +3,31 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js';
 import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
+import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
+import { EndpointBody, GeneratedSecret, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-const EndpointBody = Type.Object(
-  {
-    url: Type.String({
-      format: 'uri',
-      pattern: '^https?://',
-      maxLength: 2000,
-      description: 'Where notifications are POSTed (http or https).',
-    }),
-    secret: Type.String({
-      minLength: 16,
-      maxLength: 256,
-      description: 'HMAC-SHA256 key of `x-jiesu-signature`. Write-only: never returned.',
-    }),
-    enabled: Type.Optional(Type.Boolean({ default: true })),
-  },
-  { additionalProperties: false },
-);
+const Endpoint = Type.Object({
+  unitId: Type.String(),
+  url: Type.String(),
+  enabled: Type.Boolean(),
+  secret: GeneratedSecret,
+});
 
-const Endpoint = Type.Object({ unitId: Type.String(), url: Type.String(), enabled: Type.Boolean() });
+const Audience = Type.Union(
+  DELIVERY_AUDIENCES.map((a) => Type.Literal(a)),
+  { description: '`unit`, or the recipient that is not a unit: `requester`, `center`, `government`.' },
+);
 
 const DeadLetter = Type.Object({
   deliveryId: Type.String(),
   appealId: Type.String(),
-  unitId: Type.String(),
+  unitId: Type.String({
+    description: 'The unit; a government for `government`; `requester`, `center` for those audiences.',
+  }),
+  audience: Audience,
   kind: Type.String(),
   attempts: Type.Integer(),
   lastStatusCode: Nullable(Type.Integer()),
@@ -40,16 +37,20 @@ const DeadLetter = Type.Object({
     {
       deliveryId: Type.String(),
       appealId: Type.String(),
-      unitId: Type.String(),
+      audience: Type.Optional(Audience),
+      unitId: Type.Optional(Type.String()),
       kind: Type.String(),
       message: Type.String(),
       at: Type.String(),
     },
-    { description: 'The body as it was sent (without signature headers).' },
+    {
+      description:
+        "The body as it was sent (without signature headers), less the requester's phone: that is never kept.",
+    },
   ),
 });
 
-/** Unit systems' webhook endpoints and the deliveries given up on. */
+/** Unit systems' webhook endpoints and the deliveries given up on (to every audience). */
 const webhooks: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/units/:unitId/webhook',
@@ -58,7 +59,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['webhooks'],
         summary: "Configure a unit system's webhook endpoint",
         description:
-          'Role: admin. Creates or replaces the endpoint that receives the notifications of this unit (and of it as coordinator), signed with `secret`. The secret is never returned.',
+          'Role: admin. Creates or replaces the endpoint that receives the notifications of this unit (and of it as coordinator), signed to the Standard Webhooks specification with `secret`. Without `secret`, a new endpoint gets a generated one, returned once; an existing one keeps its own.',
         params: Type.Object({ unitId: Id }),
         body: EndpointBody,
         response: { 200: Endpoint, ...errors(400, 401, 403, 404, 413, 415, 503) },
@@ -68,11 +69,12 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       const principal = request.principal!;
       if (principal.role !== 'admin') throw new HttpError(403, `role ${principal.role} may not configure webhooks`);
       const { unitId } = request.params;
-      const { url, secret, enabled = true } = request.body;
-      const saved = await upsertEndpoint(app.db, { unitId, url, secret, enabled });
+      const { url, enabled = true } = request.body;
+      const secrets = secretsOf(request.body);
+      const saved = await upsertEndpoint(app.db, { unitId, url, enabled, ...secrets });
       if (!saved) throw new HttpError(404, `unit ${unitId} not found`);
       request.log.info({ unitId, enabled: saved.enabled }, 'webhook endpoint configured');
-      return { unitId: saved.unitId, url: saved.url, enabled: saved.enabled };
+      return { unitId: saved.unitId, url: saved.url, enabled: saved.enabled, ...shownSecret(saved, secrets) };
     },
   );
 
@@ -85,7 +87,11 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Roles: admin, supervisor. A delivery is dead-lettered after its last attempt, or at once when the endpoint refuses it (4xx other than 408/429).',
         querystring: Type.Object(
-          { unitId: Type.Optional(Id), limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
+          {
+            unitId: Type.Optional(Id),
+            audience: Type.Optional(Audience),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.Object({ items: Type.Array(DeadLetter) }), ...errors(400, 401, 403, 503) },
@@ -95,12 +101,14 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       const principal = request.principal!;
       if (principal.role !== 'admin' && principal.role !== 'supervisor')
         throw new HttpError(403, `role ${principal.role} may not read dead letters`);
-      const rows = await listDeadLetters(app.db, { unitId: request.query.unitId, limit: request.query.limit });
+      const { unitId, audience, limit } = request.query;
+      const rows = await listDeadLetters(app.db, { unitId, audience, limit });
       return {
         items: rows.map((r) => ({
           deliveryId: r.deliveryId,
           appealId: r.appealId,
           unitId: r.unitId,
+          audience: r.audience,
           kind: r.kind,
           attempts: r.attempts,
           lastStatusCode: r.lastStatusCode,

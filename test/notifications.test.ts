@@ -1,0 +1,477 @@
+/**
+ * Notifications leave the building: every delivery (a unit's, the requester's, the center's, a
+ * government's) is signed to the Standard Webhooks specification and verified here by the
+ * `standardwebhooks` library a receiver would use, against a real HTTP receiver and PostgreSQL;
+ * then end to end through the API, the dev server and the worker, where the requester's phone
+ * reaches the gateway but never the `notify` activity's events in the workflow history.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createNotificationActivities, deliveryIdOf, type Notification } from '../activities/notifications/index.js';
+import {
+  getDelivery,
+  getNotificationEndpoint,
+  upsertEndpoint,
+  upsertNotificationEndpoint,
+} from '../db/queries/webhooks.js';
+import { appeals } from '../db/schema/cases.js';
+import type { RequesterWebhookPayload, WebhookPayload } from '../db/schema/webhooks.js';
+import { generateWebhookSecret } from '../domain/webhookSecrets.js';
+import { ErrorType } from '../domain/errors.js';
+import { WEBHOOK_MAX_ATTEMPTS } from '../domain/notifications.js';
+import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { failureOf } from './support/failures.js';
+import { capturingLogger } from './support/logger.js';
+import { Receiver, type Received } from './support/receiver.js';
+
+const PHONE = '13912345678';
+const PLAIN_SECRET = 'water-webhook-secret-0123456789';
+const taskQueue = `${TASK_QUEUE}-notifications`;
+
+const { log, lines: logLines } = capturingLogger();
+
+let database: TestDatabase;
+let receiver: Receiver;
+let notifications: ReturnType<typeof createNotificationActivities>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  receiver = new Receiver();
+  await receiver.start();
+  notifications = createNotificationActivities({ db: database.db, log, webhookTimeoutMs: 1_000 });
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await database?.drop();
+});
+beforeEach(() => receiver.reset());
+
+/** What a receiver does: verify the raw body against the three headers, or throw. */
+const verify = (secret: string, r: Pick<Received, 'body' | 'headers'>): unknown =>
+  new Webhook(secret).verify(r.body, {
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  });
+
+let seq = 0;
+const notification = (overrides: Partial<Notification> = {}): Notification => ({
+  appealId: `nt-${Date.now()}-${++seq}`,
+  notificationKey: `${seq}:unit:beijing-water:dispatched`,
+  to: 'unit:beijing-water',
+  kind: 'dispatched',
+  message: 'Appeal is yours: accept by tomorrow.',
+  ...overrides,
+});
+
+const sdkLogger = new DefaultLogger('ERROR');
+const notifyAt = (attempt: number, n: Notification) =>
+  new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run(
+    (input: Notification) => notifications.notify(input),
+    n,
+  );
+
+/** A work order as the intake records it, with (or without) the requester's phone. */
+async function recordedAppeal(phone: string | null): Promise<string> {
+  const id = `nt-appeal-${Date.now()}-${++seq}`;
+  await database.db.insert(appeals).values({
+    id,
+    workflowId: appealWorkflowId(id),
+    channel: 'phone',
+    appealType: 'help',
+    categoryCode: 'utilities.water.outage',
+    districtId: 'chaoyang',
+    content: '小区停水两天',
+    requesterName: '张三',
+    requesterPhone: phone,
+    stage: 'triage',
+    receivedAt: new Date(),
+  });
+  return id;
+}
+
+describe('Standard Webhooks signatures, verified with the standardwebhooks library', () => {
+  it("signs a unit's delivery with its `whsec_` secret: the library verifies it; no legacy headers", async () => {
+    const secret = generateWebhookSecret();
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
+    const n = notification();
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+
+    const [request] = receiver.received;
+    const deliveryId = deliveryIdOf(n.appealId, n.notificationKey);
+    expect(request!.headers['webhook-id']).toBe(deliveryId);
+    expect(Math.abs(Number(request!.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+    expect(request!.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(request!.headers['x-jiesu-signature']).toBeUndefined();
+    expect(verify(secret, request!)).toEqual({
+      deliveryId,
+      appealId: n.appealId,
+      audience: 'unit',
+      unitId: 'beijing-water',
+      kind: 'dispatched',
+      message: n.message,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
+    } satisfies WebhookPayload);
+    expect(logLines.join('\n')).not.toContain(secret);
+  });
+
+  it('keeps a plain-string secret working: the receiver verifies with `whsec_` + base64 of its bytes', async () => {
+    await upsertEndpoint(database.db, {
+      unitId: 'beijing-water',
+      url: receiver.url,
+      secret: PLAIN_SECRET,
+      enabled: true,
+    });
+    await notifyAt(1, notification());
+    const [request] = receiver.received;
+    const asStandard = `whsec_${Buffer.from(PLAIN_SECRET, 'utf8').toString('base64')}`;
+    expect(verify(asStandard, request!)).toMatchObject({ audience: 'unit', unitId: 'beijing-water' });
+    // Sent beside, for the transition: the headers unit systems verified before.
+    expect(request!.headers['x-jiesu-delivery']).toBe(request!.headers['webhook-id']);
+    expect(request!.headers['x-jiesu-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('fails verification for a tampered body, another id, another timestamp, another secret', async () => {
+    const secret = generateWebhookSecret();
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
+    await notifyAt(1, notification());
+    const [request] = receiver.received;
+    expect(() => verify(secret, request!)).not.toThrow();
+
+    const tampered = [
+      { ...request!, body: request!.body.replace('accept by tomorrow', 'accept next week') },
+      { ...request!, headers: { ...request!.headers, 'webhook-id': deliveryIdOf('another', 'key') } },
+      {
+        ...request!,
+        headers: {
+          ...request!.headers,
+          'webhook-timestamp': String(Number(request!.headers['webhook-timestamp']) - 1),
+        },
+      },
+    ];
+    for (const forged of tampered) expect(() => verify(secret, forged)).toThrow(WebhookVerificationError);
+    expect(() => verify(generateWebhookSecret(), request!)).toThrow(WebhookVerificationError);
+  });
+
+  it('keeps the same webhook-id on every retry, each attempt signed afresh', async () => {
+    const secret = generateWebhookSecret();
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
+    const n = notification();
+    receiver.answers.push(503, 500);
+    for (const attempt of [1, 2])
+      expect((await failureOf(notifyAt(attempt, n))).type).toBe(ErrorType.WebhookDeliveryFailed);
+    await expect(notifyAt(3, n)).resolves.toEqual({ webhook: 'delivered' });
+
+    const deliveryId = deliveryIdOf(n.appealId, n.notificationKey);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toEqual([deliveryId, deliveryId, deliveryId]);
+    for (const r of receiver.received) expect(verify(secret, r)).toMatchObject({ deliveryId });
+    expect(await getDelivery(database.db, { deliveryId })).toMatchObject({ status: 'delivered', attempts: 3 });
+  });
+});
+
+describe('recipients that are not units', () => {
+  const secrets = {
+    requester: generateWebhookSecret(),
+    center: generateWebhookSecret(),
+    government: generateWebhookSecret(),
+  };
+  beforeAll(async () => {
+    for (const audience of ['requester', 'center', 'government'] as const)
+      await upsertNotificationEndpoint(database.db, {
+        audience,
+        url: receiver.url,
+        secret: secrets[audience],
+        enabled: true,
+        newSecret: generateWebhookSecret(),
+      });
+  });
+
+  it("sends the requester's message with the work order's phone; the delivery row and the log keep no phone", async () => {
+    const appealId = await recordedAppeal(PHONE);
+    const n = notification({
+      appealId,
+      to: 'requester',
+      kind: 'triage_answer',
+      notificationKey: '2:requester:triage_answer',
+      message: 'Your question is answered: the water returns at 18:00.',
+    });
+    logLines.length = 0;
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+
+    const [request] = receiver.received;
+    const deliveryId = deliveryIdOf(appealId, n.notificationKey);
+    expect(verify(secrets.requester, request!)).toEqual({
+      deliveryId,
+      appealId,
+      audience: 'requester',
+      kind: 'triage_answer',
+      message: n.message,
+      at: expect.any(String) as string,
+      requester: { phone: PHONE },
+    } satisfies RequesterWebhookPayload);
+
+    const row = await getDelivery(database.db, { deliveryId });
+    expect(row).toMatchObject({
+      status: 'delivered',
+      audience: 'requester',
+      unitId: 'requester',
+      kind: 'triage_answer',
+    });
+    expect(JSON.stringify(row)).not.toContain(PHONE);
+    expect(logLines.join('\n')).toContain(deliveryId);
+    expect(logLines.join('\n')).not.toContain(PHONE);
+  });
+
+  it('sends nothing to a requester without a phone, and says so in the log', async () => {
+    const appealId = await recordedAppeal(null);
+    logLines.length = 0;
+    await expect(notifyAt(1, notification({ appealId, to: 'requester', kind: 'withdrawn' }))).resolves.toEqual({
+      webhook: 'no_contact',
+    });
+    expect(receiver.received).toHaveLength(0);
+    expect(logLines.some((l) => l.includes('notification not sent') && l.includes('no_contact'))).toBe(true);
+  });
+
+  it("pushes a stability risk to the governments' endpoint, naming the district government", async () => {
+    const appealId = await recordedAppeal(PHONE);
+    const n = notification({
+      appealId,
+      to: 'government',
+      kind: 'stability_risk',
+      notificationKey: '1:government:stability_risk',
+    });
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+    const payload = verify(secrets.government, receiver.received[0]!);
+    expect(payload).toMatchObject({ appealId, audience: 'government', unitId: 'chaoyang-gov', kind: 'stability_risk' });
+    expect(receiver.received[0]!.body).not.toContain(PHONE);
+    expect(await getDelivery(database.db, { deliveryId: deliveryIdOf(appealId, n.notificationKey) })).toMatchObject({
+      audience: 'government',
+      unitId: 'chaoyang-gov',
+    });
+  });
+
+  it("sends a coordinator's message to its unit system, or without one to the governments' endpoint", async () => {
+    const n = notification({ to: 'coordinator:haidian-gov', kind: 'escalation' });
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'delivered' });
+    expect(verify(secrets.government, receiver.received[0]!)).toMatchObject({
+      audience: 'government',
+      unitId: 'haidian-gov',
+      kind: 'escalation',
+    });
+  });
+
+  it('dead-letters the center on its last attempt when its endpoint is down, with the audience recorded', async () => {
+    const closed = new Receiver();
+    await closed.start();
+    const url = closed.url;
+    await closed.stop();
+    await upsertNotificationEndpoint(database.db, {
+      audience: 'center',
+      url,
+      secret: secrets.center,
+      enabled: true,
+      newSecret: generateWebhookSecret(),
+    });
+    const n = notification({ to: 'center', kind: 'stability_risk', notificationKey: '1:center:stability_risk' });
+    expect((await failureOf(notifyAt(1, n))).message).toContain('ECONNREFUSED');
+    await expect(notifyAt(WEBHOOK_MAX_ATTEMPTS, n)).resolves.toEqual({ webhook: 'dead_letter' });
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', audience: 'center', unitId: 'center', lastStatusCode: null });
+    expect(row!.lastError).toContain('ECONNREFUSED');
+    await upsertNotificationEndpoint(database.db, {
+      audience: 'center',
+      url: receiver.url,
+      enabled: true,
+      newSecret: generateWebhookSecret(),
+    });
+  });
+
+  it("dead-letters a requester's message the gateway refuses, without the phone", async () => {
+    const appealId = await recordedAppeal(PHONE);
+    const n = notification({ appealId, to: 'requester', kind: 'result', notificationKey: '9:requester:result' });
+    receiver.answers.push(422);
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'dead_letter' });
+    expect(receiver.received[0]!.body).toContain(PHONE);
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', audience: 'requester', lastStatusCode: 422 });
+    expect(JSON.stringify(row)).not.toContain(PHONE);
+  });
+
+  it('sends nothing to a disabled audience', async () => {
+    await upsertNotificationEndpoint(database.db, {
+      audience: 'center',
+      url: receiver.url,
+      enabled: false,
+      newSecret: generateWebhookSecret(),
+    });
+    await expect(notifyAt(1, notification({ to: 'center', kind: 'result' }))).resolves.toEqual({ webhook: 'disabled' });
+    expect(receiver.received).toHaveLength(0);
+    await upsertNotificationEndpoint(database.db, {
+      audience: 'center',
+      url: receiver.url,
+      enabled: true,
+      newSecret: generateWebhookSecret(),
+    });
+  });
+});
+
+describe('notification endpoints end to end through the API, the dev server and the worker', () => {
+  const worker = capturingLogger();
+  let world: ApiWorld;
+
+  beforeAll(async () => {
+    world = await startApiWorld(database, taskQueue, { log: worker.log });
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('configures an audience (a generated secret shown once), reads, replaces and removes it', async () => {
+    const admin = as(world.app, 'admin');
+    // Configured by the activity tests above: removed first, so this PUT creates it.
+    await admin({ method: 'DELETE', url: '/v1/notification-endpoints/government' });
+    const created = await admin({
+      method: 'PUT',
+      url: '/v1/notification-endpoints/government',
+      payload: { url: receiver.url },
+    });
+    expect(created.statusCode, created.body).toBe(200);
+    const { secret } = created.json<{ secret: string }>();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(created.json()).toEqual({ audience: 'government', url: receiver.url, enabled: true, secret });
+
+    for (const caller of ['admin', 'supervisor', 'center'] as const) {
+      const read = await as(world.app, caller)({ method: 'GET', url: '/v1/notification-endpoints/government' });
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json()).toEqual({ audience: 'government', url: receiver.url, enabled: true });
+    }
+    // Replaced without a secret: it keeps its own, and shows none.
+    const replaced = await admin({
+      method: 'PUT',
+      url: '/v1/notification-endpoints/government',
+      payload: { url: receiver.url, enabled: false },
+    });
+    expect(replaced.json()).toEqual({ audience: 'government', url: receiver.url, enabled: false });
+    expect((await getNotificationEndpoint(database.db, { audience: 'government' }))?.secret).toBe(secret);
+
+    const list = await admin({ method: 'GET', url: '/v1/notification-endpoints' });
+    expect(list.json<{ items: { audience: string }[] }>().items.map((i) => i.audience)).toContain('government');
+    expect(list.body).not.toContain('whsec_');
+
+    const removed = await admin({ method: 'DELETE', url: '/v1/notification-endpoints/government' });
+    expect(removed.statusCode, removed.body).toBe(200);
+    expect((await admin({ method: 'DELETE', url: '/v1/notification-endpoints/government' })).statusCode).toBe(404);
+    expect((await admin({ method: 'GET', url: '/v1/notification-endpoints/government' })).statusCode).toBe(404);
+  });
+
+  it('refuses a non-admin (403), an unknown audience and a malformed `whsec_` secret (400 naming the field)', async () => {
+    const body = { url: receiver.url };
+    for (const caller of ['center', 'supervisor', 'water', 'intake'] as const)
+      expect(
+        (await as(world.app, caller)({ method: 'PUT', url: '/v1/notification-endpoints/center', payload: body }))
+          .statusCode,
+      ).toBe(403);
+    expect((await as(world.app, 'water')({ method: 'GET', url: '/v1/notification-endpoints' })).statusCode).toBe(403);
+    const admin = as(world.app, 'admin');
+    const unknown = await admin({ method: 'PUT', url: '/v1/notification-endpoints/unit', payload: body });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ field: 'params/audience' });
+    for (const secret of ['whsec_not*base64*at*all', `whsec_${Buffer.alloc(8).toString('base64')}`]) {
+      const bad = await admin({
+        method: 'PUT',
+        url: '/v1/notification-endpoints/center',
+        payload: { ...body, secret },
+      });
+      expect(bad.statusCode, bad.body).toBe(400);
+      expect(bad.json()).toMatchObject({ field: 'body/secret' });
+    }
+    // A unit's endpoint takes the same secrets, and gets one generated when it gives none.
+    const unit = await admin({ method: 'PUT', url: '/v1/units/beijing-gas/webhook', payload: body });
+    expect(unit.statusCode, unit.body).toBe(200);
+    expect(unit.json<{ secret: string }>().secret).toMatch(/^whsec_/);
+  });
+
+  it("delivers the requester's triage answer, signed, with the phone; the workflow history does not gain it", async () => {
+    const admin = as(world.app, 'admin');
+    await admin({ method: 'DELETE', url: '/v1/notification-endpoints/requester' });
+    const configured = await admin({
+      method: 'PUT',
+      url: '/v1/notification-endpoints/requester',
+      payload: { url: receiver.url },
+    });
+    expect(configured.statusCode, configured.body).toBe(200);
+    const { secret } = configured.json<{ secret: string }>();
+
+    const start = await as(
+      world.app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...waterOutage(), requester: { name: '李四', phone: PHONE } },
+    });
+    expect(start.statusCode, start.body).toBe(201);
+    const appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+    const answer = '停水预计今晚18点恢复';
+    const triaged = await as(
+      world.app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${appealId}/triage`,
+      payload: { disposition: 'knowledge_answer', reason: '知识库可答复', answer },
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+
+    const forRequester = (rs: Received[]) =>
+      rs.filter((r) => {
+        const p = JSON.parse(r.body) as WebhookPayload;
+        return p.appealId === appealId && p.audience === 'requester';
+      });
+    const received = forRequester(
+      await until(
+        () => receiver.received,
+        (rs) => forRequester(rs).some((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'triage_answer'),
+      ),
+    );
+    const delivered = received.find((r) => (JSON.parse(r.body) as WebhookPayload).kind === 'triage_answer');
+    expect(delivered, 'the triage answer did not reach the requester endpoint').toBeDefined();
+    expect(verify(secret, delivered!)).toMatchObject({
+      appealId,
+      audience: 'requester',
+      kind: 'triage_answer',
+      message: answer,
+      requester: { phone: PHONE },
+    });
+    // Every message to the requester verifies and carries the phone.
+    for (const r of received) expect(verify(secret, r)).toMatchObject({ requester: { phone: PHONE } });
+
+    // The workflow asked for the notification by appeal id; the phone was read in the activity.
+    const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
+    const events = history.events ?? [];
+    const notifyEvents = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
+    expect(notifyEvents.length).toBeGreaterThan(0);
+    const scheduledIds = new Set(notifyEvents.map((e) => String(e.eventId)));
+    const outcomes = events.filter((e) => {
+      const attrs =
+        e.activityTaskStartedEventAttributes ??
+        e.activityTaskCompletedEventAttributes ??
+        e.activityTaskFailedEventAttributes;
+      return attrs && scheduledIds.has(String(attrs.scheduledEventId));
+    });
+    const notifyBytes = Buffer.concat(
+      [...notifyEvents, ...outcomes].map((e) => Buffer.from(JSON.stringify(e))),
+    ).toString('utf8');
+    expect(notifyBytes).not.toContain(PHONE);
+    const notifyPayloads = [...notifyEvents, ...outcomes].flatMap((e) => [
+      ...(e.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
+      ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+    ]);
+    for (const p of notifyPayloads) expect(Buffer.from(p.data ?? []).toString('utf8')).not.toContain(PHONE);
+    expect(worker.lines.join('\n')).not.toContain(PHONE);
+  });
+});
