@@ -55,7 +55,7 @@ export async function startBenchTemporal(
 ): Promise<BenchTemporal> {
   if (topology === 'cluster') {
     const cluster = await startTemporalCluster({
-      postgres: { cluster: `bench-cluster-${process.pid}`, throwaway: true },
+      postgres: { cluster: 'bench-cluster', throwaway: true },
       temporalPorts: await freeClusterPorts(),
       shards: SHARDS,
       logDir: join(STATE_DIR, 'bench', `cluster-${process.pid}`, 'logs'),
