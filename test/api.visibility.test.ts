@@ -106,6 +106,7 @@ const workOrder = (requester: { name: string; phone: string }) => ({
   streetId: 'chaoyang-sanlitun',
   stabilityRisk: false,
   receivedAt: expect.any(String) as string,
+  attachments: [],
   requester,
 });
 
