@@ -60,6 +60,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
           name: 'requester',
           description: 'The requester reads their own appeal with its token, no API key (Art. 7, 9(3))',
         },
+        { name: 'privacy', description: "Who read a requester's contact or an appeal's content (supervisor, admin)" },
         { name: 'health', description: 'Liveness, readiness, metrics (no key needed)' },
       ],
     },

@@ -87,7 +87,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ...(key ? { updateId: `${principal.name}:${key}` } : {}),
             }),
           );
-          return presentCase(app, principal, liveCase(next));
+          return presentCase(app, request, liveCase(next));
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
           throw await workflowGone(app, appealId, rule.path);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as d from '../../../domain/appeal.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
 import { intakeRecordedUpdate } from '../../../workflows/appeal/definitions.js';
@@ -11,8 +11,8 @@ import { appeals } from '../../../db/schema/index.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
-import type { Principal } from '../../plugins/auth.js';
 import { listScope } from '../../visibility.js';
+import { auditReads, contentReads } from '../../readAudit.js';
 import { checkWorkOrder } from '../../references.js';
 import { checkedAttachments } from '../../attachments.js';
 import { isWorkOrderNo } from '../../../domain/workOrderNumbers.js';
@@ -43,13 +43,13 @@ const START_WAIT_MS = 5_000;
  */
 async function queryFresh(
   app: FastifyInstance,
-  principal: Principal,
+  request: FastifyRequest,
   appealId: string,
   deadline = Date.now() + START_WAIT_MS,
 ): Promise<ApiCase> {
   for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
     const row = await getAppealRecord(app.db, appealId);
-    if (row) return loadCase(app, principal, appealId, row);
+    if (row) return loadCase(app, request, appealId, row);
     const failure = await intakeFailure(app, appealId);
     if (failure) {
       const rejected = intakeFailureCode(failure) === ErrorType.RecordRejected;
@@ -175,7 +175,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const fresh = await app.temporal.withDeadline(waitUntil, () =>
           app.temporal.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
         );
-        appealCase = await presentCase(app, principal, liveCase(fresh));
+        appealCase = await presentCase(app, request, liveCase(fresh));
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) {
           if (!idempotencyKey && !body.externalId) throw error;
@@ -189,7 +189,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
       if (created) app.metrics.appealsStarted.inc();
-      appealCase ??= await queryFresh(app, principal, appealId, created ? waitUntil : undefined);
+      appealCase ??= await queryFresh(app, request, appealId, created ? waitUntil : undefined);
       request.log.info({ created }, 'appeal started');
       if (created) return reply.code(201).send({ created: true as const, case: appealCase });
       return reply.code(200).send({ created: false as const, case: appealCase });
@@ -211,7 +211,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const appealId = await resolveAppealId(app, request.params.id);
       request.log = request.log.child({ appealId });
-      return loadCase(app, principalOf(request), appealId);
+      return loadCase(app, request, appealId);
     },
   );
 
@@ -262,6 +262,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         .limit(q.limit + 1);
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
+      // Each item shows the content's first line: a read of each appeal's content.
+      await auditReads(app, request, contentReads(page.map((r) => r.id)));
       return { items: page.map(summarize), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
     },
   );

@@ -5,7 +5,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../../domain/errors.js';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { appealWorkflowId, involvedUnitIds, type AppealCase, type Stage } from '../../../domain/appeal.js';
 import { caseQuery } from '../../../workflows/appeal/definitions.js';
@@ -15,6 +15,8 @@ import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
 import { sightOf, workOrderOf } from '../../visibility.js';
+import { auditReads, fieldsOfCase } from '../../readAudit.js';
+import { principalOf } from './shared.js';
 
 export type ApiCase = Static<typeof AppealCaseSchema>;
 
@@ -93,23 +95,25 @@ export function assertCanSee(principal: Principal, involvedUnitIds: readonly str
 }
 
 /**
- * The case as this caller may read it: with the work order from the case record (the workflow
- * does not keep the content), the requester's contact in clear or masked as the table says.
+ * The case as the request's caller may read it: with the work order from the case record (the
+ * workflow does not keep the content), the requester's contact in clear or masked as the table
+ * says. Every answer with a work order is written to the read audit first (`api/readAudit.ts`).
  * `row`: the record when the caller has just read it (`null`: read, and there is none).
  */
 export async function presentCase(
   app: FastifyInstance,
-  principal: Principal,
+  request: FastifyRequest,
   appealCase: ApiCase,
   row?: Appeal | null,
 ): Promise<ApiCase> {
+  const principal = principalOf(request);
   const sight = sightOf(principal, appealCase);
   if (!sight.workOrder) return appealCase;
   const record = row === undefined ? await getAppealRecord(app.db, appealCase.appealId) : row;
   if (!record) return appealCase;
+  const hasContact = Boolean(record.requesterName || record.requesterPhone);
   // Every read of the requester's personal data leaves a trace (Art. 29(4)); the data itself never goes to the log.
-  if (sight.contactInClear && (record.requesterName || record.requesterPhone))
-    app.log.info({ appealId: record.id, caller: principal.name, role: principal.role }, 'requester contact read');
+  await auditReads(app, request, [{ appealId: record.id, fields: fieldsOfCase(sight, hasContact) }]);
   return { ...appealCase, workOrder: workOrderOf(record, sight.contactInClear) };
 }
 
@@ -184,15 +188,15 @@ async function readCase(app: FastifyInstance, appealId: string, row: Appeal | nu
   }
 }
 
-/** One case as `principal` may read it (404 if it may not). `row`: the case record when the caller has just read it. */
+/** One case as the request's caller may read it (404 if it may not). `row`: the case record when the caller has just read it. */
 export async function loadCase(
   app: FastifyInstance,
-  principal: Principal,
+  request: FastifyRequest,
   appealId: string,
   row?: Appeal | null,
 ): Promise<ApiCase> {
   const record = row ?? (await getAppealRecord(app.db, appealId)) ?? null;
   const appealCase = await readCase(app, appealId, record);
-  assertCanSee(principal, appealCase.involvedUnitIds);
-  return presentCase(app, principal, appealCase, record);
+  assertCanSee(principalOf(request), appealCase.involvedUnitIds);
+  return presentCase(app, request, appealCase, record);
 }

@@ -7,6 +7,7 @@ import units from './units.js';
 import webhooks from './webhooks.js';
 import notificationEndpoints from './notificationEndpoints.js';
 import overview from './overview.js';
+import readAudit from './readAudit.js';
 
 /** Everything under /v1 needs an API key. */
 const v1: FastifyPluginAsync = async (app) => {
@@ -20,6 +21,7 @@ const v1: FastifyPluginAsync = async (app) => {
   await app.register(webhooks);
   await app.register(notificationEndpoints);
   await app.register(overview);
+  await app.register(readAudit);
 };
 
 export default v1;

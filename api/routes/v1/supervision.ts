@@ -12,6 +12,7 @@ import { Id, RankingLevel } from '../../schemas.js';
 import { DispatchAccuracyView, HotSpotsView, UnitAccountabilityView } from '../../supervisionSchemas.js';
 import { rankingCsv, rankingCsvDisposition, RANKING_CSV_COLUMNS, NO_VALID_CALLBACK } from '../../rankingsCsv.js';
 import { HttpError } from '../../errors.js';
+import { auditReads, contentReads } from '../../readAudit.js';
 import type { Principal } from '../../plugins/auth.js';
 import { errors, principalOf } from './shared.js';
 
@@ -133,7 +134,10 @@ const supervisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const principal = principalOf(request);
       request.log = request.log.child({ month: request.params.month });
       readersOfAllOnly(principal, 'hot spots');
-      return hotSpots(app.db, request.params.month);
+      const spots = await hotSpots(app.db, request.params.month);
+      // A recurring address is part of each of its appeals' content.
+      await auditReads(app, request, contentReads(spots.recurringAddresses.flatMap((r) => r.appealIds)));
+      return spots;
     },
   );
 };

@@ -4,6 +4,7 @@ import { and, arrayOverlaps, asc, ne, sql } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { auditReads, contentReads } from '../../readAudit.js';
 import { actorsOf, errors, summarize, unitFilter } from './shared.js';
 
 const units: FastifyPluginAsyncTypebox = async (app) => {
@@ -42,6 +43,8 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
           asc(appeals.receivedAt),
         )
         .limit(request.query.limit);
+      // Each item shows the content's first line: a read of each appeal's content.
+      await auditReads(app, request, contentReads(rows.map((r) => r.id)));
       return { items: rows.map(summarize) };
     },
   );

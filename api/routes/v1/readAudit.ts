@@ -1,0 +1,104 @@
+/**
+ * Who read what (Art. 26, 29(4)): supervisors (and admin) page through the read audit, the trail
+ * of every answer that disclosed a requester's contact or an appeal's content (`api/readAudit.ts`).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { listReads } from '../../../db/queries/readAudit.js';
+import { READ_FIELDS } from '../../../db/schema/privacy.js';
+import { ROLES, type Role } from '../../plugins/auth.js';
+import { HttpError } from '../../errors.js';
+import { Id } from '../../schemas.js';
+import { errors, principalOf } from './shared.js';
+
+/** Who reads the trail: those who supervise the handling of personal data, not those who handle it. */
+const READERS: readonly Role[] = ['supervisor', 'admin'];
+
+const ReadAuditQuery = Type.Object(
+  {
+    appealId: Type.Optional(Id),
+    keyName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The API key's name" })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+    before: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Only rows with a smaller id: `nextBefore` of the previous page' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ReadAuditEntry = Type.Object(
+  {
+    id: Type.Integer(),
+    at: Type.String({ format: 'date-time' }),
+    keyName: Type.String(),
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    unitId: Type.Union([Type.String(), Type.Null()]),
+    appealId: Type.String(),
+    fields: Type.Array(Type.Union(READ_FIELDS.map((f) => Type.Literal(f))), {
+      description:
+        "`contact`: the requester's name or phone in clear; `content`: the appeal's text, address or attachments (a masked contact is no read of the contact)",
+    }),
+    route: Type.String({ description: 'Method and route pattern, e.g. `GET /v1/appeals/:id`' }),
+    requestId: Type.Union([Type.String(), Type.Null()], { description: "The answer's `X-Request-Id`" }),
+  },
+  { title: 'ReadAuditEntry' },
+);
+
+const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/read-audit',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: "Who read a requester's contact or an appeal's content, newest first (Art. 26, 29(4))",
+        description:
+          "Roles: supervisor, admin (403 for every other role). One row per answer and appeal that disclosed the requester's name or phone in clear (`contact`) or the appeal's content (`content`: a case with its work order, a list or inbox item with the content's first line, a recurring address of the hot spots), written before the answer was sent; an answer whose row could not be written was not sent. The table is append-only: PostgreSQL refuses to change or remove a row. Filters: `appealId`, `keyName`, `from` (inclusive) and `to` (exclusive) on the time of the read. Paged by id, newest first: pass `nextBefore` as `before` for the next page (null: no more). 400 naming the field for a bad filter.",
+        querystring: ReadAuditQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(ReadAuditEntry),
+            nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+          }),
+          ...errors(400, 401, 403, 503),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      if (!READERS.includes(principal.role))
+        throw new HttpError(403, `role ${principal.role} does not read the read audit`);
+      const q = request.query;
+      // The schema's `date-time` admits only instants PostgreSQL stores.
+      const from = q.from !== undefined ? new Date(q.from) : undefined;
+      const to = q.to !== undefined ? new Date(q.to) : undefined;
+      if (from && to && from.getTime() > to.getTime())
+        throw new HttpError(400, 'querystring/to: must not be before from', 'querystring/to', 'VALIDATION');
+      const { rows, nextBefore } = await listReads(app.db, {
+        ...(q.appealId ? { appealId: q.appealId } : {}),
+        ...(q.keyName ? { keyName: q.keyName } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(q.before !== undefined ? { before: q.before } : {}),
+        limit: q.limit,
+      });
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          at: r.at.toISOString(),
+          keyName: r.keyName,
+          role: r.role as Role,
+          unitId: r.unitId,
+          appealId: r.appealId,
+          fields: r.fields,
+          route: r.route,
+          requestId: r.requestId,
+        })),
+        nextBefore,
+      };
+    },
+  );
+};
+
+export default readAuditRoutes;

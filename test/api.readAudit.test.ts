@@ -1,0 +1,207 @@
+/**
+ * Who read what, over HTTP against the real servers: a case read in clear leaves `contact` and
+ * `content`, a masked read only `content`, a list one row per item; supervisors page through the
+ * trail, other roles are refused; PostgreSQL refuses to change or remove a row; and a read whose
+ * row cannot be written is not answered.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { as, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
+import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { postgresError } from '../db/queries/errors.js';
+
+let database: TestDatabase;
+let world: ApiWorld;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await startApiWorld(database, `${TASK_QUEUE}-read-audit`);
+});
+afterAll(async () => {
+  await world?.close();
+  await database?.drop();
+});
+
+interface Entry {
+  id: number;
+  at: string;
+  keyName: string;
+  role: string;
+  unitId: string | null;
+  appealId: string;
+  fields: string[];
+  route: string;
+  requestId: string | null;
+}
+interface Page {
+  items: Entry[];
+  nextBefore: number | null;
+}
+
+const readAudit = async (query: string) => {
+  const res = await as(world.app, 'supervisor')({ method: 'GET', url: `/v1/read-audit${query}` });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<Page>();
+};
+
+describe('the read audit', () => {
+  let appealId: string;
+
+  beforeAll(async () => {
+    const start = await as(world.app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+    expect(start.statusCode, start.body).toBe(201);
+    appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+  });
+
+  it('logs a read in clear as contact and content, a masked read as content only', async () => {
+    const center = await as(
+      world.app,
+      'center',
+    )({
+      method: 'GET',
+      url: `/v1/appeals/${appealId}`,
+      headers: { 'x-request-id': 'read-audit-center' },
+    });
+    expect(center.statusCode, center.body).toBe(200);
+    expect(center.json()).toMatchObject({ workOrder: { requester: { name: '张三', phone: '13900000000' } } });
+    const supervisor = await as(
+      world.app,
+      'supervisor',
+    )({
+      method: 'GET',
+      url: `/v1/appeals/${appealId}`,
+      headers: { 'x-request-id': 'read-audit-supervisor' },
+    });
+    expect(supervisor.json()).toMatchObject({ workOrder: { requester: { name: '张*', phone: '139****0000' } } });
+
+    const { items } = await readAudit(`?appealId=${appealId}`);
+    // Newest first: the supervisor's read, the center's, then intake's own answer to its start (masked).
+    expect(items.map((e) => [e.keyName, e.role, e.fields, e.route, e.requestId])).toEqual([
+      ['supervisor', 'supervisor', ['content'], 'GET /v1/appeals/:id', 'read-audit-supervisor'],
+      ['center', 'center', ['contact', 'content'], 'GET /v1/appeals/:id', 'read-audit-center'],
+      ['intake', 'intake', ['content'], 'POST /v1/appeals', expect.any(String)],
+    ]);
+    expect(items.every((e) => e.appealId === appealId && e.unitId === null)).toBe(true);
+    expect(Date.parse(items[0]!.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("logs the lead unit's read in clear and an action's answer, with the key's unit", async () => {
+    const triaged = await as(
+      world.app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${appealId}/triage`,
+      payload: { disposition: 'dispatch' },
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    const read = await as(world.app, 'water')({ method: 'GET', url: `/v1/appeals/${appealId}` });
+    expect(read.statusCode, read.body).toBe(200);
+
+    const { items } = await readAudit(`?appealId=${appealId}&limit=2`);
+    expect(items.map((e) => [e.keyName, e.unitId, e.fields, e.route])).toEqual([
+      ['water', 'beijing-water', ['contact', 'content'], 'GET /v1/appeals/:id'],
+      ['center', null, ['contact', 'content'], 'POST /v1/appeals/:id/triage'],
+    ]);
+  });
+
+  it('logs a list and an inbox as one row per item shown, in one answer', async () => {
+    const second = await as(world.app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+    const secondId = second.json<{ case: { appealId: string } }>().case.appealId;
+    const list = await as(
+      world.app,
+      'center',
+    )({
+      method: 'GET',
+      url: '/v1/appeals?limit=2',
+      headers: { 'x-request-id': 'read-audit-list' },
+    });
+    expect(list.statusCode, list.body).toBe(200);
+    const listed = list.json<{ items: { appealId: string }[] }>().items.map((i) => i.appealId);
+    expect(listed.sort()).toEqual([appealId, secondId].sort());
+
+    const rows = (await readAudit('?keyName=center&limit=10')).items.filter((e) => e.requestId === 'read-audit-list');
+    expect(rows.map((e) => e.appealId).sort()).toEqual(listed);
+    expect(rows.every((e) => e.route === 'GET /v1/appeals' && e.fields.join() === 'content')).toBe(true);
+
+    const inbox = await as(world.app, 'water')({ method: 'GET', url: '/v1/units/beijing-water/inbox' });
+    expect(inbox.json<{ items: { appealId: string }[] }>().items.map((i) => i.appealId)).toEqual([appealId]);
+    const [latest] = (await readAudit('?keyName=water&limit=1')).items;
+    expect(latest).toMatchObject({ appealId, fields: ['content'], route: 'GET /v1/units/:unitId/inbox' });
+  });
+
+  it('pages newest first by id and filters by time', async () => {
+    const all = await readAudit(`?appealId=${appealId}`);
+    expect(all.nextBefore).toBeNull();
+    const first = await readAudit(`?appealId=${appealId}&limit=2`);
+    expect(first.items.map((e) => e.id)).toEqual(all.items.slice(0, 2).map((e) => e.id));
+    const next = await readAudit(`?appealId=${appealId}&limit=2&before=${first.nextBefore}`);
+    expect(next.items.map((e) => e.id)).toEqual(all.items.slice(2, 4).map((e) => e.id));
+    expect(all.items.map((e) => e.id)).toEqual([...all.items.map((e) => e.id)].sort((a, b) => b - a));
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await readAudit(`?appealId=${appealId}&from=${encodeURIComponent(future)}`)).items).toEqual([]);
+    const to = encodeURIComponent(new Date(Date.parse(all.items.at(-1)!.at) + 1).toISOString());
+    expect((await readAudit(`?appealId=${appealId}&to=${to}`)).items.at(-1)).toEqual(all.items.at(-1));
+  });
+
+  it('is for supervisors and admin: 403 for a unit, the center and intake; 400 naming a bad filter', async () => {
+    expect((await as(world.app, 'admin')({ method: 'GET', url: '/v1/read-audit' })).statusCode).toBe(200);
+    for (const caller of ['water', 'center', 'intake', 'coordinator'] as const) {
+      const res = await as(world.app, caller)({ method: 'GET', url: '/v1/read-audit' });
+      expect(res.statusCode, caller).toBe(403);
+    }
+    expect((await as(world.app, undefined)({ method: 'GET', url: '/v1/read-audit' })).statusCode).toBe(401);
+    for (const [query, field] of [
+      ['from=yesterday', 'querystring/from'],
+      ['limit=0', 'querystring/limit'],
+      ['before=abc', 'querystring/before'],
+      ['appealId=a%20b', 'querystring/appealId'],
+      ['to=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z', 'querystring/to'],
+      ['whom=me', 'querystring/whom'],
+    ]) {
+      const res = await as(world.app, 'supervisor')({ method: 'GET', url: `/v1/read-audit?${query}` });
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json(), query).toMatchObject({ field });
+    }
+  });
+
+  it('cannot be changed or removed: PostgreSQL refuses UPDATE, DELETE and TRUNCATE', async () => {
+    const count = async (where = 'true') =>
+      (await database.pool.query<{ n: number }>(`select count(*)::int as n from read_audit where ${where}`)).rows[0]!.n;
+    const before = await count();
+    for (const statement of [
+      sql`update read_audit set key_name = 'someone-else'`,
+      sql`delete from read_audit`,
+      sql`truncate read_audit`,
+    ]) {
+      const error = await database.db.execute(statement).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(postgresError(error)?.code).toBe('42501');
+    }
+    expect(await count()).toBe(before);
+    expect(await count(`key_name = 'someone-else'`)).toBe(0);
+  });
+
+  it('answers nothing when the read cannot be logged', async () => {
+    // Only this test's database: a trigger that refuses every new row of the trail.
+    await database.pool.query(`
+      create function refuse_reads() returns trigger language plpgsql as $$
+      begin raise exception 'read audit unavailable'; end; $$;
+      create trigger refuse_reads before insert on read_audit for each row execute function refuse_reads();`);
+    try {
+      const res = await as(world.app, 'center')({ method: 'GET', url: `/v1/appeals/${appealId}` });
+      expect(res.statusCode).toBe(500);
+      expect(res.body).not.toContain('13900000000');
+      expect(res.body).not.toContain('小区停水两天');
+      const list = await as(world.app, 'center')({ method: 'GET', url: '/v1/appeals' });
+      expect(list.statusCode).toBe(500);
+      expect(list.body).not.toContain('小区停水');
+    } finally {
+      await database.pool.query('drop trigger refuse_reads on read_audit; drop function refuse_reads();');
+    }
+  });
+});
