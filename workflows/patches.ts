@@ -27,4 +27,9 @@ export const PATCHES = {
    * once and the requester is told the number. Cases recorded before have none.
    */
   workOrderNumbers: 'work-order-numbers',
+  /**
+   * Every message the requester is owed reaches them (the callback's outcome, a re-handling), and
+   * the center hears a stability-risk push beside the government (Art. 11, 24).
+   */
+  tellRequesterAndCenter: 'tell-requester-and-center',
 } as const;

@@ -9,6 +9,7 @@ import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty, type CallbackAnswerInput } from './definitions.js';
 import * as d from './definitions.js';
 import * as wf from '@temporalio/workflow';
+import { PATCHES } from '../patches.js';
 import type { Inbox } from './inbox.js';
 import { checkRule, onAction } from './rules.js';
 import type { AppealRun } from './run.js';
@@ -124,12 +125,24 @@ export async function callBack(
       },
     });
     holdClaimsToAnswer(run, key);
+    if (wf.patched(PATCHES.tellRequesterAndCenter))
+      run.notify(
+        'requester',
+        'callback_answered',
+        `Thank you: your answers on appeal ${s.appealId} are recorded (${answer.satisfaction ?? 'no rating'}).`,
+      );
     if (answer.satisfaction !== 'unsatisfied' || s.rehandlings >= limits.rehandlingCap || s.forwarding) return 'closed';
     run.waitOn('center', windowEnd);
     run.publish();
     return (await run.await(() => inbox.rehandling !== undefined, windowEnd)) ? 'rehandle' : 'closed';
   }
   s.callback.reached = false;
+  if (wf.patched(PATCHES.tellRequesterAndCenter))
+    run.notify(
+      'requester',
+      'callback_unreachable',
+      `The hotline could not reach you to ask about appeal ${s.appealId}; the appeal is closed.`,
+    );
   run.step('callback_unreachable', 'center', { payload: { attempts: s.callback.attempts } });
   return 'closed';
 }
@@ -171,5 +184,7 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
     'rehandling',
     `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
   );
+  if (wf.patched(PATCHES.tellRequesterAndCenter))
+    run.notify('requester', 'rehandling', `Your appeal ${s.appealId} will be handled again, by ${handling}.`);
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });
 }

@@ -102,6 +102,8 @@ export async function intake(run: AppealRun): Promise<void> {
   run.publish();
   if (order.stabilityRisk) {
     run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
+    if (wf.patched(PATCHES.tellRequesterAndCenter))
+      run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
     run.step('stability_risk_pushed', 'center');
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * Who is told what (Art. 7, 11, 17, 24): every message the requester is owed, and the
+ * stability-risk push to the government and the center, as the `notify` activities a case
+ * schedules, on the time-skipping server. Where each goes is test/notifications.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { center, hours, intake, unit, useScenarioWorld, type AppealScenario } from './harness/scenario.js';
+import * as d from '../workflows/appeal/definitions.js';
+
+const t = useScenarioWorld();
+const street = 'chaoyang-jianwai';
+
+const toRequester = async (appeal: AppealScenario) =>
+  (await appeal.notifications()).filter((n) => n.to === 'requester');
+
+/** A water outage with its result reported: utilities call back at once (stage `callback`). */
+async function resultReported(): Promise<AppealScenario> {
+  const appeal = await t.world.startAppeal({ categoryCode: 'utilities.water.outage' });
+  await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+  await appeal.act(d.acceptDispatchUpdate, { by: unit('beijing-water') });
+  const c = await appeal.act(d.reportResultUpdate, {
+    by: unit('beijing-water'),
+    outcome: 'resolved',
+    summary: '已恢复供水',
+  });
+  expect(c.stage).toBe('callback');
+  return appeal;
+}
+
+describe("the requester's messages", () => {
+  it('the triage answer of a closing disposition', async () => {
+    const appeal = await t.world.startAppeal({ appealType: 'consultation' });
+    await appeal.act(d.triageAppealUpdate, {
+      by: center,
+      disposition: 'knowledge_answer',
+      reason: '知识库可答复',
+      answer: '夜间施工须持夜间施工许可证，可向城管执法部门举报',
+    });
+    expect((await toRequester(appeal)).find((n) => n.kind === 'triage_answer')?.message).toBe(
+      '夜间施工须持夜间施工许可证，可向城管执法部门举报',
+    );
+  });
+
+  it('an approved extension with its reason', async () => {
+    const appeal = await t.world.acceptedAppeal({ categoryCode: 'urban.road_damage', streetId: street });
+    await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    const c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: true, reason: '理由充分' });
+    const told = (await toRequester(appeal)).find((n) => n.kind === 'extension_decided');
+    expect(told?.message).toContain(c.deadlines.handling!);
+    expect(told?.message).toContain('需协调产权单位');
+  });
+
+  it('the result, the callback answered, a re-handling, and the second callback', async () => {
+    const appeal = await resultReported();
+    await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: false,
+      satisfaction: 'unsatisfied',
+    });
+    let c = await appeal.act(d.orderRehandlingUpdate, { by: center, reason: '水压仍不足' });
+    expect(c.stage).toBe('rehandling');
+    await appeal.act(d.reportResultUpdate, { by: unit('beijing-water'), outcome: 'resolved', summary: '已更换加压泵' });
+    c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: true,
+      satisfaction: 'satisfied',
+    });
+    expect(c.stage).toBe('closed');
+    const told = await toRequester(appeal);
+    expect(told.map((n) => n.kind).filter((k) => k !== 'received')).toEqual([
+      'result',
+      'callback_answered',
+      'rehandling',
+      'result',
+      'callback_answered',
+    ]);
+    expect(told.find((n) => n.kind === 'rehandling')?.message).toContain(c.deadlines.rehandling1!);
+    expect(told.filter((n) => n.kind === 'callback_answered').map((n) => n.message)).toEqual([
+      expect.stringContaining('unsatisfied'),
+      expect.stringContaining('satisfied'),
+    ]);
+  });
+
+  it('a callback that never reached the requester', async () => {
+    const appeal = await resultReported();
+    await appeal.act(d.recordCallbackUpdate, { by: center, reached: false });
+    let c = await appeal.skip(hours(4));
+    c = await appeal.skip(hours(4));
+    c = await appeal.skip(hours(4));
+    expect(c).toMatchObject({ stage: 'closed', callback: { reached: false } });
+    expect((await toRequester(appeal)).map((n) => n.kind)).toContain('callback_unreachable');
+  });
+
+  it('a withdrawal and a merge', async () => {
+    const withdrawn = await t.world.startAppeal();
+    await withdrawn.act(d.withdrawAppealUpdate, { by: intake, reason: '问题已自行解决' });
+    expect((await toRequester(withdrawn)).map((n) => n.kind)).toContain('withdrawn');
+
+    const original = await t.world.startAppeal();
+    const duplicate = await t.world.startAppeal();
+    await duplicate.act(d.mergeAppealUpdate, { by: center, originalAppealId: original.appealId, reason: '重复' });
+    const merged = (await toRequester(duplicate)).find((n) => n.kind === 'merged');
+    expect(merged?.message).toContain(original.appealId);
+  });
+});
+
+describe('Art. 11: a risk to social stability', () => {
+  it('is pushed to the government and to the center at intake', async () => {
+    const appeal = await t.world.startAppeal({ stabilityRisk: true });
+    const pushed = (await appeal.notifications()).filter((n) => n.kind === 'stability_risk');
+    expect(pushed.map((n) => n.to).sort()).toEqual(['center', 'government']);
+  });
+});
