@@ -28,6 +28,11 @@ export const PATCHES = {
    */
   workOrderNumbers: 'work-order-numbers',
   /**
+   * A long case (many Updates, a long history) continues as new at a safe point of its handling
+   * stage, its state carried (appeal/continuation.ts). Cases started before never do.
+   */
+  continueAsNew: 'continue-as-new',
+  /**
    * Every message the requester is owed reaches them (the callback's outcome, a re-handling), and
    * the center hears a stability-risk push beside the government (Art. 11, 24).
    */

@@ -5,6 +5,7 @@
  * notice, the case escalates, and the callback starts (Art. 24) — escalation alongside it.
  */
 import { invalidAction } from '../../domain/errors.js';
+import { continueAsNewIfDue, type HandlingProgress } from './continuation.js';
 import { escalate } from './coordination.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
@@ -35,11 +36,15 @@ export function registerHandlingActions(run: AppealRun, inbox: Inbox): void {
 /** How handling ended: a result was reported, or the deadline passed without one. */
 export type HandlingEnd = 'result' | 'deadline';
 
-export async function handle(run: AppealRun, inbox: Inbox): Promise<HandlingEnd> {
+/**
+ * `resumed`: how far handling had come when the case continued as new. A long wait here is a
+ * safe point to continue as new (continuation.ts).
+ */
+export async function handle(run: AppealRun, inbox: Inbox, resumed?: HandlingProgress): Promise<HandlingEnd> {
   const s = run.state;
   const lead = s.leadUnitId!;
-  const started = Date.parse(run.now());
-  const warned = new Set<number>();
+  const started = Date.parse(resumed?.startedAt ?? run.now());
+  const warned = new Set<number>(resumed?.warned);
   for (;;) {
     const due = Date.parse(s.deadlines.handling!);
     const fractions = run.policyLimits.warningFractions;
@@ -47,10 +52,14 @@ export async function handle(run: AppealRun, inbox: Inbox): Promise<HandlingEnd>
     const nextWarning = Math.min(...warnings.filter((at, i) => !warned.has(i) && at < due), due);
     const changed = inbox.handlingChanged;
     const acted = await run.await(
-      () => inbox.result !== undefined || inbox.handlingChanged !== changed,
+      () => inbox.result !== undefined || inbox.handlingChanged !== changed || run.mayContinueAsNew(inbox),
       new Date(nextWarning).toISOString(),
     );
     if (inbox.result !== undefined) return reportResult(run, inbox);
+    if (acted && run.mayContinueAsNew(inbox)) {
+      await continueAsNewIfDue(run, inbox, { startedAt: new Date(started).toISOString(), warned: [...warned] });
+      continue;
+    }
     if (acted) continue; // the deadline moved or an extension was asked or decided: look again
     const now = Date.now();
     if (now < due) {

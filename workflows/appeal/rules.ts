@@ -87,6 +87,7 @@ export function onAction<A extends ActionName>(run: AppealRun, action: A, spec: 
   wf.setHandler(
     update,
     async (input: InputOf<A>) => {
+      run.updatesAccepted++;
       await spec.apply(input);
       // Read-your-writes for callers: the process has acted and the case record shows it.
       await wf.condition(

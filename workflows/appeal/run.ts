@@ -10,6 +10,14 @@ import type { Activities } from '../../activities/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { PATCHES } from '../patches.js';
+import {
+  CONTINUE_AS_NEW_LIMITS,
+  inboxHolds,
+  runIsLong,
+  type AppealOptions,
+  type ContinueAsNewLimits,
+} from './continuation.js';
+import type { Inbox } from './inbox.js';
 import type { coHandlingWorkflow } from '../coHandler/workflow.js';
 import {
   AppealId,
@@ -106,8 +114,17 @@ export class AppealRun {
   closing = false;
   /** True while the main process waits for an action or a deadline (it has acted on everything so far). */
   waiting = false;
+  /** Updates this run has accepted (the server limits them per execution). */
+  updatesAccepted = 0;
+  /** This run's number among the case's runs (1 until it continues as new). */
+  readonly runs: number;
+  /** Long cases continue as new (cases started before the `continue-as-new` patch never do). */
+  private readonly continuesAsNew: boolean;
+  private readonly continueAsNewLimits: ContinueAsNewLimits;
   private stepCounter = 0;
   private accountabilityCounter = 0;
+  private pendingWrites = 0;
+  private alongsideOpen = 0;
   private readonly writes: Promise<unknown>[] = [];
   private lastStep: Promise<unknown> = Promise.resolve();
   private unrecordedSteps = 0;
@@ -124,7 +141,8 @@ export class AppealRun {
 
   /** A side effect the case does not wait for now, but must have landed before it closes. */
   private write(effect: Promise<unknown>): void {
-    this.writes.push(effect.catch(this.fail));
+    this.pendingWrites++;
+    this.writes.push(effect.catch(this.fail).finally(() => this.pendingWrites--));
   }
   /** The running workflow of each co-handler, by unit id. */
   readonly children = new Map<string, wf.ChildWorkflowHandle<typeof coHandlingWorkflow>>();
@@ -132,8 +150,24 @@ export class AppealRun {
   /** The case's database reads and writes (see `writesLocal`). */
   readonly records: Records;
 
-  constructor(readonly order: WorkOrder) {
+  /** `options.carried`: the case continues from a previous run, where that run left it. */
+  constructor(
+    readonly order: WorkOrder,
+    readonly options: AppealOptions = {},
+  ) {
     this.records = wf.patched(PATCHES.localRecords) ? writesLocal : remoteRecords;
+    this.continuesAsNew = wf.patched(PATCHES.continueAsNew);
+    this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
+    const carried = options.carried;
+    this.runs = (carried?.runs ?? 0) + 1;
+    if (carried) {
+      this.state = carried.state;
+      this.limits = carried.limits;
+      this.intakeRecorded = true;
+      this.stepCounter = carried.steps;
+      this.accountabilityCounter = carried.accountabilityRecords;
+      return;
+    }
     this.state = {
       appealId: order.appealId,
       stage: 'triage',
@@ -296,12 +330,37 @@ export class AppealRun {
 
   /** Runs a sub-matter's own waiting alongside the main process; it ends quietly with the case. */
   alongsideOf(work: () => Promise<void>): void {
+    this.alongsideOpen++;
     this.alongside.push(
-      work().catch((error: unknown) => {
-        // A refused write ends the case through the main process (see `fail`).
-        if (!(error instanceof CaseEnded) && error !== this.failure) throw error;
-      }),
+      work()
+        .catch((error: unknown) => {
+          // A refused write ends the case through the main process (see `fail`).
+          if (!(error instanceof CaseEnded) && error !== this.failure) throw error;
+        })
+        .finally(() => this.alongsideOpen--),
     );
+  }
+
+  /**
+   * The run is long and may continue as new here: nothing runs alongside (a co-handler's child,
+   * a summoned department, an authority's opinion: each ends by itself), no action waits in the
+   * inbox for the process, the case is not ending. See continuation.ts.
+   */
+  mayContinueAsNew(inbox: Inbox): boolean {
+    return (
+      this.continuesAsNew &&
+      this.ended === undefined &&
+      !this.closing &&
+      this.failure === undefined &&
+      this.alongsideOpen === 0 &&
+      !inboxHolds(inbox) &&
+      runIsLong(this.continueAsNewLimits, this.updatesAccepted)
+    );
+  }
+
+  /** The audit trail's and the accountability records' sequence numbers so far (a new run continues them). */
+  get sequence(): { steps: number; accountabilityRecords: number } {
+    return { steps: this.stepCounter, accountabilityRecords: this.accountabilityCounter };
   }
 
   /** Deadlines for the given windows from `from`, by the policy version this case keeps. */
@@ -367,6 +426,7 @@ export class AppealRun {
             : '',
         s.stabilityRisk ? '**stability risk** (pushed to the government at intake)' : '',
         s.calendarNote ? `calendar: ${s.calendarNote}` : '',
+        this.runs > 1 ? `run ${this.runs} of this case: it continued as new (the earlier runs are linked)` : '',
       ]
         .filter(Boolean)
         .join('\n'),
@@ -376,6 +436,11 @@ export class AppealRun {
   /** Every step so far is in the case record and the audit trail (what the API's lists read). */
   get recorded(): boolean {
     return this.unrecordedSteps === 0;
+  }
+
+  /** Every step, notice and record this run scheduled has landed (before it continues as new). */
+  get settled(): boolean {
+    return this.unrecordedSteps === 0 && this.pendingWrites === 0;
   }
 
   /** Every scheduled write has landed (before the workflow returns). */

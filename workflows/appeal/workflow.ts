@@ -7,33 +7,36 @@
  * Each sub-matter lives in its own file with its validators, handlers and part of the process.
  *
  * Deadlines are instants computed by activities from the policy version the case keeps; this
- * code only compares instants and sets timers.
+ * code only compares instants and sets timers. A long case continues as new in its handling
+ * stage (continuation.ts): the new run starts from the carried case, where the old one left it.
  */
 import * as wf from '@temporalio/workflow';
 import { PATCHES } from '../patches.js';
 import { awaitAcceptance, registerAcceptanceActions } from './acceptance.js';
 import { callBack, orderRehandling, registerCallbackActions } from './callback.js';
 import { registerCoHandlerActions } from './coHandlers.js';
+import { continueAsNewIfDue, type AppealOptions, type HandlingProgress } from './continuation.js';
 import { registerCoordinationActions } from './coordination.js';
 import { caseQuery, intakeRecordedUpdate, type AppealCase, type WorkOrder } from './definitions.js';
 import { close, registerEndingActions } from './ending.js';
 import { registerExtensionActions } from './extension.js';
 import { forward, registerForwardingActions } from './forwarding.js';
 import { handle, registerHandlingActions } from './handling.js';
-import { emptyInbox } from './inbox.js';
+import { emptyInbox, type Inbox } from './inbox.js';
 import { legacyAppealWorkflow } from './legacy/workflow.js';
 import { AppealRun, CaseEnded } from './run.js';
 import { assignLead, intake, registerTriageActions, triage } from './triage.js';
 import { registerWhistleActions } from './whistle.js';
 
-export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
+export async function appealWorkflow(order: WorkOrder, options: AppealOptions = {}): Promise<AppealCase> {
   // Cases started before this process finish on the process they started with.
   if (!wf.patched(PATCHES.everyParty)) return legacyAppealWorkflow(order);
 
-  const run = new AppealRun(order);
-  const inbox = emptyInbox();
+  const run = new AppealRun(order, options);
+  const inbox = options.carried?.inbox ?? emptyInbox();
   wf.setHandler(caseQuery, run.snapshot);
   wf.setHandler(intakeRecordedUpdate, async () => {
+    run.updatesAccepted++;
     await wf.condition(() => run.intakeRecorded);
     return run.snapshot();
   });
@@ -49,37 +52,55 @@ export async function appealWorkflow(order: WorkOrder): Promise<AppealCase> {
   registerEndingActions(run);
 
   try {
-    await intake(run);
-    const dispatch = await triage(run, inbox);
-    if (dispatch) {
-      run.limits = await run.records.getPolicyLimits({
-        policyCode: dispatch.plan.policy.code,
-        policyVersion: dispatch.plan.policy.version,
-      });
-      const kind = await assignLead(run, dispatch.leadUnitId);
-      if (kind === 'central_military_liaison') {
-        await forward(run, inbox);
-        await callBack(run, inbox, 'result');
-      } else {
-        await awaitAcceptance(run, inbox);
-        for (;;) {
-          const ended = await handle(run, inbox);
-          // By policy the callback waits for the deadline even when the result came early.
-          if (ended === 'result' && !run.policyLimits.callbackOnResult)
-            await run.await(() => false, run.state.deadlines.handling);
-          const next = await callBack(
-            run,
-            inbox,
-            ended === 'result' && run.policyLimits.callbackOnResult ? 'result' : 'deadline',
-          );
-          if (next === 'closed') break;
-          await orderRehandling(run, inbox);
-        }
-      }
-    }
+    if (options.carried) {
+      // Continued as new: the case resumes in its handling stage, where the previous run left it.
+      run.publish();
+      await handleUntilCalledBack(run, inbox, options.carried.handling);
+    } else await fromIntake(run, inbox);
   } catch (error) {
     if (!(error instanceof CaseEnded)) throw error;
   }
   await close(run);
   return run.snapshot();
+}
+
+/** Intake, triage, dispatch or forwarding, acceptance, then handling until a callback closes it. */
+async function fromIntake(run: AppealRun, inbox: Inbox): Promise<void> {
+  await intake(run);
+  const dispatch = await triage(run, inbox);
+  if (!dispatch) return;
+  run.limits = await run.records.getPolicyLimits({
+    policyCode: dispatch.plan.policy.code,
+    policyVersion: dispatch.plan.policy.version,
+  });
+  const kind = await assignLead(run, dispatch.leadUnitId);
+  if (kind === 'central_military_liaison') {
+    await forward(run, inbox);
+    await callBack(run, inbox, 'result');
+    return;
+  }
+  await awaitAcceptance(run, inbox);
+  await handleUntilCalledBack(run, inbox);
+}
+
+/**
+ * Handling, the callback, and a re-handling round for each unsatisfied answer the center sends
+ * back, until a callback closes the case. Each round starts at a safe point to continue as new.
+ */
+async function handleUntilCalledBack(run: AppealRun, inbox: Inbox, resumed?: HandlingProgress): Promise<void> {
+  for (;;) {
+    const ended = await handle(run, inbox, resumed);
+    resumed = undefined;
+    // By policy the callback waits for the deadline even when the result came early.
+    if (ended === 'result' && !run.policyLimits.callbackOnResult)
+      await run.await(() => false, run.state.deadlines.handling);
+    const next = await callBack(
+      run,
+      inbox,
+      ended === 'result' && run.policyLimits.callbackOnResult ? 'result' : 'deadline',
+    );
+    if (next === 'closed') return;
+    await orderRehandling(run, inbox);
+    await continueAsNewIfDue(run, inbox, { startedAt: run.now(), warned: [] });
+  }
 }
