@@ -76,18 +76,6 @@ export async function createAppealRecord(
       .values({ ...record, lastSeq: 0 })
       .onConflictDoNothing()
       .returning({ id: appeals.id });
-    let workOrderNo: string | null;
-    if (inserted.length > 0) {
-      workOrderNo = await takeWorkOrderNo(tx, beijingDay(record.receivedAt));
-      await tx.update(appeals).set({ workOrderNo }).where(eq(appeals.id, record.id));
-    } else {
-      // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
-      const [existing] = await tx
-        .select({ workOrderNo: appeals.workOrderNo })
-        .from(appeals)
-        .where(eq(appeals.id, record.id));
-      workOrderNo = existing?.workOrderNo ?? null;
-    }
     await recordStep(tx, {
       appealId: record.id,
       stepKey: 'intake',
@@ -96,7 +84,19 @@ export async function createAppealRecord(
       at: record.receivedAt,
       payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
     });
-    return { created: inserted.length > 0, workOrderNo };
+    if (inserted.length > 0) {
+      // Last: the day's counter row stays locked until the commit, so every intake of the day waits
+      // for it only as long as this one update and the commit take.
+      const workOrderNo = await takeWorkOrderNo(tx, beijingDay(record.receivedAt));
+      await tx.update(appeals).set({ workOrderNo }).where(eq(appeals.id, record.id));
+      return { created: true, workOrderNo };
+    }
+    // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
+    const [existing] = await tx
+      .select({ workOrderNo: appeals.workOrderNo })
+      .from(appeals)
+      .where(eq(appeals.id, record.id));
+    return { created: false, workOrderNo: existing?.workOrderNo ?? null };
   });
 }
 
