@@ -45,8 +45,14 @@ const water = (): Call => as(app, 'water');
 const supervisor = (): Call => as(app, 'supervisor');
 
 /** An action through the API: answers the case once the workflow has acted on it. */
-async function act(call: Call, id: string, path: string, body: object): Promise<AppealCase> {
-  const res = await call({ method: 'POST', url: `/v1/appeals/${id}/${path}`, payload: body });
+async function act(
+  call: Call,
+  id: string,
+  path: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<AppealCase> {
+  const res = await call({ method: 'POST', url: `/v1/appeals/${id}/${path}`, payload: body, headers });
   expect(res.statusCode, `${path}: ${res.body}`).toBe(200);
   return res.json<AppealCase>();
 }
@@ -129,7 +135,8 @@ describe('a long case continues as new', () => {
       resolved: false,
       satisfaction: 'unsatisfied',
     });
-    const ordered = await act(center(), id, 'rehandling', { reason: '水压仍不足' });
+    const retried = { 'idempotency-key': `rehandling-${id}` };
+    const ordered = await act(center(), id, 'rehandling', { reason: '水压仍不足' }, retried);
     expect(ordered).toMatchObject({ stage: 'rehandling', rehandlings: 1 });
     const secondRunId = await nextRun(workflowId, firstRunId);
 
@@ -153,12 +160,17 @@ describe('a long case continues as new', () => {
       nextActor: 'unit:beijing-water',
     });
     expect(carried.timeline).toEqual(ordered.timeline);
+    // A client's retry of the order, with its Idempotency-Key, reaches the new run: answered, not ordered twice.
+    const retry = await act(center(), id, 'rehandling', { reason: '水压仍不足' }, retried);
+    expect(retry).toMatchObject({ stage: 'rehandling', rehandlings: 1 });
+    expect(retry.timeline).toEqual(ordered.timeline);
     // Supervisors find it in the UI as before: the new run's search attributes.
     const described = await world.env.client.workflow.getHandle(workflowId).describe();
     expect(described.typedSearchAttributes.get(AppealStage)).toBe('rehandling');
     expect(described.typedSearchAttributes.get(LeadUnit)).toBe('beijing-water');
 
-    // Run 2: the water company records its contacts; the fifth makes the run long while handling waits.
+    // Run 2: the water company records its contacts; with the retry, the fourth makes the run long
+    // while handling waits (the fifth goes to run 3).
     for (let i = 1; i <= 5; i++) {
       const c = await act(water(), id, 'first-contact', { note: `第${i}次联系` });
       expect(c.timeline.filter((e) => e.type === 'first_contact')).toHaveLength(i);

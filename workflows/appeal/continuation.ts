@@ -52,7 +52,12 @@ export interface CarriedCase {
   handling: HandlingProgress;
   /** Runs of this case before the new one. */
   runs: number;
+  /** The case's last Update ids (`CARRIED_UPDATE_IDS`): a client's retry of one is answered, not applied again. */
+  updateIds: string[];
 }
+
+/** Enough for the retries of the last minutes of a busy case, small beside the case itself. */
+export const CARRIED_UPDATE_IDS = 200;
 
 /** The appeal workflow's second argument: none for a case the API starts. */
 export interface AppealOptions {
@@ -99,6 +104,7 @@ export async function continueAsNewIfDue(run: AppealRun, inbox: Inbox, handling:
       accountabilityRecords: run.sequence.accountabilityRecords,
       handling,
       runs: run.runs,
+      updateIds: run.lastUpdateIds(CARRIED_UPDATE_IDS),
     };
     await wf.continueAsNew<typeof appealWorkflow>(run.order, { ...run.options, carried });
   }

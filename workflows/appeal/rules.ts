@@ -87,7 +87,9 @@ export function onAction<A extends ActionName>(run: AppealRun, action: A, spec: 
   wf.setHandler(
     update,
     async (input: InputOf<A>) => {
-      run.updatesAccepted++;
+      run.acceptUpdate();
+      // A retry of what an earlier run of the case accepted: answered with the case, not applied twice.
+      if (run.repeatsEarlierRun) return run.snapshot();
       await spec.apply(input);
       // Read-your-writes for callers: the process has acted and the case record shows it.
       await wf.condition(
@@ -97,6 +99,7 @@ export function onAction<A extends ActionName>(run: AppealRun, action: A, spec: 
     },
     {
       validator: (input: InputOf<A>) => {
+        if (run.repeatsEarlierRun) return;
         checkRule(run, action, (input as { by?: Party } | undefined)?.by);
         spec.validate?.(input);
       },

@@ -116,6 +116,10 @@ export class AppealRun {
   waiting = false;
   /** Updates this run has accepted (the server limits them per execution). */
   updatesAccepted = 0;
+  /** Ids of the Updates this run accepted, after the last ones of the runs before it. */
+  private readonly updateIds: string[];
+  /** The last Update ids of the runs before: the server knows an Update id within one run only. */
+  private readonly earlierUpdateIds: ReadonlySet<string>;
   /** This run's number among the case's runs (1 until it continues as new). */
   readonly runs: number;
   /** Long cases continue as new (cases started before the `continue-as-new` patch never do). */
@@ -160,6 +164,8 @@ export class AppealRun {
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
     this.runs = (carried?.runs ?? 0) + 1;
+    this.updateIds = [...(carried?.updateIds ?? [])];
+    this.earlierUpdateIds = new Set(this.updateIds);
     if (carried) {
       this.state = carried.state;
       this.limits = carried.limits;
@@ -356,6 +362,27 @@ export class AppealRun {
       !inboxHolds(inbox) &&
       runIsLong(this.continueAsNewLimits, this.updatesAccepted)
     );
+  }
+
+  /** Counts the Update being handled (see `updatesAccepted`) and keeps its id. */
+  acceptUpdate(): void {
+    this.updatesAccepted++;
+    const id = wf.currentUpdateInfo()?.id;
+    if (id !== undefined) this.updateIds.push(id);
+  }
+
+  /**
+   * The Update being validated or handled was accepted by an earlier run of the case: a client
+   * retried it with the same id (the API's `Idempotency-Key`) across a continue-as-new.
+   */
+  get repeatsEarlierRun(): boolean {
+    const id = wf.currentUpdateInfo()?.id;
+    return id !== undefined && this.earlierUpdateIds.has(id);
+  }
+
+  /** The last Update ids of the case, for the next run. */
+  lastUpdateIds(count: number): string[] {
+    return this.updateIds.slice(-count);
   }
 
   /** The audit trail's and the accountability records' sequence numbers so far (a new run continues them). */

@@ -36,7 +36,7 @@ export async function appealWorkflow(order: WorkOrder, options: AppealOptions = 
   const inbox = options.carried?.inbox ?? emptyInbox();
   wf.setHandler(caseQuery, run.snapshot);
   wf.setHandler(intakeRecordedUpdate, async () => {
-    run.updatesAccepted++;
+    run.acceptUpdate();
     await wf.condition(() => run.intakeRecorded);
     return run.snapshot();
   });
