@@ -50,9 +50,10 @@ const STATUS_KEYS = [
 async function start(payload = waterOutage()): Promise<{ id: string; token: string }> {
   const res = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload });
   expect(res.statusCode, res.body).toBe(201);
-  const body = res.json<{ case: { appealId: string }; requesterToken?: string }>();
-  const id = body.case.appealId;
-  return { id, token: body.requesterToken ?? requesterTokens(DEV_REQUESTER_TOKEN_SECRET).issue(id) };
+  const body = res.json<{ case: { appealId: string }; requesterToken: string }>();
+  // Derived from the appeal id under the (development) secret: what the requester is told.
+  expect(body.requesterToken).toBe(requesterTokens(DEV_REQUESTER_TOKEN_SECRET).issue(body.case.appealId));
+  return { id: body.case.appealId, token: body.requesterToken };
 }
 
 const status = (ref: string, token?: string, how: 'header' | 'query' = 'header') =>
@@ -108,7 +109,11 @@ describe('GET /v1/status/:ref', () => {
     const extended = (await status(id, token)).json<Status>();
     expect(Date.parse(extended.deadline!)).toBeGreaterThan(Date.parse(handling.deadline!));
     expect(extended.answers).toEqual([
-      { kind: 'extension', at: expect.any(String), text: `办理时限延长至 ${extended.deadline}。理由：需更换主管道` },
+      {
+        kind: 'extension',
+        at: expect.any(String) as unknown,
+        text: `办理时限延长至 ${extended.deadline}。理由：需更换主管道`,
+      },
     ]);
 
     const result = await act('water', id, 'result', { outcome: 'resolved', summary: '已恢复供水' });
@@ -133,7 +138,7 @@ describe('GET /v1/status/:ref', () => {
       stageText: '已办结',
       closed: true,
       deadline: null,
-      answers: [{ kind: 'triage_answer', at: expect.any(String), text: '供水抢修热线 96116，预计今晚恢复' }],
+      answers: [{ kind: 'triage_answer', at: expect.any(String) as unknown, text: '供水抢修热线 96116，预计今晚恢复' }],
     });
 
     const withdrawn = await start();
@@ -153,6 +158,30 @@ describe('GET /v1/status/:ref', () => {
     expect(wrong.statusCode).toBe(404);
     expect(unknown.statusCode).toBe(404);
     expect(wrong.json()).toEqual(unknown.json());
+
+    // A retried start answers the same token.
+    const first = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      headers: { 'idempotency-key': 'status-replay' },
+      payload: waterOutage(),
+    });
+    const replay = await as(
+      app,
+      'intake',
+    )({
+      method: 'POST',
+      url: '/v1/appeals',
+      headers: { 'idempotency-key': 'status-replay' },
+      payload: waterOutage(),
+    });
+    expect([first.statusCode, replay.statusCode]).toEqual([201, 200]);
+    expect(replay.json<{ requesterToken: string }>().requesterToken).toBe(
+      first.json<{ requesterToken: string }>().requesterToken,
+    );
 
     const missing = await status(one.id);
     expect(missing.statusCode).toBe(400);

@@ -1,26 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as d from '../../../domain/appeal.js';
-import type { appealWorkflow } from '../../../workflows/index.js';
-import { intakeRecordedUpdate } from '../../../workflows/appeal/definitions.js';
 import { appeals } from '../../../db/schema/index.js';
-import { getAppealRecord } from '../../../db/queries/cases.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { listScope } from '../../visibility.js';
 import { auditReads, contentReads } from '../../readAudit.js';
-import { checkWorkOrder } from '../../references.js';
-import { checkedAttachments } from '../../attachments.js';
-import { isWorkOrderNo } from '../../../domain/workOrderNumbers.js';
 import { resolveAppealId } from './appealIds.js';
 import { isStorableInstant } from '../../instants.js';
-import { requestHash as hashRequest, reserve } from '../../idempotency.js';
-import { intakeFailure, intakeFailureCode, liveCase, loadCase, presentCase, type ApiCase } from './cases.js';
-import { ErrorType } from '../../../domain/errors.js';
+import { loadCase } from './cases.js';
+import { startAppeal } from './startAppeal.js';
 import {
   CaseRef,
   COMMON_ERRORS,
@@ -31,43 +21,6 @@ import {
   summarize,
   unitFilter,
 } from './shared.js';
-
-/** How long a start waits for its intake to be recorded before answering 503. */
-const START_WAIT_MS = 5_000;
-
-/**
- * The case of a just-started appeal, once its intake is in the case record (so a list right
- * after the start finds it): a 201 means the intake is recorded. The workflow's first task may
- * take a moment: retry briefly. A workflow that ended without recording it (PostgreSQL refused
- * the work order) is answered at once with the reason; one still trying after the wait is a 503.
- */
-async function queryFresh(
-  app: FastifyInstance,
-  request: FastifyRequest,
-  appealId: string,
-  deadline = Date.now() + START_WAIT_MS,
-): Promise<ApiCase> {
-  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    const row = await getAppealRecord(app.db, appealId);
-    if (row) return loadCase(app, request, appealId, row);
-    const failure = await intakeFailure(app, appealId);
-    if (failure) {
-      const rejected = intakeFailureCode(failure) === ErrorType.RecordRejected;
-      throw new HttpError(
-        rejected ? 422 : 500,
-        `appeal ${appealId} was not started: its intake could not be recorded (${failure.status}): ${failure.reason}`,
-        undefined,
-        intakeFailureCode(failure),
-      );
-    }
-    if (Date.now() >= deadline)
-      throw new HttpError(
-        503,
-        `appeal ${appealId} is started but its intake is not recorded yet; retry with the same Idempotency-Key or externalId`,
-      );
-    await new Promise((r) => setTimeout(r, wait));
-  }
-}
 
 const ListQuery = Type.Object(
   {
@@ -99,6 +52,12 @@ function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   return { receivedAt, id };
 }
 
+const RequesterToken = Type.String({
+  description:
+    "The requester's token: give it to the requester with the work order number; with it they read `GET /v1/status/{ref}` (no API key)",
+  examples: ['7KQ2-M9XD-4T0B-HC3N'],
+});
+
 const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/appeals',
@@ -107,92 +66,22 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['appeals'],
         summary: 'Start an appeal (idempotent)',
         description:
-          "Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key. 201 means the intake is in the case record. If PostgreSQL refuses to record it, the appeal's workflow fails at once and the start answers 422 with code `RecordRejected` and the reason (so does a retry with the same key); if it is not recorded within 5 s, 503.",
+          "Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key. 201 means the intake is in the case record. If PostgreSQL refuses to record it, the appeal's workflow fails at once and the start answers 422 with code `RecordRejected` and the reason (so does a retry with the same key); if it is not recorded within 5 s, 503. The answer carries the requester's token (`requesterToken`, the same on a replay) for `GET /v1/status/{ref}`.",
         headers: IdempotencyHeaders,
         body: StartAppealBody,
         response: {
-          201: Type.Object({ created: Type.Literal(true), case: CaseRef }),
-          200: Type.Object({ created: Type.Literal(false), case: CaseRef }),
+          201: Type.Object({ created: Type.Literal(true), case: CaseRef, requesterToken: RequesterToken }),
+          200: Type.Object({ created: Type.Literal(false), case: CaseRef, requesterToken: RequesterToken }),
           ...errors(...COMMON_ERRORS, 422),
         },
       },
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      if (!['intake', 'center', 'admin'].includes(principal.role))
-        throw new HttpError(403, `role ${principal.role} may not start appeals`);
-      const body = request.body;
-      // Validate before reserving: a refused request must not use up its idempotency key.
-      const { districtId } = await checkWorkOrder(app.db, body);
-      // Paths take an appeal id or a work order number: an id that looks like a number would be ambiguous.
-      if (body.externalId && isWorkOrderNo(body.externalId))
-        throw new HttpError(
-          400,
-          'body/externalId: has the form of a work order number (YYYYMMDD-NNNNNN), which the service gives itself',
-          'body/externalId',
-          'VALIDATION',
-        );
-      const attachments = checkedAttachments(body);
-      const requestHash = hashRequest(body);
-      let appealId = body.externalId ?? randomUUID();
-      const idempotencyKey = request.headers['idempotency-key'];
-      if (idempotencyKey)
-        appealId = await reserve(app.db, { key: `key:${principal.name}:${idempotencyKey}`, requestHash, appealId });
-      if (body.externalId) await reserve(app.db, { key: `external:${body.externalId}`, requestHash, appealId });
-      request.log = request.log.child({ appealId });
-
-      const order: d.WorkOrder = {
-        appealId,
-        channel: body.channel as d.Channel,
-        appealType: body.appealType as d.AppealType,
-        categoryCode: body.categoryCode,
-        content: body.content,
-        // A street-only order lies in the street's district: lists by district find it.
-        ...(districtId ? { districtId } : {}),
-        ...(body.streetId ? { streetId: body.streetId } : {}),
-        ...(body.address ? { address: body.address } : {}),
-        requester: body.requester,
-        ...(body.stabilityRisk !== undefined ? { stabilityRisk: body.stabilityRisk } : {}),
-        receivedAt: body.receivedAt ?? new Date().toISOString(),
-        ...(attachments ? { attachments } : {}),
-      };
-      const start = new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
-        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-        workflowId: d.appealWorkflowId(appealId),
-        args: [order],
-        // An id is used once: a retry (even after the case closed) finds it instead of starting again.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        // The Temporal UI's one line per case: what and where, never who or the content (the number is a search attribute).
-        staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'} · ${body.channel}`,
-        staticDetails: body.content,
-      });
-      const waitUntil = Date.now() + START_WAIT_MS;
-      let created = true;
-      let appealCase: ApiCase | undefined;
-      try {
-        // One round trip: the start carries an Update that answers once the intake is recorded.
-        const fresh = await app.temporal.withDeadline(waitUntil, () =>
-          app.temporal.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
-        );
-        appealCase = await presentCase(app, request, liveCase(fresh));
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          if (!idempotencyKey && !body.externalId) throw error;
-          created = false;
-        } else {
-          // Not started at all: the error as it is. Started, but the Update did not answer (the intake
-          // was refused, no worker in time, or a worker without the Update): the record says.
-          await start.workflowHandle().catch(() => {
-            throw error;
-          });
-        }
-      }
-      if (created) app.metrics.appealsStarted.inc();
-      appealCase ??= await queryFresh(app, request, appealId, created ? waitUntil : undefined);
-      request.log.info({ created }, 'appeal started');
-      if (created) return reply.code(201).send({ created: true as const, case: appealCase });
-      return reply.code(200).send({ created: false as const, case: appealCase });
+      const started = await startAppeal(app, request, request.body, request.headers['idempotency-key']);
+      // Derived, never stored: a replay of the start answers the same token.
+      const requesterToken = app.requesterTokens.issue(started.case.appealId);
+      if (started.created) return reply.code(201).send({ created: true as const, case: started.case, requesterToken });
+      return reply.code(200).send({ created: false as const, case: started.case, requesterToken });
     },
   );
 
