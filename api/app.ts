@@ -19,6 +19,7 @@ import codec from './routes/codec.js';
 import { payloadCodecFromConfig } from '../platform/payloadCodec.js';
 import v1 from './routes/v1/index.js';
 import status from './routes/v1/status.js';
+import open311 from './routes/open311/index.js';
 import requesterTokensPlugin from './plugins/requesterTokens.js';
 import { requesterTokensFromConfig } from './requesterToken.js';
 
@@ -96,6 +97,8 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   await fastify.register(v1, { prefix: '/v1' });
   // Beside /v1's key check, not under it: the requester has a token, not an API key.
   await fastify.register(status, { prefix: '/v1' });
+  // GeoReport v2: its own key parameter (api_key), its own error shape.
+  await fastify.register(open311, { prefix: '/open311/v2' });
 };
 
 export default app;

@@ -1,6 +1,7 @@
 /**
  * `npm run tools`: installs (once) the Temporal CLI, the time-skipping test server and the
- * schemathesis OpenAPI fuzzer into .jiesu/tools, Debian's docker-compose used to validate the compose file, libfaketime
+ * schemathesis OpenAPI fuzzer into .jiesu/tools (with two GeoReport v2 clients for the Open311
+ * test), Debian's docker-compose used to validate the compose file, libfaketime
  * for deadline scenarios on fixed dates, and Debian's chromium (with a CJK font) for the supervisor page's browser test.
  * A second run finds everything cached and returns at once.
  */
@@ -8,12 +9,15 @@ import { resolveTool, resolveTools, SCHEMATHESIS } from './lib/tools.js';
 import { ensureDockerCompose } from './lib/dockerCompose.js';
 import { ensureFaketime } from './lib/faketime.js';
 import { ensureChromium } from './lib/chromium.js';
+import { ensurePythonLibraries } from './lib/pythonLibraries.js';
 import { step } from './lib/log.js';
 
 const started = Date.now();
 try {
   const { cli, testServer } = await resolveTools();
   const fuzzer = await resolveTool(SCHEMATHESIS);
+  // Third-party GeoReport v2 clients the Open311 test drives the API with.
+  await ensurePythonLibraries();
   await ensureDockerCompose(step);
   await ensureFaketime(step);
   // Only the supervisor page's browser test needs it: its absence is reported, not fatal.

@@ -37,6 +37,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** onRequest hook: 401 unless `Authorization: Bearer <key>` names a configured key. */
     authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** The principal a raw key names, or undefined (for a front door that takes the key elsewhere, e.g. Open311's `api_key`). */
+    identify(key: string): Principal | undefined;
   }
 }
 
@@ -130,16 +132,17 @@ export default fp<{ keys: ApiKeyEntry[] | 'dev'; nodeEnv: string }>(
             principal: { name: k.name, role: k.role, ...(k.unitId ? { unitId: k.unitId } : {}) },
           }));
 
+    const identify = (key: string): Principal | undefined => {
+      if (keys === 'dev') return devPrincipal(key);
+      const hash = createHash('sha256').update(key).digest();
+      return table.find((k) => timingSafeEqual(k.hash, hash))?.principal;
+    };
+    app.decorate('identify', identify);
+
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
       if (!match) throw new HttpError(401, 'missing API key: send Authorization: Bearer <key>');
-      const key = match[1]!;
-      let principal: Principal | undefined;
-      if (keys === 'dev') principal = devPrincipal(key);
-      else {
-        const hash = createHash('sha256').update(key).digest();
-        principal = table.find((k) => timingSafeEqual(k.hash, hash))?.principal;
-      }
+      const principal = identify(match[1]!);
       if (!principal) throw new HttpError(401, 'unknown API key');
       request.principal = principal;
       request.log = request.log.child({ caller: principal.name, role: principal.role });
