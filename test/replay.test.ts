@@ -32,6 +32,9 @@ const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
   ...PATHS.map((name) => `activity-records-${name}`),
   ...PATHS,
+  // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
+  'continued-as-new-first-run',
+  'continued-as-new-carried-run',
 ];
 
 describe('replay of recorded histories', async () => {
