@@ -7,6 +7,7 @@ import { createDeadlineActivities } from './deadlines/index.js';
 import { createDirectoryActivities } from './directory/index.js';
 import { createDispatchActivities } from './dispatch/index.js';
 import { createNotificationActivities } from './notifications/index.js';
+import { createPrivacyActivities } from './privacy/index.js';
 import { createRecordActivities } from './records/index.js';
 
 export interface ActivityDeps {
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createAssessmentActivities(deps),
     ...createMonthlyAssessmentActivities(deps),
+    ...createPrivacyActivities(deps),
   });
 }
 

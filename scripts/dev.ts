@@ -150,11 +150,14 @@ try {
   };
   startChild('worker', 'worker/main.ts', env);
   startChild('API', 'api/server.ts', env);
-  // The monthly freeze of the rankings (Art. 25), on the worker's namespace and task queue.
-  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE } = loadWorkerConfig(env);
+  // The monthly freeze of the rankings (Art. 25) and the daily anonymisation (Art. 26), on the worker's task queue.
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, PERSONAL_DATA_RETENTION_DAYS } =
+    loadWorkerConfig(env);
   step(
     await stepOf('creating the schedules', () =>
-      ensureSchedulesAt(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE),
+      ensureSchedulesAt(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, {
+        retentionDays: PERSONAL_DATA_RETENTION_DAYS,
+      }),
     ),
   );
   const apiUrl = `http://127.0.0.1:${apiPort}`;

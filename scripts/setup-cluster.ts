@@ -2,7 +2,7 @@
  * One-shot set-up of a deployed stack (the compose `setup` service), safe to run at every
  * start: applies database migrations, registers the Temporal namespace (when missing) and the
  * project's search attributes on it, loads the reference data, and creates (or brings up to
- * date) the `monthly-assessment` Schedule.
+ * date) the `monthly-assessment` and `personal-data-anonymisation` Schedules.
  */
 import { Connection } from '@temporalio/client';
 import { createDb } from '../db/client.js';
@@ -34,5 +34,9 @@ try {
 } finally {
   await connection.close();
 }
-// The monthly freeze of the rankings (Art. 25).
-step(await ensureSchedulesAt(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE));
+// The monthly freeze of the rankings (Art. 25) and the daily anonymisation of closed appeals (Art. 26).
+step(
+  await ensureSchedulesAt(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, {
+    retentionDays: config.PERSONAL_DATA_RETENTION_DAYS,
+  }),
+);

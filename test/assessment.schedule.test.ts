@@ -7,8 +7,8 @@
  *   Beijing time on the 1st, twice (two months), and the workflow is started each time without a
  *   month, as the Schedule starts it; each month is frozen once, a run of a frozen month again by
  *   the same id changes nothing, and a late row lands in the next month;
- * - on the dev server, the Schedule itself: `ensureSchedules` creates it with the spec (1st, 00:30,
- *   Asia/Shanghai), a second call leaves the one schedule unchanged, a drifted one is updated, and
+ * - on the dev server, the Schedule itself: `ensureMonthlyAssessmentSchedule` (one of
+ *   `ensureSchedules`) creates it with the spec (1st, 00:30, Asia/Shanghai), a second call leaves the one schedule unchanged, a drifted one is updated, and
  *   `trigger()` runs the workflow, which freezes the month before the run's scheduled time.
  */
 import { randomUUID } from 'node:crypto';
@@ -24,7 +24,7 @@ import { testLogger } from './support/logger.js';
 import { createWorker } from '../worker/createWorker.js';
 import { monthlyAssessmentWorkflow } from '../workflows/index.js';
 import { monthlyAssessmentWorkflowId, type FreezeOutcome } from '../workflows/assessment/definitions.js';
-import { ensureSchedules, scheduleDifferences } from '../scripts/lib/schedules.js';
+import { ensureMonthlyAssessmentSchedule, ensureSchedules, scheduleDifferences } from '../scripts/lib/schedules.js';
 import { assessments, frozenMonths } from '../db/schema/index.js';
 import { monthRanking } from '../db/queries/rates.js';
 import { addMonths, beijingMonthOf } from '../domain/months.js';
@@ -135,7 +135,7 @@ describe('the Schedule, on the dev server', () => {
 
   it('is created once with its spec, and brought back when it drifts', async () => {
     const namespace = env.namespace ?? 'default';
-    expect(await ensureSchedules(env.connection, namespace, taskQueue, { scheduleId })).toEqual({
+    expect(await ensureMonthlyAssessmentSchedule(env.connection, namespace, taskQueue, { scheduleId })).toEqual({
       scheduleId,
       change: 'created',
     });
@@ -155,11 +155,19 @@ describe('the Schedule, on the dev server', () => {
     const next = description.info.nextActionTimes[0]!;
     expect(new Date(next.getTime() + 8 * 3600 * 1000).toISOString()).toMatch(/^\d{4}-\d{2}-01T00:30:00/);
 
-    expect((await ensureSchedules(env.connection, namespace, taskQueue, { scheduleId })).change).toBe('unchanged');
-    expect((await ensureSchedules(env.connection, namespace, 'elsewhere', { scheduleId })).change).toBe('updated');
+    expect((await ensureMonthlyAssessmentSchedule(env.connection, namespace, taskQueue, { scheduleId })).change).toBe(
+      'unchanged',
+    );
+    expect((await ensureMonthlyAssessmentSchedule(env.connection, namespace, 'elsewhere', { scheduleId })).change).toBe(
+      'updated',
+    );
     expect((await schedules.getHandle(scheduleId).describe()).action.taskQueue).toBe('elsewhere');
-    expect((await ensureSchedules(env.connection, namespace, taskQueue, { scheduleId })).change).toBe('updated');
-    expect((await ensureSchedules(env.connection, namespace, taskQueue, { scheduleId })).change).toBe('unchanged');
+    expect((await ensureMonthlyAssessmentSchedule(env.connection, namespace, taskQueue, { scheduleId })).change).toBe(
+      'updated',
+    );
+    expect((await ensureMonthlyAssessmentSchedule(env.connection, namespace, taskQueue, { scheduleId })).change).toBe(
+      'unchanged',
+    );
 
     // One schedule of that id (the list is eventually consistent).
     let listed: string[] = [];
@@ -173,7 +181,7 @@ describe('the Schedule, on the dev server', () => {
 
   it('triggered, runs the workflow, which freezes the month before the run; a second run changes nothing', async () => {
     const namespace = env.namespace ?? 'default';
-    await ensureSchedules(env.connection, namespace, taskQueue, { scheduleId });
+    await ensureMonthlyAssessmentSchedule(env.connection, namespace, taskQueue, { scheduleId });
     const handle = new ScheduleClient({ connection: env.connection, namespace }).getHandle(scheduleId);
     const workflows = new WorkflowClient({ connection: env.connection, namespace });
     const worker = await createWorker({

@@ -1,6 +1,7 @@
 import { loadEnv, Type } from '../platform/env.js';
 import { checkPayloadKeys, PayloadCodecEnv } from '../platform/payloadCodec.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { DEFAULT_RETENTION_DAYS } from '../workflows/privacy/definitions.js';
 
 const WorkerEnv = Type.Object({
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
@@ -13,6 +14,11 @@ const WorkerEnv = Type.Object({
   WORKER_METRICS_ADDRESS: Type.Optional(Type.String({ pattern: '^[^:]+:\\d+$' })),
   /** One webhook request to a unit system may take this long before it counts as failed. */
   WEBHOOK_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 25_000 }),
+  /**
+   * Days a closed appeal keeps the requester's contact, its content and address before the daily
+   * Schedule `personal-data-anonymisation` erases them (the Schedule's argument, set at start-up).
+   */
+  PERSONAL_DATA_RETENTION_DAYS: Type.Integer({ default: DEFAULT_RETENTION_DAYS, minimum: 1, maximum: 36_500 }),
   /** Payload encryption keys (see platform/payloadCodec.ts). */
   ...PayloadCodecEnv,
   /** `pretty` for a terminal (what `npm run dev` uses there), `json` otherwise. */
