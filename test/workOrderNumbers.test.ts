@@ -170,6 +170,32 @@ describe('through the API and Temporal', () => {
     expect(unknownSignal.statusCode, unknownSignal.body).toBe(404);
   });
 
+  it('reads a closed case’s assessments by its number', async () => {
+    const { appealId, workOrderNo: no } = started[0]!;
+    const result = await as(
+      app,
+      'water',
+    )({ method: 'POST', url: `/v1/appeals/${no}/result`, payload: { outcome: 'resolved', summary: '已恢复供水' } });
+    expect(result.statusCode, result.body).toBe(200);
+    await until(
+      async () => (await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${no}` })).json<CaseView>().stage,
+      (stage) => stage === 'callback',
+    );
+    const answer = { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' };
+    const called = await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${no}/callback`, payload: answer });
+    expect(called.statusCode, called.body).toBe(200);
+    const assessed = await until(
+      async () =>
+        (await as(app, 'center')({ method: 'GET', url: `/v1/assessments/${no}` })).json<{
+          appealId: string;
+          items: { unitId: string }[];
+        }>(),
+      (body) => (body.items?.length ?? 0) > 0,
+    );
+    expect(assessed).toMatchObject({ appealId, items: [{ unitId: 'beijing-water' }] });
+    expect((await as(app, 'center')({ method: 'GET', url: '/v1/assessments/20260407-000999' })).statusCode).toBe(404);
+  });
+
   it('refuses an externalId that has the form of a work order number', async () => {
     const res = await as(
       app,

@@ -40,9 +40,10 @@ import {
 } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf } from '../../plugins/auth.js';
-import { COMMON_ERRORS, errors, principalOf } from './shared.js';
+import { AppealRef, COMMON_ERRORS, errors, principalOf } from './shared.js';
+import { resolveAppealId } from './appealIds.js';
 
-const RowParams = Type.Object({ appealId: Id, unitId: Id });
+const RowParams = Type.Object({ appealId: AppealRef, unitId: Id });
 const Month = Type.String({ pattern: MONTH_PATTERN, description: 'A Beijing calendar month, `YYYY-MM`' });
 /** Who reads every unit's rates and the rankings. */
 const READERS_OF_ALL = ['center', 'supervisor', 'admin'];
@@ -98,7 +99,7 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "A closed case's assessments, one per unit assessed, with their exemption state",
         description:
           "Roles: center, supervisor, admin (every row); unit (its own rows only: 404 when it has none). Each row keeps the requester's answers (counted only when `callbackValid`) beside what the unit claimed and whether it reported. An open case has no rows yet. 404 for an unknown appeal.",
-        params: Type.Object({ appealId: Id }),
+        params: Type.Object({ appealId: AppealRef }),
         response: {
           200: Type.Object({ appealId: Type.String(), items: Type.Array(AssessmentView) }),
           ...errors(400, 401, 403, 404, 503),
@@ -107,7 +108,7 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { appealId } = request.params;
+      const appealId = await resolveAppealId(app, request.params.appealId);
       request.log = request.log.child({ appealId });
       if (!['center', 'supervisor', 'admin', 'unit'].includes(principal.role))
         throw new HttpError(403, `role ${principal.role} does not read assessments`);
@@ -135,7 +136,8 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { appealId, unitId } = request.params;
+      const { unitId } = request.params;
+      const appealId = await resolveAppealId(app, request.params.appealId);
       request.log = request.log.child({ appealId, unitId });
       if (principal.role !== 'unit') throw new HttpError(403, `role ${principal.role} may not ask for an exemption`);
       if (principal.unitId !== unitId) throw notFound();
@@ -173,7 +175,8 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const principal = principalOf(request);
-      const { appealId, unitId } = request.params;
+      const { unitId } = request.params;
+      const appealId = await resolveAppealId(app, request.params.appealId);
       request.log = request.log.child({ appealId, unitId });
       if (principal.role !== 'center' && principal.role !== 'admin')
         throw new HttpError(403, `role ${principal.role} may not decide exemptions`);

@@ -19,9 +19,11 @@ export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 /** An appeal in a path: its id, or its work order number (`YYYYMMDD-NNNNNN`, see `appealIds.ts`). */
-export const IdParams = Type.Object({
-  id: Type.String({ ...Id, description: 'The appeal id or its work order number (工单编号, `YYYYMMDD-NNNNNN`)' }),
+export const AppealRef = Type.String({
+  ...Id,
+  description: 'The appeal id or its work order number (工单编号, `YYYYMMDD-NNNNNN`)',
 });
+export const IdParams = Type.Object({ id: AppealRef });
 
 /** The caller; set by the /v1 authentication hook before any handler runs. */
 export const principalOf = (request: FastifyRequest): Principal => request.principal!;
