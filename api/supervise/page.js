@@ -271,7 +271,8 @@ function renderStuck(appeals, overview) {
           'td',
           {},
           el('div', { text: a.contentFirstLine }),
-          el('div', { class: 'id', text: `${a.appealId} · ${a.categoryCode}` }),
+          // The work order number is what a requester or a unit quotes; the id is for cases from before numbers.
+          el('div', { class: 'id', text: `${a.workOrderNo ?? a.appealId} · ${a.categoryCode}` }),
         ),
         el('td', {}, el('span', { class: 'stage', text: STAGES[a.stage] ?? a.stage })),
         el('td', { text: place || '–' }),
