@@ -114,6 +114,9 @@ describe('GET services', () => {
       code: '404',
       description: 'service_code no.such.service not found',
     });
+    const nothing = await app.inject(`${BASE}/discovery.xml`);
+    expect(nothing.statusCode).toBe(404);
+    expect(xml.parse(nothing.body).errors!.error.description).toMatch(/is not a GeoReport v2 resource here/);
     const elsewhere = await app.inject(`${BASE}/services.json?jurisdiction_id=chicago`);
     expect(elsewhere.statusCode).toBe(404);
     expect(elsewhere.json<{ description: string }[]>()[0]!.description).toMatch(/jurisdiction_id chicago not found/);
