@@ -29,6 +29,7 @@ import {
   type Party,
   type WorkOrder,
 } from '../../workflows/appeal/definitions.js';
+import type { AppealOptions } from '../../workflows/appeal/continuation.js';
 import { createWorker } from '../../worker/createWorker.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
@@ -48,12 +49,12 @@ const QUIET_COMMANDS = new Set([
 ]);
 const tsMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+/** How a case's workflow ends. Not continue-as-new: then the case goes on in a new run, which the next look reads. */
 const CLOSED = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
 ]);
 
@@ -97,8 +98,11 @@ export class ScenarioWorld {
     await this.env.teardown();
   }
 
-  /** Starts an appeal received "now" in virtual time; fields default to a street-level noise complaint. */
-  async startAppeal(fields: Partial<WorkOrder> = {}): Promise<AppealScenario> {
+  /**
+   * Starts an appeal received "now" in virtual time; fields default to a street-level noise
+   * complaint. `options`: the workflow's own (e.g. low limits to continue as new).
+   */
+  async startAppeal(fields: Partial<WorkOrder> = {}, options?: AppealOptions): Promise<AppealScenario> {
     const order: WorkOrder = {
       appealId: `s-${randomUUID().slice(0, 8)}`,
       channel: 'phone',
@@ -114,7 +118,7 @@ export class ScenarioWorld {
     const handle = await this.env.client.workflow.start(appealWorkflow, {
       taskQueue: TASK_QUEUE,
       workflowId: appealWorkflowId(order.appealId),
-      args: [order],
+      args: options ? [order, options] : [order],
       staticSummary: `${order.appealType} · ${order.categoryCode} · ${order.districtId ?? '?'}/${order.streetId ?? '?'}`,
     });
     const scenario = new AppealScenario(this, order, handle);
