@@ -6,10 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { appeals } from '../db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { postgresError } from '../db/queries/errors.js';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { newPayloadKey } from '../platform/payloadCodec.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -131,6 +134,32 @@ describe('the read audit', () => {
     expect(latest).toMatchObject({ appealId, fields: ['content'], route: 'GET /v1/units/:unitId/inbox' });
   });
 
+  it("logs the hot spots' recurring addresses as reads of their appeals' content", async () => {
+    const receivedAt = new Date('2026-03-10T04:00:00Z');
+    const ids = ['hot-1', 'hot-2', 'hot-3'];
+    await database.db.insert(appeals).values(
+      ids.map((id) => ({
+        id,
+        workflowId: `appeal-${id}`,
+        channel: 'phone',
+        appealType: 'complaint',
+        categoryCode: 'environment.noise',
+        districtId: 'chaoyang',
+        streetId: 'chaoyang-sanlitun',
+        address: '工人体育场北路8号院',
+        content: '深夜噪音',
+        stage: 'triage',
+        receivedAt,
+      })),
+    );
+    const spots = await as(world.app, 'supervisor')({ method: 'GET', url: '/v1/hot-spots/2026-03' });
+    expect(spots.statusCode, spots.body).toBe(200);
+    expect(spots.json()).toMatchObject({ recurringAddresses: [{ address: '工人体育场北路8号院', appealIds: ids }] });
+    const [latest] = (await readAudit('?keyName=supervisor&limit=3')).items.filter((e) => e.appealId === 'hot-1');
+    expect(latest).toMatchObject({ fields: ['content'], route: 'GET /v1/hot-spots/:month' });
+    for (const id of ids) expect((await readAudit(`?appealId=${id}`)).items).toHaveLength(1);
+  });
+
   it('pages newest first by id and filters by time', async () => {
     const all = await readAudit(`?appealId=${appealId}`);
     expect(all.nextBefore).toBeNull();
@@ -184,6 +213,45 @@ describe('the read audit', () => {
     }
     expect(await count()).toBe(before);
     expect(await count(`key_name = 'someone-else'`)).toBe(0);
+  });
+
+  it('logs the work orders the codec server decodes for the Temporal UI', async () => {
+    const codecApp = await world.buildApi({ PAYLOAD_KEYS: `read-audit:${newPayloadKey()}` });
+    try {
+      type JsonPayload = { metadata: Record<string, string>; data: string };
+      const asJson = (p: Payload): JsonPayload => ({
+        metadata: Object.fromEntries(
+          Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+        ),
+        data: Buffer.from(p.data ?? []).toString('base64'),
+      });
+      const order = {
+        appealId: 'codec-read-1',
+        content: '楼道堆物',
+        requester: { name: '李四', phone: '13800000001' },
+      };
+      const encoded = await as(
+        codecApp,
+        'supervisor',
+      )({
+        method: 'POST',
+        url: '/codec/encode',
+        payload: { payloads: [order, 'plain words'].map((v) => asJson(defaultPayloadConverter.toPayload(v))) },
+      });
+      expect(encoded.statusCode, encoded.body).toBe(200);
+      const decoded = await as(
+        codecApp,
+        'supervisor',
+      )({ method: 'POST', url: '/codec/decode', payload: encoded.json() });
+      expect(decoded.statusCode, decoded.body).toBe(200);
+      expect(decoded.body).toContain(Buffer.from(JSON.stringify(order)).toString('base64'));
+      const { items } = await readAudit('?appealId=codec-read-1');
+      expect(items.map((e) => [e.keyName, e.fields, e.route])).toEqual([
+        ['supervisor', ['contact', 'content'], 'POST /codec/decode'],
+      ]);
+    } finally {
+      await codecApp.close();
+    }
   });
 
   it('answers nothing when the read cannot be logged', async () => {

@@ -9,6 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { PayloadDecryptionError } from '../../platform/payloadCodec.js';
 import { HttpError } from '../errors.js';
+import { auditReads, readsInPayloads } from '../readAudit.js';
 import type { Role } from '../plugins/auth.js';
 
 /** The roles that may read every payload in clear (those who may read a case in full). */
@@ -94,6 +95,8 @@ const codec: FastifyPluginAsync<CodecRouteOptions> = async (
         if (!payloadCodec) return { payloads: payloads.map(toJson) };
         try {
           const out = await payloadCodec[name](payloads);
+          // The UI reads work orders in clear through here: written to the read audit like any other read.
+          if (name === 'decode') await auditReads(app, request, readsInPayloads(out));
           request.log.info({ codec: name, payloads: out.length, namespace: request.headers['x-namespace'] }, 'codec');
           return { payloads: out.map(toJson) };
         } catch (error) {
