@@ -5,6 +5,10 @@
  * then end to end through the API, the dev server and the worker, where the requester's phone
  * reaches the gateway but never the `notify` activity's events in the workflow history.
  */
+import { execFile as execFileCallback } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -27,10 +31,13 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { failureOf } from './support/failures.js';
 import { capturingLogger } from './support/logger.js';
 import { Receiver, type Received } from './support/receiver.js';
+import { VENV_PYTHON } from '../scripts/lib/pythonLibraries.js';
 
 const PHONE = '13912345678';
 const PLAIN_SECRET = 'water-webhook-secret-0123456789';
 const taskQueue = `${TASK_QUEUE}-notifications`;
+const PYTHON_VERIFIER = fileURLToPath(new URL('./support/verifyStandardWebhook.py', import.meta.url));
+const execFile = promisify(execFileCallback);
 
 const { log, lines: logLines } = capturingLogger();
 
@@ -171,6 +178,21 @@ describe('Standard Webhooks signatures, verified with the standardwebhooks libra
     for (const r of receiver.received) expect(verify(secret, r)).toMatchObject({ deliveryId });
     expect(await getDelivery(database.db, { deliveryId })).toMatchObject({ status: 'delivered', attempts: 3 });
   });
+  it('dead-letters at once, without a request, when a stored secret cannot sign (set outside the API)', async () => {
+    await upsertEndpoint(database.db, {
+      unitId: 'beijing-water',
+      url: receiver.url,
+      secret: 'whsec_abc',
+      enabled: true,
+    });
+    const n = notification();
+    await expect(notifyAt(1, n)).resolves.toEqual({ webhook: 'dead_letter' });
+    expect(receiver.received).toHaveLength(0);
+    const row = await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) });
+    expect(row).toMatchObject({ status: 'dead_letter', attempts: 1, audience: 'unit' });
+    expect(row!.lastError).toContain('cannot sign');
+    expect(row!.lastError).not.toContain('whsec_abc');
+  });
 });
 
 describe('recipients that are not units', () => {
@@ -224,6 +246,45 @@ describe('recipients that are not units', () => {
     expect(JSON.stringify(row)).not.toContain(PHONE);
     expect(logLines.join('\n')).toContain(deliveryId);
     expect(logLines.join('\n')).not.toContain(PHONE);
+  });
+
+  it("verifies with the PyPI standardwebhooks too: a unit's and the requester's delivery, not a tampered one", async () => {
+    expect(existsSync(VENV_PYTHON), `${VENV_PYTHON} is missing: run npm run tools`).toBe(true);
+    const unitSecret = generateWebhookSecret();
+    await upsertEndpoint(database.db, {
+      unitId: 'beijing-water',
+      url: receiver.url,
+      secret: unitSecret,
+      enabled: true,
+    });
+    await notifyAt(1, notification());
+    const appealId = await recordedAppeal(PHONE);
+    await notifyAt(
+      1,
+      notification({ appealId, to: 'requester', kind: 'result', notificationKey: '7:requester:result' }),
+    );
+    const [unitDelivery, requesterDelivery] = receiver.received;
+    const asInput = (secret: string, r: Received) => ({
+      secret,
+      body: r.body,
+      headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)])),
+    });
+    const deliveries = [
+      asInput(unitSecret, unitDelivery!),
+      asInput(secrets.requester, requesterDelivery!),
+      {
+        ...asInput(secrets.requester, requesterDelivery!),
+        body: requesterDelivery!.body.replace(PHONE, '13800000000'),
+      },
+    ];
+    const python = execFile(VENV_PYTHON, [PYTHON_VERIFIER], { timeout: 30_000 });
+    python.child.stdin!.end(JSON.stringify(deliveries));
+    const verdicts = JSON.parse((await python).stdout) as { ok: boolean; payload?: unknown; error?: string }[];
+    expect(verdicts).toEqual([
+      { ok: true, payload: expect.objectContaining({ audience: 'unit', unitId: 'beijing-water' }) as unknown },
+      { ok: true, payload: expect.objectContaining({ appealId, requester: { phone: PHONE } }) as unknown },
+      { ok: false, error: 'WebhookVerificationError' },
+    ]);
   });
 
   it('sends nothing to a requester without a phone, and says so in the log', async () => {
@@ -388,6 +449,11 @@ describe('notification endpoints end to end through the API, the dev server and 
       });
       expect(bad.statusCode, bad.body).toBe(400);
       expect(bad.json()).toMatchObject({ field: 'body/secret' });
+    }
+    for (const url of ['/v1/notification-endpoints/center', '/v1/units/beijing-gas/webhook']) {
+      const nullEnabled = await admin({ method: 'PUT', url, payload: { ...body, enabled: null } });
+      expect(nullEnabled.statusCode, nullEnabled.body).toBe(400);
+      expect(nullEnabled.json()).toMatchObject({ field: 'body/enabled' });
     }
     // A unit's endpoint takes the same secrets, and gets one generated when it gives none.
     const unit = await admin({ method: 'PUT', url: '/v1/units/beijing-gas/webhook', payload: body });

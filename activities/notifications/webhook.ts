@@ -90,10 +90,19 @@ export async function sendWebhook(
 ): Promise<SendResult> {
   const { id, body } = message;
   const now = options.now ?? new Date();
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...signWebhook(endpoint.secret, id, now, body),
-  };
+  let signed: Record<string, string>;
+  try {
+    signed = signWebhook(endpoint.secret, id, now, body);
+  } catch (error) {
+    // A secret stored outside the API's checks (e.g. `whsec_` and no valid base64): no retry mends it.
+    return {
+      ok: false,
+      statusCode: null,
+      error: `cannot sign with the endpoint's secret: ${describe(error)}`,
+      retryable: false,
+    };
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...signed };
   if (!endpoint.secret.startsWith(SECRET_PREFIX)) {
     const timestamp = headers[WEBHOOK_HEADERS.timestamp]!;
     headers[LEGACY_WEBHOOK_HEADERS.delivery] = id;

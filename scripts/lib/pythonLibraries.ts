@@ -1,7 +1,8 @@
 /**
  * Python libraries the tests drive the API with, installed (once, pinned) from PyPI into the
  * same virtual environment as the Python tools: third-party GeoReport v2 clients, so that the
- * Open311 front door is checked against code that was not written with it. `civicbot` files
+ * Open311 front door is checked against code that was not written with it, and the Standard
+ * Webhooks library a receiver verifies deliveries with. `civicbot` files
  * and reads service requests (JSON), `georeport` reads the catalogue (XML, through xmltodict).
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +24,11 @@ export const OPEN311_CLIENTS: readonly PythonLibrary[] = [
   { requirement: 'georeport==0.3.1', module: 'georeport' },
 ];
 
+/** What a Python receiver verifies Jiesu's webhooks with (test/notifications.test.ts). */
+export const WEBHOOK_VERIFIERS: readonly PythonLibrary[] = [
+  { requirement: 'standardwebhooks==1.1.0', module: 'standardwebhooks' },
+];
+
 export const VENV_PYTHON = join(TOOLS_DIR, 'venv', 'bin', 'python');
 const marker = (library: PythonLibrary): string =>
   join(TOOLS_DIR, `${library.requirement.replace('==', '-')}.installed`);
@@ -37,7 +43,7 @@ export async function ensurePythonLibraries(libraries: readonly PythonLibrary[] 
     if (venv.code !== 0) throw new Error(`python3 -m venv failed:\n${tail(venv.output)}`);
   }
   const requirements = missing.map((l) => l.requirement);
-  step(`installing ${requirements.join(', ')} from PyPI (GeoReport v2 clients for the Open311 tests) …`);
+  step(`installing ${requirements.join(', ')} from PyPI (libraries the tests drive and check the API with) …`);
   const pip = await run(VENV_PYTHON, [
     '-m',
     'pip',

@@ -4,6 +4,7 @@
  * the endpoint being replaced, or generated and shown once.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { generateWebhookSecret, isStandardSecret, SECRET_PREFIX } from '../../../domain/webhookSecrets.js';
 import { HttpError } from '../../errors.js';
 
@@ -33,6 +34,19 @@ export const GeneratedSecret = Type.Optional(
     description: 'The generated secret (`whsec_…`): present only when the service generated it, and never shown again.',
   }),
 );
+
+/**
+ * A `preValidation` hook: Ajv's type coercion would take `"enabled": null` for `false` (and a
+ * null secret for an empty string), so a null is refused as such, naming the field.
+ */
+export function refuseNulls(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  const body = request.body;
+  const field =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? Object.keys(EndpointBody.properties).find((key) => (body as Record<string, unknown>)[key] === null)
+      : undefined;
+  done(field ? new HttpError(400, `body/${field}: must not be null`, `body/${field}`, 'VALIDATION') : undefined);
+}
 
 /** The secret the caller gave (checked) and the one a new endpoint gets when it gave none. */
 export function secretsOf(body: Static<typeof EndpointBody>): { secret?: string; newSecret: string } {
