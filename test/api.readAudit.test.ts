@@ -186,6 +186,7 @@ describe('the read audit', () => {
       ['from=yesterday', 'querystring/from'],
       ['limit=0', 'querystring/limit'],
       ['before=abc', 'querystring/before'],
+      ['before=100000000000000000000', 'querystring/before'],
       ['appealId=a%20b', 'querystring/appealId'],
       ['to=2026-01-01T00:00:00Z&from=2026-02-01T00:00:00Z', 'querystring/to'],
       ['whom=me', 'querystring/whom'],

@@ -22,7 +22,11 @@ const ReadAuditQuery = Type.Object(
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
     before: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Only rows with a smaller id: `nextBefore` of the previous page' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'Only rows with a smaller id: `nextBefore` of the previous page',
+      }),
     ),
   },
   { additionalProperties: false },
