@@ -256,4 +256,26 @@ describe('a long case continues as new', () => {
       ['chaoyang-jianwai', 'co_handler'],
     ]);
   });
+
+  it('continues once its history is past the limit, however few its Updates', async () => {
+    // So low that a new run is past it from its own start: it waits for an action before it may continue.
+    const { id, workflowId, firstRunId } = await startLongCase({ historyEvents: 5 });
+    await act(center(), id, 'triage', { disposition: 'dispatch' });
+    const accepted = await act(water(), id, 'accept', {});
+    // Handling's first wait is the first safe point: the run continues there.
+    const secondRunId = await nextRun(workflowId, firstRunId);
+    const first = await historyOf(workflowId, firstRunId);
+    expect(first.length).toBeGreaterThanOrEqual(5);
+    expect(updatesIn(first)).toBe(2);
+    expect(await read(id)).toMatchObject({ stage: 'handling', timeline: accepted.timeline });
+    const second = await historyOf(workflowId, secondRunId);
+    expect(second.length).toBeGreaterThanOrEqual(5);
+    expect(await currentRunId(workflowId)).toBe(secondRunId);
+
+    await act(water(), id, 'result', { outcome: 'resolved', summary: '已恢复供水' });
+    await act(center(), id, 'callback', { reached: true, contacted: true, resolved: true, satisfaction: 'satisfied' });
+    const closed = await world.env.client.workflow.getHandle<typeof appealWorkflow>(workflowId).result();
+    expect(closed.stage).toBe('closed');
+    expect(await currentRunId(workflowId)).toBe(secondRunId);
+  });
 });

@@ -350,11 +350,13 @@ export class AppealRun {
   /**
    * The run is long and may continue as new here: nothing runs alongside (a co-handler's child,
    * a summoned department, an authority's opinion: each ends by itself), no action waits in the
-   * inbox for the process, the case is not ending. See continuation.ts.
+   * inbox for the process, the case is not ending. See continuation.ts. Only a run that has taken
+   * an action continues: a new run whose own start is past a (low) limit does not start another.
    */
   mayContinueAsNew(inbox: Inbox): boolean {
     return (
       this.continuesAsNew &&
+      this.updatesAccepted > 0 &&
       this.ended === undefined &&
       !this.closing &&
       this.failure === undefined &&
