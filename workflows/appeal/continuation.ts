@@ -56,7 +56,13 @@ export interface CarriedCase {
   updateIds: string[];
 }
 
-/** Enough for the retries of the last minutes of a busy case, small beside the case itself. */
+/**
+ * Enough for the retries of the last minutes of a busy case, small beside the case itself. The
+ * last one matters most: an Update completed in the task that continues as new may be delivered
+ * again to the new run (temporal #6375); one the run had not yet seen is retried there by the
+ * client (the server aborts it as retryable, temporal #6485), which is what makes the boundary
+ * invisible to the API.
+ */
 export const CARRIED_UPDATE_IDS = 200;
 
 /** The appeal workflow's second argument: none for a case the API starts. */
