@@ -196,7 +196,9 @@ export async function loadCase(
   row?: Appeal | null,
 ): Promise<ApiCase> {
   const record = row ?? (await getAppealRecord(app.db, appealId)) ?? null;
-  const appealCase = await readCase(app, appealId, record);
+  let appealCase = await readCase(app, appealId, record);
+  // Just after the intake is recorded the workflow may not yet have taken the number its record has.
+  if (!appealCase.workOrderNo && record?.workOrderNo) appealCase = { ...appealCase, workOrderNo: record.workOrderNo };
   assertCanSee(principalOf(request), appealCase.involvedUnitIds);
   return presentCase(app, request, appealCase, record);
 }
