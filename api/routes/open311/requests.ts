@@ -8,7 +8,6 @@ import { Type } from '@sinclair/typebox';
 import { and, desc, eq, gte, inArray, lt, ne, or, type SQL } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
 import { findAppealByRef } from '../../../db/queries/appealRefs.js';
-import { getAppealRecord } from '../../../db/queries/cases.js';
 import { HttpError } from '../../errors.js';
 import { listScope } from '../../visibility.js';
 import { currentCase, requesterStatus } from '../../requesterStatus.js';
@@ -81,8 +80,7 @@ const requests: FastifyPluginAsyncTypebox = async (app) => {
         const order = await workOrderOf(app, request.body);
         const started = await startAppeal(app, request, order, request.headers['idempotency-key']);
         const id = started.case.appealId;
-        const row = await getAppealRecord(app.db, id);
-        const serviceRequest = serviceRequestId(row ?? { id, workOrderNo: null });
+        const serviceRequest = serviceRequestId({ id, workOrderNo: started.case.workOrderNo ?? null });
         reply.code(started.created ? 201 : 200);
         return sendList(reply, format, 'service_requests', 'request', [
           {
