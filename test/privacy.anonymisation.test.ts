@@ -40,6 +40,7 @@ import { monthRanking, unitMonthRates } from '../db/queries/rates.js';
 import { beijingMonthOf } from '../domain/months.js';
 import { ANONYMISED, scrubJson, scrubText } from '../domain/privacy.js';
 import type { AttachmentRef } from '../domain/appeal.js';
+import { loadRetentionDays, loadWorkerConfig } from '../worker/config.js';
 
 const DAY = 24 * 3600 * 1000;
 const NAME = '张三丰';
@@ -246,6 +247,18 @@ describe('what anonymisation erases of a text and a stored value', () => {
         { type: 'accepted', reason: `${ANONYMISED}家` },
       ],
     });
+  });
+});
+
+describe('the retention (PERSONAL_DATA_RETENTION_DAYS)', () => {
+  it('defaults to 180 days and refuses a number of days out of range or not a number, naming the variable', () => {
+    expect(loadRetentionDays({})).toBe(180);
+    expect(loadRetentionDays({ PERSONAL_DATA_RETENTION_DAYS: '30' })).toBe(30);
+    expect(loadWorkerConfig({ DATABASE_URL: 'postgres://x/y' }).PERSONAL_DATA_RETENTION_DAYS).toBe(180);
+    for (const bad of ['0', '-3', '40000', 'half a year'])
+      expect(() => loadRetentionDays({ PERSONAL_DATA_RETENTION_DAYS: bad }), bad).toThrow(
+        /PERSONAL_DATA_RETENTION_DAYS/,
+      );
   });
 });
 

@@ -33,6 +33,7 @@ import {
 import { SEARCH_ATTRIBUTES } from '../../workflows/searchAttributes.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { ensureSchedulesAt } from './schedules.js';
+import { loadRetentionDays } from '../../worker/config.js';
 
 /** The Temporal side of the topology: PostgreSQL, the four services, the namespace, the UI. */
 export interface TemporalClusterOptions {
@@ -360,11 +361,12 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     const probe = SEARCH_ATTRIBUTES.map((key) => `${key.name} IS NULL`).join(' AND ');
     await stepOf('waiting for the namespace', () => waitForNamespace(temporalAddress, namespace, probe), signal);
     log(`namespace ${namespace} serves queries on every search attribute`);
-    // As the compose set-up does: the month's rankings are frozen on the 1st at 00:30 Beijing time.
+    // As the compose set-up does: the month's rankings are frozen on the 1st at 00:30 Beijing time,
+    // closed appeals past PERSONAL_DATA_RETENTION_DAYS anonymised every day at 03:00.
     log(
       await stepOf(
-        'creating the monthly-assessment schedule',
-        () => ensureSchedulesAt(temporalAddress, namespace, TASK_QUEUE),
+        'creating the schedules',
+        () => ensureSchedulesAt(temporalAddress, namespace, TASK_QUEUE, { retentionDays: loadRetentionDays() }),
         signal,
       ),
     );
