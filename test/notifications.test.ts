@@ -451,9 +451,13 @@ describe('notification endpoints end to end through the API, the dev server and 
       expect(bad.json()).toMatchObject({ field: 'body/secret' });
     }
     for (const url of ['/v1/notification-endpoints/center', '/v1/units/beijing-gas/webhook']) {
-      const nullEnabled = await admin({ method: 'PUT', url, payload: { ...body, enabled: null } });
-      expect(nullEnabled.statusCode, nullEnabled.body).toBe(400);
-      expect(nullEnabled.json()).toMatchObject({ field: 'body/enabled' });
+      for (const enabled of [null, 0, 'false']) {
+        const coerced = await admin({ method: 'PUT', url, payload: { ...body, enabled } });
+        expect(coerced.statusCode, coerced.body).toBe(400);
+        expect(coerced.json()).toMatchObject({ field: 'body/enabled' });
+      }
+      const numericSecret = await admin({ method: 'PUT', url, payload: { ...body, secret: 1234567890123456 } });
+      expect(numericSecret.json()).toMatchObject({ statusCode: 400, field: 'body/secret' });
     }
     // A unit's endpoint takes the same secrets, and gets one generated when it gives none.
     const unit = await admin({ method: 'PUT', url: '/v1/units/beijing-gas/webhook', payload: body });

@@ -36,16 +36,18 @@ export const GeneratedSecret = Type.Optional(
 );
 
 /**
- * A `preValidation` hook: Ajv's type coercion would take `"enabled": null` for `false` (and a
- * null secret for an empty string), so a null is refused as such, naming the field.
+ * A `preValidation` hook: Ajv's type coercion would take `"enabled": 0` or `null` for `false`
+ * (and a number for a string), so a field of another JSON type is refused as such, naming it.
  */
-export function refuseNulls(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+export function refuseCoercion(request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
   const body = request.body;
-  const field =
-    typeof body === 'object' && body !== null && !Array.isArray(body)
-      ? Object.keys(EndpointBody.properties).find((key) => (body as Record<string, unknown>)[key] === null)
-      : undefined;
-  done(field ? new HttpError(400, `body/${field}: must not be null`, `body/${field}`, 'VALIDATION') : undefined);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return done();
+  for (const [field, schema] of Object.entries(EndpointBody.properties) as [string, { type: string }][]) {
+    const value = (body as Record<string, unknown>)[field];
+    if (value !== undefined && typeof value !== schema.type)
+      return done(new HttpError(400, `body/${field}: must be ${schema.type}`, `body/${field}`, 'VALIDATION'));
+  }
+  done();
 }
 
 /** The secret the caller gave (checked) and the one a new endpoint gets when it gave none. */

@@ -9,7 +9,7 @@ import {
 import { NOTIFICATION_AUDIENCES, type NotificationEndpoint } from '../../../db/schema/webhooks.js';
 import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
-import { EndpointBody, GeneratedSecret, refuseNulls, secretsOf, shownSecret } from './endpointBody.js';
+import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const AudienceParams = Type.Object({
@@ -85,7 +85,7 @@ const notificationEndpoints: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/notification-endpoints/:audience',
     {
-      preValidation: refuseNulls,
+      preValidation: refuseCoercion,
       schema: {
         tags: ['webhooks'],
         summary: "Configure an audience's endpoint",

@@ -4,7 +4,7 @@ import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js
 import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
-import { EndpointBody, GeneratedSecret, refuseNulls, secretsOf, shownSecret } from './endpointBody.js';
+import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -55,7 +55,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/units/:unitId/webhook',
     {
-      preValidation: refuseNulls,
+      preValidation: refuseCoercion,
       schema: {
         tags: ['webhooks'],
         summary: "Configure a unit system's webhook endpoint",
