@@ -312,6 +312,13 @@ export const AppealCaseSchema = Type.Object(
       }),
     ),
     rehandlings: Type.Integer(),
+    runs: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        description:
+          'Workflow runs the case has taken, once a long case has continued as new (same workflow id; absent until then)',
+      }),
+    ),
     disposition: Type.Optional(Type.String()),
     answer: Type.Optional(Type.String()),
     originalAppealId: Type.Optional(Type.String()),

@@ -386,6 +386,8 @@ export interface AppealCase {
     trigger?: 'deadline' | 'result';
   };
   rehandlings: number;
+  /** Workflow runs the case has taken, once a long case has continued as new (absent before). */
+  runs?: number;
   disposition?: string;
   answer?: string;
   originalAppealId?: string;

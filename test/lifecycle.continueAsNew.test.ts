@@ -150,6 +150,8 @@ describe('a long case continues as new', () => {
     // The API reads the same case by its id from the new run: nothing lost, the deadlines the same instants.
     const carried = await read(id);
     expect(carried.source).toBe('workflow');
+    expect(ordered.runs).toBeUndefined();
+    expect(carried.runs).toBe(2);
     expect(carried).toMatchObject({
       appealId: id,
       stage: 'rehandling',
@@ -204,7 +206,7 @@ describe('a long case continues as new', () => {
     expect(closed).toMatchObject({ stage: 'closed', rehandlings: 2 });
     expect(await currentRunId(workflowId)).toBe(thirdRunId);
     expect(closed.timeline.slice(0, ordered.timeline.length)).toEqual(ordered.timeline);
-    expect(await read(id)).toMatchObject({ stage: 'closed', source: 'record', rehandlings: 2 });
+    expect(await read(id)).toMatchObject({ stage: 'closed', source: 'record', rehandlings: 2, runs: 3 });
 
     // The audit trail is one sequence across the runs: after the intake, every step once, keys 1..n with no gap or repeat.
     const [intake, ...steps] = await listAuditEvents(database.db, id);

@@ -167,7 +167,7 @@ export class AppealRun {
     this.updateIds = [...(carried?.updateIds ?? [])];
     this.earlierUpdateIds = new Set(this.updateIds);
     if (carried) {
-      this.state = carried.state;
+      this.state = { ...carried.state, runs: this.runs };
       this.limits = carried.limits;
       this.intakeRecorded = true;
       this.stepCounter = carried.steps;
