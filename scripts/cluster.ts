@@ -13,6 +13,7 @@ import { step } from './lib/log.js';
 import { withoutPassword } from './lib/localStack.js';
 import { clusterPorts, TEMPORAL_SERVICES } from './lib/temporalServer.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
+import { devPayloadKeys } from './lib/devPayloadKeys.js';
 
 const port = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -73,6 +74,11 @@ try {
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeWorkflowBundle(workflowBundlePath, (message) => step(`workflow bundle: ${message}`));
   step('workflows bundled');
+  // As npm run dev: payloads are encrypted in Temporal, with a key made once beside the cluster's
+  // data (PAYLOAD_KEYS in the environment takes precedence); the UI decodes through API 1's codec server.
+  const payloadKeysFile = join(dir, 'payload-keys');
+  const payloadKeys = process.env.PAYLOAD_KEYS ? undefined : await devPayloadKeys(payloadKeysFile);
+  if (payloadKeys) step(`payload key ${payloadKeys.created ? 'created in' : 'read from'} ${payloadKeysFile}`);
 
   starting = startCluster({
     postgres: { cluster: 'cluster', port: pgPort },
@@ -80,9 +86,13 @@ try {
     shards: 4,
     apiPorts,
     uiPort,
+    uiCodecEndpoint: `http://127.0.0.1:${apiPorts[0]}/codec`,
     workflowBundlePath,
     logDir: join(dir, 'logs'),
-    appEnv: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    appEnv: {
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...(payloadKeys ? { PAYLOAD_KEYS: payloadKeys.PAYLOAD_KEYS } : {}),
+    },
     log: step,
     signal: startup.signal,
   });

@@ -44,6 +44,8 @@ export interface TemporalClusterOptions {
   shards: number;
   /** The Temporal Web UI's port; no UI when omitted (or when it cannot be built). */
   uiPort?: number;
+  /** The codec server the UI decodes payloads through (the API's `/codec`), when payloads are encrypted. */
+  uiCodecEndpoint?: string;
   /** Where each process writes its output: `<logDir>/<name>.log`. */
   logDir: string;
   namespace?: string;
@@ -385,6 +387,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
           temporalAddress,
           namespace,
           dir: join(options.logDir, '..', 'ui'),
+          ...(options.uiCodecEndpoint ? { codecEndpoint: options.uiCodecEndpoint } : {}),
         });
         const ui = new ClusterProcess(
           'temporal-ui',

@@ -341,7 +341,14 @@ export async function ensureTemporalUi(log: (message: string) => void): Promise<
 /** The UI server's command line, with a configuration written for this cluster's frontend. */
 export async function temporalUiCommand(
   binary: string,
-  options: { port: number; temporalAddress: string; namespace: string; dir: string },
+  options: {
+    port: number;
+    temporalAddress: string;
+    namespace: string;
+    dir: string;
+    /** The API's codec server as the browser reaches it: the UI shows payloads decrypted through it. */
+    codecEndpoint?: string;
+  },
 ): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv }> {
   await mkdir(join(options.dir, 'config'), { recursive: true });
   await writeFile(
@@ -356,6 +363,7 @@ export async function temporalUiCommand(
       'refreshInterval: 1m',
       'cors:',
       '  cookieInsecure: true',
+      ...(options.codecEndpoint ? ['codec:', `  endpoint: ${options.codecEndpoint}`, '  passAccessToken: false'] : []),
       '',
     ].join('\n'),
   );
