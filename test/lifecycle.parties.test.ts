@@ -132,13 +132,16 @@ describe('a street leads by any route: its district supervises, it may blow the 
 describe('intake and triage paths', () => {
   it('a risk to social stability is pushed to the government at once and shows in the UI', async () => {
     const appeal = await t.world.startAppeal({ stabilityRisk: true });
-    expect(await appeal.notifications()).toEqual([
+    const pushed = (await appeal.notifications()).filter((n) => n.kind === 'stability_risk');
+    expect(pushed).toEqual([
       expect.objectContaining({ to: 'government', kind: 'stability_risk' }),
+      expect.objectContaining({ to: 'center', kind: 'stability_risk' }),
     ]);
     expect((await appeal.handle.describe()).typedSearchAttributes.get(StabilityRisk)).toBe(true);
     expect(kinds(await listAuditEvents(t.database.db, appeal.appealId))).toContain('stability_risk_pushed');
     const quiet = await t.world.startAppeal();
     expect((await quiet.handle.describe()).typedSearchAttributes.get(StabilityRisk)).toBe(false);
+    expect((await quiet.notifications()).filter((n) => n.kind === 'stability_risk')).toEqual([]);
   });
 
   it('the manual queue: nothing in the catalogue and no district, the center chooses the unit', async () => {

@@ -10,6 +10,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { AppealSummary } from '../workflows/searchAttributes.js';
 import { createAppealRecord } from '../db/queries/cases.js';
 import { findAppealIdByWorkOrderNo } from '../db/queries/workOrderNumbers.js';
 import { workOrderDays } from '../db/schema/privacy.js';
@@ -221,6 +222,8 @@ describe('through the API and Temporal', () => {
     const summary = await description.staticSummary();
     expect(summary).toBe('help · utilities.water.outage · chaoyang · phone');
     for (const personal of ['张三', '13900000000', '停水']) expect(summary).not.toContain(personal);
+    // The same line as a search attribute, in clear: the UI's list shows it as a column.
+    expect(description.typedSearchAttributes.get(AppealSummary)).toBe(summary);
   });
 
   it('tells the requester the number at intake', async () => {

@@ -10,6 +10,12 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const AppealStage = defineSearchAttributeKey('AppealStage', SearchAttributeType.KEYWORD);
 /** 工单编号 (`YYYYMMDD-NNNNNN`), set once the intake is recorded: what a requester quotes on the phone. */
 export const WorkOrderNo = defineSearchAttributeKey('WorkOrderNo', SearchAttributeType.KEYWORD);
+/**
+ * One line on what and where (type · category · district/street · channel), never who or the
+ * content: set at start, so the Web UI's workflow list can show it as a column (search
+ * attributes are stored in clear, unlike the encrypted start summary).
+ */
+export const AppealSummary = defineSearchAttributeKey('AppealSummary', SearchAttributeType.TEXT);
 /** The appeal's own id, also on co-handler child workflows. */
 export const AppealId = defineSearchAttributeKey('AppealId', SearchAttributeType.KEYWORD);
 export const LeadUnit = defineSearchAttributeKey('LeadUnit', SearchAttributeType.KEYWORD);
@@ -43,4 +49,5 @@ export const SEARCH_ATTRIBUTES = [
   NextActor,
   StabilityRisk,
   WorkOrderNo,
+  AppealSummary,
 ] as const;

@@ -11,6 +11,7 @@ import * as d from '../../../domain/appeal.js';
 import { ErrorType } from '../../../domain/errors.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
 import { intakeRecordedUpdate } from '../../../workflows/appeal/definitions.js';
+import { AppealSummary } from '../../../workflows/searchAttributes.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import type { StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
@@ -114,6 +115,7 @@ export async function startAppeal(
     receivedAt: body.receivedAt ?? new Date().toISOString(),
     ...(attachments ? { attachments } : {}),
   };
+  const summary = `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'} · ${body.channel}`;
   const start = new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
     taskQueue: app.config.TEMPORAL_TASK_QUEUE,
     workflowId: d.appealWorkflowId(appealId),
@@ -122,7 +124,9 @@ export async function startAppeal(
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     workflowIdConflictPolicy: 'FAIL',
     // The Temporal UI's one line per case: what and where, never who or the content (the number is a search attribute).
-    staticSummary: `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'} · ${body.channel}`,
+    staticSummary: summary,
+    // The same line as a search attribute, which the UI's workflow list can show as a column.
+    typedSearchAttributes: [{ key: AppealSummary, value: summary }],
     staticDetails: body.content,
   });
   const waitUntil = Date.now() + START_WAIT_MS;
