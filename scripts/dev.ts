@@ -124,6 +124,9 @@ try {
       uiPort,
       uiCodecEndpoint: `http://127.0.0.1:${apiPort}/codec`,
       dbFile: join(STATE_DIR, 'temporal', 'dev.sqlite'),
+      // The start-up flags name the search attributes only when the SQLite file is new: one
+      // added since is registered through the operator service (no-op when all are there).
+      registerSearchAttributes: true,
     },
     log: step,
     signal: startup.signal,
