@@ -41,7 +41,8 @@ describe('planDispatch', () => {
       ...centralMilitary,
       at: '2025-09-28T02:00:00.000Z',
     });
-    expect(plan).toEqual({
+    const { limits, lead, ...rest } = plan;
+    expect(rest).toEqual({
       route: 'unit',
       leadUnitId: 'central-military-liaison',
       leadUnitKind: 'central_military_liaison',
@@ -53,6 +54,9 @@ describe('planDispatch', () => {
       deadlines: { acceptance: '2025-09-28T06:00:00.000Z', handling: '2025-10-24T16:00:00.000Z' },
       calendar: 'official',
     });
+    // One read at dispatch: the plan brings what getPolicyLimits and the directory answer on their own.
+    expect(limits).toEqual(await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 1 }));
+    expect(lead).toMatchObject({ id: 'central-military-liaison', kind: 'central_military_liaison' });
   });
 
   it("uses the policy that lists the appeal type when the catalogue's policy leaves it out", async () => {

@@ -215,6 +215,30 @@ describe('what the center sees at triage (Art. 12, 13)', () => {
 });
 
 describe('dispatch and acceptance (Art. 14, 16)', () => {
+  it('reads once to dispatch: the plan brings the limits, the lead and the deadlines from the decision', async () => {
+    const appeal = await t.world.startAppeal({
+      categoryCode: 'urban.road_damage',
+      districtId: undefined,
+      streetId: 'xicheng-xinjiekou',
+    });
+    const c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    expect(c).toMatchObject({ stage: 'awaiting_acceptance', leadUnitId: 'xicheng-xinjiekou' });
+    expect(c.supervisingUnitIds).toEqual(['xicheng-gov']);
+    // The deadlines count from the center's decision, the instant the order went out with.
+    const dispatchedAt = at(c, 'dispatched');
+    expect(c.deadlines.acceptance! > dispatchedAt).toBe(true);
+    const history = await appeal.handle.fetchHistory();
+    const reads = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((name): name is string =>
+        ['planDispatch', 'getPolicyLimits', 'describeUnit', 'computeDeadlines'].includes(name ?? ''),
+      );
+    expect(reads).toEqual(['planDispatch']);
+    // The limits the plan brought govern the case as the separate read did: reminders before escalation.
+    const late = await appeal.skipTo(c.deadlines.acceptance!);
+    expect(late.acceptanceReminders).toBe(1);
+  });
+
   it('dispatches to the street of the location and notifies its district government', async () => {
     const appeal = await t.world.startAppeal({
       categoryCode: 'urban.road_damage',

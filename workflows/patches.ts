@@ -37,4 +37,9 @@ export const PATCHES = {
    * the center hears a stability-risk push beside the government (Art. 11, 24).
    */
   tellRequesterAndCenter: 'tell-requester-and-center',
+  /**
+   * A dispatch reads once: the plan brings the policy version's limits, the lead's description
+   * and the deadlines from the center's decision, instead of three more activities after it.
+   */
+  oneReadAtDispatch: 'one-read-at-dispatch',
 } as const;

@@ -112,20 +112,24 @@ export function createDeadlineActivities(deps: { db: Database; log: Logger }) {
     },
 
     async getPolicyLimits(input: PolicyRef): Promise<PolicyLimits> {
-      const policy = await policyVersion(input);
-      return {
-        acceptanceReminderLimit: policy.acceptanceReminderLimit,
-        callbackMaxAttempts: policy.callbackMaxAttempts,
-        escalationLevels: policy.escalationLevels,
-        callbackOnResult: policy.callbackOnResult,
-        warningFractions: policy.warningFractions,
-        rehandlingCap: policy.rehandlingCap,
-        coHandlerMarginHours: policy.coHandlerMarginHours,
-        coHandlerWhenShort: policy.coHandlerWhenShort,
-        reminderLimits: policy.reminderLimits,
-        duplicateWindowDays: policy.duplicateWindowDays,
-        cityEscalationUnitId: policy.cityEscalationUnitId,
-      };
+      return policyLimitsOf(await policyVersion(input));
     },
+  };
+}
+
+/** What the workflow decides with from a policy version, beside its windows (also part of a dispatch plan). */
+export function policyLimitsOf(policy: DeadlinePolicy): PolicyLimits {
+  return {
+    acceptanceReminderLimit: policy.acceptanceReminderLimit,
+    callbackMaxAttempts: policy.callbackMaxAttempts,
+    escalationLevels: policy.escalationLevels,
+    callbackOnResult: policy.callbackOnResult,
+    warningFractions: policy.warningFractions,
+    rehandlingCap: policy.rehandlingCap,
+    coHandlerMarginHours: policy.coHandlerMarginHours,
+    coHandlerWhenShort: policy.coHandlerWhenShort,
+    reminderLimits: policy.reminderLimits,
+    duplicateWindowDays: policy.duplicateWindowDays,
+    cityEscalationUnitId: policy.cityEscalationUnitId,
   };
 }

@@ -3,20 +3,22 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { findDuplicateCandidates } from '../../db/queries/duplicates.js';
 import { searchKnowledgeBase as searchEntries, type KnowledgeHit } from '../../db/queries/knowledge.js';
-import {
-  getHandlingUnit,
-  lookupDispatch,
-  policyInForce,
-  ReferenceDataError,
-  type DispatchRoute,
-} from '../../db/queries/reference.js';
+import { describeUnit, type UnitDescription } from '../../db/queries/escalation.js';
+import { lookupDispatch, policyInForce, ReferenceDataError, type DispatchRoute } from '../../db/queries/reference.js';
 import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
-import { computeWindows, parseInstant, type CalendarStatus } from '../deadlines/index.js';
+import {
+  computeWindows,
+  parseInstant,
+  policyLimitsOf,
+  type CalendarStatus,
+  type PolicyLimits,
+} from '../deadlines/index.js';
 import { DUPLICATE_WINDOW_DAYS, type HandlingUnitKind, type TriageHints } from '../../domain/appeal.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
 export type { DispatchRoute } from '../../db/queries/reference.js';
+export type { UnitDescription } from '../../db/queries/escalation.js';
 
 export interface PlanDispatchInput {
   appealId: string;
@@ -51,6 +53,12 @@ export interface DispatchPlan {
   calendarNote?: string;
   /** Set when the catalogue's policy did not cover the appeal type and another policy applies. */
   policyNote?: string;
+  /**
+   * The policy version's limits and the catalogue lead's description, read in the same activity,
+   * so that a dispatch needs one round trip (absent from plans made before they were added).
+   */
+  limits?: PolicyLimits;
+  lead?: UnitDescription | null;
 }
 
 export interface KnowledgeSearchInput {
@@ -134,7 +142,7 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
           at,
         });
         const computed = computeWindows(policy, at, ['acceptance', 'handling']);
-        const lead = decision.leadUnitId ? await getHandlingUnit(deps.db, decision.leadUnitId) : undefined;
+        const lead = decision.leadUnitId ? await describeUnit(deps.db, decision.leadUnitId) : undefined;
         const plan: DispatchPlan = {
           route: decision.route,
           leadUnitId: decision.leadUnitId,
@@ -155,6 +163,8 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
                 policyNote: `policy '${decision.policyCode}' does not cover ${input.appealType} appeals; '${policy.code}' applies`,
               }
             : {}),
+          limits: policyLimitsOf(policy),
+          lead: lead ?? null,
         };
         deps.log.info(
           {

@@ -10,7 +10,7 @@ import { escalate } from './coordination.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
 import type { AppealRun } from './run.js';
-import { dispatchTo, sendOrder } from './triage.js';
+import { dispatchTo, sendOrder, type PlannedOrder } from './triage.js';
 
 export function registerAcceptanceActions(run: AppealRun, inbox: Inbox): void {
   const s = run.state;
@@ -46,9 +46,9 @@ export function registerAcceptanceActions(run: AppealRun, inbox: Inbox): void {
 }
 
 /** Dispatches the order and waits until a unit has accepted it. */
-export async function awaitAcceptance(run: AppealRun, inbox: Inbox): Promise<void> {
+export async function awaitAcceptance(run: AppealRun, inbox: Inbox, planned?: PlannedOrder): Promise<void> {
   const s = run.state;
-  await sendOrder(run, 'center');
+  await sendOrder(run, 'center', undefined, planned);
   let nextReminderAt = s.deadlines.acceptance;
   /** Reminders sent at the current tier (0: before any escalation). */
   let remindersAtTier = 0;

@@ -407,6 +407,12 @@ export class AppealRun {
     return computed.deadlines;
   }
 
+  /** Deadlines computed already by the policy version the case keeps (a dispatch plan's), kept as the case's. */
+  keepDeadlines<D extends Partial<Record<WindowName, string>>>(deadlines: D): D {
+    Object.assign(this.state.deadlines, deadlines);
+    return deadlines;
+  }
+
   /** One window from `from` (an instant). */
   async deadline(from: string, window: WindowName): Promise<string> {
     return (await this.deadlinesFrom(from, [window]))[window]!;

@@ -3,7 +3,7 @@
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
 import * as wf from '@temporalio/workflow';
-import type { DispatchPlan } from '../../activities/dispatch/index.js';
+import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
 import { invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
@@ -14,6 +14,14 @@ import type { AppealRun } from './run.js';
 export interface Dispatch {
   plan: DispatchPlan;
   leadUnitId: string;
+  /** The instant the plan's deadlines count from (the center's decision); absent after a consultation. */
+  plannedAt?: string;
+}
+
+/** An order whose deadlines the dispatch plan computed already, from the instant of the decision. */
+export interface PlannedOrder {
+  at: string;
+  deadlines: { acceptance: string; handling: string };
 }
 
 export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
@@ -136,13 +144,14 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       });
       return undefined;
     }
+    const plannedAt = run.now();
     const plan = await run.records.planDispatch({
       appealId: s.appealId,
       appealType: s.appealType,
       categoryCode: s.categoryCode,
       districtId: s.districtId,
       streetId: s.streetId,
-      at: run.now(),
+      at: plannedAt,
     });
     s.policy = plan.policy;
     // The district is known from the street when only the street was given.
@@ -157,7 +166,7 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       continue;
     }
     if (decision.consultation) return { plan, leadUnitId: await consult(run, inbox, plan, leadUnitId) };
-    return { plan, leadUnitId };
+    return { plan, leadUnitId, plannedAt };
   }
 }
 
@@ -192,9 +201,9 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
  * district government and may blow the whistle; a lead of another kind is not and may not.
  * Returns the unit's kind.
  */
-export async function assignLead(run: AppealRun, unitId: string): Promise<string | undefined> {
+export async function assignLead(run: AppealRun, unitId: string, known?: UnitDescription): Promise<string | undefined> {
   const s = run.state;
-  const unit = await run.records.describeUnit({ unitId });
+  const unit = known ?? (await run.records.describeUnit({ unitId }));
   s.leadUnitId = unitId;
   s.leadUnitKind = unit?.kind;
   const isStreet = unit?.kind === 'street' || unit?.kind === 'township';
@@ -209,11 +218,13 @@ export async function dispatchTo(run: AppealRun, unitId: string, actor: string, 
 }
 
 /** Sends the work order to the lead unit already assigned. */
-export async function sendOrder(run: AppealRun, actor: string, reason?: string): Promise<void> {
+export async function sendOrder(run: AppealRun, actor: string, reason?: string, planned?: PlannedOrder): Promise<void> {
   const s = run.state;
   const unitId = s.leadUnitId!;
-  const at = run.now();
-  const deadlines = await run.deadlinesFrom(at, ['acceptance', 'handling']);
+  const at = planned?.at ?? run.now();
+  const deadlines = planned
+    ? run.keepDeadlines(planned.deadlines)
+    : await run.deadlinesFrom(at, ['acceptance', 'handling']);
   run.enter('awaiting_acceptance', `unit:${unitId}`, deadlines.acceptance);
   run.notify(
     `unit:${unitId}`,

@@ -69,17 +69,28 @@ async function fromIntake(run: AppealRun, inbox: Inbox): Promise<void> {
   await intake(run);
   const dispatch = await triage(run, inbox);
   if (!dispatch) return;
-  run.limits = await run.records.getPolicyLimits({
-    policyCode: dispatch.plan.policy.code,
-    policyVersion: dispatch.plan.policy.version,
-  });
-  const kind = await assignLead(run, dispatch.leadUnitId);
+  // One read at dispatch: the plan brings the policy's limits, the lead's description and the
+  // deadlines from the decision (plans made before carry none of them: each is read as before).
+  const { plan } = dispatch;
+  const oneRead = wf.patched(PATCHES.oneReadAtDispatch);
+  run.limits =
+    (oneRead ? plan.limits : undefined) ??
+    (await run.records.getPolicyLimits({ policyCode: plan.policy.code, policyVersion: plan.policy.version }));
+  const kind = await assignLead(
+    run,
+    dispatch.leadUnitId,
+    oneRead && plan.lead?.id === dispatch.leadUnitId ? plan.lead : undefined,
+  );
   if (kind === 'central_military_liaison') {
     await forward(run, inbox);
     await callBack(run, inbox, 'result');
     return;
   }
-  await awaitAcceptance(run, inbox);
+  await awaitAcceptance(
+    run,
+    inbox,
+    oneRead && dispatch.plannedAt ? { at: dispatch.plannedAt, deadlines: plan.deadlines } : undefined,
+  );
   await handleUntilCalledBack(run, inbox);
 }
 
