@@ -15,7 +15,7 @@ import { floorRatios, markdownTable, type Comparison, type Target } from './repo
 const SIDES = ['dev', 'cluster'] as const;
 type Side = (typeof SIDES)[number];
 
-interface CompareResults {
+export interface CompareResults {
   mode: 'compare';
   temporalServer: string;
   comparisons: Comparison[];
@@ -48,7 +48,7 @@ function runSide(side: Side, resultsFile: string): Promise<number> {
 const times = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '–');
 const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
 
-function compareTable(results: Record<Side, CompareResults>): string {
+export function compareTable(results: Record<Side, CompareResults>): string {
   const header = [
     'operation',
     ...SIDES.flatMap((side) => [`${side}: HTTP p50 · ops/s`, `${side}: ÷ floor p50 · ops/s`]),

@@ -28,10 +28,14 @@ export interface BenchTemporal {
 /** History shards of the benchmark's cluster: as `npm run cluster` and the compose topology. */
 const SHARDS = 4;
 
-/** A base whose twelve ports (see `clusterPorts`) are all free, tried from a random start. */
+/**
+ * A base whose twelve ports (see `clusterPorts`) are all free, tried from a random start. Below
+ * 32,768: Temporal keeps each service's membership port in a PostgreSQL smallint, and a service
+ * whose port is above it cannot join the ring.
+ */
 async function freeClusterPorts(): Promise<TemporalPorts> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const ports = clusterPorts(20_000 + Math.floor(Math.random() * 400) * 100);
+    const ports = clusterPorts(10_000 + Math.floor(Math.random() * 225) * 100);
     const all = [
       ports.frontendHttp,
       ...TEMPORAL_SERVICES.flatMap((s) => [ports.grpc[s], ports.membership[s], ports.metrics[s]]),
