@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { TOOLS_DIR } from './paths.js';
 import { step } from './log.js';
 import { run, tail } from './run.js';
+import { ensureToolsVenv } from './tools.js';
 
 interface PythonLibrary {
   /** pip's requirement, pinned. */
@@ -37,11 +38,7 @@ const marker = (library: PythonLibrary): string =>
 export async function ensurePythonLibraries(libraries: readonly PythonLibrary[] = OPEN311_CLIENTS): Promise<void> {
   const missing = libraries.filter((l) => !existsSync(marker(l)) || !existsSync(VENV_PYTHON));
   if (missing.length === 0) return;
-  if (!existsSync(VENV_PYTHON)) {
-    step(`creating a Python virtual environment in ${join(TOOLS_DIR, 'venv')}`);
-    const venv = await run('python3', ['-m', 'venv', join(TOOLS_DIR, 'venv')]);
-    if (venv.code !== 0) throw new Error(`python3 -m venv failed:\n${tail(venv.output)}`);
-  }
+  await ensureToolsVenv();
   const requirements = missing.map((l) => l.requirement);
   step(`installing ${requirements.join(', ')} from PyPI (libraries the tests drive and check the API with) …`);
   const pip = await run(VENV_PYTHON, [

