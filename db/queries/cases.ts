@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../client.js';
 import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
-import { beijingDay } from '../../domain/workOrderNumbers.js';
-import { takeWorkOrderNo } from './workOrderNumbers.js';
+import { beijingDay, workOrderNo } from '../../domain/workOrderNumbers.js';
 
 export interface StepRecord {
   appealId: string;
@@ -17,47 +17,121 @@ export interface StepRecord {
   patch?: Partial<Omit<NewAppeal, 'id' | 'lastSeq'>>;
 }
 
+/** The case record's columns by their names in `NewAppeal`. */
+const APPEAL_COLUMNS = getTableColumns(appeals);
+type AppealKey = keyof typeof APPEAL_COLUMNS;
+/** Set by every step itself, never by its patch. */
+const NOT_PATCHED = new Set<string>(['id', 'lastSeq', 'updatedAt']);
+
+/** A value bound as a parameter of the column's own type (encoded as drizzle encodes it). */
+const typed = (column: AnyPgColumn, value: unknown): SQL =>
+  sql`cast(${sql.param(value, column)} as ${sql.raw(column.getSQLType())})`;
+
+/**
+ * The one statement that writes `steps` (distinct step keys, one appeal). The appeal row's lock
+ * serialises concurrent steps of one appeal; the statement reads the audit trail as of its start,
+ * so it writes only when the locked row is the one its snapshot saw (`fresh`): otherwise a step
+ * committed meanwhile could be missing from what it read, and it writes nothing.
+ */
+function stepsStatement(appealId: string, steps: readonly StepRecord[]): SQL {
+  const values = steps.map(
+    (step, ord) =>
+      sql`(${ord}::int, ${step.stepKey}::text, ${step.type}::text, ${step.actor}::text, ${step.reason ?? null}::text, ${typed(auditEvents.payload, step.payload ?? {})}, ${typed(auditEvents.at, step.at)})`,
+  );
+  // Each patched column takes the value of the last new step that sets it, the row's own otherwise.
+  const setters = new Map<AppealKey, { ord: number; value: unknown }[]>();
+  steps.forEach((step, ord) => {
+    for (const [key, value] of Object.entries(step.patch ?? {})) {
+      if (value === undefined || NOT_PATCHED.has(key) || !(key in APPEAL_COLUMNS)) continue;
+      const list = setters.get(key as AppealKey) ?? [];
+      list.push({ ord, value });
+      setters.set(key as AppealKey, list);
+    }
+  });
+  const patch = [...setters].map(([key, list]) => {
+    const column = APPEAL_COLUMNS[key];
+    const cases = list
+      .reverse()
+      .map(({ ord, value }) => sql` when ${ord}::int in (select ord from numbered) then ${typed(column, value)}`);
+    return sql`${sql.identifier(column.name)} = case${sql.join(cases)} else appeals.${sql.identifier(column.name)} end, `;
+  });
+  return sql`
+    with snapshot as (select last_seq from appeals where id = ${appealId}),
+    locked as materialized (select last_seq from appeals where id = ${appealId} for update),
+    fresh as (select l.last_seq from locked l join snapshot s on s.last_seq = l.last_seq),
+    steps (ord, step_key, type, actor, reason, payload, at) as (values ${sql.join(values, sql`, `)}),
+    recorded as (
+      select e.step_key, e.seq from audit_events e join steps s on s.step_key = e.step_key
+      where e.appeal_id = ${appealId}),
+    numbered as (
+      select s.*, f.last_seq + (row_number() over (order by s.ord))::int as seq
+      from steps s cross join fresh f
+      where not exists (select 1 from recorded r where r.step_key = s.step_key)),
+    bumped as (
+      update appeals set ${sql.join(patch)}last_seq = (select max(seq) from numbered),
+        updated_at = (select at from numbered order by ord desc limit 1)
+      where id = ${appealId} and exists (select 1 from numbered)),
+    written as (
+      insert into audit_events (appeal_id, seq, step_key, type, actor, reason, payload, at)
+      select ${appealId}, seq, step_key, type, actor, reason, payload, at from numbered)
+    select exists (select 1 from locked) as found, exists (select 1 from fresh) as fresh,
+      (select coalesce(json_object_agg(step_key, seq), '{}') from recorded) as recorded,
+      (select coalesce(json_object_agg(step_key, seq), '{}') from numbered) as created`;
+}
+
+interface StepsOutcome {
+  found: boolean;
+  fresh: boolean;
+  /** Sequence numbers by step key: of the steps recorded before, of the steps this statement wrote. */
+  recorded: Record<string, number>;
+  created: Record<string, number>;
+}
+
+/**
+ * Writes several steps of one appeal, in order, each with its audit event and its change to the
+ * case record, in one statement. Each step is idempotent on its key as `recordStep` is; the new
+ * ones take the next sequence numbers in the order given and their patches apply in that order.
+ */
+export async function recordSteps(db: DbOrTx, steps: StepRecord[]): Promise<{ seq: number; created: boolean }[]> {
+  if (steps.length === 0) return [];
+  const appealId = steps[0]!.appealId;
+  if (steps.some((s) => s.appealId !== appealId)) throw new Error('recordSteps takes the steps of one appeal');
+  // A key given twice: the second is a repeat of the first.
+  const first = new Map<string, number>();
+  steps.forEach((step, i) => first.has(step.stepKey) || first.set(step.stepKey, i));
+  const distinct = [...first.values()].map((i) => steps[i]!);
+  const statement = stepsStatement(appealId, distinct);
+  const run = async (on: DbOrTx) =>
+    (await on.execute<Record<string, unknown>>(statement)).rows[0] as unknown as StepsOutcome;
+  let outcome = await run(db);
+  if (outcome.found && !outcome.fresh) {
+    // A step of this appeal committed between the statement's start and its lock: again, holding
+    // the lock, so the second statement's snapshot has everything before it.
+    outcome = await db.transaction(async (tx) => {
+      const again = await run(tx);
+      return again.fresh || !again.found ? again : run(tx);
+    });
+  }
+  if (!outcome.found) throw new Error(`appeal ${appealId} has no case record`);
+  if (!outcome.fresh) throw new Error(`appeal ${appealId}: its steps could not be written under its lock`);
+  return steps.map((step, i) => {
+    const created = outcome.created[step.stepKey];
+    if (created === undefined) return { seq: outcome.recorded[step.stepKey]!, created: false };
+    return { seq: created, created: first.get(step.stepKey) === i };
+  });
+}
+
 /**
  * Writes one step of an appeal: its audit event and the change to the case record, in one
- * transaction. Idempotent: a step already recorded (same appeal and step key) changes nothing
+ * statement. Idempotent: a step already recorded (same appeal and step key) changes nothing
  * and returns its original sequence number.
  */
 export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: number; created: boolean }> {
-  return db.transaction(async (tx) => {
-    // The appeal row's lock serialises concurrent steps of one appeal, so the check below
-    // and the sequence it hands out cannot race.
-    const [locked] = await tx
-      .select({ id: appeals.id })
-      .from(appeals)
-      .where(eq(appeals.id, step.appealId))
-      .for('update');
-    if (!locked) throw new Error(`appeal ${step.appealId} has no case record`);
-
-    const [existing] = await tx
-      .select({ seq: auditEvents.seq })
-      .from(auditEvents)
-      .where(and(eq(auditEvents.appealId, step.appealId), eq(auditEvents.stepKey, step.stepKey)));
-    if (existing) return { seq: existing.seq, created: false };
-
-    const [bumped] = await tx
-      .update(appeals)
-      .set({ ...step.patch, lastSeq: sql`${appeals.lastSeq} + 1`, updatedAt: step.at })
-      .where(eq(appeals.id, step.appealId))
-      .returning({ seq: appeals.lastSeq });
-    const seq = bumped!.seq;
-    await tx.insert(auditEvents).values({
-      appealId: step.appealId,
-      seq,
-      stepKey: step.stepKey,
-      type: step.type,
-      actor: step.actor,
-      reason: step.reason ?? null,
-      payload: step.payload ?? {},
-      at: step.at,
-    });
-    return { seq, created: true };
-  });
+  return (await recordSteps(db, [step]))[0]!;
 }
+
+/** The statement's own conflict: another intake of the appeal inserted it after this one took a number. */
+class IntakeRaced extends Error {}
 
 /**
  * Creates the case record at intake with its work order number (工单编号) and first audit event,
@@ -70,34 +144,55 @@ export async function createAppealRecord(
   record: Omit<NewAppeal, 'lastSeq' | 'workOrderNo'>,
   actor: string,
 ): Promise<{ created: boolean; workOrderNo: string | null }> {
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(appeals)
-      .values({ ...record, lastSeq: 0 })
-      .onConflictDoNothing()
-      .returning({ id: appeals.id });
-    await recordStep(tx, {
-      appealId: record.id,
-      stepKey: 'intake',
-      type: 'intake',
-      actor,
-      at: record.receivedAt,
-      payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
-    });
-    if (inserted.length > 0) {
-      // Last: the day's counter row stays locked until the commit, so every intake of the day waits
-      // for it only as long as this one update and the commit take.
-      const workOrderNo = await takeWorkOrderNo(tx, beijingDay(record.receivedAt));
-      await tx.update(appeals).set({ workOrderNo }).where(eq(appeals.id, record.id));
-      return { created: true, workOrderNo };
+  const day = beijingDay(record.receivedAt);
+  const given = Object.entries(record).filter(([key, value]) => value !== undefined && key !== 'updatedAt');
+  const columns = given.map(([key]) => sql.identifier(APPEAL_COLUMNS[key as AppealKey].name));
+  const values = given.map(([key, value]) => typed(APPEAL_COLUMNS[key as AppealKey], value));
+  const payload = { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode };
+  // One statement: the row, its intake event (seq 1, as a first step writes it) and, only when the
+  // row is new, the day's next number. The counter row is taken in this statement and stays locked
+  // until the commit right after it, so every intake of the day waits for it only that long. The
+  // number is formatted as `workOrderNo` formats it (checked below).
+  const statement = sql`
+    with existing as (select work_order_no from appeals where id = ${record.id}),
+    taken as (
+      insert into work_order_days (day, last_no) select ${day}::text, 1 where not exists (select 1 from existing)
+      on conflict (day) do update set last_no = work_order_days.last_no + 1
+      returning last_no),
+    inserted as (
+      insert into appeals (${sql.join(columns, sql`, `)}, last_seq, updated_at, work_order_no)
+      select ${sql.join(values, sql`, `)}, 1, ${typed(appeals.updatedAt, record.receivedAt)},
+        case when t.last_no < 1000000 then ${day}::text || '-' || lpad(t.last_no::text, 6, '0') end
+      from taken t
+      on conflict (id) do nothing
+      returning id),
+    intake as (
+      insert into audit_events (appeal_id, seq, step_key, type, actor, reason, payload, at)
+      select id, 1, 'intake', 'intake', ${actor}::text, null, ${typed(auditEvents.payload, payload)}, ${typed(auditEvents.at, record.receivedAt)}
+      from inserted)
+    select exists (select 1 from existing) as existed, (select work_order_no from existing) as existing_no,
+      (select last_no from taken) as taken, exists (select 1 from inserted) as inserted`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(async (tx) => {
+        const [row] = (
+          await tx.execute<{ existed: boolean; existing_no: string | null; taken: number | null; inserted: boolean }>(
+            statement,
+          )
+        ).rows;
+        if (row!.inserted) return { created: true, workOrderNo: workOrderNo(day, row!.taken!) };
+        // Inserted meanwhile by another intake of the same appeal: its number goes back with a rollback.
+        if (!row!.existed) throw new IntakeRaced();
+        // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
+        await recordSteps(tx, [
+          { appealId: record.id, stepKey: 'intake', type: 'intake', actor, at: record.receivedAt, payload },
+        ]);
+        return { created: false, workOrderNo: row!.existing_no };
+      });
+    } catch (error) {
+      if (!(error instanceof IntakeRaced) || attempt === 3) throw error;
     }
-    // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
-    const [existing] = await tx
-      .select({ workOrderNo: appeals.workOrderNo })
-      .from(appeals)
-      .where(eq(appeals.id, record.id));
-    return { created: false, workOrderNo: existing?.workOrderNo ?? null };
-  });
+  }
 }
 
 export async function getAppealRecord(db: DbOrTx, appealId: string) {

@@ -1,0 +1,262 @@
+/**
+ * Steps of an appeal as one statement each (recordStep, recordSteps): idempotent per step key,
+ * gap-free sequence numbers in call order, patches applied in order, serialised by the appeal
+ * row's lock, and usable inside an outer transaction.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createAppealRecord, getAppealRecord, listAuditEvents, recordStep, recordSteps } from '../db/queries/cases.js';
+import { appeals } from '../db/schema/cases.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.drop());
+
+const RECEIVED = new Date('2026-01-05T02:00:00Z');
+const at = (minutes: number) => new Date(RECEIVED.getTime() + minutes * 60_000);
+
+async function newAppeal(id: string) {
+  await createAppealRecord(
+    database.db,
+    {
+      id,
+      workflowId: `appeal-${id}`,
+      channel: 'phone',
+      appealType: 'complaint',
+      categoryCode: 'environment.noise',
+      content: '噪音',
+      stage: 'triage',
+      receivedAt: RECEIVED,
+    },
+    'intake',
+  );
+  return id;
+}
+
+const step = (
+  appealId: string,
+  stepKey: string,
+  minutes: number,
+  patch?: Parameters<typeof recordStep>[1]['patch'],
+) => ({
+  appealId,
+  stepKey,
+  type: 'note',
+  actor: 'center',
+  at: at(minutes),
+  ...(patch ? { patch } : {}),
+});
+
+const seqsOf = async (appealId: string) =>
+  (await listAuditEvents(database.db, appealId)).map((e) => [e.seq, e.stepKey]);
+
+describe('recordStep', () => {
+  it('applies the patch with the step’s instant, typed as the columns are', async () => {
+    const id = await newAppeal('s-patch');
+    const due = at(600);
+    const result = await recordStep(database.db, {
+      ...step(id, 'dispatch', 5, {
+        stage: 'awaiting_acceptance',
+        leadUnitId: 'beijing-water',
+        involvedUnitIds: ['beijing-water', 'chaoyang-gov'],
+        deadlines: { acceptance: due.toISOString() },
+        dueAt: due,
+        overdue: false,
+        escalationLevel: 0,
+        policyVersion: 2,
+        result: { outcome: 'resolved', nested: [1, 'two'] },
+      }),
+      reason: 'routed',
+      payload: { unitId: 'beijing-water' },
+    });
+    expect(result).toEqual({ seq: 2, created: true });
+    const row = (await getAppealRecord(database.db, id))!;
+    expect(row).toMatchObject({
+      stage: 'awaiting_acceptance',
+      leadUnitId: 'beijing-water',
+      involvedUnitIds: ['beijing-water', 'chaoyang-gov'],
+      deadlines: { acceptance: due.toISOString() },
+      dueAt: due,
+      policyVersion: 2,
+      result: { outcome: 'resolved', nested: [1, 'two'] },
+      lastSeq: 2,
+      updatedAt: at(5),
+    });
+    const [, event] = await listAuditEvents(database.db, id);
+    expect(event).toMatchObject({
+      seq: 2,
+      stepKey: 'dispatch',
+      reason: 'routed',
+      payload: { unitId: 'beijing-water' },
+    });
+
+    // null clears a column; a key left undefined leaves it.
+    await recordStep(database.db, step(id, 'undue', 6, { dueAt: null, leadUnitId: undefined }));
+    expect(await getAppealRecord(database.db, id)).toMatchObject({ dueAt: null, leadUnitId: 'beijing-water' });
+  });
+
+  it('answers a repeat with the first sequence number and changes nothing', async () => {
+    const id = await newAppeal('s-repeat');
+    expect(await recordStep(database.db, step(id, 'a', 1, { stage: 'one' }))).toEqual({ seq: 2, created: true });
+    const before = await getAppealRecord(database.db, id);
+    expect(await recordStep(database.db, step(id, 'a', 9, { stage: 'other' }))).toEqual({ seq: 2, created: false });
+    expect(await getAppealRecord(database.db, id)).toEqual(before);
+  });
+
+  it('refuses an appeal without a case record and writes nothing', async () => {
+    await expect(recordStep(database.db, step('s-none', 'a', 1))).rejects.toThrow('appeal s-none has no case record');
+    expect(await listAuditEvents(database.db, 's-none')).toEqual([]);
+  });
+
+  it('writes within an outer transaction, and nothing when it rolls back', async () => {
+    const id = await newAppeal('s-tx');
+    await database.db
+      .transaction(async (tx) => {
+        expect(await recordStep(tx, step(id, 'a', 1, { stage: 'inside' }))).toEqual({ seq: 2, created: true });
+        expect(await recordStep(tx, step(id, 'a', 1))).toEqual({ seq: 2, created: false });
+        expect(await recordStep(tx, step(id, 'b', 2))).toEqual({ seq: 3, created: true });
+        tx.rollback();
+      })
+      .catch(() => undefined);
+    expect(await seqsOf(id)).toEqual([[1, 'intake']]);
+    expect(await getAppealRecord(database.db, id)).toMatchObject({ stage: 'triage', lastSeq: 1 });
+  });
+});
+
+describe('recordSteps', () => {
+  it('writes the steps in order and applies their patches in order', async () => {
+    const id = await newAppeal('s-batch');
+    const results = await recordSteps(database.db, [
+      step(id, 'a', 1, { stage: 'first', nextActor: 'center' }),
+      step(id, 'b', 2, { stage: 'second' }),
+      step(id, 'c', 3, { pendingActors: ['unit:beijing-water'] }),
+    ]);
+    expect(results).toEqual([
+      { seq: 2, created: true },
+      { seq: 3, created: true },
+      { seq: 4, created: true },
+    ]);
+    expect(await seqsOf(id)).toEqual([
+      [1, 'intake'],
+      [2, 'a'],
+      [3, 'b'],
+      [4, 'c'],
+    ]);
+    expect(await getAppealRecord(database.db, id)).toMatchObject({
+      stage: 'second',
+      nextActor: 'center',
+      pendingActors: ['unit:beijing-water'],
+      lastSeq: 4,
+      updatedAt: at(3),
+    });
+  });
+
+  it('skips the steps recorded before, their patches with them, and numbers only the new ones', async () => {
+    const id = await newAppeal('s-mixed');
+    await recordStep(database.db, step(id, 'b', 2, { stage: 'b' }));
+    const results = await recordSteps(database.db, [
+      step(id, 'a', 1, { stage: 'a', nextActor: 'unit:a' }),
+      step(id, 'b', 2, { stage: 'b again', disposition: 'never' }),
+      step(id, 'c', 3, { nextActor: 'unit:c' }),
+      step(id, 'a', 4, { stage: 'a twice' }),
+    ]);
+    expect(results).toEqual([
+      { seq: 3, created: true },
+      { seq: 2, created: false },
+      { seq: 4, created: true },
+      { seq: 3, created: false },
+    ]);
+    expect(await getAppealRecord(database.db, id)).toMatchObject({
+      stage: 'a',
+      nextActor: 'unit:c',
+      disposition: null,
+      lastSeq: 4,
+      updatedAt: at(3),
+    });
+    // The whole batch again: nothing new, nothing changed.
+    const before = await getAppealRecord(database.db, id);
+    expect(await recordSteps(database.db, [step(id, 'a', 7, { stage: 'x' }), step(id, 'c', 8)])).toEqual([
+      { seq: 3, created: false },
+      { seq: 4, created: false },
+    ]);
+    expect(await getAppealRecord(database.db, id)).toEqual(before);
+  });
+
+  it('takes the steps of one appeal only, and nothing for no steps', async () => {
+    expect(await recordSteps(database.db, [])).toEqual([]);
+    await expect(recordSteps(database.db, [step('x', 'a', 1), step('y', 'a', 1)])).rejects.toThrow(/one appeal/);
+  });
+});
+
+describe('under concurrency', () => {
+  it('keeps single steps and batches of one appeal gap-free, each key once, each batch in its order', async () => {
+    const id = await newAppeal('s-concurrent');
+    const singles = Array.from({ length: 30 }, (_, i) => () => recordStep(database.db, step(id, `s-${i % 15}`, i)));
+    const batches = Array.from(
+      { length: 10 },
+      (_, i) => () =>
+        recordSteps(database.db, [
+          step(id, `b-${i % 5}-1`, i),
+          step(id, `b-${i % 5}-2`, i),
+          step(id, `b-${i % 5}-3`, i),
+        ]),
+    );
+    const outcomes = await Promise.all([...singles, ...batches].map((write) => write()));
+    const events = await listAuditEvents(database.db, id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(new Set(events.map((e) => e.stepKey)).size).toBe(31);
+    expect((await getAppealRecord(database.db, id))!.lastSeq).toBe(31);
+
+    const seqOf = new Map(events.map((e) => [e.stepKey, e.seq]));
+    const singleResults = outcomes.slice(0, 30) as { seq: number; created: boolean }[];
+    singleResults.forEach((r, i) => expect(r.seq).toBe(seqOf.get(`s-${i % 15}`)));
+    expect(singleResults.filter((r) => r.created)).toHaveLength(15);
+    for (let b = 0; b < 5; b++) {
+      const [one, two, three] = [1, 2, 3].map((k) => seqOf.get(`b-${b}-${k}`)!);
+      expect([two! - one!, three! - two!]).toEqual([1, 1]);
+    }
+  });
+
+  it('sees a step committed while it waited for the appeal’s lock', async () => {
+    const id = await newAppeal('s-waited');
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      for (const key of ['other', 'same']) {
+        await holder.query('begin');
+        await holder.query('select 1 from appeals where id = $1 for update', [id]);
+        const waiting = recordStep(database.db, step(id, key, 1, { stage: `waited ${key}` }));
+        // Its statement has begun (and taken its snapshot) and waits for the lock.
+        for (let i = 0; i < 200; i++) {
+          const blocked = await holder.query(
+            `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_events%'`,
+          );
+          if (blocked.rowCount) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const { rows } = await holder.query<{ seq: number }>(
+          'update appeals set last_seq = last_seq + 1 where id = $1 returning last_seq as seq',
+          [id],
+        );
+        await holder.query(
+          `insert into audit_events (appeal_id, seq, step_key, type, actor, at) values ($1, $2, $3, 'note', 'center', now())`,
+          [id, rows[0]!.seq, key === 'same' ? 'same' : `held-${key}`],
+        );
+        await holder.query('commit');
+        const outcome = await waiting;
+        if (key === 'same') expect(outcome).toEqual({ seq: rows[0]!.seq, created: false });
+        else expect(outcome).toEqual({ seq: rows[0]!.seq + 1, created: true });
+      }
+    } finally {
+      await holder.end();
+    }
+    expect((await listAuditEvents(database.db, id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    const [row] = await database.db.select().from(appeals).where(eq(appeals.id, id));
+    expect(row).toMatchObject({ lastSeq: 4, stage: 'waited other' });
+    await database.db.execute(sql`select 1`);
+  });
+});
