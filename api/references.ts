@@ -8,8 +8,8 @@ import type { Static } from '@sinclair/typebox';
 import type { ActionName } from '../domain/actions.js';
 import type { HandlingUnitKind } from '../domain/appeal.js';
 import type { DbOrTx } from '../db/client.js';
-import { appealStage, findHandlingUnit, findHandlingUnits, streetDistrict } from '../db/queries/directory.js';
-import { categoryExists, districtExists, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
+import { appealStage, findHandlingUnit, findHandlingUnits } from '../db/queries/directory.js';
+import { HOTLINE_CENTER_UNIT_ID, workOrderReferences } from '../db/queries/reference.js';
 import { HttpError } from './errors.js';
 import type { StartAppealBody } from './schemas.js';
 
@@ -115,13 +115,13 @@ export async function checkWorkOrder(
   body: Static<typeof StartAppealBody>,
   now = new Date(),
 ): Promise<{ districtId?: string }> {
-  if (!(await categoryExists(db, body.categoryCode)))
-    throw refused('categoryCode', `unknown category ${body.categoryCode}`);
-  if (body.districtId && !(await districtExists(db, body.districtId)))
-    throw refused('districtId', `unknown district ${body.districtId}`);
+  // One read for all three; the refusals keep their order (category, district, street).
+  const found = await workOrderReferences(db, body);
+  if (!found.category) throw refused('categoryCode', `unknown category ${body.categoryCode}`);
+  if (body.districtId && !found.district) throw refused('districtId', `unknown district ${body.districtId}`);
   let districtId = body.districtId;
   if (body.streetId) {
-    const streetIn = await streetDistrict(db, body.streetId);
+    const streetIn = found.streetDistrictId;
     if (!streetIn) throw refused('streetId', `unknown street ${body.streetId}`);
     if (districtId && streetIn !== districtId)
       throw refused('streetId', `street ${body.streetId} is not in district ${districtId}`);

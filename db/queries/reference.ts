@@ -1,4 +1,4 @@
-import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNull, lte, or } from 'drizzle-orm';
+import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import {
   categories,
@@ -97,33 +97,27 @@ const SCOPE_RANK = { street: 0, district: 1, city: 2 } as const;
  * appeal waits in the hotline center's manual queue.
  */
 export async function lookupDispatch(db: DbOrTx, lookup: DispatchLookup): Promise<DispatchDecision> {
-  const [category] = await db
-    .select({ code: categories.code })
-    .from(categories)
-    .where(eq(categories.code, lookup.categoryCode));
-  if (!category) throw new ReferenceDataError('UnknownCategory', `unknown category '${lookup.categoryCode}'`);
+  const found = await dispatchFacts(db, lookup);
+  if (!found.category) throw new ReferenceDataError('UnknownCategory', `unknown category '${lookup.categoryCode}'`);
 
-  const place = await resolvePlace(db, lookup.districtId ?? null, lookup.streetId ?? null);
-  const scopes = [eq(dispatchCatalogue.scope, 'city')];
-  if (place.districtId)
-    scopes.push(and(eq(dispatchCatalogue.scope, 'district'), eq(dispatchCatalogue.districtId, place.districtId))!);
-  if (place.streetId)
-    scopes.push(and(eq(dispatchCatalogue.scope, 'street'), eq(dispatchCatalogue.streetId, place.streetId))!);
-  const entries = (
-    await db
-      .select()
-      .from(dispatchCatalogue)
-      .where(and(eq(dispatchCatalogue.categoryCode, lookup.categoryCode), or(...scopes)))
-  ).sort((a, b) => SCOPE_RANK[a.scope] - SCOPE_RANK[b.scope]);
+  const place = resolvePlace(found, lookup.districtId ?? null, lookup.streetId ?? null);
+  const entries = found.entries
+    .filter(
+      (e) =>
+        e.scope === 'city' ||
+        (e.scope === 'district' && place.districtId !== null && e.districtId === place.districtId) ||
+        (e.scope === 'street' && place.streetId !== null && e.streetId === place.streetId),
+    )
+    .sort((a, b) => SCOPE_RANK[a.scope] - SCOPE_RANK[b.scope]);
 
-  const governmentId = place.districtId ? await districtGovernmentId(db, place.districtId) : null;
+  const governmentId = place.districtId ? (found.governments[place.districtId] ?? null) : null;
   const resolve = (entry: DispatchCatalogueEntry): { route: DispatchRoute; unitId: string } | null => {
     if (entry.unitId) return { route: 'unit', unitId: entry.unitId };
     if (entry.unitKind === 'street_of_location' && place.streetId) return { route: 'street', unitId: place.streetId };
     return governmentId ? { route: 'district_government', unitId: governmentId } : null;
   };
 
-  const sectorAuthorities = await sectorAuthoritiesFor(db, lookup.categoryCode);
+  const sectorAuthorities = found.sectorAuthorities;
   const [winner] = entries;
   const resolved = winner
     ? resolve(winner)
@@ -143,24 +137,84 @@ export async function lookupDispatch(db: DbOrTx, lookup: DispatchLookup): Promis
   };
 }
 
+/** Everything a dispatch lookup decides with, read in one statement. */
+interface DispatchFacts {
+  category: boolean;
+  /** The given street's district; undefined when the street is unknown or none was given. */
+  streetDistrictId: string | undefined;
+  district: boolean;
+  /** The category's entries of the city, of the district given or the street's, of the street. */
+  entries: DispatchCatalogueEntry[];
+  /** The government of the district given and of the street's district, by district. */
+  governments: Record<string, string>;
+  sectorAuthorities: string[];
+}
+
+/**
+ * One read for a dispatch lookup: the category and the place as the caller gave them, the
+ * catalogue entries and the district governments of either district the place may resolve to,
+ * and the sector authorities of the category (or one of its ancestors), ordered by id.
+ */
+async function dispatchFacts(db: DbOrTx, lookup: DispatchLookup): Promise<DispatchFacts> {
+  const parts = lookup.categoryCode.split('.');
+  const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+  const streetId = lookup.streetId ?? null;
+  const districtId = lookup.districtId ?? null;
+  const { rows } = await db.execute<{
+    category: boolean;
+    street_district_id: string | null;
+    district: boolean;
+    entries: DispatchCatalogueEntry[];
+    governments: Record<string, string>;
+    sector_authorities: string[];
+  }>(sql`
+    with place as (
+      select ${streets.districtId} as district_id from ${streets} where ${streets.id} = ${streetId}::text
+      union all select ${districtId}::text where ${districtId}::text is not null)
+    select exists (select 1 from ${categories} where ${categories.code} = ${lookup.categoryCode}) as category,
+      (select ${streets.districtId} from ${streets} where ${streets.id} = ${streetId}::text) as street_district_id,
+      exists (select 1 from ${districts} where ${districts.id} = ${districtId}::text) as district,
+      (select coalesce(json_agg(json_build_object(
+          'id', d.id, 'categoryCode', d.category_code, 'scope', d.scope, 'districtId', d.district_id,
+          'streetId', d.street_id, 'unitId', d.unit_id, 'unitKind', d.unit_kind, 'policyCode', d.policy_code)), '[]')
+        from ${dispatchCatalogue} d
+        where d.category_code = ${lookup.categoryCode}
+          and (d.scope = 'city'
+            or (d.scope = 'district' and d.district_id in (select district_id from place))
+            or (d.scope = 'street' and d.street_id = ${streetId}::text))) as entries,
+      (select coalesce(json_object_agg(g.district_id, g.id), '{}')
+        from (select distinct on (u.district_id) u.district_id, u.id from ${units} u
+          where u.kind = 'district_government' and u.district_id in (select district_id from place)) g) as governments,
+      array(select u.id from ${units} u
+        where u.kind = 'sector_authority' and u.sectors && cast(${sql.param(prefixes, units.sectors)} as text[])
+        order by u.id) as sector_authorities`);
+  const row = rows[0]!;
+  return {
+    category: row.category,
+    streetDistrictId: row.street_district_id ?? undefined,
+    district: row.district,
+    entries: row.entries,
+    governments: row.governments,
+    sectorAuthorities: row.sector_authorities,
+  };
+}
+
 /** Checks the location against the directory; the street's district fills a missing district. */
-async function resolvePlace(
-  db: DbOrTx,
+function resolvePlace(
+  found: Pick<DispatchFacts, 'streetDistrictId' | 'district'>,
   districtId: string | null,
   streetId: string | null,
-): Promise<{ districtId: string | null; streetId: string | null }> {
+): { districtId: string | null; streetId: string | null } {
   if (streetId) {
-    const [street] = await db.select({ districtId: streets.districtId }).from(streets).where(eq(streets.id, streetId));
-    if (!street) throw new ReferenceDataError('UnknownStreet', `unknown street or township '${streetId}'`);
-    if (districtId && districtId !== street.districtId) {
+    const streetDistrictId = found.streetDistrictId;
+    if (!streetDistrictId) throw new ReferenceDataError('UnknownStreet', `unknown street or township '${streetId}'`);
+    if (districtId && districtId !== streetDistrictId) {
       throw new ReferenceDataError('StreetNotInDistrict', `street '${streetId}' is not in district '${districtId}'`);
     }
-    return { districtId: street.districtId, streetId };
+    return { districtId: streetDistrictId, streetId };
   }
-  if (districtId) {
-    const [district] = await db.select({ id: districts.id }).from(districts).where(eq(districts.id, districtId));
-    if (!district) throw new ReferenceDataError('UnknownDistrict', `unknown district '${districtId}'`);
-  }
+  if (districtId && !found.district)
+    throw new ReferenceDataError('UnknownDistrict', `unknown district '${districtId}'`);
   return { districtId, streetId: null };
 }
 
@@ -229,6 +283,27 @@ export async function categoryExists(db: DbOrTx, code: string): Promise<boolean>
 export async function districtExists(db: DbOrTx, districtId: string): Promise<boolean> {
   const [row] = await db.select({ id: districts.id }).from(districts).where(eq(districts.id, districtId));
   return row !== undefined;
+}
+
+/** What a work order's references are, in one read: the category and district exist, the street's district. */
+export interface WorkOrderReferences {
+  category: boolean;
+  /** False when no district was given. */
+  district: boolean;
+  /** Undefined when the street is unknown or none was given. */
+  streetDistrictId: string | undefined;
+}
+
+export async function workOrderReferences(
+  db: DbOrTx,
+  refs: { categoryCode: string; districtId?: string | undefined; streetId?: string | undefined },
+): Promise<WorkOrderReferences> {
+  const { rows } = await db.execute<{ category: boolean; district: boolean; street_district_id: string | null }>(sql`
+    select exists (select 1 from ${categories} where ${categories.code} = ${refs.categoryCode}) as category,
+      exists (select 1 from ${districts} where ${districts.id} = ${refs.districtId ?? null}) as district,
+      (select ${streets.districtId} from ${streets} where ${streets.id} = ${refs.streetId ?? null}) as street_district_id`);
+  const [row] = rows;
+  return { category: row!.category, district: row!.district, streetDistrictId: row!.street_district_id ?? undefined };
 }
 
 export async function streetExists(db: DbOrTx, streetId: string): Promise<boolean> {

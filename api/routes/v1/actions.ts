@@ -68,7 +68,8 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (attachments) (request.body as { attachments?: d.AttachmentRef[] }).attachments = attachments;
         // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
         const scoped = principal.role === 'unit' || principal.role === 'coordinator';
-        if (scoped) assertCanSee(principal, (await getAppealRecord(app.db, appealId))?.involvedUnitIds ?? []);
+        const record = scoped ? await getAppealRecord(app.db, appealId) : undefined;
+        if (scoped) assertCanSee(principal, record?.involvedUnitIds ?? []);
         const refusal = await referenceRefusal(app.db, action, appealId, request.body);
         if (refusal) {
           if (!scoped) await assertAppealExists(app, appealId);
@@ -87,7 +88,8 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               ...(key ? { updateId: `${principal.name}:${key}` } : {}),
             }),
           );
-          return presentCase(app, request, liveCase(next));
+          // The work order the answer shows is what the record read above has: no action changes it.
+          return presentCase(app, request, liveCase(next), record);
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
           throw await workflowGone(app, appealId, rule.path);
