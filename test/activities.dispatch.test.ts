@@ -41,7 +41,7 @@ describe('planDispatch', () => {
       ...centralMilitary,
       at: '2025-09-28T02:00:00.000Z',
     });
-    const { limits, lead, ...rest } = plan;
+    const { limits, lead, rules, ...rest } = plan;
     expect(rest).toEqual({
       route: 'unit',
       leadUnitId: 'central-military-liaison',
@@ -57,6 +57,13 @@ describe('planDispatch', () => {
     // One read at dispatch: the plan brings what getPolicyLimits and the directory answer on their own.
     expect(limits).toEqual(await deadlines.getPolicyLimits({ policyCode: 'central-liaison', policyVersion: 1 }));
     expect(lead).toMatchObject({ id: 'central-military-liaison', kind: 'central_military_liaison' });
+    // The case counts its later deadlines itself: the policy version's windows and the official
+    // calendar of the dispatch year and the next (National Day's holidays and the make-up Saturday).
+    expect(rules?.windows).toEqual((await getPolicy(database.db, 'central-liaison', 1))!.windows);
+    expect(rules?.calendar.years).toEqual([2025, 2026]);
+    expect(rules?.calendar.holidays).toEqual(expect.arrayContaining(['2025-10-01', '2025-10-08', '2026-01-01']));
+    expect(rules?.calendar.workdays).toContain('2025-10-11');
+    expect(rules?.calendar.holidays.every((d) => d >= '2025' && d < '2027')).toBe(true);
   });
 
   it("uses the policy that lists the appeal type when the catalogue's policy leaves it out", async () => {

@@ -42,4 +42,13 @@ export const PATCHES = {
    * and the deadlines from the center's decision, instead of three more activities after it.
    */
   oneReadAtDispatch: 'one-read-at-dispatch',
+  /**
+   * A lean case: it runs with every change above under this one marker (one history event and
+   * one `TemporalChangeVersion` upsert instead of one each per change), counts its later
+   * deadlines itself by the rules its dispatch plan brought, records the steps of one workflow
+   * task in one local activity, and looks up the triage hints in one activity.
+   */
+  leanCase: 'lean-case',
 } as const;
+
+export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -4,7 +4,8 @@ import type { Database } from '../../db/client.js';
 import { getPolicy } from '../../db/queries/reference.js';
 import type { DeadlinePolicy } from '../../db/schema/reference.js';
 import type { DeadlinePolicyRecord, PolicyWindows } from '../../db/seed/data/types.js';
-import { deadlineAt } from './calendar.js';
+import { beijingYear, countWindows, type DeadlineRules } from '../../domain/workingCalendar.js';
+import { OFFICIAL_CALENDAR } from './calendar.js';
 
 /** A window of a deadline policy: acceptance, handling, callbackWindow, ... */
 export type WindowName = keyof PolicyWindows;
@@ -54,23 +55,25 @@ export type PolicyLimits = Pick<
  * planDispatch share it.
  */
 export function computeWindows(policy: DeadlinePolicy, from: Date, windows: readonly WindowName[]): ComputedDeadlines {
-  const deadlines: Partial<Record<WindowName, string>> = {};
-  const notes = new Set<string>();
-  for (const name of windows) {
-    const window = policy.windows[name] as PolicyWindows[WindowName] | undefined;
-    if (!window) {
-      throw ApplicationFailure.nonRetryable(
-        `policy ${policy.code} version ${policy.version} has no '${name}' window`,
-        'UnknownPolicyWindow',
-      );
-    }
-    const result = deadlineAt(from, window.amount, window.unit);
-    deadlines[name] = result.at.toISOString();
-    if (result.note) notes.add(result.note);
-  }
-  return notes.size === 0
+  const { deadlines, notes, missing } = countWindows(OFFICIAL_CALENDAR, policy.windows, from, windows);
+  if (missing.length > 0)
+    throw ApplicationFailure.nonRetryable(
+      `policy ${policy.code} version ${policy.version} has no '${missing[0]}' window`,
+      'UnknownPolicyWindow',
+    );
+  return notes.length === 0
     ? { deadlines, calendar: 'official' }
-    : { deadlines, calendar: 'natural_fallback', calendarNote: [...notes].join('; ') };
+    : { deadlines, calendar: 'natural_fallback', calendarNote: notes.join('; ') };
+}
+
+/**
+ * The rules a case counts its later deadlines by (its policy version's windows, the official
+ * calendar of the dispatch year and the next): a dispatch plan brings them, so that the case
+ * needs no activity for a deadline within those years.
+ */
+export function deadlineRulesOf(policy: DeadlinePolicy, at: Date): DeadlineRules<WindowName> {
+  const year = beijingYear(at);
+  return { windows: policy.windows, calendar: OFFICIAL_CALENDAR.slice(year, year + 1) };
 }
 
 /** An ISO instant from the workflow; a malformed one is a bug no retry will fix. */

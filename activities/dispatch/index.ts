@@ -9,11 +9,14 @@ import type { DispatchCatalogueEntry } from '../../db/schema/reference.js';
 import type { AppealType } from '../../db/seed/data/types.js';
 import {
   computeWindows,
+  deadlineRulesOf,
   parseInstant,
   policyLimitsOf,
   type CalendarStatus,
   type PolicyLimits,
+  type WindowName,
 } from '../deadlines/index.js';
+import type { DeadlineRules } from '../../domain/workingCalendar.js';
 import { DUPLICATE_WINDOW_DAYS, type HandlingUnitKind, type TriageHints } from '../../domain/appeal.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
@@ -59,6 +62,11 @@ export interface DispatchPlan {
    */
   limits?: PolicyLimits;
   lead?: UnitDescription | null;
+  /**
+   * The policy version's windows and the official calendar of the dispatch year and the next:
+   * the case counts its later deadlines with them (absent from plans made before they were added).
+   */
+  rules?: DeadlineRules<WindowName>;
 }
 
 export interface KnowledgeSearchInput {
@@ -83,6 +91,12 @@ export interface FindDuplicatesInput {
   windowDays?: number;
   /** Picks the policy when windowDays is not given; 'complaint' when absent. */
   appealType?: AppealType;
+}
+
+/** What intake looks up for the center's triage, in one activity. */
+export interface TriageHintsInput {
+  knowledge: KnowledgeSearchInput;
+  duplicates: FindDuplicatesInput;
 }
 
 /** A possible original, as the case shows it at triage. */
@@ -121,6 +135,44 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
       return DUPLICATE_WINDOW_DAYS;
     }
   };
+
+  /** Art. 13: knowledge-base answers for a consultation, best first. The question is never logged. */
+  async function searchKnowledgeBase(input: KnowledgeSearchInput): Promise<KnowledgeAnswer[]> {
+    const hits = await searchEntries(deps.db, input);
+    deps.log.debug(
+      { categoryCode: input.categoryCode, hits: hits.length, best: hits[0]?.id },
+      'knowledge base searched',
+    );
+    return hits;
+  }
+
+  /** Art. 12: candidate originals of a repeated appeal (same requester, place and category, recent). */
+  async function findDuplicates(input: FindDuplicatesInput): Promise<DuplicateCandidate[]> {
+    if (!input.requesterPhone) return [];
+    const windowDays = input.windowDays ?? (await duplicateWindowDays(input));
+    const rows = await findDuplicateCandidates(deps.db, {
+      requesterPhone: input.requesterPhone,
+      categoryCode: input.categoryCode,
+      districtId: input.districtId ?? null,
+      streetId: input.streetId ?? null,
+      at: parseInstant(input.at, 'at'),
+      windowDays,
+      excludeAppealId: input.appealId,
+    });
+    deps.log.info(
+      { appealId: input.appealId, windowDays, candidates: rows.map((r) => r.id) },
+      'duplicate candidates found',
+    );
+    return rows.map((r) => ({
+      appealId: r.id,
+      stage: r.stage,
+      leadUnitId: r.leadUnitId,
+      dueAt: r.dueAt?.toISOString() ?? null,
+      disposition: r.disposition,
+      receivedAt: r.receivedAt.toISOString(),
+      closedAt: r.closedAt?.toISOString() ?? null,
+    }));
+  }
 
   return {
     /**
@@ -165,6 +217,7 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
             : {}),
           limits: policyLimitsOf(policy),
           lead: lead ?? null,
+          rules: deadlineRulesOf(policy, at),
         };
         deps.log.info(
           {
@@ -183,42 +236,16 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
       }
     },
 
-    /** Art. 13: knowledge-base answers for a consultation, best first. The question is never logged. */
-    async searchKnowledgeBase(input: KnowledgeSearchInput): Promise<KnowledgeAnswer[]> {
-      const hits = await searchEntries(deps.db, input);
-      deps.log.debug(
-        { categoryCode: input.categoryCode, hits: hits.length, best: hits[0]?.id },
-        'knowledge base searched',
-      );
-      return hits;
-    },
+    searchKnowledgeBase,
+    findDuplicates,
 
-    /** Art. 12: candidate originals of a repeated appeal (same requester, place and category, recent). */
-    async findDuplicates(input: FindDuplicatesInput): Promise<DuplicateCandidate[]> {
-      if (!input.requesterPhone) return [];
-      const windowDays = input.windowDays ?? (await duplicateWindowDays(input));
-      const rows = await findDuplicateCandidates(deps.db, {
-        requesterPhone: input.requesterPhone,
-        categoryCode: input.categoryCode,
-        districtId: input.districtId ?? null,
-        streetId: input.streetId ?? null,
-        at: parseInstant(input.at, 'at'),
-        windowDays,
-        excludeAppealId: input.appealId,
-      });
-      deps.log.info(
-        { appealId: input.appealId, windowDays, candidates: rows.map((r) => r.id) },
-        'duplicate candidates found',
-      );
-      return rows.map((r) => ({
-        appealId: r.id,
-        stage: r.stage,
-        leadUnitId: r.leadUnitId,
-        dueAt: r.dueAt?.toISOString() ?? null,
-        disposition: r.disposition,
-        receivedAt: r.receivedAt.toISOString(),
-        closedAt: r.closedAt?.toISOString() ?? null,
-      }));
+    /** Art. 12-13: both lookups for the center's triage at once (one activity task instead of two). */
+    async findTriageHints(input: TriageHintsInput): Promise<TriageHints> {
+      const [knowledge, duplicates] = await Promise.all([
+        searchKnowledgeBase(input.knowledge),
+        findDuplicates(input.duplicates),
+      ]);
+      return { knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })), duplicates };
     },
   };
 }

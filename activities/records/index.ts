@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
-import { createAppealRecord, recordStep as writeStep } from '../../db/queries/cases.js';
+import {
+  createAppealRecord,
+  recordStep as writeStep,
+  type StepRecord,
+} from '../../db/queries/cases.js';
 import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
@@ -33,6 +37,21 @@ export interface StepInput {
     originalAppealId?: string;
     closedAt?: string;
     finalCase?: AppealCase;
+  };
+}
+
+/** A step as the case record's query takes it: instants as dates. */
+function stepRecord(step: StepInput): StepRecord {
+  const { patch } = step;
+  return {
+    ...step,
+    at: new Date(step.at),
+    patch: patch && {
+      ...patch,
+      dueAt: patch.dueAt === undefined ? undefined : patch.dueAt === null ? null : new Date(patch.dueAt),
+      closedAt: patch.closedAt ? new Date(patch.closedAt) : undefined,
+      waitingSince: patch.waitingSince ? new Date(patch.waitingSince) : undefined,
+    },
   };
 }
 
@@ -73,19 +92,22 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
 
     /** Any later step: audit event plus case-record change, idempotent on the step key. */
     async recordStep(step: StepInput): Promise<{ seq: number }> {
-      const { patch } = step;
-      const { seq, created } = await writeStep(deps.db, {
-        ...step,
-        at: new Date(step.at),
-        patch: patch && {
-          ...patch,
-          dueAt: patch.dueAt === undefined ? undefined : patch.dueAt === null ? null : new Date(patch.dueAt),
-          closedAt: patch.closedAt ? new Date(patch.closedAt) : undefined,
-          waitingSince: patch.waitingSince ? new Date(patch.waitingSince) : undefined,
-        },
-      });
+      const { seq, created } = await writeStep(deps.db, stepRecord(step));
       deps.log.info({ appealId: step.appealId, step: step.type, seq, created }, 'step recorded');
       return { seq };
+    },
+
+    /** Several steps of one appeal, in their order, in one transaction; each idempotent on its key. */
+    async recordSteps(steps: StepInput[]): Promise<{ seq: number }[]> {
+      const written = await deps.db.transaction(async (tx) => {
+        const seqs: { seq: number; created: boolean }[] = [];
+        for (const step of steps) seqs.push(await writeStep(tx, stepRecord(step)));
+        return seqs;
+      });
+      written.forEach(({ seq, created }, i) =>
+        deps.log.info({ appealId: steps[i]!.appealId, step: steps[i]!.type, seq, created }, 'step recorded'),
+      );
+      return written.map(({ seq }) => ({ seq }));
     },
   };
 }

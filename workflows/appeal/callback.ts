@@ -125,7 +125,7 @@ export async function callBack(
       },
     });
     holdClaimsToAnswer(run, key);
-    if (wf.patched(PATCHES.tellRequesterAndCenter))
+    if (run.runsWith(PATCHES.tellRequesterAndCenter))
       run.notify(
         'requester',
         'callback_answered',
@@ -137,7 +137,7 @@ export async function callBack(
     return (await run.await(() => inbox.rehandling !== undefined, windowEnd)) ? 'rehandle' : 'closed';
   }
   s.callback.reached = false;
-  if (wf.patched(PATCHES.tellRequesterAndCenter))
+  if (run.runsWith(PATCHES.tellRequesterAndCenter))
     run.notify(
       'requester',
       'callback_unreachable',
@@ -184,7 +184,7 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
     'rehandling',
     `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
   );
-  if (wf.patched(PATCHES.tellRequesterAndCenter))
+  if (run.runsWith(PATCHES.tellRequesterAndCenter))
     run.notify('requester', 'rehandling', `Your appeal ${s.appealId} will be handled again, by ${handling}.`);
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });
 }

@@ -13,7 +13,8 @@
  * timers come back from the case's deadlines, which are instants.
  */
 import * as wf from '@temporalio/workflow';
-import type { PolicyLimits } from '../../activities/deadlines/index.js';
+import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
+import type { DeadlineRules } from '../../domain/workingCalendar.js';
 import type { AppealCase } from './definitions.js';
 import type { Inbox } from './inbox.js';
 import type { AppealRun } from './run.js';
@@ -45,6 +46,8 @@ export interface HandlingProgress {
 export interface CarriedCase {
   state: AppealCase;
   limits: PolicyLimits;
+  /** A lean case's deadline rules (absent from cases that count none themselves). */
+  rules?: DeadlineRules<WindowName>;
   inbox: Inbox;
   /** The audit trail's and the accountability records' sequence so far: their keys continue, never repeat. */
   steps: number;
@@ -105,6 +108,7 @@ export async function continueAsNewIfDue(run: AppealRun, inbox: Inbox, handling:
     const carried: CarriedCase = {
       state: run.snapshot(),
       limits: run.policyLimits,
+      ...(run.rules ? { rules: run.rules } : {}),
       inbox,
       steps: run.sequence.steps,
       accountabilityRecords: run.sequence.accountabilityRecords,

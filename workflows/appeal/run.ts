@@ -5,11 +5,13 @@
  * clock, every side effect is an activity.
  */
 import * as wf from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../../activities/index.js';
+import type { StepInput as StepRecordInput } from '../../activities/records/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
-import { PATCHES } from '../patches.js';
+import { PATCHES, type PatchId } from '../patches.js';
+import { countWindows, WorkingCalendar, type DeadlineRules } from '../../domain/workingCalendar.js';
 import {
   CONTINUE_AS_NEW_LIMITS,
   inboxHolds,
@@ -80,7 +82,13 @@ const localRecords: Records = wf.proxyLocalActivities<Activities>({
  * a replay sees, so the case's instants would differ after a replay. After a write the process
  * reads no clock: the step's instant was taken before it.
  */
-const LOCAL_WRITES = new Set<string>(['recordIntake', 'recordStep', 'recordAccountability', 'recordAssessment']);
+const LOCAL_WRITES = new Set<string>([
+  'recordIntake',
+  'recordStep',
+  'recordSteps',
+  'recordAccountability',
+  'recordAssessment',
+]);
 const writesLocal: Records = new Proxy({} as Records, {
   get: (_, name: string) => (LOCAL_WRITES.has(name) ? localRecords : remoteRecords)[name as keyof Records],
 });
@@ -132,6 +140,14 @@ export class AppealRun {
   private readonly writes: Promise<unknown>[] = [];
   private lastStep: Promise<unknown> = Promise.resolve();
   private unrecordedSteps = 0;
+  /** A lean case's steps not yet handed to a write, and whether a write will take them. */
+  private readonly queuedSteps: StepRecordInput[] = [];
+  private stepsWriteQueued = false;
+  private stepsFlushScheduled = false;
+  /** The search attributes as last upserted (a lean case upserts only what changed). */
+  private readonly published = new Map<string, string>();
+  /** The calendar of `rules`, ready for lookups. */
+  private rulesCalendar?: WorkingCalendar;
   private readonly alongside: Promise<void>[] = [];
   /**
    * A write that failed for good (e.g. `RecordRejected`: PostgreSQL refuses the data). The next
@@ -153,14 +169,22 @@ export class AppealRun {
 
   /** The case's database reads and writes (see `writesLocal`). */
   readonly records: Records;
+  /**
+   * Started from the `lean-case` change on: every earlier change applies under its one marker,
+   * and the case uses the leaner ways (see PATCHES.leanCase). Cases started before keep theirs.
+   */
+  readonly lean: boolean;
+  /** The rules a lean case counts its later deadlines by, from its dispatch plan (undefined before). */
+  rules?: DeadlineRules<WindowName>;
 
   /** `options.carried`: the case continues from a previous run, where that run left it. */
   constructor(
     readonly order: WorkOrder,
     readonly options: AppealOptions = {},
   ) {
-    this.records = wf.patched(PATCHES.localRecords) ? writesLocal : remoteRecords;
-    this.continuesAsNew = wf.patched(PATCHES.continueAsNew);
+    this.lean = wf.patched(PATCHES.leanCase);
+    this.records = this.runsWith(PATCHES.localRecords) ? writesLocal : remoteRecords;
+    this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
     this.runs = (carried?.runs ?? 0) + 1;
@@ -169,6 +193,7 @@ export class AppealRun {
     if (carried) {
       this.state = { ...carried.state, runs: this.runs };
       this.limits = carried.limits;
+      if (this.lean && carried.rules) this.rules = carried.rules;
       this.intakeRecorded = true;
       this.stepCounter = carried.steps;
       this.accountabilityCounter = carried.accountabilityRecords;
@@ -203,6 +228,11 @@ export class AppealRun {
   snapshot = (): AppealCase =>
     JSON.parse(JSON.stringify({ ...this.state, pendingActors: pendingActors(this.state) })) as AppealCase;
 
+  /** Whether this case runs with a change: a lean case runs with every change before it. */
+  runsWith(patch: PatchId): boolean {
+    return this.lean || wf.patched(patch);
+  }
+
   get policyLimits(): PolicyLimits {
     if (!this.limits) throw new Error('no policy yet: limits before dispatch');
     return this.limits;
@@ -219,7 +249,7 @@ export class AppealRun {
     const s = this.state;
     s.pendingActors = pendingActors(s);
     const stepKey = String(++this.stepCounter);
-    const step = {
+    const step: StepRecordInput = {
       appealId: s.appealId,
       stepKey,
       type,
@@ -249,13 +279,52 @@ export class AppealRun {
       },
     };
     this.unrecordedSteps++;
-    this.lastStep = this.lastStep
-      .then(() => this.records.recordStep(step))
-      .catch(this.fail)
-      .finally(() => this.unrecordedSteps--);
-    this.writes.push(this.lastStep);
+    if (this.lean && this.records === writesLocal) this.queueStep(step);
+    else {
+      this.lastStep = this.lastStep
+        .then(() => this.records.recordStep(step))
+        .catch(this.fail)
+        .finally(() => this.unrecordedSteps--);
+      this.writes.push(this.lastStep);
+    }
     this.publish();
     return stepKey;
+  }
+
+  /**
+   * A lean case writes its steps in batches: the steps taken since the last write started go in
+   * one local activity, one transaction, in their order (one marker event for them all), once
+   * the workflow task has done what it can (its conditions are checked only then), or as soon
+   * as the process or an action waits.
+   */
+  private queueStep(step: StepRecordInput): void {
+    this.queuedSteps.push(step);
+    if (this.stepsFlushScheduled) return;
+    this.stepsFlushScheduled = true;
+    void wf
+      .condition(() => true)
+      .then(() => {
+        this.stepsFlushScheduled = false;
+        this.flushSteps();
+      });
+  }
+
+  /** Hands the queued steps to a write (after the one in flight, if any). */
+  flushSteps(): void {
+    if (this.queuedSteps.length === 0 || this.stepsWriteQueued) return;
+    this.stepsWriteQueued = true;
+    this.lastStep = this.lastStep.then(async () => {
+      this.stepsWriteQueued = false;
+      const batch = this.queuedSteps.splice(0);
+      try {
+        await (batch.length === 1 ? this.records.recordStep(batch[0]!) : this.records.recordSteps(batch));
+      } catch (error) {
+        this.fail(error);
+      } finally {
+        this.unrecordedSteps -= batch.length;
+      }
+    });
+    this.writes.push(this.lastStep);
   }
 
   /** Moves to a stage and says who must act next, from when, by when; a new stage starts on time. */
@@ -314,6 +383,7 @@ export class AppealRun {
    * Ends the waiter (CaseEnded) as soon as the case is withdrawn or merged.
    */
   async waitUntil(done: () => boolean, dueAt?: string): Promise<boolean> {
+    this.flushSteps();
     const settled = () => done() || this.ended !== undefined || this.failure !== undefined;
     const ok =
       dueAt === undefined
@@ -396,6 +466,11 @@ export class AppealRun {
   async deadlinesFrom(from: string, windows: WindowName[]): Promise<Partial<Record<WindowName, string>>> {
     const policy = this.state.policy;
     if (!policy) throw new Error('no policy yet: deadlines before dispatch');
+    const counted = this.countDeadlines(from, windows);
+    if (counted) {
+      Object.assign(this.state.deadlines, counted);
+      return counted;
+    }
     const computed = await this.records.computeDeadlines({
       policyCode: policy.code,
       policyVersion: policy.version,
@@ -405,6 +480,18 @@ export class AppealRun {
     if (computed.calendarNote) this.state.calendarNote = computed.calendarNote;
     Object.assign(this.state.deadlines, computed.deadlines);
     return computed.deadlines;
+  }
+
+  /**
+   * A lean case counts a deadline itself when its rules cover it: a window of its policy version,
+   * on a day of a year its calendar slice has. Otherwise (a year beyond the slice: the official
+   * schedule may know it by now) the deadline activity computes it.
+   */
+  private countDeadlines(from: string, windows: WindowName[]): Partial<Record<WindowName, string>> | undefined {
+    if (!this.lean || !this.rules) return undefined;
+    this.rulesCalendar ??= new WorkingCalendar(this.rules.calendar);
+    const counted = countWindows(this.rulesCalendar, this.rules.windows, new Date(from), windows);
+    return counted.notes.length === 0 && counted.missing.length === 0 ? counted.deadlines : undefined;
   }
 
   /** Deadlines computed already by the policy version the case keeps (a dispatch plan's), kept as the case's. */
@@ -427,7 +514,7 @@ export class AppealRun {
   publish(): void {
     const s = this.state;
     s.pendingActors = pendingActors(s);
-    wf.upsertSearchAttributes([
+    this.upsert([
       { key: AppealId, value: s.appealId },
       { key: AppealStage, value: s.stage },
       { key: AppealType, value: s.appealType },
@@ -468,6 +555,18 @@ export class AppealRun {
     );
   }
 
+  /** Upserts the search attributes; a lean case only those whose value changed, and nothing when none did. */
+  private upsert(attributes: SearchAttributeUpdatePair[]): void {
+    if (!this.lean) return wf.upsertSearchAttributes(attributes);
+    const changed = attributes.filter(({ key, value }) => {
+      const seen = JSON.stringify(value);
+      if (this.published.get(key.name) === seen) return false;
+      this.published.set(key.name, seen);
+      return true;
+    });
+    if (changed.length > 0) wf.upsertSearchAttributes(changed);
+  }
+
   /** Every step so far is in the case record and the audit trail (what the API's lists read). */
   get recorded(): boolean {
     return this.unrecordedSteps === 0;
@@ -480,6 +579,7 @@ export class AppealRun {
 
   /** Every scheduled write has landed (before the workflow returns). */
   async flush(): Promise<void> {
+    this.flushSteps();
     await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
   }

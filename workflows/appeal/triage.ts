@@ -2,7 +2,6 @@
  * Art. 11-14: intake, triage (dispose or dispatch), the consultation (会商) of a complex appeal,
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
-import * as wf from '@temporalio/workflow';
 import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
 import { invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
@@ -81,7 +80,7 @@ export async function intake(run: AppealRun): Promise<void> {
   const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
   if (recorded?.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
   run.intakeRecorded = true;
-  if (run.state.workOrderNo && wf.patched(PATCHES.workOrderNumbers)) {
+  if (run.state.workOrderNo && run.runsWith(PATCHES.workOrderNumbers)) {
     // Supervisors find the case by its number in the Temporal UI at once; the requester is told it.
     run.publish();
     run.notify(
@@ -90,27 +89,36 @@ export async function intake(run: AppealRun): Promise<void> {
       `Your appeal is received. Its work order number is ${run.state.workOrderNo}: quote it to ask about it.`,
     );
   }
-  const [knowledge, duplicates] = await Promise.all([
-    run.records.searchKnowledgeBase({ question: order.content, categoryCode: order.categoryCode, limit: 3 }),
-    // The window is the policy's (in force for the category when the appeal came in).
-    run.records.findDuplicates({
-      appealId: order.appealId,
-      appealType: order.appealType,
-      requesterPhone: order.requester.phone,
-      categoryCode: order.categoryCode,
-      districtId: order.districtId,
-      streetId: order.streetId,
-      at: order.receivedAt,
-    }),
-  ]);
-  run.state.triageHints = {
-    knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })),
-    duplicates,
+  const knowledgeInput = { question: order.content, categoryCode: order.categoryCode, limit: 3 };
+  // The window is the policy's (in force for the category when the appeal came in).
+  const duplicatesInput = {
+    appealId: order.appealId,
+    appealType: order.appealType,
+    requesterPhone: order.requester.phone,
+    categoryCode: order.categoryCode,
+    districtId: order.districtId,
+    streetId: order.streetId,
+    at: order.receivedAt,
   };
+  if (run.lean)
+    run.state.triageHints = await run.records.findTriageHints({
+      knowledge: knowledgeInput,
+      duplicates: duplicatesInput,
+    });
+  else {
+    const [knowledge, duplicates] = await Promise.all([
+      run.records.searchKnowledgeBase(knowledgeInput),
+      run.records.findDuplicates(duplicatesInput),
+    ]);
+    run.state.triageHints = {
+      knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })),
+      duplicates,
+    };
+  }
   run.publish();
   if (order.stabilityRisk) {
     run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
-    if (wf.patched(PATCHES.tellRequesterAndCenter))
+    if (run.runsWith(PATCHES.tellRequesterAndCenter))
       run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
     run.step('stability_risk_pushed', 'center');
   }
@@ -154,6 +162,7 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       at: plannedAt,
     });
     s.policy = plan.policy;
+    if (run.lean && plan.rules) run.rules = plan.rules;
     // The district is known from the street when only the street was given.
     if (!s.districtId && plan.districtId) s.districtId = plan.districtId;
     if (plan.calendarNote) s.calendarNote = plan.calendarNote;

@@ -30,7 +30,7 @@ import { registerWhistleActions } from './whistle.js';
 
 export async function appealWorkflow(order: WorkOrder, options: AppealOptions = {}): Promise<AppealCase> {
   // Cases started before this process finish on the process they started with.
-  if (!wf.patched(PATCHES.everyParty)) return legacyAppealWorkflow(order);
+  if (!wf.patched(PATCHES.leanCase) && !wf.patched(PATCHES.everyParty)) return legacyAppealWorkflow(order);
 
   const run = new AppealRun(order, options);
   const inbox = options.carried?.inbox ?? emptyInbox();
@@ -72,7 +72,7 @@ async function fromIntake(run: AppealRun, inbox: Inbox): Promise<void> {
   // One read at dispatch: the plan brings the policy's limits, the lead's description and the
   // deadlines from the decision (plans made before carry none of them: each is read as before).
   const { plan } = dispatch;
-  const oneRead = wf.patched(PATCHES.oneReadAtDispatch);
+  const oneRead = run.runsWith(PATCHES.oneReadAtDispatch);
   run.limits =
     (oneRead ? plan.limits : undefined) ??
     (await run.records.getPolicyLimits({ policyCode: plan.policy.code, policyVersion: plan.policy.version }));
