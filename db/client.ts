@@ -21,3 +21,17 @@ export function createDb(url: string, options: { max?: number } = {}): DbHandle 
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
+
+/**
+ * A statement built once per database handle (the pool's, or a transaction's for its duration)
+ * and prepared by name: drizzle builds its SQL once, PostgreSQL parses it once per connection.
+ * `name` must be unique to the statement.
+ */
+export function preparedPerHandle<P>(build: (db: DbOrTx) => P): (db: DbOrTx) => P {
+  const built = new WeakMap<DbOrTx, P>();
+  return (db) => {
+    let prepared = built.get(db);
+    if (!prepared) built.set(db, (prepared = build(db)));
+    return prepared;
+  };
+}

@@ -117,6 +117,9 @@ describe('recordStep', () => {
     await database.db
       .transaction(async (tx) => {
         expect(await recordStep(tx, step(id, 'a', 1, { stage: 'inside' }))).toEqual({ seq: 2, created: true });
+        // The prepared read runs on the transaction's connection: it sees the step, the pool does not yet.
+        expect(await getAppealRecord(tx, id)).toMatchObject({ stage: 'inside', lastSeq: 2 });
+        expect(await getAppealRecord(database.db, id)).toMatchObject({ stage: 'triage', lastSeq: 1 });
         expect(await recordStep(tx, step(id, 'a', 1))).toEqual({ seq: 2, created: false });
         expect(await recordStep(tx, step(id, 'b', 2))).toEqual({ seq: 3, created: true });
         tx.rollback();

@@ -1,6 +1,6 @@
 import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import type { DbOrTx } from '../client.js';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
 import { beijingDay, workOrderNo } from '../../domain/workOrderNumbers.js';
 
@@ -195,8 +195,16 @@ export async function createAppealRecord(
   }
 }
 
+const appealRecord = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(appeals)
+    .where(eq(appeals.id, sql.placeholder('appealId')))
+    .prepare('appeal_record'),
+);
+
 export async function getAppealRecord(db: DbOrTx, appealId: string) {
-  const [row] = await db.select().from(appeals).where(eq(appeals.id, appealId));
+  const [row] = await appealRecord(db).execute({ appealId });
   return row;
 }
 

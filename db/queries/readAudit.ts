@@ -3,8 +3,8 @@
  * requester's contact or an appeal's content, before the answer leaves; supervisors page through
  * it. The table is append-only (migration 0011's trigger refuses UPDATE, DELETE and TRUNCATE).
  */
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { readAudit, READ_FIELDS, type ReadAuditRow, type ReadField } from '../schema/privacy.js';
 
 /** The caller and the route of one answer. */
@@ -37,19 +37,35 @@ export async function recordReads(db: DbOrTx, reader: Reader, reads: readonly Ap
     byAppeal.set(read.appealId, fields);
   }
   if (byAppeal.size === 0) return 0;
-  await db.insert(readAudit).values(
-    [...byAppeal].map(([appealId, fields]) => ({
-      keyName: reader.keyName,
-      role: reader.role,
-      unitId: reader.unitId ?? null,
-      appealId,
-      fields: READ_FIELDS.filter((f) => fields.has(f)),
-      route: reader.route,
-      requestId: reader.requestId ?? null,
-    })),
-  );
+  const rows = [...byAppeal].map(([appealId, fields]) => ({
+    keyName: reader.keyName,
+    role: reader.role,
+    unitId: reader.unitId ?? null,
+    appealId,
+    fields: READ_FIELDS.filter((f) => fields.has(f)),
+    route: reader.route,
+    requestId: reader.requestId ?? null,
+  }));
+  // Most answers disclose one appeal: that INSERT is prepared.
+  if (rows.length === 1) await oneRead(db).execute(rows[0]);
+  else await db.insert(readAudit).values(rows);
   return byAppeal.size;
 }
+
+const oneRead = preparedPerHandle((db) =>
+  db
+    .insert(readAudit)
+    .values({
+      keyName: sql.placeholder('keyName'),
+      role: sql.placeholder('role'),
+      unitId: sql.placeholder('unitId'),
+      appealId: sql.placeholder('appealId'),
+      fields: sql.placeholder('fields'),
+      route: sql.placeholder('route'),
+      requestId: sql.placeholder('requestId'),
+    })
+    .prepare('read_audit_row'),
+);
 
 export interface ReadAuditFilter {
   appealId?: string;

@@ -1,5 +1,18 @@
-import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import {
+  and,
+  arrayContains,
+  arrayOverlaps,
+  asc,
+  desc,
+  eq,
+  gt,
+  isNull,
+  lte,
+  or,
+  sql,
+  type Placeholder,
+} from 'drizzle-orm';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import {
   categories,
   deadlinePolicies,
@@ -321,16 +334,34 @@ export function beijingDate(at: Date): string {
   return new Date(at.getTime() + 8 * HOUR_MS).toISOString().slice(0, 10);
 }
 
-export async function getPolicy(db: DbOrTx, code: string, version: number): Promise<DeadlinePolicy | undefined> {
-  const [row] = await db
+const policyVersion = preparedPerHandle((db) =>
+  db
     .select()
     .from(deadlinePolicies)
-    .where(and(eq(deadlinePolicies.code, code), eq(deadlinePolicies.version, version)));
+    .where(
+      and(eq(deadlinePolicies.code, sql.placeholder('code')), eq(deadlinePolicies.version, sql.placeholder('version'))),
+    )
+    .prepare('policy_version'),
+);
+
+export async function getPolicy(db: DbOrTx, code: string, version: number): Promise<DeadlinePolicy | undefined> {
+  const [row] = await policyVersion(db).execute({ code, version });
   return row;
 }
 
-const inForceOn = (day: string) =>
+const inForceOn = (day: string | Placeholder) =>
   and(lte(deadlinePolicies.validFrom, day), or(isNull(deadlinePolicies.validTo), gt(deadlinePolicies.validTo, day)));
+
+/** The latest version of a policy code in force on a day, if any. */
+const policyVersionInForce = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(deadlinePolicies)
+    .where(and(eq(deadlinePolicies.code, sql.placeholder('code')), inForceOn(sql.placeholder('day'))))
+    .orderBy(desc(deadlinePolicies.version))
+    .limit(1)
+    .prepare('policy_in_force'),
+);
 
 /**
  * The policy version in force at `at` (its Beijing date: valid_from <= date < valid_to).
@@ -343,12 +374,7 @@ export async function policyInForce(
   query: { code: string; appealType: AppealType; at: Date },
 ): Promise<DeadlinePolicy> {
   const day = beijingDate(query.at);
-  const [policy] = await db
-    .select()
-    .from(deadlinePolicies)
-    .where(and(eq(deadlinePolicies.code, query.code), inForceOn(day)))
-    .orderBy(desc(deadlinePolicies.version))
-    .limit(1);
+  const [policy] = await policyVersionInForce(db).execute({ code: query.code, day });
   if (!policy) {
     const [known] = await db
       .select({ code: deadlinePolicies.code })

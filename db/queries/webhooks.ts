@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { streets, units } from '../schema/reference.js';
 import {
   notificationEndpoints,
@@ -48,8 +48,16 @@ export async function upsertEndpoint(
   return row;
 }
 
+const unitEndpoint = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(unitWebhooks)
+    .where(eq(unitWebhooks.unitId, sql.placeholder('unitId')))
+    .prepare('unit_webhook'),
+);
+
 export async function getEndpoint(db: DbOrTx, params: { unitId: string }): Promise<UnitWebhook | undefined> {
-  const [row] = await db.select().from(unitWebhooks).where(eq(unitWebhooks.unitId, params.unitId));
+  const [row] = await unitEndpoint(db).execute({ unitId: params.unitId });
   return row;
 }
 
@@ -82,14 +90,19 @@ export async function upsertNotificationEndpoint(
   return row!;
 }
 
+const notificationEndpoint = preparedPerHandle((db) =>
+  db
+    .select()
+    .from(notificationEndpoints)
+    .where(eq(notificationEndpoints.audience, sql.placeholder('audience')))
+    .prepare('notification_endpoint'),
+);
+
 export async function getNotificationEndpoint(
   db: DbOrTx,
   params: { audience: NotificationAudience },
 ): Promise<NotificationEndpoint | undefined> {
-  const [row] = await db
-    .select()
-    .from(notificationEndpoints)
-    .where(eq(notificationEndpoints.audience, params.audience));
+  const [row] = await notificationEndpoint(db).execute({ audience: params.audience });
   return row;
 }
 
