@@ -1,10 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
-import {
-  createAppealRecord,
-  recordStep as writeStep,
-  type StepRecord,
-} from '../../db/queries/cases.js';
+import { createAppealRecord, recordStep as writeStep, type StepRecord } from '../../db/queries/cases.js';
 import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
