@@ -523,7 +523,9 @@ describe('notification endpoints end to end through the API, the dev server and 
     // The workflow asked for the notification by appeal id; the phone was read in the activity.
     const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
     const events = history.events ?? [];
-    const notifyEvents = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notify');
+    const notifyEvents = events.filter((e) =>
+      ['notify', 'notifyAll'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''),
+    );
     expect(notifyEvents.length).toBeGreaterThan(0);
     const scheduledIds = new Set(notifyEvents.map((e) => String(e.eventId)));
     const outcomes = events.filter((e) => {

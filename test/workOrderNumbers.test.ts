@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { notificationsIn } from './harness/scenario.js';
 import { AppealSummary } from '../workflows/searchAttributes.js';
 import { createAppealRecord } from '../db/queries/cases.js';
 import { findAppealIdByWorkOrderNo } from '../db/queries/workOrderNumbers.js';
@@ -229,12 +229,7 @@ describe('through the API and Temporal', () => {
   it('tells the requester the number at intake', async () => {
     const { appealId, workOrderNo: no } = started[2]!;
     const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
-    const notices = (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes)
-      .filter((a) => a?.activityType?.name === 'notify')
-      .map((a) =>
-        defaultPayloadConverter.fromPayload<{ to: string; kind: string; message: string }>(a!.input!.payloads![0]!),
-      );
+    const notices = notificationsIn(history.events ?? []);
     expect(notices).toContainEqual(expect.objectContaining({ to: 'requester', kind: 'received' }));
     expect(notices.find((n) => n.kind === 'received')!.message).toContain(no);
   });

@@ -74,14 +74,37 @@ async function toAudience(
  */
 export function createNotificationActivities(deps: NotificationDeps) {
   const delivery = { db: deps.db, log: deps.log, timeoutMs: deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS };
+
+  async function notify(notification: Notification): Promise<{ webhook: DeliveryOutcome | 'unknown_recipient' }> {
+    const { appealId, notificationKey, to, kind, message } = notification;
+    deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, text: message }, 'notification');
+    const webhook = await route(delivery, to, { appealId, notificationKey, kind, message });
+    if (webhook === 'no_endpoint' || webhook === 'disabled' || webhook === 'no_contact')
+      deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, webhook }, 'notification not sent');
+    return { webhook };
+  }
+
   return {
-    async notify(notification: Notification): Promise<{ webhook: DeliveryOutcome | 'unknown_recipient' }> {
-      const { appealId, notificationKey, to, kind, message } = notification;
-      deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, text: message }, 'notification');
-      const webhook = await route(delivery, to, { appealId, notificationKey, kind, message });
-      if (webhook === 'no_endpoint' || webhook === 'disabled' || webhook === 'no_contact')
-        deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, webhook }, 'notification not sent');
-      return { webhook };
+    notify,
+
+    /**
+     * The notifications of one moment of a case, in one activity task: each recipient's in their
+     * order, recipients side by side. A recipient whose delivery fails hears nothing more in this
+     * attempt (its order holds); the attempt then fails, and the next one skips what was delivered
+     * (deliveries are idempotent by their key) until the last attempt dead-letters what is left.
+     */
+    async notifyAll(notifications: Notification[]): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
+      const webhooks: (DeliveryOutcome | 'unknown_recipient')[] = [];
+      const byRecipient = new Map<string, number[]>();
+      notifications.forEach(({ to }, i) => byRecipient.set(to, [...(byRecipient.get(to) ?? []), i]));
+      const attempts = await Promise.allSettled(
+        [...byRecipient.values()].map(async (indexes) => {
+          for (const i of indexes) webhooks[i] = (await notify(notifications[i]!)).webhook;
+        }),
+      );
+      const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+      if (failed) throw failed.reason;
+      return { webhooks };
     },
   };
 }

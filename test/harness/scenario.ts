@@ -265,16 +265,9 @@ export class AppealScenario {
     return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
   }
 
-  /** Notifications the case has sent so far (each a `notify` activity: to whom, what kind, the text). */
+  /** Notifications the case has sent so far (`notify` and `notifyAll` activities: to whom, what kind, the text). */
   async notifications(): Promise<Notification[]> {
-    const history = await this.handle.fetchHistory();
-    return (history.events ?? []).flatMap((e) => {
-      const scheduled = e.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name !== 'notify') return [];
-      return (scheduled.input?.payloads ?? []).map((p) =>
-        defaultPayloadConverter.fromPayload<Notification>(p as Payload),
-      );
-    });
+    return notificationsIn((await this.handle.fetchHistory()).events ?? []);
   }
 
   /** Whether a timer that is still running should already have fired (the server has yet to deliver it). */
@@ -299,4 +292,17 @@ export class AppealScenario {
     expect(virtualElapsed).toBeGreaterThanOrEqual(atLeastMs);
     expect(Date.now() - this.wallStart).toBeLessThan(Math.min(atLeastMs, 60_000));
   }
+}
+
+/** The notifications a history's `notify` (one each) and `notifyAll` (several each) activities carry, in order. */
+export function notificationsIn(events: HistoryEvent[]): Notification[] {
+  return events.flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    const name = scheduled?.activityType?.name;
+    if (name !== 'notify' && name !== 'notifyAll') return [];
+    return (scheduled!.input?.payloads ?? []).flatMap((p) => {
+      const input = defaultPayloadConverter.fromPayload<Notification | Notification[]>(p as Payload);
+      return Array.isArray(input) ? input : [input];
+    });
+  });
 }

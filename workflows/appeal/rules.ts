@@ -92,7 +92,7 @@ export function onAction<A extends ActionName>(run: AppealRun, action: A, spec: 
       if (run.repeatsEarlierRun) return run.snapshot();
       await spec.apply(input);
       // Read-your-writes for callers: the process has acted and the case record shows it.
-      run.flushSteps();
+      run.flushQueued();
       await wf.condition(
         () => (!spec.processed || (spec.processed() && run.waiting) || run.state.stage === 'closed') && run.recorded,
       );

@@ -8,6 +8,7 @@ import * as wf from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../../activities/index.js';
 import type { StepInput as StepRecordInput } from '../../activities/records/index.js';
+import type { Notification } from '../../activities/notifications/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { PATCHES, type PatchId } from '../patches.js';
@@ -94,7 +95,7 @@ const writesLocal: Records = new Proxy({} as Records, {
 });
 
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
-const notifications = wf.proxyActivities<Pick<Activities, 'notify'>>(NOTIFY_ACTIVITY_OPTIONS);
+const notifications = wf.proxyActivities<Pick<Activities, 'notify' | 'notifyAll'>>(NOTIFY_ACTIVITY_OPTIONS);
 
 /** Thrown out of any wait when the requester withdrew or the case was merged: the process ends. */
 export class CaseEnded extends Error {
@@ -143,7 +144,9 @@ export class AppealRun {
   /** A lean case's steps not yet handed to a write, and whether a write will take them. */
   private readonly queuedSteps: StepRecordInput[] = [];
   private stepsWriteQueued = false;
-  private stepsFlushScheduled = false;
+  /** A lean case's notifications not yet handed to an activity. */
+  private readonly queuedNotices: Notification[] = [];
+  private flushScheduled = false;
   /** The search attributes as last upserted (a lean case upserts only what changed). */
   private readonly published = new Map<string, string>();
   /** The calendar of `rules`, ready for lookups. */
@@ -299,14 +302,27 @@ export class AppealRun {
    */
   private queueStep(step: StepRecordInput): void {
     this.queuedSteps.push(step);
-    if (this.stepsFlushScheduled) return;
-    this.stepsFlushScheduled = true;
+    this.flushLater();
+  }
+
+  /** Once the workflow task has done what it can: its conditions are checked only then. */
+  private flushLater(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
     void wf
       .condition(() => true)
       .then(() => {
-        this.stepsFlushScheduled = false;
-        this.flushSteps();
+        this.flushScheduled = false;
+        this.flushQueued();
       });
+  }
+
+  /** Hands what a lean case queued to its activities: the steps, then the notifications. */
+  flushQueued(): void {
+    this.flushSteps();
+    const notices = this.queuedNotices.splice(0);
+    if (notices.length === 1) this.write(notifications.notify(notices[0]!));
+    else if (notices.length > 1) this.write(notifications.notifyAll(notices));
   }
 
   /** Hands the queued steps to a write (after the one in flight, if any). */
@@ -351,16 +367,18 @@ export class AppealRun {
     delete this.state.overdueSince;
   }
 
+  /** Tells someone; a lean case sends what one workflow task says in one activity (see `flushQueued`). */
   notify(to: string, kind: string, message: string): void {
-    this.write(
-      notifications.notify({
-        appealId: this.state.appealId,
-        notificationKey: `${this.stepCounter}:${to}:${kind}`,
-        to,
-        kind,
-        message,
-      }),
-    );
+    const notification = {
+      appealId: this.state.appealId,
+      notificationKey: `${this.stepCounter}:${to}:${kind}`,
+      to,
+      kind,
+      message,
+    };
+    if (!this.lean) return this.write(notifications.notify(notification));
+    this.queuedNotices.push(notification);
+    this.flushLater();
   }
 
   /** Art. 29: a record against a unit, tied to the audit step that says what happened. */
@@ -383,7 +401,7 @@ export class AppealRun {
    * Ends the waiter (CaseEnded) as soon as the case is withdrawn or merged.
    */
   async waitUntil(done: () => boolean, dueAt?: string): Promise<boolean> {
-    this.flushSteps();
+    this.flushQueued();
     const settled = () => done() || this.ended !== undefined || this.failure !== undefined;
     const ok =
       dueAt === undefined
@@ -579,7 +597,7 @@ export class AppealRun {
 
   /** Every scheduled write has landed (before the workflow returns). */
   async flush(): Promise<void> {
-    this.flushSteps();
+    this.flushQueued();
     await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
   }
