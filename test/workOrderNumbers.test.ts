@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { notificationsIn } from './harness/scenario.js';
 import { AppealSummary } from '../workflows/searchAttributes.js';
-import { createAppealRecord } from '../db/queries/cases.js';
+import { createAppealRecord, getAppealRecord, listAuditEvents } from '../db/queries/cases.js';
 import { findAppealIdByWorkOrderNo } from '../db/queries/workOrderNumbers.js';
 import { workOrderDays } from '../db/schema/privacy.js';
 import { beijingDay, isWorkOrderNo, workOrderNo } from '../domain/workOrderNumbers.js';
@@ -57,7 +58,7 @@ describe('the number itself', () => {
   });
 });
 
-describe('in the intake’s transaction', () => {
+describe('in the intake’s own statement', () => {
   const record = (id: string, receivedAt: string) => ({
     id,
     workflowId: appealWorkflowId(id),
@@ -87,6 +88,64 @@ describe('in the intake’s transaction', () => {
     expect(await lastNoOf('20260302')).toBe(20);
     expect(await findAppealIdByWorkOrderNo(database.db, first[3]!)).toBe('db-wo-3');
     expect(await findAppealIdByWorkOrderNo(database.db, '20260302-000021')).toBeUndefined();
+  });
+
+  it('keeps its number for an intake recorded while it waited for the day’s counter', async () => {
+    await createAppealRecord(database.db, record('db-wo-raced-0', '2026-03-09T01:00:00Z'), 'intake');
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      // Another intake of the same appeal holds the day's counter and has not committed yet.
+      await holder.query('begin');
+      await holder.query(`update work_order_days set last_no = last_no + 1 where day = '20260309'`);
+      await holder.query(
+        `insert into appeals (id, workflow_id, channel, appeal_type, category_code, content, stage, received_at, last_seq, work_order_no)
+         values ('db-wo-raced', 'appeal-db-wo-raced', 'phone', 'complaint', 'environment.noise', '噪音', 'triage', '2026-03-09T01:00:00Z', 1, '20260309-000002')`,
+      );
+      await holder.query(
+        `insert into audit_events (appeal_id, seq, step_key, type, actor, at) values ('db-wo-raced', 1, 'intake', 'intake', 'intake', '2026-03-09T01:00:00Z')`,
+      );
+      const retry = createAppealRecord(database.db, record('db-wo-raced', '2026-03-09T01:00:00Z'), 'intake');
+      for (let i = 0; i < 200; i++) {
+        const blocked = await holder.query(
+          `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%work_order_days%'`,
+        );
+        if (blocked.rowCount) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await holder.query('commit');
+      expect(await retry).toEqual({ created: false, workOrderNo: '20260309-000002' });
+    } finally {
+      await holder.end();
+    }
+    expect(await lastNoOf('20260309')).toBe(2);
+    expect(await listAuditEvents(database.db, 'db-wo-raced')).toHaveLength(1);
+  });
+
+  it('refuses an intake once the day has no number left, and records nothing', async () => {
+    await database.db.insert(workOrderDays).values({ day: '20260310', lastNo: 999_998 });
+    const last = await createAppealRecord(database.db, record('db-wo-last', '2026-03-10T01:00:00Z'), 'intake');
+    expect(last).toEqual({ created: true, workOrderNo: '20260310-999999' });
+    await expect(
+      createAppealRecord(database.db, record('db-wo-none', '2026-03-10T01:00:00Z'), 'intake'),
+    ).rejects.toThrow(RangeError);
+    expect(await getAppealRecord(database.db, 'db-wo-none')).toBeUndefined();
+  });
+
+  it('takes part in a caller’s transaction', async () => {
+    await database.db
+      .transaction(async (tx) => {
+        const first = await createAppealRecord(tx, record('db-wo-tx', '2026-03-11T01:00:00Z'), 'intake');
+        expect(first).toEqual({ created: true, workOrderNo: '20260311-000001' });
+        expect(await createAppealRecord(tx, record('db-wo-tx', '2026-03-11T01:00:00Z'), 'intake')).toEqual({
+          created: false,
+          workOrderNo: '20260311-000001',
+        });
+        tx.rollback();
+      })
+      .catch(() => undefined);
+    expect(await getAppealRecord(database.db, 'db-wo-tx')).toBeUndefined();
+    expect(await lastNoOf('20260311')).toBeUndefined();
   });
 
   it('counts each Beijing day on its own', async () => {

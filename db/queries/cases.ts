@@ -1,5 +1,6 @@
-import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { eq, getTableColumns, is, sql, type SQL } from 'drizzle-orm';
+import { PgTransaction, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import pg from 'pg';
 import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
 import { beijingDay, workOrderNo } from '../../domain/workOrderNumbers.js';
@@ -130,13 +131,20 @@ export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: n
   return (await recordSteps(db, [step]))[0]!;
 }
 
-/** The statement's own conflict: another intake of the appeal inserted it after this one took a number. */
-class IntakeRaced extends Error {}
+const isTransaction = (db: DbOrTx): boolean => is(db, PgTransaction);
+
+/** Whether `error` is the appeal's id taken by another intake after this statement's snapshot. */
+function isIdTaken(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof pg.DatabaseError) return e.code === '23505' && e.constraint === 'appeals_pkey';
+  }
+  return false;
+}
 
 /**
  * Creates the case record at intake with its work order number (工单编号) and first audit event,
- * in one transaction. Idempotent: an appeal already recorded is left as it is and keeps its
- * number; the day's counter moves only in the transaction that inserts the row, so a retry never
+ * in one statement. Idempotent: an appeal already recorded is left as it is and keeps its
+ * number; the day's counter moves only in the statement that inserts the row, so a retry never
  * takes a second number and the day's numbers have no gaps.
  */
 export async function createAppealRecord(
@@ -148,11 +156,20 @@ export async function createAppealRecord(
   const given = Object.entries(record).filter(([key, value]) => value !== undefined && key !== 'updatedAt');
   const columns = given.map(([key]) => sql.identifier(APPEAL_COLUMNS[key as AppealKey].name));
   const values = given.map(([key, value]) => typed(APPEAL_COLUMNS[key as AppealKey], value));
-  const payload = { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode };
-  // One statement: the row, its intake event (seq 1, as a first step writes it) and, only when the
-  // row is new, the day's next number. The counter row is taken in this statement and stays locked
-  // until the commit right after it, so every intake of the day waits for it only that long. The
-  // number is formatted as `workOrderNo` formats it (checked below).
+  const intake = {
+    appealId: record.id,
+    stepKey: 'intake',
+    type: 'intake',
+    actor,
+    at: record.receivedAt,
+    payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
+  };
+  // The row, its intake event (seq 1, as a first step writes it) and, only for a row not recorded
+  // yet, the day's next number. The day's counter row is locked from its update to the end of
+  // this statement, which commits it: every intake of the day waits for it only that long. An
+  // intake of the same appeal committed after this statement's snapshot makes the insert fail
+  // on the id, the whole statement with it (the number too); it is then read as recorded. A day
+  // past its last number inserts nothing and `workOrderNo` refuses the sequence.
   const statement = sql`
     with existing as (select work_order_no from appeals where id = ${record.id}),
     taken as (
@@ -162,37 +179,33 @@ export async function createAppealRecord(
     inserted as (
       insert into appeals (${sql.join(columns, sql`, `)}, last_seq, updated_at, work_order_no)
       select ${sql.join(values, sql`, `)}, 1, ${typed(appeals.updatedAt, record.receivedAt)},
-        case when t.last_no < 1000000 then ${day}::text || '-' || lpad(t.last_no::text, 6, '0') end
-      from taken t
-      on conflict (id) do nothing
+        ${day}::text || '-' || lpad(t.last_no::text, 6, '0')
+      from taken t where t.last_no < 1000000
       returning id),
-    intake as (
+    written as (
       insert into audit_events (appeal_id, seq, step_key, type, actor, reason, payload, at)
-      select id, 1, 'intake', 'intake', ${actor}::text, null, ${typed(auditEvents.payload, payload)}, ${typed(auditEvents.at, record.receivedAt)}
+      select id, 1, ${intake.stepKey}::text, ${intake.type}::text, ${actor}::text, null,
+        ${typed(auditEvents.payload, intake.payload)}, ${typed(auditEvents.at, intake.at)}
       from inserted)
     select exists (select 1 from existing) as existed, (select work_order_no from existing) as existing_no,
       (select last_no from taken) as taken, exists (select 1 from inserted) as inserted`;
-  for (let attempt = 1; ; attempt++) {
+  type Outcome = { existed: boolean; existing_no: string | null; taken: number | null; inserted: boolean };
+  const run = async (on: DbOrTx) => (await on.execute<Outcome>(statement)).rows[0]!;
+  // Inside a caller's transaction, a failed insert must not end it: a savepoint around it.
+  const inTransaction = isTransaction(db);
+  let row: Outcome | undefined;
+  for (let attempt = 1; !row; attempt++) {
     try {
-      return await db.transaction(async (tx) => {
-        const [row] = (
-          await tx.execute<{ existed: boolean; existing_no: string | null; taken: number | null; inserted: boolean }>(
-            statement,
-          )
-        ).rows;
-        if (row!.inserted) return { created: true, workOrderNo: workOrderNo(day, row!.taken!) };
-        // Inserted meanwhile by another intake of the same appeal: its number goes back with a rollback.
-        if (!row!.existed) throw new IntakeRaced();
-        // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
-        await recordSteps(tx, [
-          { appealId: record.id, stepKey: 'intake', type: 'intake', actor, at: record.receivedAt, payload },
-        ]);
-        return { created: false, workOrderNo: row!.existing_no };
-      });
+      row = inTransaction ? await db.transaction((tx) => run(tx)) : await run(db);
     } catch (error) {
-      if (!(error instanceof IntakeRaced) || attempt === 3) throw error;
+      if (!isIdTaken(error) || attempt === 3) throw error;
     }
   }
+  if (row.inserted) return { created: true, workOrderNo: workOrderNo(day, row.taken!) };
+  if (row.taken !== null) workOrderNo(day, row.taken); // throws: the day has no number left
+  // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
+  await recordSteps(db, [intake]);
+  return { created: false, workOrderNo: row.existing_no };
 }
 
 const appealRecord = preparedPerHandle((db) =>
