@@ -305,12 +305,15 @@ export class AppealRun {
     this.flushLater();
   }
 
-  /** Once the workflow task has done what it can: its conditions are checked only then. */
+  /**
+   * The process flushes when it waits, and so does an action; what is queued while the process
+   * waits already (by a sub-matter running alongside, say) goes once the task's conditions are checked.
+   */
   private flushLater(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     void wf
-      .condition(() => true)
+      .condition(() => this.waiting)
       .then(() => {
         this.flushScheduled = false;
         this.flushQueued();
