@@ -4,7 +4,7 @@
  * row's lock, and usable inside an outer transaction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { createAppealRecord, getAppealRecord, listAuditEvents, recordStep, recordSteps } from '../db/queries/cases.js';
@@ -224,42 +224,61 @@ describe('under concurrency', () => {
     }
   });
 
-  it('sees a step committed while it waited for the appeal’s lock', async () => {
-    const id = await newAppeal('s-waited');
+  /**
+   * Runs `write` while another connection holds the appeal's lock; once the write's statement
+   * waits for it, that connection records the step `heldKey` and commits. Answers the write's
+   * outcome and the held step's sequence number.
+   */
+  async function whileHeld<T>(id: string, heldKey: string, write: () => Promise<T>): Promise<[T, number]> {
     const holder = new pg.Client({ connectionString: database.url });
     await holder.connect();
     try {
-      for (const key of ['other', 'same']) {
-        await holder.query('begin');
-        await holder.query('select 1 from appeals where id = $1 for update', [id]);
-        const waiting = recordStep(database.db, step(id, key, 1, { stage: `waited ${key}` }));
-        // Its statement has begun (and taken its snapshot) and waits for the lock.
-        for (let i = 0; i < 200; i++) {
-          const blocked = await holder.query(
-            `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_events%'`,
-          );
-          if (blocked.rowCount) break;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        const { rows } = await holder.query<{ seq: number }>(
-          'update appeals set last_seq = last_seq + 1 where id = $1 returning last_seq as seq',
-          [id],
+      await holder.query('begin');
+      await holder.query('select 1 from appeals where id = $1 for update', [id]);
+      const waiting = write();
+      // Its statement has begun (and taken its snapshot) and waits for the lock.
+      for (let i = 0; i < 200; i++) {
+        const blocked = await holder.query(
+          `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%audit_events%'`,
         );
-        await holder.query(
-          `insert into audit_events (appeal_id, seq, step_key, type, actor, at) values ($1, $2, $3, 'note', 'center', now())`,
-          [id, rows[0]!.seq, key === 'same' ? 'same' : `held-${key}`],
-        );
-        await holder.query('commit');
-        const outcome = await waiting;
-        if (key === 'same') expect(outcome).toEqual({ seq: rows[0]!.seq, created: false });
-        else expect(outcome).toEqual({ seq: rows[0]!.seq + 1, created: true });
+        if (blocked.rowCount) break;
+        await new Promise((r) => setTimeout(r, 10));
       }
+      const { rows } = await holder.query<{ seq: number }>(
+        'update appeals set last_seq = last_seq + 1 where id = $1 returning last_seq as seq',
+        [id],
+      );
+      await holder.query(
+        `insert into audit_events (appeal_id, seq, step_key, type, actor, at) values ($1, $2, $3, 'note', 'center', now())`,
+        [id, rows[0]!.seq, heldKey],
+      );
+      await holder.query('commit');
+      return [await waiting, rows[0]!.seq];
     } finally {
       await holder.end();
     }
-    expect((await listAuditEvents(database.db, id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  }
+
+  it('sees a step committed while it waited for the appeal’s lock', async () => {
+    const id = await newAppeal('s-waited');
+    const [other, held] = await whileHeld(id, 'held', () =>
+      recordStep(database.db, step(id, 'other', 1, { stage: 'waited' })),
+    );
+    expect(other).toEqual({ seq: held + 1, created: true });
+    const [same, heldSame] = await whileHeld(id, 'same', () =>
+      recordStep(database.db, step(id, 'same', 2, { stage: 'never' })),
+    );
+    expect(same).toEqual({ seq: heldSame, created: false });
+
+    const [batch, heldShared] = await whileHeld(id, 'shared', () =>
+      recordSteps(database.db, [step(id, 'shared', 3, { stage: 'never' }), step(id, 'new', 4, { nextActor: 'x' })]),
+    );
+    expect(batch).toEqual([
+      { seq: heldShared, created: false },
+      { seq: heldShared + 1, created: true },
+    ]);
+    expect((await listAuditEvents(database.db, id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const [row] = await database.db.select().from(appeals).where(eq(appeals.id, id));
-    expect(row).toMatchObject({ lastSeq: 4, stage: 'waited other' });
-    await database.db.execute(sql`select 1`);
+    expect(row).toMatchObject({ lastSeq: 6, stage: 'waited', nextActor: 'x', updatedAt: at(4) });
   });
 });

@@ -1,4 +1,4 @@
-import { eq, getTableColumns, is, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, is, sql, type SQL } from 'drizzle-orm';
 import { PgTransaction, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { preparedPerHandle, type DbOrTx } from '../client.js';
@@ -30,9 +30,11 @@ const typed = (column: AnyPgColumn, value: unknown): SQL =>
 
 /**
  * The one statement that writes `steps` (distinct step keys, one appeal). The appeal row's lock
- * serialises concurrent steps of one appeal; the statement reads the audit trail as of its start,
- * so it writes only when the locked row is the one its snapshot saw (`fresh`): otherwise a step
- * committed meanwhile could be missing from what it read, and it writes nothing.
+ * serialises concurrent steps of one appeal, and the new steps are numbered from the locked row.
+ * The statement reads the audit trail as of its start: a step committed between its start and
+ * its lock (it waited for that writer) is not among what it read. One step is still right: its
+ * insert finds such a step by its key and then writes nothing. Several are numbered together, so
+ * they are written only when the locked row is the one the statement's snapshot saw (`fresh`).
  */
 function stepsStatement(appealId: string, steps: readonly StepRecord[]): SQL {
   const values = steps.map(
@@ -53,7 +55,7 @@ function stepsStatement(appealId: string, steps: readonly StepRecord[]): SQL {
     const column = APPEAL_COLUMNS[key];
     const cases = list
       .reverse()
-      .map(({ ord, value }) => sql` when ${ord}::int in (select ord from numbered) then ${typed(column, value)}`);
+      .map(({ ord, value }) => sql` when ${ord}::int in (select ord from applied) then ${typed(column, value)}`);
     return sql`${sql.identifier(column.name)} = case${sql.join(cases)} else appeals.${sql.identifier(column.name)} end, `;
   });
   return sql`
@@ -66,18 +68,21 @@ function stepsStatement(appealId: string, steps: readonly StepRecord[]): SQL {
       where e.appeal_id = ${appealId}),
     numbered as (
       select s.*, f.last_seq + (row_number() over (order by s.ord))::int as seq
-      from steps s cross join fresh f
+      from steps s cross join ${steps.length === 1 ? sql`locked` : sql`fresh`} f
       where not exists (select 1 from recorded r where r.step_key = s.step_key)),
-    bumped as (
-      update appeals set ${sql.join(patch)}last_seq = (select max(seq) from numbered),
-        updated_at = (select at from numbered order by ord desc limit 1)
-      where id = ${appealId} and exists (select 1 from numbered)),
     written as (
       insert into audit_events (appeal_id, seq, step_key, type, actor, reason, payload, at)
-      select ${appealId}, seq, step_key, type, actor, reason, payload, at from numbered)
+      select ${appealId}, seq, step_key, type, actor, reason, payload, at from numbered
+      on conflict (appeal_id, step_key) do nothing
+      returning step_key, seq),
+    applied as (select n.ord, n.at, n.seq from numbered n join written w on w.step_key = n.step_key),
+    bumped as (
+      update appeals set ${sql.join(patch)}last_seq = (select max(seq) from applied),
+        updated_at = (select at from applied order by ord desc limit 1)
+      where id = ${appealId} and exists (select 1 from applied))
     select exists (select 1 from locked) as found, exists (select 1 from fresh) as fresh,
       (select coalesce(json_object_agg(step_key, seq), '{}') from recorded) as recorded,
-      (select coalesce(json_object_agg(step_key, seq), '{}') from numbered) as created`;
+      (select coalesce(json_object_agg(step_key, seq), '{}') from written) as created`;
 }
 
 interface StepsOutcome {
@@ -104,17 +109,27 @@ export async function recordSteps(db: DbOrTx, steps: StepRecord[]): Promise<{ se
   const statement = stepsStatement(appealId, distinct);
   const run = async (on: DbOrTx) =>
     (await on.execute<Record<string, unknown>>(statement)).rows[0] as unknown as StepsOutcome;
+  // Several steps whose lock came after another writer's commit wrote nothing: again (that writer
+  // is done by now), then, if need be, holding the lock so the next snapshot has everything before it.
+  const stale = (o: StepsOutcome) => o.found && !o.fresh && distinct.length > 1;
   let outcome = await run(db);
-  if (outcome.found && !outcome.fresh) {
-    // A step of this appeal committed between the statement's start and its lock: again, holding
-    // the lock, so the second statement's snapshot has everything before it.
+  if (stale(outcome)) outcome = await run(db);
+  if (stale(outcome))
     outcome = await db.transaction(async (tx) => {
       const again = await run(tx);
-      return again.fresh || !again.found ? again : run(tx);
+      return stale(again) ? run(tx) : again;
     });
-  }
   if (!outcome.found) throw new Error(`appeal ${appealId} has no case record`);
-  if (!outcome.fresh) throw new Error(`appeal ${appealId}: its steps could not be written under its lock`);
+  if (stale(outcome)) throw new Error(`appeal ${appealId}: its steps could not be written under its lock`);
+  const [only] = distinct;
+  if (distinct.length === 1 && outcome.created[only!.stepKey] === undefined && !(only!.stepKey in outcome.recorded)) {
+    // Its key was recorded by a writer that committed while this one waited for the lock.
+    const [row] = await db
+      .select({ seq: auditEvents.seq })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.appealId, appealId), eq(auditEvents.stepKey, only!.stepKey)));
+    outcome.recorded[only!.stepKey] = row!.seq;
+  }
   return steps.map((step, i) => {
     const created = outcome.created[step.stepKey];
     if (created === undefined) return { seq: outcome.recorded[step.stepKey]!, created: false };
