@@ -6,7 +6,9 @@ import {
   deadlineAt,
   isKnownYear,
   isOfficialWorkingDay,
+  OFFICIAL_CALENDAR,
 } from '../activities/deadlines/calendar.js';
+import { countWindows, WorkingCalendar } from '../domain/workingCalendar.js';
 
 // Instants are written in +08:00 (Beijing); a working-day deadline is 24:00 Beijing of the
 // last counted day, i.e. 00:00 +08:00 of the following day.
@@ -169,5 +171,26 @@ describe('deadlineAt validation', () => {
     expect(() => deadlineAt(new Date('nope'), 1, 'natural_hours')).toThrow(RangeError);
     expect(() => deadlineAt(start, 1, 'weeks' as never)).toThrow(RangeError);
     expect(() => deadlineAt(start, 1e20, 'natural_hours')).toThrow(RangeError);
+  });
+});
+
+describe('the calendar slice a dispatch plan brings (domain/workingCalendar.ts)', () => {
+  const slice = new WorkingCalendar(OFFICIAL_CALENDAR.slice(2025, 2026));
+
+  it('counts like the official calendar within its years', () => {
+    for (const [from, days] of [
+      ['2025-09-28T10:00:00', 15],
+      ['2025-12-30T09:00:00', 5],
+      ['2026-02-12T18:00:00', 10],
+    ] as const)
+      expect(slice.deadlineAt(bj(from), days, 'working_days')).toEqual(deadlineAt(bj(from), days, 'working_days'));
+  });
+
+  it('says so when a count runs past its years, where the official calendar may know more', () => {
+    const counted = countWindows(slice, { handling: { amount: 10, unit: 'working_days' } }, bj('2026-12-28T10:00:00'), [
+      'handling',
+    ]);
+    expect(counted.notes).toEqual([expect.stringContaining('2027')]);
+    expect(countWindows(slice, {}, bj('2026-01-05T10:00:00'), ['handling']).missing).toEqual(['handling']);
   });
 });

@@ -18,6 +18,8 @@ import type { coHandlingWorkflow } from '../workflows/coHandler/workflow.js';
 import { CoHandlerUnit, Overdue } from '../workflows/searchAttributes.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { listAuditEvents } from '../db/queries/cases.js';
+import { createDeadlineActivities } from '../activities/deadlines/index.js';
+import { testLogger } from './support/logger.js';
 
 const t = useScenarioWorld();
 
@@ -261,6 +263,19 @@ describe('callback (Art. 24)', () => {
       summary: '已恢复供水',
     });
     expect(c.stage).toBe('callback');
+    // The case counted the callback's window itself, by the rules its dispatch plan brought: the
+    // same instant the deadline activity gives for the policy version, and no activity for it.
+    const computed = await createDeadlineActivities({ db: t.database.db, log: testLogger }).computeDeadlines({
+      policyCode: c.policy!.code,
+      policyVersion: c.policy!.version,
+      from: c.result!.at,
+      windows: ['callbackWindow'],
+    });
+    expect(c.deadlines.callbackWindow).toBe(computed.deadlines.callbackWindow);
+    const scheduled = ((await appeal.handle.fetchHistory()).events ?? []).map(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name,
+    );
+    expect(scheduled).not.toContain('computeDeadlines');
     c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false });
     c = await appeal.skip(hours(4));
     expect(c.callback?.attempts).toBe(2);

@@ -195,6 +195,49 @@ describe('Standard Webhooks signatures, verified with the standardwebhooks libra
   });
 });
 
+describe('the notifications of one moment, in one activity (notifyAll)', () => {
+  it("keeps each recipient's order, lets the others through, and skips what was delivered on the retry", async () => {
+    const other = new Receiver();
+    await other.start();
+    try {
+      const secret = generateWebhookSecret();
+      await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
+      await upsertEndpoint(database.db, { unitId: 'chaoyang-jianwai', url: other.url, secret, enabled: true });
+      const appealId = `nt-batch-${Date.now()}`;
+      const batch = [
+        notification({ appealId, notificationKey: '3:unit:beijing-water:result', kind: 'result' }),
+        notification({ appealId, notificationKey: '3:unit:beijing-water:callback', kind: 'callback' }),
+        notification({
+          appealId,
+          to: 'unit:chaoyang-jianwai',
+          notificationKey: '3:unit:chaoyang-jianwai:result',
+          kind: 'result',
+        }),
+      ];
+      const notifyAllAt = (attempt: number) =>
+        new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run(
+          (input: Notification[]) => notifications.notifyAll(input),
+          batch,
+        );
+      // The first of beijing-water's two fails: its second waits for the retry; chaoyang-jianwai's goes.
+      receiver.answers.push(503);
+      expect((await failureOf(notifyAllAt(1))).type).toBe(ErrorType.WebhookDeliveryFailed);
+      expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toEqual(['result']);
+      expect(other.received).toHaveLength(1);
+      // The retry delivers beijing-water's two in order and does not send chaoyang-jianwai's again.
+      await expect(notifyAllAt(2)).resolves.toEqual({ webhooks: ['delivered', 'delivered', 'already_delivered'] });
+      expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toEqual(['result', 'result', 'callback']);
+      expect(other.received).toHaveLength(1);
+      for (const n of batch)
+        expect(
+          await getDelivery(database.db, { deliveryId: deliveryIdOf(n.appealId, n.notificationKey) }),
+        ).toMatchObject({ status: 'delivered' });
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
 describe('recipients that are not units', () => {
   const secrets = {
     requester: generateWebhookSecret(),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '../scripts/lib/temporalProto.js';
-import { FIXTURES_DIR } from './harness/scenario.js';
+import { CURRENT_ERA, FIXTURES_DIR } from './harness/scenario.js';
 import { PATCHES } from '../workflows/patches.js';
 import { quietRuntime, workflowBundle } from './support/temporal.js';
 
@@ -25,13 +25,15 @@ const PATHS = [
   'callback-on-result',
 ];
 /**
- * Three eras of cases: started before the `every-party` patch (they run the frozen legacy
- * process), before `local-records` (their records are activities), and today's.
+ * Four eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * process), before `local-records` (their records are activities), before `lean-case` (a
+ * marker per change, an activity per deadline, step and notice), and today's lean cases.
  */
 const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
   ...PATHS.map((name) => `activity-records-${name}`),
   ...PATHS,
+  ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
   'continued-as-new-carried-run',
@@ -68,7 +70,10 @@ describe('which process a recorded case runs', async () => {
     const markers = await patchesOf(file);
     const legacy = file.startsWith('legacy-');
     const activityRecords = file.startsWith('activity-records-');
-    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy);
-    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords);
+    // A lean case has every earlier change under its one marker.
+    const lean = file.startsWith(CURRENT_ERA);
+    expect(markers.includes(PATCHES.leanCase)).toBe(lean);
+    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !lean);
+    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !lean);
   });
 });

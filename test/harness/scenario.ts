@@ -64,6 +64,8 @@ export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
 export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
+/** The prefix of the fixtures today's cases record (lean cases: see PATCHES.leanCase). */
+export const CURRENT_ERA = 'lean-';
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -248,15 +250,19 @@ export class AppealScenario {
   }
 
   /**
-   * Saves this execution's history as a replay fixture (`test/fixtures/<name>.history.pb`) when the
-   * run is asked to (`UPDATE_FIXTURES=1 npm test`); the replay test checks that today's
-   * workflow code still replays every saved history.
+   * Saves this execution's history as a replay fixture of today's era
+   * (`test/fixtures/<CURRENT_ERA><name>.history.pb`) when the run is asked to
+   * (`UPDATE_FIXTURES=1 npm test`); the replay test checks that today's workflow code still
+   * replays every saved history, of every era.
    */
   async saveHistoryAsFixture(name: string): Promise<void> {
     if (process.env.UPDATE_FIXTURES !== '1') return;
     const history = await this.handle.fetchHistory();
     // The protobuf encoding of the history, exactly as the server sent it.
-    await writeFile(join(FIXTURES_DIR, `${name}.history.pb`), temporal.api.history.v1.History.encode(history).finish());
+    await writeFile(
+      join(FIXTURES_DIR, `${CURRENT_ERA}${name}.history.pb`),
+      temporal.api.history.v1.History.encode(history).finish(),
+    );
   }
 
   /** Updates in the history; a refused Update leaves none (its validator ran before). */
