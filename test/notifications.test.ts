@@ -222,11 +222,15 @@ describe('the notifications of one moment, in one activity (notifyAll)', () => {
       // The first of beijing-water's two fails: its second waits for the retry; chaoyang-jianwai's goes.
       receiver.answers.push(503);
       expect((await failureOf(notifyAllAt(1))).type).toBe(ErrorType.WebhookDeliveryFailed);
-      expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toEqual(['result']);
+      expect(receiver.received.map((r) => (JSON.parse(r.body) as { kind: string }).kind)).toEqual(['result']);
       expect(other.received).toHaveLength(1);
       // The retry delivers beijing-water's two in order and does not send chaoyang-jianwai's again.
       await expect(notifyAllAt(2)).resolves.toEqual({ webhooks: ['delivered', 'delivered', 'already_delivered'] });
-      expect(receiver.received.map((r) => JSON.parse(r.body).kind)).toEqual(['result', 'result', 'callback']);
+      expect(receiver.received.map((r) => (JSON.parse(r.body) as { kind: string }).kind)).toEqual([
+        'result',
+        'result',
+        'callback',
+      ]);
       expect(other.received).toHaveLength(1);
       for (const n of batch)
         expect(
