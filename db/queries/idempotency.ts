@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import { eq, sql } from 'drizzle-orm';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { idempotencyKeys } from '../schema/api.js';
 
 export interface IdempotencyReservation {
@@ -7,6 +7,19 @@ export interface IdempotencyReservation {
   requestHash: string;
   appealId: string;
 }
+
+const reservation = preparedPerHandle((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({
+      key: sql.placeholder('key'),
+      requestHash: sql.placeholder('requestHash'),
+      appealId: sql.placeholder('appealId'),
+    })
+    .onConflictDoNothing()
+    .returning({ appealId: idempotencyKeys.appealId, requestHash: idempotencyKeys.requestHash })
+    .prepare('idempotency_reservation'),
+);
 
 /**
  * Inserts the key's row, or finds the row already there: the answer is the stored request hash
@@ -17,11 +30,8 @@ export async function reserveIdempotencyKey(
   db: DbOrTx,
   params: IdempotencyReservation,
 ): Promise<{ appealId: string; requestHash: string } | undefined> {
-  const [inserted] = await db
-    .insert(idempotencyKeys)
-    .values(params)
-    .onConflictDoNothing()
-    .returning({ appealId: idempotencyKeys.appealId, requestHash: idempotencyKeys.requestHash });
+  const { key, requestHash, appealId } = params;
+  const [inserted] = await reservation(db).execute({ key, requestHash, appealId });
   if (inserted) return inserted;
   const [existing] = await db
     .select({ appealId: idempotencyKeys.appealId, requestHash: idempotencyKeys.requestHash })
