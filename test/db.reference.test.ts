@@ -11,6 +11,7 @@ import {
   lookupDispatch,
   policyInForce,
   ReferenceDataError,
+  workOrderReferences,
 } from '../db/queries/reference.js';
 import {
   categories,
@@ -292,6 +293,22 @@ describe('dispatch catalogue', () => {
         streetId: 'chaoyang-sanlitun',
       }),
     ).toBe('StreetNotInDistrict');
+  });
+
+  it('reads a work order’s category, district and street in one statement', async () => {
+    expect(
+      await workOrderReferences(database.db, {
+        categoryCode: 'urban.garbage',
+        districtId: 'haidian',
+        streetId: 'chaoyang-sanlitun',
+      }),
+    ).toEqual({ category: true, district: true, streetDistrictId: 'chaoyang' });
+    expect(await workOrderReferences(database.db, { categoryCode: 'no.such.category', districtId: 'nowhere' })).toEqual(
+      { category: false, district: false, streetDistrictId: undefined },
+    );
+    expect(
+      await workOrderReferences(database.db, { categoryCode: 'urban.garbage', streetId: 'nowhere' }),
+    ).toMatchObject({ district: false, streetDistrictId: undefined });
   });
 
   it('finds any handling unit by id, streets and townships included', async () => {

@@ -34,12 +34,6 @@ export async function findHandlingUnits(db: DbOrTx, unitIds: readonly string[]):
   return new Map<string, HandlingUnit>([...directory, ...places].map((u) => [u.id, u]));
 }
 
-/** The district a street or township lies in, or undefined for an unknown street. */
-export async function streetDistrict(db: DbOrTx, streetId: string): Promise<string | undefined> {
-  const [row] = await db.select({ districtId: streets.districtId }).from(streets).where(eq(streets.id, streetId));
-  return row?.districtId;
-}
-
 /** An appeal's current stage as its case record says, or undefined when there is no such appeal. */
 export async function appealStage(db: DbOrTx, appealId: string): Promise<string | undefined> {
   const [row] = await db.select({ stage: appeals.stage }).from(appeals).where(eq(appeals.id, appealId));

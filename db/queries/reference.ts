@@ -288,16 +288,6 @@ export async function getHandlingUnit(db: DbOrTx, unitId: string): Promise<Handl
 // ---------------------------------------------------------------------------------------
 // Existence checks (validating a caller's references before anything is written)
 
-export async function categoryExists(db: DbOrTx, code: string): Promise<boolean> {
-  const [row] = await db.select({ code: categories.code }).from(categories).where(eq(categories.code, code));
-  return row !== undefined;
-}
-
-export async function districtExists(db: DbOrTx, districtId: string): Promise<boolean> {
-  const [row] = await db.select({ id: districts.id }).from(districts).where(eq(districts.id, districtId));
-  return row !== undefined;
-}
-
 /** What a work order's references are, in one read: the category and district exist, the street's district. */
 export interface WorkOrderReferences {
   category: boolean;
