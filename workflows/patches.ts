@@ -46,7 +46,8 @@ export const PATCHES = {
    * A lean case: it runs with every change above under this one marker (one history event and
    * one `TemporalChangeVersion` upsert instead of one each per change), counts its later
    * deadlines itself by the rules its dispatch plan brought, records the steps of one workflow
-   * task in one local activity, and looks up the triage hints in one activity.
+   * task in one local activity, looks up the triage hints in one local activity, and sends what
+   * one workflow task says in one notifyAll activity.
    */
   leanCase: 'lean-case',
 } as const;

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
-import { createAppealRecord, recordStep as writeStep, type StepRecord } from '../../db/queries/cases.js';
+import {
+  createAppealRecord,
+  recordStep as writeStep,
+  recordSteps as writeSteps,
+  type StepRecord,
+} from '../../db/queries/cases.js';
 import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
@@ -95,11 +100,7 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
 
     /** Several steps of one appeal, in their order, in one transaction; each idempotent on its key. */
     async recordSteps(steps: StepInput[]): Promise<{ seq: number }[]> {
-      const written = await deps.db.transaction(async (tx) => {
-        const seqs: { seq: number; created: boolean }[] = [];
-        for (const step of steps) seqs.push(await writeStep(tx, stepRecord(step)));
-        return seqs;
-      });
+      const written = await writeSteps(deps.db, steps.map(stepRecord));
       written.forEach(({ seq, created }, i) =>
         deps.log.info({ appealId: steps[i]!.appealId, step: steps[i]!.type, seq, created }, 'step recorded'),
       );

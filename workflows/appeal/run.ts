@@ -173,6 +173,13 @@ export class AppealRun {
   /** The case's database reads and writes (see `writesLocal`). */
   readonly records: Records;
   /**
+   * Reads a lean case makes within the workflow task, after which it reads no clock (the triage
+   * hints); other cases make them as activities.
+   */
+  get localReads(): Records {
+    return this.lean && this.records === writesLocal ? localRecords : this.records;
+  }
+  /**
    * Started from the `lean-case` change on: every earlier change applies under its one marker,
    * and the case uses the leaner ways (see PATCHES.leanCase). Cases started before keep theirs.
    */

@@ -100,8 +100,11 @@ export async function intake(run: AppealRun): Promise<void> {
     streetId: order.streetId,
     at: order.receivedAt,
   };
+  // A lean case looks them up as a local activity (short reads, within the workflow task): the
+  // instant of what follows is taken before it, as a replay reads another clock after one.
+  const at = run.now();
   if (run.lean)
-    run.state.triageHints = await run.records.findTriageHints({
+    run.state.triageHints = await run.localReads.findTriageHints({
       knowledge: knowledgeInput,
       duplicates: duplicatesInput,
     });
@@ -120,7 +123,7 @@ export async function intake(run: AppealRun): Promise<void> {
     run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
     if (run.runsWith(PATCHES.tellRequesterAndCenter))
       run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
-    run.step('stability_risk_pushed', 'center');
+    run.step('stability_risk_pushed', 'center', run.lean ? { at } : {});
   }
 }
 
