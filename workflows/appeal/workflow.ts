@@ -6,9 +6,10 @@
  * callback (Art. 24), re-handling, and the close with assessment and accountability (Art. 25, 29).
  * Each sub-matter lives in its own file with its validators, handlers and part of the process.
  *
- * Deadlines are instants computed by activities from the policy version the case keeps; this
- * code only compares instants and sets timers. A long case continues as new in its handling
- * stage (continuation.ts): the new run starts from the carried case, where the old one left it.
+ * Deadlines are instants counted from the policy version the case keeps: by the case itself from
+ * the rules its dispatch plan brought (lean cases), else by an activity; this code only compares
+ * instants and sets timers. A long case continues as new in its handling stage
+ * (continuation.ts): the new run starts from the carried case, where the old one left it.
  */
 import * as wf from '@temporalio/workflow';
 import { PATCHES } from '../patches.js';
