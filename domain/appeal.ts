@@ -298,6 +298,14 @@ export type UnitKind =
 /** Kinds of handling units: the directory's kinds and the streets and townships. */
 export type HandlingUnitKind = UnitKind | 'street' | 'township';
 
+/** The triage hints as the case shows them: the knowledge base's best answers (their text, no more) and possible originals. */
+export function triageHintsOf(
+  knowledge: readonly { id: string; title: string; answer: string; score: number }[],
+  duplicates: TriageHints['duplicates'],
+): TriageHints {
+  return { knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })), duplicates };
+}
+
 export interface TriageHints {
   /** The best knowledge-base answers for the appeal's content, best first (a consultation answered on the spot). */
   knowledge: { id: string; title: string; answer: string; score: number }[];

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, noiseComplaintRecord, type TestDatabase } from './support/database.js';
 import { createAppealRecord, getAppealRecord, listAuditEvents, recordStep, recordSteps } from '../db/queries/cases.js';
 import { appeals } from '../db/schema/cases.js';
 
@@ -20,20 +20,7 @@ const RECEIVED = new Date('2026-01-05T02:00:00Z');
 const at = (minutes: number) => new Date(RECEIVED.getTime() + minutes * 60_000);
 
 async function newAppeal(id: string) {
-  await createAppealRecord(
-    database.db,
-    {
-      id,
-      workflowId: `appeal-${id}`,
-      channel: 'phone',
-      appealType: 'complaint',
-      categoryCode: 'environment.noise',
-      content: '噪音',
-      stage: 'triage',
-      receivedAt: RECEIVED,
-    },
-    'intake',
-  );
+  await createAppealRecord(database.db, noiseComplaintRecord(id, RECEIVED), 'intake');
   return id;
 }
 

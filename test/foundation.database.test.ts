@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import { createTestDatabase, noiseComplaintRecord, type TestDatabase } from './support/database.js';
 import { createAppealRecord, listAuditEvents, recordStep } from '../db/queries/cases.js';
 import { applyMigrations } from '../db/migrate.js';
 
@@ -10,16 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => database?.drop());
 
-const appeal = (id: string) => ({
-  id,
-  workflowId: `appeal-${id}`,
-  channel: 'phone',
-  appealType: 'complaint',
-  categoryCode: 'environment.noise',
-  content: '噪音',
-  stage: 'triage',
-  receivedAt: new Date('2026-01-05T02:00:00Z'),
-});
+const appeal = (id: string) => noiseComplaintRecord(id, new Date('2026-01-05T02:00:00Z'));
 
 describe('embedded PostgreSQL', () => {
   it('is a real PostgreSQL server with the migrations applied, and re-applying them is a no-op', async () => {

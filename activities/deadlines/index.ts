@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.js';
 import { getPolicy } from '../../db/queries/reference.js';
 import type { DeadlinePolicy } from '../../db/schema/reference.js';
 import type { DeadlinePolicyRecord, PolicyWindows } from '../../db/seed/data/types.js';
-import { beijingYear, countWindows, type DeadlineRules } from '../../domain/workingCalendar.js';
+import { beijingYear, countWindows, type CalendarYears, type DeadlineRules } from '../../domain/workingCalendar.js';
 import { OFFICIAL_CALENDAR } from './calendar.js';
 
 /** A window of a deadline policy: acceptance, handling, callbackWindow, ... */
@@ -73,8 +73,13 @@ export function computeWindows(policy: DeadlinePolicy, from: Date, windows: read
  */
 export function deadlineRulesOf(policy: DeadlinePolicy, at: Date): DeadlineRules<WindowName> {
   const year = beijingYear(at);
-  return { windows: policy.windows, calendar: OFFICIAL_CALENDAR.slice(year, year + 1) };
+  let calendar = calendarSlices.get(year);
+  if (!calendar) calendarSlices.set(year, (calendar = OFFICIAL_CALENDAR.slice(year, year + 1)));
+  return { windows: policy.windows, calendar };
 }
+
+/** The slice each dispatch year brings, cut once (the official calendar is fixed for the process). */
+const calendarSlices = new Map<number, CalendarYears>();
 
 /** An ISO instant from the workflow; a malformed one is a bug no retry will fix. */
 export function parseInstant(value: string, field: string): Date {

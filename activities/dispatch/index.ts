@@ -17,7 +17,7 @@ import {
   type WindowName,
 } from '../deadlines/index.js';
 import type { DeadlineRules } from '../../domain/workingCalendar.js';
-import { DUPLICATE_WINDOW_DAYS, type HandlingUnitKind, type TriageHints } from '../../domain/appeal.js';
+import { DUPLICATE_WINDOW_DAYS, triageHintsOf, type HandlingUnitKind, type TriageHints } from '../../domain/appeal.js';
 
 export type { PolicyLimits, WindowName } from '../deadlines/index.js';
 export type { DispatchRoute } from '../../db/queries/reference.js';
@@ -245,7 +245,7 @@ export function createDispatchActivities(deps: { db: Database; log: Logger }) {
         searchKnowledgeBase(input.knowledge),
         findDuplicates(input.duplicates),
       ]);
-      return { knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })), duplicates };
+      return triageHintsOf(knowledge, duplicates);
     },
   };
 }

@@ -27,3 +27,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** A minimal work order for the case record (a noise complaint by phone, in triage), received at `receivedAt`. */
+export const noiseComplaintRecord = (id: string, receivedAt: Date) => ({
+  id,
+  workflowId: `appeal-${id}`,
+  channel: 'phone',
+  appealType: 'complaint',
+  categoryCode: 'environment.noise',
+  content: '噪音',
+  stage: 'triage',
+  receivedAt,
+});

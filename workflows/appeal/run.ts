@@ -177,7 +177,7 @@ export class AppealRun {
    * hints); other cases make them as activities.
    */
   get localReads(): Records {
-    return this.lean && this.records === writesLocal ? localRecords : this.records;
+    return this.batchesLocally ? localRecords : this.records;
   }
   /**
    * Started from the `lean-case` change on: every earlier change applies under its one marker,
@@ -186,6 +186,8 @@ export class AppealRun {
   readonly lean: boolean;
   /** The rules a lean case counts its later deadlines by, from its dispatch plan (undefined before). */
   rules?: DeadlineRules<WindowName>;
+  /** A lean case whose records are local activities: it batches its steps and makes short reads locally. */
+  private readonly batchesLocally: boolean;
 
   /** `options.carried`: the case continues from a previous run, where that run left it. */
   constructor(
@@ -194,6 +196,7 @@ export class AppealRun {
   ) {
     this.lean = wf.patched(PATCHES.leanCase);
     this.records = this.runsWith(PATCHES.localRecords) ? writesLocal : remoteRecords;
+    this.batchesLocally = this.lean && this.records === writesLocal;
     this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
@@ -289,7 +292,7 @@ export class AppealRun {
       },
     };
     this.unrecordedSteps++;
-    if (this.lean && this.records === writesLocal) this.queueStep(step);
+    if (this.batchesLocally) this.queueStep(step);
     else {
       this.lastStep = this.lastStep
         .then(() => this.records.recordStep(step))
@@ -336,7 +339,7 @@ export class AppealRun {
   }
 
   /** Hands the queued steps to a write (after the one in flight, if any). */
-  flushSteps(): void {
+  private flushSteps(): void {
     if (this.queuedSteps.length === 0 || this.stepsWriteQueued) return;
     this.stepsWriteQueued = true;
     this.lastStep = this.lastStep.then(async () => {
@@ -495,10 +498,7 @@ export class AppealRun {
     const policy = this.state.policy;
     if (!policy) throw new Error('no policy yet: deadlines before dispatch');
     const counted = this.countDeadlines(from, windows);
-    if (counted) {
-      Object.assign(this.state.deadlines, counted);
-      return counted;
-    }
+    if (counted) return this.keepDeadlines(counted);
     const computed = await this.records.computeDeadlines({
       policyCode: policy.code,
       policyVersion: policy.version,

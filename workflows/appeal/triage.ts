@@ -3,6 +3,7 @@
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
 import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
+import { triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
@@ -113,10 +114,7 @@ export async function intake(run: AppealRun): Promise<void> {
       run.records.searchKnowledgeBase(knowledgeInput),
       run.records.findDuplicates(duplicatesInput),
     ]);
-    run.state.triageHints = {
-      knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })),
-      duplicates,
-    };
+    run.state.triageHints = triageHintsOf(knowledge, duplicates);
   }
   run.publish();
   if (order.stabilityRisk) {
