@@ -1,7 +1,7 @@
 /** Triage, dispatch, acceptance and objections (Art. 12, 14, 16), on the time-skipping server. */
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { center, coordinator, days, hours, plus, useScenarioWorld, unit } from './harness/scenario.js';
+import { activitiesIn, center, coordinator, days, hours, plus, useScenarioWorld, unit } from './harness/scenario.js';
 import { DueAt, Overdue } from '../workflows/searchAttributes.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
@@ -227,13 +227,13 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     // The deadlines count from the center's decision, the instant the order went out with.
     const dispatchedAt = at(c, 'dispatched');
     expect(c.deadlines.acceptance! > dispatchedAt).toBe(true);
-    const history = await appeal.handle.fetchHistory();
-    const reads = (history.events ?? [])
-      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-      .filter((name): name is string =>
-        ['planDispatch', 'getPolicyLimits', 'describeUnit', 'computeDeadlines'].includes(name ?? ''),
-      );
-    expect(reads).toEqual(['planDispatch']);
+    // What the decision's task did after the read is dated at the decision, as a replay dates it.
+    expect(c.waitingSince).toBe(dispatchedAt);
+    // The plan is read within the workflow task of the decision (a local activity), and only it.
+    const { scheduled, local } = activitiesIn((await appeal.handle.fetchHistory()).events ?? []);
+    const reads = ['planDispatch', 'getPolicyLimits', 'describeUnit', 'computeDeadlines'];
+    expect(local.filter((name) => reads.includes(name))).toEqual(['planDispatch']);
+    expect(scheduled.filter((name) => reads.includes(name))).toEqual([]);
     // The limits the plan brought govern the case as the separate read did: reminders before escalation.
     const late = await appeal.skipTo(c.deadlines.acceptance!);
     expect(late.acceptanceReminders).toBe(1);

@@ -25,14 +25,16 @@ const PATHS = [
   'callback-on-result',
 ];
 /**
- * Four eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * Five eras of cases: started before the `every-party` patch (they run the frozen legacy
  * process), before `local-records` (their records are activities), before `lean-case` (a
- * marker per change, an activity per deadline, step and notice), and today's lean cases.
+ * marker per change, an activity per deadline, step and notice), before `local-dispatch-plan`
+ * (lean cases reading their dispatch plan as an activity), and today's.
  */
 const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
   ...PATHS.map((name) => `activity-records-${name}`),
   ...PATHS,
+  ...PATHS.map((name) => `lean-${name}`),
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
@@ -70,10 +72,12 @@ describe('which process a recorded case runs', async () => {
     const markers = await patchesOf(file);
     const legacy = file.startsWith('legacy-');
     const activityRecords = file.startsWith('activity-records-');
-    // A lean case has every earlier change under its one marker.
-    const lean = file.startsWith(CURRENT_ERA);
+    // A lean case has every earlier change under its one marker; today's under its newer one.
+    const current = file.startsWith(CURRENT_ERA);
+    const lean = file.startsWith('lean-');
+    expect(markers.includes(PATCHES.localDispatchPlan)).toBe(current);
     expect(markers.includes(PATCHES.leanCase)).toBe(lean);
-    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !lean);
-    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !lean);
+    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !lean && !current);
+    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !lean && !current);
   });
 });

@@ -50,6 +50,12 @@ export const PATCHES = {
    * one workflow task says in one notifyAll activity.
    */
   leanCase: 'lean-case',
+  /**
+   * A lean case that reads its dispatch plan as a local activity (within the workflow task of the
+   * center's decision: no activity task, one workflow task fewer per dispatch), its clock held at
+   * the instant the read started. Its one marker stands for `lean-case` and every change before.
+   */
+  localDispatchPlan: 'local-dispatch-plan',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

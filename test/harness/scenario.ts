@@ -64,8 +64,8 @@ export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
 export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
-/** The prefix of the fixtures today's cases record (lean cases: see PATCHES.leanCase). */
-export const CURRENT_ERA = 'lean-';
+/** The prefix of the fixtures today's cases record (lean cases reading their plan locally: see PATCHES.localDispatchPlan). */
+export const CURRENT_ERA = 'local-plan-';
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -298,6 +298,20 @@ export class AppealScenario {
     expect(virtualElapsed).toBeGreaterThanOrEqual(atLeastMs);
     expect(Date.now() - this.wallStart).toBeLessThan(Math.min(atLeastMs, 60_000));
   }
+}
+
+/** The activities a history ran: scheduled as activity tasks, and run locally (their markers), in order. */
+export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; local: string[] } {
+  const scheduled: string[] = [];
+  const local: string[] = [];
+  for (const e of events) {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name) scheduled.push(name);
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (data) local.push((JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type);
+  }
+  return { scheduled, local };
 }
 
 /** The notifications a history's `notify` (one each) and `notifyAll` (several each) activities carry, in order. */

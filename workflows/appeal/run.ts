@@ -180,6 +180,23 @@ export class AppealRun {
     return this.batchesLocally ? localRecords : this.records;
   }
   /**
+   * Reads the case makes within the workflow task (`localReads`), holding its clock: what the
+   * task does after the read is dated at the instant the read started. A local activity's
+   * result reaches the workflow with the worker's clock moved on, while a replay, which takes
+   * the result from the history, sees the task's clock unmoved: holding it, the case's instants
+   * are the same in both. The hold ends with the task (the next one starts at another instant).
+   */
+  async readLocally<T>(read: (records: Records) => Promise<T>): Promise<T> {
+    const startedAt = this.clock();
+    const result = await read(this.localReads);
+    if (this.batchesLocally) this.held = { at: startedAt, seen: Date.now() };
+    return result;
+  }
+  /** The instant a local read started, and the workflow clock its result came with (see `readLocally`). */
+  private held?: { at: number; seen: number };
+  /** A case from the `local-dispatch-plan` change on reads its dispatch plan within the workflow task. */
+  readonly readsPlanLocally: boolean;
+  /**
    * Started from the `lean-case` change on: every earlier change applies under its one marker,
    * and the case uses the leaner ways (see PATCHES.leanCase). Cases started before keep theirs.
    */
@@ -194,9 +211,12 @@ export class AppealRun {
     readonly order: WorkOrder,
     readonly options: AppealOptions = {},
   ) {
-    this.lean = wf.patched(PATCHES.leanCase);
+    // A case's era is one marker: the newest change it started with implies every one before.
+    const plansLocally = wf.patched(PATCHES.localDispatchPlan);
+    this.lean = plansLocally || wf.patched(PATCHES.leanCase);
     this.records = this.runsWith(PATCHES.localRecords) ? writesLocal : remoteRecords;
     this.batchesLocally = this.lean && this.records === writesLocal;
+    this.readsPlanLocally = plansLocally && this.batchesLocally;
     this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
@@ -236,7 +256,14 @@ export class AppealRun {
     };
   }
 
-  now = (): string => new Date().toISOString();
+  /** The workflow clock in milliseconds, held after a local read for the rest of its task. */
+  clock(): number {
+    const held = this.held;
+    if (held && Date.now() === held.seen) return held.at;
+    this.held = undefined;
+    return Date.now();
+  }
+  now = (): string => new Date(this.clock()).toISOString();
   // The sandbox has no structuredClone; the case is plain JSON anyway.
   snapshot = (): AppealCase =>
     JSON.parse(JSON.stringify({ ...this.state, pendingActors: pendingActors(this.state) })) as AppealCase;
@@ -419,7 +446,7 @@ export class AppealRun {
     const ok =
       dueAt === undefined
         ? (await wf.condition(settled), true)
-        : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - Date.now()));
+        : await wf.condition(settled, Math.max(0, Date.parse(dueAt) - this.clock()));
     if (this.failure !== undefined) throw this.failure;
     if (this.ended) throw new CaseEnded(this.ended.kind);
     return ok && done();

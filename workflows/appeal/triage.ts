@@ -101,14 +101,12 @@ export async function intake(run: AppealRun): Promise<void> {
     streetId: order.streetId,
     at: order.receivedAt,
   };
-  // A lean case looks them up as a local activity (short reads, within the workflow task): the
-  // instant of what follows is taken before it, as a replay reads another clock after one.
+  // A lean case looks them up as a local activity (short reads, within the workflow task).
   const at = run.now();
   if (run.lean)
-    run.state.triageHints = await run.localReads.findTriageHints({
-      knowledge: knowledgeInput,
-      duplicates: duplicatesInput,
-    });
+    run.state.triageHints = await run.readLocally((records) =>
+      records.findTriageHints({ knowledge: knowledgeInput, duplicates: duplicatesInput }),
+    );
   else {
     const [knowledge, duplicates] = await Promise.all([
       run.records.searchKnowledgeBase(knowledgeInput),
@@ -154,14 +152,17 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       return undefined;
     }
     const plannedAt = run.now();
-    const plan = await run.records.planDispatch({
+    const planInput = {
       appealId: s.appealId,
       appealType: s.appealType,
       categoryCode: s.categoryCode,
       districtId: s.districtId,
       streetId: s.streetId,
       at: plannedAt,
-    });
+    };
+    const plan = run.readsPlanLocally
+      ? await run.readLocally((records) => records.planDispatch(planInput))
+      : await run.records.planDispatch(planInput);
     s.policy = plan.policy;
     if (run.lean && plan.rules) run.rules = plan.rules;
     // The district is known from the street when only the street was given.
