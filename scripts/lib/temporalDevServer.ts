@@ -44,6 +44,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     options.namespace ?? 'default',
     '--log-level',
     'warn',
+    // The activity a workflow task schedules comes back with the task's completion when the
+    // worker has a free slot: no activity-queue poll and match in between.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...searchAttributeCliArgs(),
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
