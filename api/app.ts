@@ -10,7 +10,7 @@ import metricsPlugin from './plugins/metrics.js';
 import { registerErrorHandler } from './errors.js';
 import { registerStorableInput } from './storableInput.js';
 import { registerMethodNotAllowed } from './methodNotAllowed.js';
-import { documentedAsSent } from './openapiShape.js';
+import { documentedAsOpenApi30, documentedAsSent } from './openapiShape.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody } from './schemas.js';
 import health from './routes/health.js';
 import metrics from './routes/metrics.js';
@@ -39,6 +39,7 @@ const app: FastifyPluginAsync<{ config: ApiConfig }> = async (fastify, { config 
   registerMethodNotAllowed(fastify);
   await fastify.register(swagger, {
     transform: documentedAsSent,
+    transformObject: documentedAsOpenApi30,
     // Shared schemas keep their $id as their name in components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

@@ -91,16 +91,23 @@ interface ValidationEntry {
   message?: string;
 }
 
+/** The values a `const` or `enum` refusal allows (none for another keyword). */
+const allowedBy = (e: ValidationEntry): unknown[] =>
+  e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [];
+
 /**
- * What the first refusal says. A value outside a list of literals fails every branch of its
- * `anyOf` with "must be equal to constant"; the caller is told the values allowed instead.
+ * What the first refusal says. A value outside a list of strings fails its `enum` ("must be
+ * equal to one of the allowed values"), and each branch of an `anyOf` of constants or enums at
+ * the same place (a body that is a union) fails on its own; the caller is told every value
+ * allowed there instead.
  */
 function validationMessage(entries: readonly ValidationEntry[]): string {
   const first = entries[0];
-  if (first?.keyword === 'const') {
+  if (first?.keyword === 'const' || first?.keyword === 'enum') {
     const allowed = entries
-      .filter((e) => e.keyword === 'const' && e.instancePath === first.instancePath)
-      .map((e) => JSON.stringify(e.params.allowedValue));
+      .filter((e) => e.instancePath === first.instancePath)
+      .flatMap(allowedBy)
+      .map((value) => JSON.stringify(value));
     return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : `must be ${allowed[0]}`;
   }
   return first?.message ?? 'invalid';

@@ -15,6 +15,7 @@ import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference
 import { getAppealRecord } from '../db/queries/cases.js';
 import type { Appeal } from '../db/schema/index.js';
 import { HttpError } from './errors.js';
+import { Nullable, StringEnum } from './schemaTypes.js';
 import { caseFromRecord, liveCase, type ApiCase } from './routes/v1/cases.js';
 
 /** Each stage as the requester is told it. */
@@ -62,23 +63,23 @@ export const ANSWER_KINDS = [
 export const RequesterStatusSchema = Type.Object(
   {
     appealId: Type.String(),
-    workOrderNo: Type.Union([Type.String(), Type.Null()], { description: '工单编号, once given' }),
+    workOrderNo: Nullable(Type.String(), { description: '工单编号, once given' }),
     receivedAt: Type.String({ description: 'When the appeal was recorded' }),
-    stage: Type.Union(STAGES.map((s) => Type.Literal(s))),
+    stage: StringEnum(STAGES),
     stageText: Type.String({ description: 'The stage in plain words, as the requester is told it' }),
     closed: Type.Boolean(),
-    unitInCharge: Type.Union([Type.Object({ name: Type.String() }), Type.Null()], {
+    unitInCharge: Nullable(Type.Object({ name: Type.String() }), {
       description:
         'Who deals with the appeal now: the hotline center, the handling unit, or the organ it was forwarded to',
     }),
-    deadline: Type.Union([Type.String(), Type.Null()], {
+    deadline: Nullable(Type.String(), {
       description:
         'The handling deadline written on the work order (extended when an extension was granted); null before dispatch and once closed',
     }),
     answers: Type.Array(
       Type.Object({
-        kind: Type.Union(ANSWER_KINDS.map((k) => Type.Literal(k))),
-        at: Type.Union([Type.String(), Type.Null()]),
+        kind: StringEnum(ANSWER_KINDS),
+        at: Nullable(Type.String()),
         text: Type.String(),
       }),
       { description: 'What the process told the requester, oldest first' },

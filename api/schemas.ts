@@ -3,7 +3,7 @@
  * API returns it, and the error body. They mirror `workflows/appeal/definitions.ts`; the
  * `by` party is never part of a body (it comes from the API key).
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type TSchema } from '@sinclair/typebox';
 import type { ActionName } from '../domain/actions.js';
 import {
   APPEAL_TYPES,
@@ -21,12 +21,11 @@ import {
   MAX_ATTACHMENT_URL_LENGTH,
   MAX_ATTACHMENTS,
 } from '../domain/attachments.js';
+import { Nullable, StringEnum } from './schemaTypes.js';
 
-const literals = <T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  );
+/** One of `values`, typed `string`: the domain and the routes read these fields as strings. */
+const literals = (values: readonly string[], options?: SchemaOptions) => StringEnum<string>(values, options);
+
 /** Bodies are strict: an unknown property is a 400, never silently dropped. */
 const Body = <P extends Record<string, TSchema>>(
   properties: P,
@@ -332,11 +331,11 @@ export const AppealCaseSchema = Type.Object(
             Type.Object({
               appealId: Type.String(),
               stage: Type.String(),
-              leadUnitId: Type.Union([Type.String(), Type.Null()]),
-              dueAt: Type.Union([Type.String(), Type.Null()]),
-              disposition: Type.Union([Type.String(), Type.Null()]),
+              leadUnitId: Nullable(Type.String()),
+              dueAt: Nullable(Type.String()),
+              disposition: Nullable(Type.String()),
               receivedAt: Type.String(),
-              closedAt: Type.Union([Type.String(), Type.Null()]),
+              closedAt: Nullable(Type.String()),
             }),
           ),
         },
@@ -363,27 +362,27 @@ export const AppealCaseSchema = Type.Object(
 export const AppealSummary = Type.Object(
   {
     appealId: Type.String(),
-    workOrderNo: Type.Union([Type.String(), Type.Null()], { description: 'The work order number (工单编号)' }),
+    workOrderNo: Nullable(Type.String(), { description: 'The work order number (工单编号)' }),
     stage: literals(STAGES),
     appealType: Type.String(),
     categoryCode: Type.String(),
     contentFirstLine: Type.String({
       description: "The content's first line, at most 80 characters (the requester's contact is never in a summary)",
     }),
-    districtId: Type.Union([Type.String(), Type.Null()]),
-    streetId: Type.Union([Type.String(), Type.Null()]),
-    leadUnitId: Type.Union([Type.String(), Type.Null()]),
+    districtId: Nullable(Type.String()),
+    streetId: Nullable(Type.String()),
+    leadUnitId: Nullable(Type.String()),
     coHandlerIds: Type.Array(Type.String()),
     involvedUnitIds: Type.Array(Type.String(), { description: 'Every unit that may see the case' }),
-    nextActor: Type.Union([Type.String(), Type.Null()], {
+    nextActor: Nullable(Type.String(), {
       description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`',
     }),
-    waitingSince: Type.Union([Type.String(), Type.Null()]),
-    dueAt: Type.Union([Type.String(), Type.Null()]),
+    waitingSince: Nullable(Type.String()),
+    dueAt: Nullable(Type.String()),
     overdue: Type.Boolean(),
     escalationLevel: Type.Integer(),
     receivedAt: Type.String(),
-    closedAt: Type.Union([Type.String(), Type.Null()]),
+    closedAt: Nullable(Type.String()),
   },
   { $id: 'AppealSummary', title: 'AppealSummary' },
 );
@@ -494,18 +493,18 @@ export const AssessmentView = Type.Object(
     callbackValid: Type.Boolean({
       description: 'The requester was reached and answered all three questions: only then do the answers count',
     }),
-    contacted: Type.Union([Type.Boolean(), Type.Null()], {
+    contacted: Nullable(Type.Boolean(), {
       description: "The requester's answer: was the unit in contact (null unless the callback is valid)",
     }),
-    resolved: Type.Union([Type.Boolean(), Type.Null()], {
+    resolved: Nullable(Type.Boolean(), {
       description: "The requester's answer: is it resolved (null unless the callback is valid)",
     }),
-    satisfaction: Type.Union([Type.String(), Type.Null()], {
+    satisfaction: Nullable(Type.String(), {
       description: "The requester's answer: `satisfied`, `basically_satisfied` or `unsatisfied`",
     }),
     claimedContacted: Type.Boolean({ description: 'The unit recorded a first contact' }),
     claimedResolved: Type.Boolean({ description: 'The unit reported the outcome resolved' }),
-    reported: Type.Union([Type.Boolean(), Type.Null()], {
+    reported: Nullable(Type.Boolean(), {
       description:
         'The lead reported its result; a co-handler gave its final report; a summoned department reported in',
     }),
@@ -513,18 +512,15 @@ export const AssessmentView = Type.Object(
       description: "Summary of the unit's response (a recorded or confirmed contact; a report); rates use `contacted`",
     }),
     exempt: Type.Boolean({ description: 'Left out of the rates: a withdrawn or merged case, or an exemption granted' }),
-    exemptReason: Type.Union([Type.String(), Type.Null()]),
-    exemption: Type.Union(
-      [
-        Type.Object({
-          status: literals(['requested', 'granted', 'refused'] as const),
-          reason: Type.String({ description: "The unit's reason" }),
-          requestedAt: Type.String(),
-          decisionReason: Type.Union([Type.String(), Type.Null()]),
-          decidedAt: Type.Union([Type.String(), Type.Null()]),
-        }),
-        Type.Null(),
-      ],
+    exemptReason: Nullable(Type.String()),
+    exemption: Nullable(
+      Type.Object({
+        status: literals(['requested', 'granted', 'refused'] as const),
+        reason: Type.String({ description: "The unit's reason" }),
+        requestedAt: Type.String(),
+        decisionReason: Nullable(Type.String()),
+        decidedAt: Nullable(Type.String()),
+      }),
       { description: "The unit's exemption request and the center's decision; null if none was asked" },
     ),
   },
@@ -540,7 +536,7 @@ export const ExemptionDecisionBody = Body(
   { granted: true, reason: '经核实属不可抗力' },
 );
 
-const Rate = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
+const Rate = (description: string) => Nullable(Type.Number(), { description });
 const RateFields = {
   rows: Type.Integer({ description: "The unit's rows of the month, exempt ones and invalid callbacks included" }),
   exempt: Type.Integer({ description: 'Exempt rows: left out' }),
@@ -559,16 +555,13 @@ const RateFields = {
 };
 
 /** The composite's weights version in force on the month's first day (null when none is). */
-export const WeightsView = Type.Union(
-  [
-    Type.Object({
-      version: Type.Integer(),
-      response: Type.Number(),
-      resolution: Type.Number(),
-      satisfaction: Type.Number(),
-    }),
-    Type.Null(),
-  ],
+export const WeightsView = Nullable(
+  Type.Object({
+    version: Type.Integer(),
+    response: Type.Number(),
+    resolution: Type.Number(),
+    satisfaction: Type.Number(),
+  }),
   { description: "The weights version in force on the month's first day; null when none is" },
 );
 
@@ -577,7 +570,7 @@ export const RankingLevel = literals(['street', 'department', 'enterprise'] as c
     '`street`: streets and townships together; `department`: city and district departments, sector authorities and district governments; `enterprise`: public service enterprises',
 });
 
-const FrozenAt = Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+const FrozenAt = Nullable(Type.String({ format: 'date-time' }), {
   description:
     'When the month was frozen: the figures are the published ones and never change. null: the month is not frozen, the figures are live',
 });
@@ -588,7 +581,9 @@ export const UnitMonthView = Type.Object(
     unitId: Type.String(),
     name: Type.String(),
     kind: Type.String(),
-    level: Type.Union([RankingLevel, Type.Null()], { description: 'The ranking level; null for a unit not ranked' }),
+    level: Nullable(RankingLevel, {
+      description: `The ranking level; null for a unit not ranked. ${RankingLevel.description}`,
+    }),
     month: Type.String(),
     weights: WeightsView,
     rates: Type.Object(RateFields),
@@ -609,9 +604,9 @@ export const RankingView = Type.Object(
         unitId: Type.String(),
         name: Type.String(),
         kind: Type.String(),
-        rank: Type.Union([Type.Integer(), Type.Null()], { description: 'null: no valid callback this month' }),
-        previousRank: Type.Union([Type.Integer(), Type.Null()], { description: 'The rank of the previous month' }),
-        rankChange: Type.Union([Type.Integer(), Type.Null()], {
+        rank: Nullable(Type.Integer(), { description: 'null: no valid callback this month' }),
+        previousRank: Nullable(Type.Integer(), { description: 'The rank of the previous month' }),
+        rankChange: Nullable(Type.Integer(), {
           description: 'previousRank − rank (positive: moved up); null unless ranked in both months',
         }),
         ...RateFields,

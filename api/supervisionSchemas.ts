@@ -5,15 +5,13 @@
 import { Type } from '@sinclair/typebox';
 import { ACCOUNTABILITY_KINDS } from '../domain/appeal.js';
 import { HOT_SPOT_RULES } from '../db/queries/hotSpots.js';
+import { Nullable, StringEnum } from './schemaTypes.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
-  Type.Union([schema, Type.Null()], description ? { description } : {});
 const Instant = Type.String({ format: 'date-time' });
 
-export const AccountabilityKindSchema = Type.Union(
-  ACCOUNTABILITY_KINDS.map((k) => Type.Literal(k)),
-  { description: 'What the unit is accountable for (Art. 29)' },
-);
+export const AccountabilityKindSchema = StringEnum(ACCOUNTABILITY_KINDS, {
+  description: 'What the unit is accountable for (Art. 29)',
+});
 
 export const AccountabilityRecordView = Type.Object({
   appealId: Type.String(),
@@ -30,7 +28,10 @@ export const AccountabilityRecordView = Type.Object({
       reason: Nullable(Type.String()),
       at: Instant,
     }),
-    'The audit event the record stems from (by its audit step key); null when the breach is no step of the case',
+    {
+      description:
+        'The audit event the record stems from (by its audit step key); null when the breach is no step of the case',
+    },
   ),
 });
 
@@ -64,7 +65,9 @@ const DispatchCountFields = {
   misdispatched: Type.Integer({
     description: 'Cases whose first unit did not keep the order: an objection granted or a re-dispatch (once per case)',
   }),
-  accuracy: Nullable(Type.Number(), '1 − misdispatched ÷ dispatches, 4 decimals; null without dispatches'),
+  accuracy: Nullable(Type.Number(), {
+    description: '1 − misdispatched ÷ dispatches, 4 decimals; null without dispatches',
+  }),
 };
 
 export const DispatchAccuracyView = Type.Object(
@@ -87,7 +90,10 @@ export const DispatchAccuracyView = Type.Object(
             unitId: Nullable(Type.String()),
             unitKind: Nullable(Type.String({ description: '`street_of_location` or `district_government`' })),
           }),
-          "The dispatch catalogue entry matching the cases' category and place; null: none matched (fallback)",
+          {
+            description:
+              "The dispatch catalogue entry matching the cases' category and place; null: none matched (fallback)",
+          },
         ),
         ...DispatchCountFields,
       }),
@@ -120,7 +126,7 @@ export const HotSpotsView = Type.Object(
         count: Type.Integer(),
         lastMonth: Type.Integer(),
         change: Type.Integer({ description: 'count − lastMonth' }),
-        ratio: Nullable(Type.Number(), 'count ÷ lastMonth, 2 decimals; null when lastMonth is 0'),
+        ratio: Nullable(Type.Number(), { description: 'count ÷ lastMonth, 2 decimals; null when lastMonth is 0' }),
       }),
       {
         description: `At least ${R.risingMinCount} appeals and at least ${R.risingMinRatio} × last month (or none last month); by change, at most ${R.risingLimit}`,

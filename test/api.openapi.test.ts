@@ -5,6 +5,7 @@ import { Value } from '@sinclair/typebox/value';
 import { generateOpenApi, OPENAPI_PATH } from '../api/openapi.js';
 import { ActionBodies, StartAppealBody } from '../api/schemas.js';
 import { ACTION_RULES } from '../domain/actions.js';
+import { STAGES } from '../domain/appeal.js';
 
 describe('OpenAPI document', () => {
   it('matches the committed api/openapi.json (run `npm run openapi` after changing a route)', async () => {
@@ -53,6 +54,49 @@ describe('OpenAPI document', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('writes nullable values in 3.0.3 terms: `nullable: true`, never a `null` type or a list of types', async () => {
+    const spec = JSON.parse(await generateOpenApi()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    const offending: string[] = [];
+    let nullable = 0;
+    const walk = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${at}/${i}`));
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as Record<string, unknown>;
+      if (schema.type === 'null' || Array.isArray(schema.type)) offending.push(`${at}: ${JSON.stringify(schema.type)}`);
+      if (schema.nullable === true) nullable++;
+      for (const [key, value] of Object.entries(schema)) if (key !== 'examples') walk(value, `${at}/${key}`);
+    };
+    walk(spec, '#');
+    expect(offending).toEqual([]);
+    expect(nullable).toBeGreaterThan(50);
+
+    const summary = spec.components.schemas.AppealSummary!.properties;
+    expect(summary.workOrderNo).toEqual({
+      type: 'string',
+      nullable: true,
+      description: 'The work order number (工单编号)',
+    });
+    expect(summary.closedAt).toEqual({ type: 'string', nullable: true });
+    const json = (path: string, status = '200') =>
+      (spec.paths[path]!.get!.responses[status]!.content!['application/json'] as { schema: Record<string, unknown> })
+        .schema as { properties: Record<string, Record<string, unknown>> };
+    // A nullable enum keeps null among its values; a nullable object keeps its properties.
+    const unitMonth = json('/v1/assessments/units/{unitId}/months/{month}').properties;
+    expect(unitMonth.level).toMatchObject({
+      type: 'string',
+      nullable: true,
+      enum: ['street', 'department', 'enterprise', null],
+    });
+    const weightFields = ['version', 'response', 'resolution', 'satisfaction'];
+    expect(unitMonth.weights).toMatchObject({ type: 'object', nullable: true, required: weightFields });
+    expect(Object.keys(unitMonth.weights!.properties as object)).toEqual(weightFields);
+    // A choice of strings is one enum, not an anyOf of constants.
+    expect(json('/v1/status/{ref}').properties.stage).toEqual({ type: 'string', enum: [...STAGES] });
   });
 
   it('shows only examples that the schemas accept', () => {

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../schemaTypes.js';
 
 const Check = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('down')]),
+  status: StringEnum(['ok', 'down'] as const),
   error: Type.Optional(Type.String()),
 });
 const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  status: StringEnum(['ok', 'unavailable'] as const),
   checks: Type.Object({ temporal: Check, postgres: Check }),
 });
 

@@ -4,6 +4,7 @@ import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import * as d from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../schemaTypes.js';
 import { HttpError } from '../../errors.js';
 import { listScope } from '../../visibility.js';
 import { auditReads, contentReads } from '../../readAudit.js';
@@ -24,11 +25,11 @@ import {
 
 const ListQuery = Type.Object(
   {
-    stage: Type.Optional(Type.Union(d.STAGES.map((s) => Type.Literal(s)))),
+    stage: Type.Optional(StringEnum(d.STAGES)),
     unitId: Type.Optional(Type.String({ maxLength: 100, description: 'Lead or co-handling unit' })),
     districtId: Type.Optional(Type.String({ maxLength: 100 })),
     streetId: Type.Optional(Type.String({ maxLength: 100 })),
-    appealType: Type.Optional(Type.Union(d.APPEAL_TYPES.map((s) => Type.Literal(s)))),
+    appealType: Type.Optional(StringEnum(d.APPEAL_TYPES)),
     categoryCode: Type.Optional(Type.String({ maxLength: 100 })),
     overdue: Type.Optional(Type.Boolean()),
     receivedFrom: Type.Optional(Type.String({ format: 'date-time' })),
@@ -116,7 +117,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             items: Type.Array(Type.Ref(AppealSummary)),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            nextCursor: Nullable(Type.String()),
           }),
           ...errors(400, 401, 503),
         },

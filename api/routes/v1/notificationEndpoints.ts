@@ -8,18 +8,16 @@ import {
 } from '../../../db/queries/webhooks.js';
 import { NOTIFICATION_AUDIENCES, type NotificationEndpoint } from '../../../db/schema/webhooks.js';
 import { HttpError } from '../../errors.js';
+import { StringEnum } from '../../schemaTypes.js';
 import type { Principal } from '../../plugins/auth.js';
 import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const AudienceParams = Type.Object({
-  audience: Type.Union(
-    NOTIFICATION_AUDIENCES.map((a) => Type.Literal(a)),
-    {
-      description:
-        "`requester`: the requester's messages, with the work order's phone (e.g. the intake system's SMS gateway); `center`: the hotline center's desk; `government`: the stability-risk push (Art. 11) and the messages of coordinators without a unit endpoint, with the government's id as `unitId`.",
-    },
-  ),
+  audience: StringEnum(NOTIFICATION_AUDIENCES, {
+    description:
+      "`requester`: the requester's messages, with the work order's phone (e.g. the intake system's SMS gateway); `center`: the hotline center's desk; `government`: the stability-risk push (Art. 11) and the messages of coordinators without a unit endpoint, with the government's id as `unitId`.",
+  }),
 });
 
 const Endpoint = Type.Object({

@@ -3,20 +3,21 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { overdueByDistrictAndStreet } from '../../../db/queries/overview.js';
 import { HttpError } from '../../errors.js';
+import { Nullable } from '../../schemaTypes.js';
 import { errors, principalOf } from './shared.js';
 
-const Name = Type.Union([Type.String(), Type.Null()]);
+const Name = Nullable(Type.String());
 const OverdueOverview = Type.Object(
   {
     total: Type.Integer({ description: 'Open overdue cases in all' }),
     districts: Type.Array(
       Type.Object({
-        districtId: Type.Union([Type.String(), Type.Null()], { description: 'null: cases without a district' }),
+        districtId: Nullable(Type.String(), { description: 'null: cases without a district' }),
         name: Name,
         count: Type.Integer(),
         streets: Type.Array(
           Type.Object({
-            streetId: Type.Union([Type.String(), Type.Null()], {
+            streetId: Nullable(Type.String(), {
               description: "null: the district's cases without a street",
             }),
             name: Name,

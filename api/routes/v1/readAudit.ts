@@ -9,6 +9,7 @@ import { READ_FIELDS } from '../../../db/schema/privacy.js';
 import { ROLES, type Role } from '../../plugins/auth.js';
 import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../schemaTypes.js';
 import { errors, principalOf } from './shared.js';
 
 /** Who reads the trail: those who supervise the handling of personal data, not those who handle it. */
@@ -37,15 +38,15 @@ const ReadAuditEntry = Type.Object(
     id: Type.Integer(),
     at: Type.String({ format: 'date-time' }),
     keyName: Type.String(),
-    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
-    unitId: Type.Union([Type.String(), Type.Null()]),
+    role: StringEnum(ROLES),
+    unitId: Nullable(Type.String()),
     appealId: Type.String(),
-    fields: Type.Array(Type.Union(READ_FIELDS.map((f) => Type.Literal(f))), {
+    fields: Type.Array(StringEnum(READ_FIELDS), {
       description:
         "`contact`: the requester's name or phone in clear; `content`: the appeal's text, address or attachments (a masked contact is no read of the contact)",
     }),
     route: Type.String({ description: 'Method and route pattern, e.g. `GET /v1/appeals/:id`' }),
-    requestId: Type.Union([Type.String(), Type.Null()], { description: "The answer's `X-Request-Id`" }),
+    requestId: Nullable(Type.String(), { description: "The answer's `X-Request-Id`" }),
   },
   { title: 'ReadAuditEntry' },
 );
@@ -63,7 +64,7 @@ const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             items: Type.Array(ReadAuditEntry),
-            nextBefore: Type.Union([Type.Integer(), Type.Null()]),
+            nextBefore: Nullable(Type.Integer()),
           }),
           ...errors(400, 401, 403, 503),
         },

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js';
 import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
+import { Nullable, StringEnum } from '../../schemaTypes.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
 import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
-
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const Endpoint = Type.Object({
   unitId: Type.String(),
@@ -16,10 +15,9 @@ const Endpoint = Type.Object({
   secret: GeneratedSecret,
 });
 
-const Audience = Type.Union(
-  DELIVERY_AUDIENCES.map((a) => Type.Literal(a)),
-  { description: '`unit`, or the recipient that is not a unit: `requester`, `center`, `government`.' },
-);
+const Audience = StringEnum(DELIVERY_AUDIENCES, {
+  description: '`unit`, or the recipient that is not a unit: `requester`, `center`, `government`.',
+});
 
 const DeadLetter = Type.Object({
   deliveryId: Type.String(),

@@ -1,0 +1,65 @@
+/**
+ * Schema forms the response serializer writes without validating. fast-json-stringify serializes
+ * an `anyOf` by trying each branch with ajv for every value; a type array (`type: ['string',
+ * 'null']`) and an `enum` compile to plain `typeof` checks. So a nullable value is one schema with
+ * a type array, and a choice of strings an `enum`, with the static types of the unions they stand
+ * for. The OpenAPI document shows a type array as 3.0's `nullable: true` (`openapiShape.ts`).
+ *
+ * Both carry a kind of their own, registered here, so TypeBox's `Value` checks them as ajv does.
+ */
+import {
+  Kind,
+  Type,
+  TypeRegistry,
+  type SchemaOptions,
+  type Static,
+  type TSchema,
+  type TUnsafe,
+} from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const STRING_ENUM = 'StringEnum';
+const NULLABLE = 'Nullable';
+/** The schema a nullable one admits besides null (for `Value`; JSON consumers do not see symbols). */
+const NonNull = Symbol('NonNull');
+
+TypeRegistry.Set<{ enum: readonly string[] }>(
+  STRING_ENUM,
+  (schema, value) => typeof value === 'string' && schema.enum.includes(value),
+);
+TypeRegistry.Set<{ [NonNull]: TSchema }>(
+  NULLABLE,
+  (schema, value) => value === null || Value.Check(schema[NonNull], value),
+);
+
+/**
+ * One of `values`: `{ type: 'string', enum: values }`, typed as the union of their literals
+ * (`StringEnum<string>(values)` types it `string`).
+ */
+export function StringEnum<T extends string>(values: readonly T[], options: SchemaOptions = {}): TUnsafe<T> {
+  return Type.Unsafe<T>({ ...options, [Kind]: STRING_ENUM, type: 'string', enum: [...values] });
+}
+
+/**
+ * `schema` or null. A schema of one type (string, number, integer, boolean, object with its
+ * properties, array with its items, a `StringEnum`) gets `null` added to its type, and to its
+ * `enum` or `const` if it has one; its other keywords stay. A schema without a single type (a
+ * union, a reference) gets null as one more `anyOf` branch, the one form left to it.
+ */
+export function Nullable<T extends TSchema>(schema: T, options: SchemaOptions = {}): TUnsafe<Static<T> | null> {
+  if (typeof schema.type !== 'string' || schema.type === 'null')
+    return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()], options));
+  const { const: constant, enum: values } = schema as { const?: unknown; enum?: unknown[] };
+  const allowed = constant !== undefined ? [constant] : values;
+  // Another schema, not a second copy of one with an $id.
+  const keywords: Record<string, unknown> = { ...schema };
+  for (const keyword of ['$id', 'const', 'enum']) delete keywords[keyword];
+  return Type.Unsafe<Static<T> | null>({
+    ...keywords,
+    ...options,
+    [Kind]: NULLABLE,
+    [NonNull]: schema,
+    type: [schema.type, 'null'],
+    ...(allowed ? { enum: [...allowed, null] } : {}),
+  });
+}
