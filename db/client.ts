@@ -35,3 +35,27 @@ export function preparedPerHandle<P>(build: (db: DbOrTx) => P): (db: DbOrTx) => 
     return prepared;
   };
 }
+
+/** A statement of fixed text, run by name: PostgreSQL parses it once on each connection that runs it. */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The node-postgres pool (or client) behind a database handle; for a transaction, the
+ * connection it holds, so that its statements run inside it.
+ */
+function driverOf(db: DbOrTx): pg.Pool | pg.PoolClient | pg.Client {
+  return (db as unknown as { session: { client: pg.Pool | pg.PoolClient | pg.Client } }).session.client;
+}
+
+/** Runs a named statement with its parameters on the handle's connection; answers its rows. */
+export async function runNamed<Row extends pg.QueryResultRow>(
+  db: DbOrTx,
+  statement: NamedStatement,
+  values: unknown[],
+): Promise<Row[]> {
+  const result = await driverOf(db).query<Row>({ name: statement.name, text: statement.text, values });
+  return result.rows;
+}
