@@ -124,13 +124,21 @@ export interface CaseBody {
   timeline: { type: string; at: string }[];
 }
 
-/** Starts a case through replica `replica`; answers its appeal id. */
+/**
+ * Starts a case through replica `replica`; answers its appeal id. A start the API could not
+ * confirm in time (503, or the connection lost) is sent again with the same key, and then the
+ * case that first attempt started answers 200 `created: false`: the one case, not a second.
+ */
 export async function startCase(replica: 0 | 1, body: object): Promise<string> {
   const key = `start-${crypto.randomUUID()}`;
+  const seen: Answer<{ case: CaseBody; created: boolean }>[] = [];
   const res = await untilAnswered(
-    () => call<{ case: CaseBody }>(replica, 'intake', 'POST', '/v1/appeals', body, key),
+    () => call<{ case: CaseBody; created: boolean }>(replica, 'intake', 'POST', '/v1/appeals', body, key),
     60_000,
+    seen,
   );
-  if (res.status !== 201) throw new Error(`start: ${res.status} ${res.text}`);
+  const retried = seen.length > 1;
+  const started = res.status === 201 || (retried && res.status === 200 && res.body.created === false);
+  if (!started) throw new Error(`start: ${res.status} ${res.text}`);
   return res.body.case.appealId;
 }
