@@ -101,8 +101,8 @@ export async function intake(run: AppealRun): Promise<void> {
     streetId: order.streetId,
     at: order.receivedAt,
   };
-  // A lean case looks them up as a local activity (short reads, within the workflow task).
-  const at = run.now();
+  // A lean case looks them up as a local activity (short reads, within the workflow task): what
+  // follows is dated at the instant the read started (readLocally holds the clock).
   if (run.lean)
     run.state.triageHints = await run.readLocally((records) =>
       records.findTriageHints({ knowledge: knowledgeInput, duplicates: duplicatesInput }),
@@ -119,7 +119,7 @@ export async function intake(run: AppealRun): Promise<void> {
     run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
     if (run.runsWith(PATCHES.tellRequesterAndCenter))
       run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
-    run.step('stability_risk_pushed', 'center', run.lean ? { at } : {});
+    run.step('stability_risk_pushed', 'center');
   }
 }
 
