@@ -1,5 +1,5 @@
-import { and, desc, eq, gte, isNull, lte, ne, or } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { appeals } from '../schema/cases.js';
 
 const DAY_MS = 86_400_000;
@@ -38,13 +38,26 @@ export interface DuplicateCandidate {
  */
 export async function findDuplicateCandidates(db: DbOrTx, query: DuplicateQuery): Promise<DuplicateCandidate[]> {
   if (!query.requesterPhone) return [];
-  const since = new Date(query.at.getTime() - query.windowDays * DAY_MS);
-  const place = query.streetId
-    ? eq(appeals.streetId, query.streetId)
-    : query.districtId
-      ? eq(appeals.districtId, query.districtId)
-      : undefined;
-  return db
+  return duplicateCandidates(db).execute({
+    phone: query.requesterPhone,
+    category: query.categoryCode,
+    street: query.streetId ?? null,
+    district: query.districtId ?? null,
+    since: new Date(query.at.getTime() - query.windowDays * DAY_MS),
+    at: query.at,
+    exclude: query.excludeAppealId ?? null,
+    limit: query.limit ?? 10,
+  });
+}
+
+/** One statement for every search, prepared by name: the place and the exclusion are optional by parameter. */
+const STREET = sql`${sql.placeholder('street')}::text`;
+const DISTRICT = sql`${sql.placeholder('district')}::text`;
+const SINCE = sql`${sql.placeholder('since')}::timestamptz`;
+const EXCLUDE = sql`${sql.placeholder('exclude')}::text`;
+
+const duplicateCandidates = preparedPerHandle((db) =>
+  db
     .select({
       id: appeals.id,
       stage: appeals.stage,
@@ -57,16 +70,19 @@ export async function findDuplicateCandidates(db: DbOrTx, query: DuplicateQuery)
     .from(appeals)
     .where(
       and(
-        eq(appeals.requesterPhone, query.requesterPhone),
-        eq(appeals.categoryCode, query.categoryCode),
-        place,
-        gte(appeals.receivedAt, since),
-        lte(appeals.receivedAt, query.at),
-        or(isNull(appeals.closedAt), gte(appeals.closedAt, since)),
+        eq(appeals.requesterPhone, sql.placeholder('phone')),
+        eq(appeals.categoryCode, sql.placeholder('category')),
+        // The place: the street when known, otherwise the district; neither known = any place.
+        sql`(${STREET} is null or ${appeals.streetId} = ${STREET})`,
+        sql`(${STREET} is not null or ${DISTRICT} is null or ${appeals.districtId} = ${DISTRICT})`,
+        sql`${appeals.receivedAt} >= ${SINCE}`,
+        sql`${appeals.receivedAt} <= ${sql.placeholder('at')}::timestamptz`,
+        sql`(${appeals.closedAt} is null or ${appeals.closedAt} >= ${SINCE})`,
         isNull(appeals.originalAppealId),
-        query.excludeAppealId ? ne(appeals.id, query.excludeAppealId) : undefined,
+        sql`(${EXCLUDE} is null or ${appeals.id} <> ${EXCLUDE})`,
       ),
     )
     .orderBy(desc(appeals.receivedAt))
-    .limit(query.limit ?? 10);
-}
+    .limit(sql.placeholder('limit'))
+    .prepare('duplicate_candidates'),
+);

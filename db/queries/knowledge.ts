@@ -1,5 +1,5 @@
-import { and, arrayOverlaps, asc, desc, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.js';
+import { and, asc, desc, sql } from 'drizzle-orm';
+import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { knowledgeBase } from '../schema/knowledge.js';
 
 /*
@@ -70,46 +70,53 @@ export interface KnowledgeHit {
   score: number;
 }
 
-/** Entries answering a question, best first, those scoring at least `minScore` only. */
-export async function searchKnowledgeBase(db: DbOrTx, search: KnowledgeSearch): Promise<KnowledgeHit[]> {
-  const terms = searchTerms(search.question);
-  if (terms.length === 0) return [];
-  const termArray = sql`array[${sql.join(
-    terms.map((t) => sql`${t}`),
-    sql`, `,
-  )}]::text[]`;
-  const shared = sql`cardinality(array(select unnest(${knowledgeBase.searchTerms}) intersect select unnest(${termArray})))`;
-  const score =
-    sql<number>`(2.0 * ${shared} / (cardinality(${knowledgeBase.searchTerms}) + ${terms.length}))::float8`.mapWith(
-      Number,
-    );
+/*
+ * One statement for every search, prepared by name: the question's terms are one array
+ * parameter and the category branch is optional by parameter, so drizzle builds it once (a
+ * question of a hundred characters inlined as separate parameters took milliseconds to build
+ * at every intake's triage hints).
+ */
+const TERMS = sql`${sql.placeholder('terms')}::text[]`;
+const CATEGORY = sql`${sql.placeholder('category')}::text`;
+const SHARED = sql`cardinality(array(select unnest(${knowledgeBase.searchTerms}) intersect select unnest(${TERMS})))`;
+const SCORE = sql<number>`(2.0 * ${SHARED} / (cardinality(${knowledgeBase.searchTerms}) + cardinality(${TERMS})))::float8`;
 
-  const filters = [
-    arrayOverlaps(knowledgeBase.searchTerms, terms),
-    sql`${score} >= ${search.minScore ?? DEFAULT_MIN_SCORE}`,
-  ];
-  if (search.categoryCode) {
-    const parts = search.categoryCode.split('.');
-    const selfAndAncestors = parts.map((_, i) => parts.slice(0, i + 1).join('.'));
-    filters.push(
-      or(
-        isNull(knowledgeBase.categoryCode),
-        inArray(knowledgeBase.categoryCode, selfAndAncestors),
-        sql`starts_with(${knowledgeBase.categoryCode}, ${`${search.categoryCode}.`})`,
-      )!,
-    );
-  }
-  return db
+const knowledgeSearch = preparedPerHandle((db) =>
+  db
     .select({
       id: knowledgeBase.id,
       title: knowledgeBase.title,
       question: knowledgeBase.question,
       answer: knowledgeBase.answer,
       categoryCode: knowledgeBase.categoryCode,
-      score,
+      score: SCORE.mapWith(Number),
     })
     .from(knowledgeBase)
-    .where(and(...filters))
-    .orderBy(desc(score), asc(knowledgeBase.id))
-    .limit(search.limit ?? 5);
+    .where(
+      and(
+        sql`${knowledgeBase.searchTerms} && ${TERMS}`,
+        sql`${SCORE} >= ${sql.placeholder('minScore')}::float8`,
+        // The branch: the category's own entries, its ancestors', its descendants', and entries for every category.
+        sql`(${CATEGORY} is null or ${knowledgeBase.categoryCode} is null
+          or ${knowledgeBase.categoryCode} = any(${sql.placeholder('selfAndAncestors')}::text[])
+          or starts_with(${knowledgeBase.categoryCode}, ${CATEGORY} || '.'))`,
+      ),
+    )
+    .orderBy(desc(SCORE), asc(knowledgeBase.id))
+    .limit(sql.placeholder('limit'))
+    .prepare('knowledge_search'),
+);
+
+/** Entries answering a question, best first, those scoring at least `minScore` only. */
+export async function searchKnowledgeBase(db: DbOrTx, search: KnowledgeSearch): Promise<KnowledgeHit[]> {
+  const terms = searchTerms(search.question);
+  if (terms.length === 0) return [];
+  const parts = search.categoryCode?.split('.') ?? [];
+  return knowledgeSearch(db).execute({
+    terms,
+    minScore: search.minScore ?? DEFAULT_MIN_SCORE,
+    category: search.categoryCode || null,
+    selfAndAncestors: parts.map((_, i) => parts.slice(0, i + 1).join('.')),
+    limit: search.limit ?? 5,
+  });
 }
