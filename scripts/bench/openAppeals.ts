@@ -35,7 +35,10 @@ export interface OpenSettings {
   stormSize: number;
   /** The storm's acceptance window, in seconds from dispatch. */
   stormWindowSec: number;
-  /** Wall-clock budget of the whole mode; a step that would start after it is not run. */
+  /**
+   * Wall-clock budget of the whole mode: a step that would start after it is not run, and a step
+   * under way when it runs out stops opening and is measured as far as it got.
+   */
   budgetMin: number;
   say: (message: string) => void;
 }
@@ -126,12 +129,15 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       .getHandle(appealWorkflowId(appealId))
       .executeUpdate(triageAppealUpdate, { args: [{ by: { role: 'center' }, disposition: 'dispatch' }] });
 
+  const pastBudget = () => (performance.now() - began) / 60_000 > settings.budgetMin;
+
   async function openUpTo(target: number): Promise<{ seconds: number; errors: number }> {
     const count = target - open.length;
     const started = performance.now();
     let done = 0;
     let lastSaid = started;
     const batch = await runPool(Array.from({ length: count }, newWorkOrder), settings.concurrency, async (order) => {
+      if (pastBudget()) return;
       await startRecorded(order);
       await dispatch(order.appealId);
       open.push(order.appealId);
@@ -225,8 +231,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
 
   let stoppedBecause: string | undefined;
   for (const target of settings.steps) {
-    const elapsedMin = (performance.now() - began) / 60_000;
-    if (elapsedMin > settings.budgetMin) {
+    if (pastBudget()) {
       stoppedBecause = `the time budget of ${settings.budgetMin} min (BENCH_OPEN_BUDGET_MIN) ran out before the ${target} step`;
       break;
     }
@@ -236,6 +241,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     }
     say(`open appeals: up to ${target} (${target - open.length} more)`);
     const opened = await openUpTo(target);
+    const cut = open.length < target - opened.errors && pastBudget();
     await sleep(10_000);
     const read = await readCases();
     const history = await historyLengths();
@@ -244,7 +250,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       target,
       open: open.length,
       openSec: opened.seconds,
-      openPerSec: (target - (steps.at(-1)?.open ?? 0)) / opened.seconds,
+      openPerSec: (open.length - (steps.at(-1)?.open ?? 0)) / opened.seconds,
       errors: opened.errors,
       rssMb: rss.rss / 1024 / 1024,
       heapUsedMb: rss.heapUsed / 1024 / 1024,
@@ -258,6 +264,10 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       `  ${step.open} open in ${step.openSec.toFixed(0)} s; RSS ${step.rssMb.toFixed(0)} MB; read p50 ${read.p50Ms.toFixed(0)} ms, p99 ${read.p99Ms.toFixed(0)} ms; history ${history.mean.toFixed(0)} events`,
     );
     steps.push({ ...step, storm: await storm() });
+    if (cut) {
+      stoppedBecause = `the time budget of ${settings.budgetMin} min (BENCH_OPEN_BUDGET_MIN) ran out during the ${target} step, at ${step.open} open`;
+      break;
+    }
     if (opened.errors > 0.01 * (target - (steps.at(-2)?.open ?? 0))) {
       stoppedBecause = `over 1% of the openings failed at the ${target} step`;
       break;
