@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { appeals } from '../db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { as, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
+import { as, dispatchAsCenter, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { postgresError } from '../db/queries/errors.js';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -90,14 +90,7 @@ describe('the read audit', () => {
   });
 
   it("logs the lead unit's read in clear and an action's answer, with the key's unit", async () => {
-    const triaged = await as(
-      world.app,
-      'center',
-    )({
-      method: 'POST',
-      url: `/v1/appeals/${appealId}/triage`,
-      payload: { disposition: 'dispatch' },
-    });
+    const triaged = await dispatchAsCenter(world.app, appealId);
     expect(triaged.statusCode, triaged.body).toBe(200);
     const read = await as(world.app, 'water')({ method: 'GET', url: `/v1/appeals/${appealId}` });
     expect(read.statusCode, read.body).toBe(200);

@@ -26,7 +26,9 @@ import { generateWebhookSecret } from '../domain/webhookSecrets.js';
 import { ErrorType } from '../domain/errors.js';
 import { WEBHOOK_MAX_ATTEMPTS } from '../domain/notifications.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
-import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
+import type { HistoryEvent } from '../scripts/lib/temporalProto.js';
+import { announcedIn } from './harness/scenario.js';
+import { as, dispatchAsCenter, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { failureOf } from './support/failures.js';
 import { capturingLogger } from './support/logger.js';
@@ -239,6 +241,55 @@ describe('the notifications of one moment, in one activity (notifyAll)', () => {
     } finally {
       await other.stop();
     }
+  });
+});
+
+describe('notifications said and routed within the workflow task (announceNotices), then delivered (deliverNotices)', () => {
+  it('routes each without sending anything; the delivery routes again and sends only what has an endpoint', async () => {
+    const secret = generateWebhookSecret();
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
+    await upsertEndpoint(database.db, { unitId: 'xicheng-gov', url: receiver.url, secret, enabled: false });
+    const appealId = `nt-announce-${Date.now()}`;
+    const said = [
+      notification({ appealId, notificationKey: '2:unit:beijing-water:dispatched' }),
+      notification({
+        appealId,
+        to: 'unit:haidian-gov',
+        notificationKey: '2:unit:haidian-gov:supervise',
+        kind: 'supervise',
+      }),
+      notification({
+        appealId,
+        to: 'unit:xicheng-gov',
+        notificationKey: '2:unit:xicheng-gov:supervise',
+        kind: 'supervise',
+      }),
+      notification({ appealId, to: 'somebody', notificationKey: '2:somebody:x', kind: 'x' }),
+    ];
+    const before = logLines.length;
+    const { notices } = await notifications.announceNotices(said);
+    expect(notices.map((n) => n.route)).toEqual(['send', 'no_endpoint', 'disabled', 'unknown_recipient']);
+    expect(notices.map(({ route: _, ...n }) => n)).toEqual(said);
+    expect(receiver.received).toHaveLength(0);
+    const logged = logLines.slice(before).map((l) => JSON.parse(l) as { msg: string; notification: { to: string } });
+    expect(logged.filter((l) => l.msg === 'notification').map((l) => l.notification.to)).toEqual(said.map((n) => n.to));
+    expect(logged.filter((l) => l.msg === 'notification not sent')).toHaveLength(3);
+
+    const deliverAt = (attempt: number, input: Notification[]) =>
+      new MockActivityEnvironment({ attempt }, { logger: sdkLogger }).run(
+        (n: Notification[]) => notifications.deliverNotices(n),
+        input,
+      );
+    await expect(deliverAt(1, [said[0]!])).resolves.toEqual({ webhooks: ['delivered'] });
+    expect(receiver.received.map((r) => verify(secret, r))).toEqual([
+      expect.objectContaining({ appealId, kind: 'dispatched', unitId: 'beijing-water' }),
+    ]);
+    // The endpoint went away between the two: nothing is sent, and the activity says why.
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: false });
+    const later = notification({ appealId, notificationKey: '3:unit:beijing-water:result', kind: 'result' });
+    await expect(deliverAt(1, [later])).resolves.toEqual({ webhooks: ['disabled'] });
+    expect(receiver.received).toHaveLength(1);
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret, enabled: true });
   });
 });
 
@@ -571,7 +622,9 @@ describe('notification endpoints end to end through the API, the dev server and 
     const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
     const events = history.events ?? [];
     const notifyEvents = events.filter((e) =>
-      ['notify', 'notifyAll'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''),
+      ['notify', 'notifyAll', 'deliverNotices'].includes(
+        e.activityTaskScheduledEventAttributes?.activityType?.name ?? '',
+      ),
     );
     expect(notifyEvents.length).toBeGreaterThan(0);
     const scheduledIds = new Set(notifyEvents.map((e) => String(e.eventId)));
@@ -591,6 +644,60 @@ describe('notification endpoints end to end through the API, the dev server and 
       ...(e.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
     ]);
     for (const p of notifyPayloads) expect(Buffer.from(p.data ?? []).toString('utf8')).not.toContain(PHONE);
+    // Nor do the local activities that said and routed the notifications.
+    const announced = announcedIn(events);
+    expect(announced.map((n) => n.kind)).toContain('triage_answer');
+    expect(JSON.stringify(announced)).not.toContain(PHONE);
     expect(worker.lines.join('\n')).not.toContain(PHONE);
+  });
+
+  it('says every notification within the workflow task; only those with an endpoint cost an activity, which delivers them', async () => {
+    const admin = as(world.app, 'admin');
+    await admin({ method: 'DELETE', url: '/v1/notification-endpoints/requester' });
+    // A damaged road on a street: the street leads, its district government supervises.
+    const roadDamage = { ...waterOutage(), categoryCode: 'urban.road_damage', streetId: 'chaoyang-jianwai' };
+    const start = await as(world.app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: roadDamage });
+    expect(start.statusCode, start.body).toBe(201);
+    const appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+    const handle = world.env.client.workflow.getHandle(appealWorkflowId(appealId));
+    const scheduledIn = (events: HistoryEvent[]) =>
+      events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+
+    // The intake tells the requester, who has no endpoint now: said, routed nowhere, no activity task.
+    let events = (await handle.fetchHistory()).events ?? [];
+    expect(announcedIn(events)).toEqual([
+      expect.objectContaining({ to: 'requester', kind: 'received', route: 'no_endpoint' }),
+    ]);
+    expect(scheduledIn(events)).toEqual([]);
+
+    // Dispatched to a unit with an endpoint: one `deliverNotices` with what has somewhere to go, and it arrives.
+    await upsertEndpoint(database.db, {
+      unitId: 'chaoyang-jianwai',
+      url: receiver.url,
+      secret: generateWebhookSecret(),
+      enabled: true,
+    });
+    const triaged = await dispatchAsCenter(world.app, appealId);
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    const lead = triaged.json<{ leadUnitId: string }>().leadUnitId;
+    expect(lead).toBe('chaoyang-jianwai');
+    const received = await until(
+      () => receiver.received.filter((r) => (JSON.parse(r.body) as WebhookPayload).appealId === appealId),
+      (rs) => rs.length > 0,
+    );
+    expect(received.map((r) => (JSON.parse(r.body) as WebhookPayload).kind)).toEqual(['dispatched']);
+    events = (await handle.fetchHistory()).events ?? [];
+    const routes = announcedIn(events).map(({ to, kind, route }) => ({ to, kind, route }));
+    expect(routes).toContainEqual({ to: `unit:${lead}`, kind: 'dispatched', route: 'send' });
+    // Its district government supervises it and has no endpoint of its own: said, and no more.
+    expect(routes).toContainEqual({ to: 'unit:chaoyang-gov', kind: 'supervise', route: 'no_endpoint' });
+    expect(scheduledIn(events)).toEqual(['deliverNotices']);
+    const delivered = events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+    const [input] = delivered.input!.payloads!.map(
+      (p) => JSON.parse(Buffer.from(p.data!).toString()) as Notification[],
+    );
+    expect(input!.map(({ to, kind }) => ({ to, kind }))).toEqual(
+      routes.filter((r) => r.route === 'send').map(({ to, kind }) => ({ to, kind })),
+    );
   });
 });

@@ -25,16 +25,18 @@ const PATHS = [
   'callback-on-result',
 ];
 /**
- * Five eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * Six eras of cases: started before the `every-party` patch (they run the frozen legacy
  * process), before `local-records` (their records are activities), before `lean-case` (a
  * marker per change, an activity per deadline, step and notice), before `local-dispatch-plan`
- * (lean cases reading their dispatch plan as an activity), and today's.
+ * (lean cases reading their dispatch plan as an activity), before `local-notices` (an activity
+ * for every notification, endpoint or not), and today's.
  */
 const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
   ...PATHS.map((name) => `activity-records-${name}`),
   ...PATHS,
   ...PATHS.map((name) => `lean-${name}`),
+  ...PATHS.map((name) => `local-plan-${name}`),
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
@@ -74,10 +76,13 @@ describe('which process a recorded case runs', async () => {
     const activityRecords = file.startsWith('activity-records-');
     // A lean case has every earlier change under its one marker; today's under its newer one.
     const current = file.startsWith(CURRENT_ERA);
+    const localPlan = file.startsWith('local-plan-');
     const lean = file.startsWith('lean-');
-    expect(markers.includes(PATCHES.localDispatchPlan)).toBe(current);
+    const oneMarker = current || localPlan || lean;
+    expect(markers.includes(PATCHES.localNotices)).toBe(current);
+    expect(markers.includes(PATCHES.localDispatchPlan)).toBe(localPlan);
     expect(markers.includes(PATCHES.leanCase)).toBe(lean);
-    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !lean && !current);
-    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !lean && !current);
+    expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !oneMarker);
+    expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !oneMarker);
   });
 });

@@ -56,6 +56,13 @@ export const PATCHES = {
    * the instant the read started. Its one marker stands for `lean-case` and every change before.
    */
   localDispatchPlan: 'local-dispatch-plan',
+  /**
+   * A case that says what one workflow task says in one local activity (`announceNotices`: the
+   * log line and the route of each notification, within the task), and schedules an activity
+   * (`deliverNotices`, with its retry schedule) only for those with an endpoint to go to. Its
+   * one marker stands for `local-dispatch-plan` and every change before.
+   */
+  localNotices: 'local-notices',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.js';
 import { districtGovernmentOf, requesterPhoneOf } from '../../db/queries/notificationRecipients.js';
 import { getEndpoint, getNotificationEndpoint } from '../../db/queries/webhooks.js';
 import type { NotificationAudience } from '../../db/schema/webhooks.js';
-import { deliver, type Delivery, type DeliveryDeps, type DeliveryOutcome } from './deliver.js';
+import { deliver, type Delivery, type DeliveryOutcome } from './deliver.js';
 
 export { verifyWebhookSignature, deliveryIdOf, WEBHOOK_HEADERS, LEGACY_WEBHOOK_HEADERS } from './webhook.js';
 export { type DeliveryOutcome } from './deliver.js';
@@ -29,42 +29,71 @@ export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 
 type Message = Pick<Notification, 'appealId' | 'notificationKey' | 'kind' | 'message'>;
 
+/** Why a notification goes nowhere: no endpoint for its recipient, a disabled one, no phone, no such recipient. */
+export type Unsent = 'no_endpoint' | 'disabled' | 'no_contact' | 'unknown_recipient';
+
 /**
  * Where one notification goes: a unit (or a coordinator) to its unit system's endpoint; a
  * coordinator without one, and the stability-risk push of `government`, to the governments'
  * endpoint with the government's id in the payload; the requester and the center to theirs.
  */
-async function route(deps: DeliveryDeps, to: string, message: Message): Promise<DeliveryOutcome | 'unknown_recipient'> {
+async function route(db: Database, to: string, message: Message): Promise<Delivery | Unsent> {
   const [, party, id] = /^(unit|coordinator):(.+)$/.exec(to) ?? [];
   if (party && id) {
-    const endpoint = await getEndpoint(deps.db, { unitId: id });
-    if (endpoint) return deliver(deps, { ...message, audience: 'unit', recipient: id, unitId: id, endpoint });
+    const endpoint = await getEndpoint(db, { unitId: id });
+    if (endpoint) return enabled({ ...message, audience: 'unit', recipient: id, unitId: id, endpoint });
     if (party === 'unit') return 'no_endpoint';
-    return toAudience(deps, 'government', message, { recipient: id, unitId: id });
+    return toAudience(db, 'government', message, { recipient: id, unitId: id });
   }
   if (to === 'government') {
-    const governmentId = await districtGovernmentOf(deps.db, { appealId: message.appealId });
-    return toAudience(deps, 'government', message, { recipient: governmentId ?? 'government', unitId: governmentId });
+    const governmentId = await districtGovernmentOf(db, { appealId: message.appealId });
+    return toAudience(db, 'government', message, { recipient: governmentId ?? 'government', unitId: governmentId });
   }
-  if (to === 'center') return toAudience(deps, 'center', message, { recipient: 'center' });
-  if (to === 'requester') return toAudience(deps, 'requester', message, { recipient: 'requester' }, true);
+  if (to === 'center') return toAudience(db, 'center', message, { recipient: 'center' });
+  if (to === 'requester') return toAudience(db, 'requester', message, { recipient: 'requester' }, true);
   return 'unknown_recipient';
 }
 
+const enabled = (delivery: Delivery): Delivery | Unsent => (delivery.endpoint.enabled ? delivery : 'disabled');
+
 async function toAudience(
-  deps: DeliveryDeps,
+  db: Database,
   audience: NotificationAudience,
   message: Message,
   target: Pick<Delivery, 'recipient' | 'unitId'>,
   withPhone = false,
-): Promise<DeliveryOutcome> {
-  const endpoint = await getNotificationEndpoint(deps.db, { audience });
+): Promise<Delivery | Unsent> {
+  const endpoint = await getNotificationEndpoint(db, { audience });
   if (!endpoint) return 'no_endpoint';
   if (!endpoint.enabled) return 'disabled';
-  if (!withPhone) return deliver(deps, { ...message, ...target, audience, endpoint });
-  const phone = await requesterPhoneOf(deps.db, { appealId: message.appealId });
+  if (!withPhone) return { ...message, ...target, audience, endpoint };
+  const phone = await requesterPhoneOf(db, { appealId: message.appealId });
   if (!phone) return 'no_contact';
-  return deliver(deps, { ...message, ...target, audience, endpoint, requester: { phone } });
+  return { ...message, ...target, audience, endpoint, requester: { phone } };
+}
+
+/** A notification as announced: what was said to whom, and whether it has an endpoint to go to (`send`). */
+export interface AnnouncedNotice extends Notification {
+  route: 'send' | Unsent;
+}
+
+/**
+ * Each recipient's notifications in their order, recipients side by side. A recipient whose
+ * delivery fails hears nothing more in this attempt (its order holds); the attempt then fails,
+ * and the next one skips what was delivered (deliveries are idempotent by their key).
+ */
+async function inRecipientOrder<T>(notifications: Notification[], one: (n: Notification) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  const byRecipient = new Map<string, number[]>();
+  notifications.forEach(({ to }, i) => byRecipient.set(to, [...(byRecipient.get(to) ?? []), i]));
+  const attempts = await Promise.allSettled(
+    [...byRecipient.values()].map(async (indexes) => {
+      for (const i of indexes) results[i] = await one(notifications[i]!);
+    }),
+  );
+  const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results;
 }
 
 /**
@@ -74,37 +103,65 @@ async function toAudience(
  */
 export function createNotificationActivities(deps: NotificationDeps) {
   const delivery = { db: deps.db, log: deps.log, timeoutMs: deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS };
+  const fieldsOf = ({ appealId, notificationKey, to, kind }: Notification) => ({
+    appealId,
+    notification: { key: notificationKey, to, kind },
+  });
+  const announce = (n: Notification) => deps.log.info({ ...fieldsOf(n), text: n.message }, 'notification');
+  const unsent = (n: Notification, webhook: Unsent) =>
+    deps.log.info({ ...fieldsOf(n), webhook }, 'notification not sent');
+
+  const routeOf = async (n: Notification): Promise<Delivery | Unsent> => {
+    const routed = await route(deps.db, n.to, n);
+    if (typeof routed === 'string') unsent(n, routed);
+    return routed;
+  };
+
+  /** Routes one notification and delivers it when it has somewhere to go. */
+  async function send(notification: Notification): Promise<DeliveryOutcome | 'unknown_recipient'> {
+    const routed = await routeOf(notification);
+    if (typeof routed !== 'string') return deliver(delivery, routed);
+    return routed;
+  }
 
   async function notify(notification: Notification): Promise<{ webhook: DeliveryOutcome | 'unknown_recipient' }> {
-    const { appealId, notificationKey, to, kind, message } = notification;
-    deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, text: message }, 'notification');
-    const webhook = await route(delivery, to, { appealId, notificationKey, kind, message });
-    if (webhook === 'no_endpoint' || webhook === 'disabled' || webhook === 'no_contact')
-      deps.log.info({ appealId, notification: { key: notificationKey, to, kind }, webhook }, 'notification not sent');
-    return { webhook };
+    announce(notification);
+    return { webhook: await send(notification) };
   }
 
   return {
     notify,
 
     /**
-     * The notifications of one moment of a case, in one activity task: each recipient's in their
-     * order, recipients side by side. A recipient whose delivery fails hears nothing more in this
-     * attempt (its order holds); the attempt then fails, and the next one skips what was delivered
-     * (deliveries are idempotent by their key) until the last attempt dead-letters what is left.
+     * The notifications of one moment of a case, in one activity task, in recipient order (see
+     * `inRecipientOrder`) until the last attempt dead-letters what is left.
      */
     async notifyAll(notifications: Notification[]): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
-      const webhooks: (DeliveryOutcome | 'unknown_recipient')[] = [];
-      const byRecipient = new Map<string, number[]>();
-      notifications.forEach(({ to }, i) => byRecipient.set(to, [...(byRecipient.get(to) ?? []), i]));
-      const attempts = await Promise.allSettled(
-        [...byRecipient.values()].map(async (indexes) => {
-          for (const i of indexes) webhooks[i] = (await notify(notifications[i]!)).webhook;
+      return { webhooks: await inRecipientOrder(notifications, async (n) => (await notify(n)).webhook) };
+    },
+
+    /**
+     * The notifications of one moment of a case, said (each a log line) and routed within the
+     * workflow task (a local activity: short reads, no webhook call). Only those with an endpoint
+     * to go to need `deliverNotices`, an activity with its retry schedule; the rest cost no task.
+     * The answer names no endpoint, secret or phone: it goes into the history.
+     */
+    async announceNotices(notifications: Notification[]): Promise<{ notices: AnnouncedNotice[] }> {
+      const notices = await Promise.all(
+        notifications.map(async (n): Promise<AnnouncedNotice> => {
+          announce(n);
+          const routed = await routeOf(n);
+          return { ...n, route: typeof routed === 'string' ? routed : 'send' };
         }),
       );
-      const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-      if (failed) throw failed.reason;
-      return { webhooks };
+      return { notices };
+    },
+
+    /** Delivers announced notifications (routed again: an endpoint may have changed since), as `notifyAll` does. */
+    async deliverNotices(
+      notifications: Notification[],
+    ): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
+      return { webhooks: await inRecipientOrder(notifications, send) };
     },
   };
 }

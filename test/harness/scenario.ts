@@ -16,7 +16,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
-import type { Notification } from '../../activities/notifications/index.js';
+import type { AnnouncedNotice, Notification } from '../../activities/notifications/index.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import { appealWorkflow } from '../../workflows/index.js';
 import {
@@ -64,8 +64,8 @@ export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
 export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
-/** The prefix of the fixtures today's cases record (lean cases reading their plan locally: see PATCHES.localDispatchPlan). */
-export const CURRENT_ERA = 'local-plan-';
+/** The prefix of the fixtures today's cases record (lean cases saying their notifications locally: see PATCHES.localNotices). */
+export const CURRENT_ERA = 'local-notices-';
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -314,9 +314,28 @@ export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; loc
   return { scheduled, local };
 }
 
-/** The notifications a history's `notify` (one each) and `notifyAll` (several each) activities carry, in order. */
+/** The notifications `announceNotices` local activities said in a history (their results), with each one's route. */
+export function announcedIn(events: HistoryEvent[]): AnnouncedNotice[] {
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const [data] = marker.details?.data?.payloads ?? [];
+    const [result] = marker.details?.result?.payloads ?? [];
+    if (!data || !result) return [];
+    const { activity_type } = JSON.parse(Buffer.from(data.data ?? []).toString()) as { activity_type: string };
+    if (activity_type !== 'announceNotices') return [];
+    return defaultPayloadConverter.fromPayload<{ notices: AnnouncedNotice[] }>(result as Payload).notices;
+  });
+}
+
+/**
+ * The notifications a history carries, in order: said by `announceNotices` local activities,
+ * or by the `notify` (one each) and `notifyAll` (several each) activities of cases from before
+ * it (`deliverNotices` only delivers what was announced).
+ */
 export function notificationsIn(events: HistoryEvent[]): Notification[] {
   return events.flatMap((e) => {
+    if (e.markerRecordedEventAttributes) return announcedIn([e]);
     const scheduled = e.activityTaskScheduledEventAttributes;
     const name = scheduled?.activityType?.name;
     if (name !== 'notify' && name !== 'notifyAll') return [];

@@ -27,6 +27,10 @@ export function as(app: FastifyInstance, caller: Caller | undefined) {
     });
 }
 
+/** The center dispatches an appeal as its triage decision (the answer is the caller's to check). */
+export const dispatchAsCenter = (app: FastifyInstance, appealId: string) =>
+  as(app, 'center')({ method: 'POST', url: `/v1/appeals/${appealId}/triage`, payload: { disposition: 'dispatch' } });
+
 /** The API as integrations use it, on the dev server with a worker of its own task queue. */
 export interface ApiWorld {
   env: TestWorkflowEnvironment;

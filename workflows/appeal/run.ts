@@ -95,7 +95,8 @@ const writesLocal: Records = new Proxy({} as Records, {
 });
 
 /** Webhook delivery: retried with backoff, then dead-lettered by the activity itself. */
-const notifications = wf.proxyActivities<Pick<Activities, 'notify' | 'notifyAll'>>(NOTIFY_ACTIVITY_OPTIONS);
+const notifications =
+  wf.proxyActivities<Pick<Activities, 'notify' | 'notifyAll' | 'deliverNotices'>>(NOTIFY_ACTIVITY_OPTIONS);
 
 /** Thrown out of any wait when the requester withdrew or the case was merged: the process ends. */
 export class CaseEnded extends Error {
@@ -196,6 +197,8 @@ export class AppealRun {
   private held?: { at: number; seen: number };
   /** A case from the `local-dispatch-plan` change on reads its dispatch plan within the workflow task. */
   readonly readsPlanLocally: boolean;
+  /** A case from the `local-notices` change on says and routes its notifications within the workflow task. */
+  private readonly announcesLocally: boolean;
   /**
    * Started from the `lean-case` change on: every earlier change applies under its one marker,
    * and the case uses the leaner ways (see PATCHES.leanCase). Cases started before keep theirs.
@@ -212,11 +215,13 @@ export class AppealRun {
     readonly options: AppealOptions = {},
   ) {
     // A case's era is one marker: the newest change it started with implies every one before.
-    const plansLocally = wf.patched(PATCHES.localDispatchPlan);
+    const noticesLocally = wf.patched(PATCHES.localNotices);
+    const plansLocally = noticesLocally || wf.patched(PATCHES.localDispatchPlan);
     this.lean = plansLocally || wf.patched(PATCHES.leanCase);
     this.records = this.runsWith(PATCHES.localRecords) ? writesLocal : remoteRecords;
     this.batchesLocally = this.lean && this.records === writesLocal;
     this.readsPlanLocally = plansLocally && this.batchesLocally;
+    this.announcesLocally = noticesLocally && this.batchesLocally;
     this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
@@ -361,8 +366,20 @@ export class AppealRun {
   flushQueued(): void {
     this.flushSteps();
     const notices = this.queuedNotices.splice(0);
-    if (notices.length === 1) this.write(notifications.notify(notices[0]!));
-    else if (notices.length > 1) this.write(notifications.notifyAll(notices));
+    if (notices.length === 0) return;
+    if (this.announcesLocally) this.write(this.announce(notices));
+    else if (notices.length === 1) this.write(notifications.notify(notices[0]!));
+    else this.write(notifications.notifyAll(notices));
+  }
+
+  /**
+   * Says the notifications within the workflow task (a local read: who has an endpoint), then
+   * delivers those that have one as an activity; a notification with nowhere to go costs no task.
+   */
+  private async announce(notices: Notification[]): Promise<void> {
+    const announced = await this.readLocally((records) => records.announceNotices(notices));
+    const toSend = notices.filter((_, i) => announced.notices[i]?.route === 'send');
+    if (toSend.length > 0) await notifications.deliverNotices(toSend);
   }
 
   /** Hands the queued steps to a write (after the one in flight, if any). */

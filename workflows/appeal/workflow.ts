@@ -32,7 +32,7 @@ import { registerWhistleActions } from './whistle.js';
 export async function appealWorkflow(order: WorkOrder, options: AppealOptions = {}): Promise<AppealCase> {
   // Cases started before this process finish on the process they started with. A case's era is
   // one marker, the newest change it started with (AppealRun reads the same answers again).
-  const era = [PATCHES.localDispatchPlan, PATCHES.leanCase, PATCHES.everyParty] as const;
+  const era = [PATCHES.localNotices, PATCHES.localDispatchPlan, PATCHES.leanCase, PATCHES.everyParty] as const;
   if (!era.some((patch) => wf.patched(patch))) return legacyAppealWorkflow(order);
 
   const run = new AppealRun(order, options);
