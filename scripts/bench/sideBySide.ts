@@ -94,7 +94,11 @@ function openCurve(results: Record<Side, OpenResults>): string {
       row.push(
         `${step.openSec.toFixed(0)} s (${step.openPerSec.toFixed(0)}/s)`,
         `${step.read.p50Ms.toFixed(0)} / ${step.read.p99Ms.toFixed(0)} ms`,
-        step.storm.allOverdueSec === null ? 'not within the wait' : `${step.storm.allOverdueSec.toFixed(1)} s`,
+        !step.storm
+          ? 'not run (memory)'
+          : step.storm.allOverdueSec === null
+            ? 'not within the wait'
+            : `${step.storm.allOverdueSec.toFixed(1)} s`,
       );
     }
     return row;
