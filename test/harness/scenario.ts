@@ -300,6 +300,15 @@ export class AppealScenario {
   }
 }
 
+/** A local activity's marker in a history: its type and result payload (undefined for any other event). */
+function localActivityOf(e: HistoryEvent): { type: string; result?: Payload } | undefined {
+  const marker = e.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return undefined;
+  const { activity_type } = JSON.parse(Buffer.from(data).toString()) as { activity_type: string };
+  return { type: activity_type, result: marker!.details?.result?.payloads?.[0] as Payload | undefined };
+}
+
 /** The activities a history ran: scheduled as activity tasks, and run locally (their markers), in order. */
 export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; local: string[] } {
   const scheduled: string[] = [];
@@ -307,9 +316,8 @@ export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; loc
   for (const e of events) {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name) scheduled.push(name);
-    const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    if (data) local.push((JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type);
+    const localActivity = localActivityOf(e);
+    if (localActivity) local.push(localActivity.type);
   }
   return { scheduled, local };
 }
@@ -317,14 +325,9 @@ export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; loc
 /** The notifications `announceNotices` local activities said in a history (their results), with each one's route. */
 export function announcedIn(events: HistoryEvent[]): AnnouncedNotice[] {
   return events.flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    if (marker?.markerName !== 'core_local_activity') return [];
-    const [data] = marker.details?.data?.payloads ?? [];
-    const [result] = marker.details?.result?.payloads ?? [];
-    if (!data || !result) return [];
-    const { activity_type } = JSON.parse(Buffer.from(data.data ?? []).toString()) as { activity_type: string };
-    if (activity_type !== 'announceNotices') return [];
-    return defaultPayloadConverter.fromPayload<{ notices: AnnouncedNotice[] }>(result as Payload).notices;
+    const localActivity = localActivityOf(e);
+    if (localActivity?.type !== 'announceNotices' || !localActivity.result) return [];
+    return defaultPayloadConverter.fromPayload<{ notices: AnnouncedNotice[] }>(localActivity.result).notices;
   });
 }
 
