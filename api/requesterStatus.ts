@@ -16,7 +16,7 @@ import { getAppealRecord } from '../db/queries/cases.js';
 import type { Appeal } from '../db/schema/index.js';
 import { HttpError } from './errors.js';
 import { Nullable, StringEnum } from './schemaTypes.js';
-import { caseFromRecord, liveCase, type ApiCase } from './routes/v1/cases.js';
+import { caseFromRecord, caseInRecord, liveCase, type ApiCase } from './routes/v1/cases.js';
 
 /** Each stage as the requester is told it. */
 export const STAGE_IN_PLAIN_WORDS: Readonly<Record<Stage, string>> = {
@@ -158,11 +158,12 @@ export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: App
 }
 
 /**
- * The case of a recorded appeal as it stands: the workflow's own view while it runs, the record
- * once closed (or once the workflow's history is gone).
+ * The case of a recorded appeal as it stands: as its workflow wrote it to the record, else (a
+ * running case that keeps none) by query, else from the record (the workflow's history is gone).
  */
 export async function currentCase(app: FastifyInstance, row: Appeal): Promise<ApiCase> {
-  if (row.finalCase) return caseFromRecord(app, row);
+  const written = caseInRecord(row);
+  if (written) return written;
   const deadline = Date.now() + app.config.WORKFLOW_TIMEOUT_MS;
   try {
     const handle = app.temporal.workflow.getHandle(appealWorkflowId(row.id));

@@ -353,7 +353,8 @@ export const AppealCaseSchema = Type.Object(
       Type.Object({ at: Type.String(), type: Type.String(), actor: Party, reason: Type.Optional(Type.String()) }),
     ),
     source: literals(['workflow', 'record'] as const, {
-      description: '`workflow`: live state by query; `record`: the stored case record of a closed appeal.',
+      description:
+        '`record`: the case as its workflow wrote it to the case record (at every change while open, its final case once closed); `workflow`: by query, for a running appeal started before its case was kept in the record.',
     }),
   },
   { $id: 'AppealCase', title: 'AppealCase' },

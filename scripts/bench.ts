@@ -501,7 +501,7 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
     {
       operation: 'read one case',
       floorHow: 'handle.query of a query whose handler does nothing',
-      directHow: 'handle.query(caseQuery)',
+      directHow: 'the case record read from PostgreSQL (getAppealRecord)',
       httpHow: 'GET /v1/appeals/:id',
       floor: read['query floor'],
       direct: read['read direct']!,

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
+import { as, dispatchAsCenter, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
+import { createWorker } from '../worker/createWorker.js';
+import { testLogger } from './support/logger.js';
+import { workflowBundle } from './support/temporal.js';
 import { appealWorkflowId, caseQuery, TASK_QUEUE, type WorkOrder } from '../workflows/appeal/definitions.js';
 
 let database: TestDatabase;
@@ -385,6 +388,50 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     } finally {
       await impatient.close();
       await handle.terminate('test over');
+    }
+  });
+
+  it('reads an open case from its record, as its workflow last wrote it, with no worker running', async () => {
+    // A worker of its own task queue drives the case, then stops (as when every worker is down).
+    const taskQueue = `${TASK_QUEUE}-record-read`;
+    const api = await world.buildApi({ WORKFLOW_TIMEOUT_MS: '1000', TEMPORAL_TASK_QUEUE: taskQueue });
+    const worker = await createWorker({
+      connection: world.env.nativeConnection,
+      taskQueue,
+      db: database.db,
+      log: testLogger,
+      workflowBundle: workflowBundle(),
+    });
+    const running = worker.run();
+    try {
+      const start = await as(api, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+      expect(start.statusCode, start.body).toBe(201);
+      // The start answers once the case is in the record: the center's triage hints with it.
+      const started = start.json<{ case: { appealId: string; triageHints?: unknown } }>().case;
+      expect(started.triageHints).toBeDefined();
+      const id = started.appealId;
+      const afterStart = await as(api, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });
+      expect(afterStart.json()).toMatchObject({ stage: 'triage', source: 'record', triageHints: started.triageHints });
+      const triaged = await dispatchAsCenter(api, id);
+      expect(triaged.statusCode, triaged.body).toBe(200);
+      const queried = await world.env.client.workflow.getHandle(appealWorkflowId(id)).query(caseQuery);
+
+      worker.shutdown();
+      await running;
+      // Read at once after the action, and without any worker: the same case the workflow answers.
+      const read = await as(api, 'water')({ method: 'GET', url: `/v1/appeals/${id}` });
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json()).toMatchObject({ ...queried, source: 'record', leadUnitId: 'beijing-water' });
+      // An action still needs the workflow: bounded, then 503.
+      const accept = await as(api, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
+      expect(accept.statusCode, accept.body).toBe(503);
+      await world.env.client.workflow.getHandle(appealWorkflowId(id)).terminate('test over');
+    } finally {
+      if (worker.getState() === 'RUNNING') {
+        worker.shutdown();
+        await running;
+      }
+      await api.close();
     }
   });
 

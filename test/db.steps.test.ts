@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { createTestDatabase, noiseComplaintRecord, type TestDatabase } from './support/database.js';
-import { createAppealRecord, getAppealRecord, listAuditEvents, recordStep, recordSteps } from '../db/queries/cases.js';
+import {
+  createAppealRecord,
+  getAppealRecord,
+  listAuditEvents,
+  recordCurrentCase,
+  recordStep,
+  recordSteps,
+} from '../db/queries/cases.js';
 import { appeals } from '../db/schema/cases.js';
 
 let database: TestDatabase;
@@ -267,5 +274,35 @@ describe('under concurrency', () => {
     expect((await listAuditEvents(database.db, id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     const [row] = await database.db.select().from(appeals).where(eq(appeals.id, id));
     expect(row).toMatchObject({ lastSeq: 6, stage: 'waited', nextActor: 'x', updatedAt: at(4) });
+  });
+});
+
+describe('recordCurrentCase', () => {
+  it('keeps the case the workflow holds now, the last write winning; a step may carry it, or clear it', async () => {
+    const id = await newAppeal('s-current');
+    expect((await getAppealRecord(database.db, id))?.currentCase).toBeNull();
+    const held = (stage: string, reminders: number) =>
+      ({ appealId: id, stage, acceptanceReminders: reminders, timeline: [] }) as unknown as NonNullable<
+        Parameters<typeof recordCurrentCase>[2]
+      >;
+    await recordCurrentCase(database.db, id, held('triage', 0));
+    await recordCurrentCase(database.db, id, held('awaiting_acceptance', 1));
+    expect((await getAppealRecord(database.db, id))?.currentCase).toEqual(held('awaiting_acceptance', 1));
+    // With a step: its change to the record sets it with the rest, and a close clears it.
+    await recordStep(database.db, step(id, 'accepted', 10, { stage: 'handling', currentCase: held('handling', 1) }));
+    expect(await getAppealRecord(database.db, id)).toMatchObject({
+      stage: 'handling',
+      currentCase: held('handling', 1),
+    });
+    await recordStep(database.db, step(id, 'closed', 20, { stage: 'closed', currentCase: null }));
+    expect((await getAppealRecord(database.db, id))?.currentCase).toBeNull();
+  });
+
+  it('refuses an appeal without a case record', async () => {
+    await expect(
+      recordCurrentCase(database.db, 's-none', { appealId: 's-none' } as unknown as Parameters<
+        typeof recordCurrentCase
+      >[2]),
+    ).rejects.toThrow('appeal s-none has no case record');
   });
 });

@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { appealWorkflow } from '../workflows/index.js';
-import { appealWorkflowId, TASK_QUEUE, type AppealCase, type WorkOrder } from '../workflows/appeal/definitions.js';
+import {
+  appealWorkflowId,
+  caseQuery,
+  TASK_QUEUE,
+  type AppealCase,
+  type WorkOrder,
+} from '../workflows/appeal/definitions.js';
 import type { AppealOptions } from '../workflows/appeal/continuation.js';
 import { AppealStage, LeadUnit } from '../workflows/searchAttributes.js';
 import { assessments } from '../db/schema/index.js';
@@ -147,9 +153,15 @@ describe('a long case continues as new', () => {
     expect(last.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId).toBe(secondRunId);
     expect(updatesIn(first)).toBe(5);
 
-    // The API reads the same case by its id from the new run: nothing lost, the deadlines the same instants.
-    const carried = await read(id);
-    expect(carried.source).toBe('workflow');
+    // The API reads the same case by its id once the new run has recorded it: nothing lost, the deadlines the same instants.
+    const carried = await until(
+      () => read(id),
+      (c) => c.runs === 2,
+    );
+    expect(carried.source).toBe('record');
+    expect(carried).toMatchObject(
+      await world.env.client.workflow.getHandle<typeof appealWorkflow>(workflowId).query(caseQuery),
+    );
     expect(ordered.runs).toBeUndefined();
     expect(carried.runs).toBe(2);
     expect(carried).toMatchObject({
@@ -270,7 +282,11 @@ describe('a long case continues as new', () => {
     expect(first.length).toBeGreaterThanOrEqual(5);
     expect(updatesIn(first)).toBe(2);
     expect(await read(id)).toMatchObject({ stage: 'handling', timeline: accepted.timeline });
-    const second = await historyOf(workflowId, secondRunId);
+    // The new run's first task: it carried the case on and waits for the result.
+    const second = await until(
+      () => historyOf(workflowId, secondRunId),
+      (events) => events.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    );
     expect(second.length).toBeGreaterThanOrEqual(5);
     expect(await currentRunId(workflowId)).toBe(secondRunId);
 

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ScheduleClient, WorkflowClient } from '@temporalio/client';
 import { connectDevServer, createTimeSkippingEnv, workflowBundle } from './support/temporal.js';
@@ -139,6 +139,11 @@ async function closedAppeal(db: DbOrTx, closedAt: Date, answers: [boolean, boole
         ],
       },
     })
+    .where(eq(appeals.id, id!));
+  // As a case whose close did not clear the current case it kept: the same texts there too.
+  await db
+    .update(appeals)
+    .set({ currentCase: sql`${appeals.finalCase}` })
     .where(eq(appeals.id, id!));
   const event = (seq: number, type: string, reason: string | null, payload: Record<string, unknown> = {}) => ({
     appealId: id!,
@@ -335,6 +340,7 @@ describe('on the time-skipping test server', () => {
         streetId: 'chaoyang-jianwai',
       });
       expect(row.anonymisedAt).toBeInstanceOf(Date);
+      expect(row.currentCase).toBeNull();
       const finalCase = JSON.stringify(row.finalCase);
       expect(finalCase).not.toContain(NAME);
       expect(finalCase).not.toContain(PHONE);

@@ -25,11 +25,12 @@ const PATHS = [
   'callback-on-result',
 ];
 /**
- * Six eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * Seven eras of cases: started before the `every-party` patch (they run the frozen legacy
  * process), before `local-records` (their records are activities), before `lean-case` (a
  * marker per change, an activity per deadline, step and notice), before `local-dispatch-plan`
  * (lean cases reading their dispatch plan as an activity), before `local-notices` (an activity
- * for every notification, endpoint or not), and today's.
+ * for every notification, endpoint or not), before `recorded-case` (no current case in the
+ * record: the API asks the workflow), and today's.
  */
 const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
@@ -37,6 +38,7 @@ const REQUIRED = [
   ...PATHS,
   ...PATHS.map((name) => `lean-${name}`),
   ...PATHS.map((name) => `local-plan-${name}`),
+  ...PATHS.map((name) => `local-notices-${name}`),
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
@@ -77,9 +79,11 @@ describe('which process a recorded case runs', async () => {
     // A lean case has every earlier change under its one marker; today's under its newer one.
     const current = file.startsWith(CURRENT_ERA);
     const localPlan = file.startsWith('local-plan-');
+    const localNotices = file.startsWith('local-notices-');
     const lean = file.startsWith('lean-');
-    const oneMarker = current || localPlan || lean;
-    expect(markers.includes(PATCHES.localNotices)).toBe(current);
+    const oneMarker = current || localNotices || localPlan || lean;
+    expect(markers.includes(PATCHES.recordedCase)).toBe(current);
+    expect(markers.includes(PATCHES.localNotices)).toBe(localNotices);
     expect(markers.includes(PATCHES.localDispatchPlan)).toBe(localPlan);
     expect(markers.includes(PATCHES.leanCase)).toBe(lean);
     expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !oneMarker);

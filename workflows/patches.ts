@@ -63,6 +63,14 @@ export const PATCHES = {
    * one marker stands for `local-dispatch-plan` and every change before.
    */
   localNotices: 'local-notices',
+  /**
+   * A case that keeps its whole current case in the case record (`appeals.current_case`) at
+   * every change, in the write of the steps or, for a change without a step, in a write of its
+   * own; the API reads an open case from there (one PostgreSQL read: no query, no replay of an
+   * evicted case). Its start answers once that first case is recorded. Its one marker stands for
+   * `local-notices` and every change before.
+   */
+  recordedCase: 'recorded-case',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -4,6 +4,7 @@ import {
   createAppealRecord,
   recordStep as writeStep,
   recordSteps as writeSteps,
+  recordCurrentCase as writeCurrentCase,
   type StepRecord,
 } from '../../db/queries/cases.js';
 import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
@@ -38,6 +39,8 @@ export interface StepInput {
     originalAppealId?: string;
     closedAt?: string;
     finalCase?: AppealCase;
+    /** The case as the workflow holds it after this step (null once closed: the final case says it). */
+    currentCase?: AppealCase | null;
   };
 }
 
@@ -105,6 +108,11 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
         deps.log.info({ appealId: steps[i]!.appealId, step: steps[i]!.type, seq, created }, 'step recorded'),
       );
       return written.map(({ seq }) => ({ seq }));
+    },
+
+    /** The case as the workflow holds it, after a change that is no step (a reminder's count, say). */
+    async recordCurrentCase(input: { appealId: string; currentCase: AppealCase }): Promise<void> {
+      await writeCurrentCase(deps.db, input.appealId, input.currentCase);
     },
   };
 }

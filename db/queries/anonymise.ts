@@ -66,6 +66,7 @@ export async function anonymiseClosedAppealsBatch(
       update ${appeals} a set
         requester_name = null, requester_phone = null, content = ${ANONYMISED}, address = null,
         attachments = '[]'::jsonb, result = v.result, callback = v.callback, final_case = v.final_case,
+        current_case = null,
         anonymised_at = ${params.at}
       from jsonb_to_recordset(${json(appealValues)}::jsonb) as v(id text, result jsonb, callback jsonb, final_case jsonb)
       where a.id = v.id`);

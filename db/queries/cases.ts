@@ -4,6 +4,7 @@ import pg from 'pg';
 import { preparedPerHandle, runNamed, type DbOrTx, type NamedStatement } from '../client.js';
 import { appeals, auditEvents, type NewAppeal } from '../schema/cases.js';
 import { beijingDay, workOrderNo } from '../../domain/workOrderNumbers.js';
+import type { AppealCase } from '../../domain/appeal.js';
 
 export interface StepRecord {
   appealId: string;
@@ -195,6 +196,19 @@ export async function recordSteps(db: DbOrTx, steps: StepRecord[]): Promise<{ se
  */
 export async function recordStep(db: DbOrTx, step: StepRecord): Promise<{ seq: number; created: boolean }> {
   return (await recordSteps(db, [step]))[0]!;
+}
+
+/**
+ * The case as its workflow holds it now, after a change that is no step (`appeals.current_case`).
+ * The workflow writes its changes one after another, so the last write is its newest case.
+ */
+export async function recordCurrentCase(db: DbOrTx, appealId: string, currentCase: AppealCase): Promise<void> {
+  const updated = await db
+    .update(appeals)
+    .set({ currentCase })
+    .where(eq(appeals.id, appealId))
+    .returning({ id: appeals.id });
+  if (updated.length === 0) throw new Error(`appeal ${appealId} has no case record`);
 }
 
 const isTransaction = (db: DbOrTx): boolean => is(db, PgTransaction);

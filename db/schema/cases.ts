@@ -57,6 +57,11 @@ export const appeals = pgTable(
     originalAppealId: text('original_appeal_id'),
     /** The case as the workflow last saw it, written at the close (`AppealCase`). */
     finalCase: jsonb('final_case').$type<AppealCase>(),
+    /**
+     * The case as the workflow holds it now, written at every change (`AppealCase`): what the API
+     * reads for an open case. Null for a case started before it was kept (the API asks its workflow).
+     */
+    currentCase: jsonb('current_case').$type<AppealCase>(),
     /** Last audit sequence number used; bumped under a row lock so sequences have no gaps. */
     lastSeq: integer('last_seq').notNull().default(0),
     receivedAt: instant('received_at').notNull(),

@@ -11,7 +11,6 @@ import { getAppealRecord } from '../../db/queries/cases.js';
 import {
   acceptDispatchUpdate,
   appealWorkflowId,
-  caseQuery,
   reportResultUpdate,
   TASK_QUEUE,
   triageAppealUpdate,
@@ -116,7 +115,12 @@ export function appealOps(stack: BenchStack) {
     resultHttp: (appealId: string): Promise<unknown> =>
       http('POST', `/v1/appeals/${encodeURIComponent(appealId)}/result`, keys.unit, RESULT_BODY),
 
-    readDirect: (appealId: string): Promise<AppealCase> => handle(appealId).query(caseQuery),
+    /** What `GET /v1/appeals/:id` reads for an open case: its record, where the workflow keeps its current case. */
+    readDirect: async (appealId: string): Promise<AppealCase> => {
+      const row = await getAppealRecord(db.db, appealId);
+      if (!row?.currentCase) throw new Error(`appeal ${appealId} has no current case in its record`);
+      return row.currentCase;
+    },
 
     readHttp: (appealId: string): Promise<unknown> =>
       http('GET', `/v1/appeals/${encodeURIComponent(appealId)}`, keys.supervisor),

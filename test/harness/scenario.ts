@@ -31,6 +31,7 @@ import {
 } from '../../workflows/appeal/definitions.js';
 import type { AppealOptions } from '../../workflows/appeal/continuation.js';
 import { createWorker } from '../../worker/createWorker.js';
+import { getAppealRecord } from '../../db/queries/cases.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
 import { testLogger } from '../support/logger.js';
@@ -64,8 +65,8 @@ export const unit = (unitId: string): Party => ({ role: 'unit', unitId });
 export const coordinator = (unitId: string): Party => ({ role: 'coordinator', unitId });
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
-/** The prefix of the fixtures today's cases record (lean cases saying their notifications locally: see PATCHES.localNotices). */
-export const CURRENT_ERA = 'local-notices-';
+/** The prefix of the fixtures today's cases record (lean cases keeping their current case in the record: see PATCHES.recordedCase). */
+export const CURRENT_ERA = 'recorded-case-';
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -240,13 +241,34 @@ export class AppealScenario {
       let j = events.length - 1;
       while (j >= 0 && QUIET_COMMANDS.has(events[j]!.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED)) j--;
       const last = events[j]?.eventType;
-      if (last != null && CLOSED.has(last)) return this.handle.result();
+      if (last != null && CLOSED.has(last)) return this.closedInRecord(await this.handle.result());
       const quiet = last === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && !(await this.timerDue(events));
-      if (quiet && quietAt === events.length) return this.state();
+      if (quiet && quietAt === events.length) return this.recordedAsQueried(await this.state());
       quietAt = quiet ? events.length : -1;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`appeal ${this.appealId} did not settle`);
+  }
+
+  /**
+   * The case as its query answers it, once checked against the case record: a case keeps its
+   * current case there at every change (what the API reads), so at rest the two are the same.
+   * A case whose intake is not recorded has no record to check.
+   */
+  private async recordedAsQueried(queried: AppealCase): Promise<AppealCase> {
+    const row = await getAppealRecord(this.world.database.db, this.appealId);
+    if (row && !row.finalCase)
+      expect(row.currentCase, `the case record of ${this.appealId} holds the case its workflow answers`).toEqual(
+        queried,
+      );
+    return queried;
+  }
+
+  /** A closed case's record keeps its final case only: the current one it kept while open is cleared. */
+  private async closedInRecord(closed: AppealCase): Promise<AppealCase> {
+    const row = await getAppealRecord(this.world.database.db, this.appealId);
+    if (row?.finalCase) expect(row.currentCase, `the case record of ${this.appealId} at its close`).toBeNull();
+    return closed;
   }
 
   /**

@@ -87,6 +87,7 @@ const LOCAL_WRITES = new Set<string>([
   'recordIntake',
   'recordStep',
   'recordSteps',
+  'recordCurrentCase',
   'recordAccountability',
   'recordAssessment',
 ]);
@@ -141,7 +142,10 @@ export class AppealRun {
   private alongsideOpen = 0;
   private readonly writes: Promise<unknown>[] = [];
   private lastStep: Promise<unknown> = Promise.resolve();
+  /** Steps (and writes of the current case alone) handed to a write that has not landed yet. */
   private unrecordedSteps = 0;
+  /** The case as last handed to a write of the case record (a case that records it: `recordsCase`). */
+  private recordedCaseJson?: string;
   /** A lean case's steps not yet handed to a write, and whether a write will take them. */
   private readonly queuedSteps: StepRecordInput[] = [];
   private stepsWriteQueued = false;
@@ -208,6 +212,8 @@ export class AppealRun {
   rules?: DeadlineRules<WindowName>;
   /** A lean case whose records are local activities: it batches its steps and makes short reads locally. */
   private readonly batchesLocally: boolean;
+  /** A case from the `recorded-case` change on keeps its current case in the case record at every change. */
+  readonly recordsCase: boolean;
 
   /** `options.carried`: the case continues from a previous run, where that run left it. */
   constructor(
@@ -215,13 +221,15 @@ export class AppealRun {
     readonly options: AppealOptions = {},
   ) {
     // A case's era is one marker: the newest change it started with implies every one before.
-    const noticesLocally = wf.patched(PATCHES.localNotices);
+    const recordsCase = wf.patched(PATCHES.recordedCase);
+    const noticesLocally = recordsCase || wf.patched(PATCHES.localNotices);
     const plansLocally = noticesLocally || wf.patched(PATCHES.localDispatchPlan);
     this.lean = plansLocally || wf.patched(PATCHES.leanCase);
     this.records = this.runsWith(PATCHES.localRecords) ? writesLocal : remoteRecords;
     this.batchesLocally = this.lean && this.records === writesLocal;
     this.readsPlanLocally = plansLocally && this.batchesLocally;
     this.announcesLocally = noticesLocally && this.batchesLocally;
+    this.recordsCase = recordsCase && this.batchesLocally;
     this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
@@ -269,9 +277,12 @@ export class AppealRun {
     return Date.now();
   }
   now = (): string => new Date(this.clock()).toISOString();
+  /** The case as its query answers it, as JSON. */
+  private caseJson(): string {
+    return JSON.stringify({ ...this.state, pendingActors: pendingActors(this.state) });
+  }
   // The sandbox has no structuredClone; the case is plain JSON anyway.
-  snapshot = (): AppealCase =>
-    JSON.parse(JSON.stringify({ ...this.state, pendingActors: pendingActors(this.state) })) as AppealCase;
+  snapshot = (): AppealCase => JSON.parse(this.caseJson()) as AppealCase;
 
   /** Whether this case runs with a change: a lean case runs with every change before it. */
   runsWith(patch: PatchId): boolean {
@@ -382,22 +393,53 @@ export class AppealRun {
     if (toSend.length > 0) await notifications.deliverNotices(toSend);
   }
 
-  /** Hands the queued steps to a write (after the one in flight, if any). */
+  /**
+   * Hands the queued steps to a write (after the one in flight, if any); a case that records its
+   * current case hands it too, with the steps or, changed without a step, alone.
+   */
   private flushSteps(): void {
-    if (this.queuedSteps.length === 0 || this.stepsWriteQueued) return;
+    if (this.stepsWriteQueued) return;
+    const caseAlone = this.queuedSteps.length === 0 && this.recordsCase && this.caseJson() !== this.recordedCaseJson;
+    if (this.queuedSteps.length === 0 && !caseAlone) return;
     this.stepsWriteQueued = true;
+    // A change without a step counts as one to record: an Update answers once it has landed.
+    if (caseAlone) this.unrecordedSteps++;
     this.lastStep = this.lastStep.then(async () => {
       this.stepsWriteQueued = false;
       const batch = this.queuedSteps.splice(0);
       try {
-        await (batch.length === 1 ? this.records.recordStep(batch[0]!) : this.records.recordSteps(batch));
+        await this.writeSteps(batch);
       } catch (error) {
         this.fail(error);
       } finally {
-        this.unrecordedSteps -= batch.length;
+        this.unrecordedSteps -= batch.length + (caseAlone ? 1 : 0);
       }
     });
     this.writes.push(this.lastStep);
+  }
+
+  /**
+   * Writes steps, in one local activity. A case that records its current case takes it as it is
+   * when the write starts (every queued step is in it): on the last step's change to the record,
+   * or alone when it changed without a step. Once closed, the final case takes its place.
+   */
+  private async writeSteps(batch: StepRecordInput[]): Promise<void> {
+    const json = this.recordsCase ? this.caseJson() : undefined;
+    const changed = json !== undefined && json !== this.recordedCaseJson;
+    if (changed) this.recordedCaseJson = json;
+    const last = batch.at(-1);
+    // Once closed, the record keeps the final case only.
+    const closed = this.state.stage === 'closed';
+    if (last && changed) last.patch = { ...last.patch, currentCase: closed ? null : (JSON.parse(json) as AppealCase) };
+    if (!last) {
+      if (changed && !closed)
+        await this.records.recordCurrentCase({
+          appealId: this.state.appealId,
+          currentCase: JSON.parse(json) as AppealCase,
+        });
+      return;
+    }
+    await (batch.length === 1 ? this.records.recordStep(last) : this.records.recordSteps(batch));
   }
 
   /** Moves to a stage and says who must act next, from when, by when; a new stage starts on time. */
@@ -582,10 +624,14 @@ export class AppealRun {
     return Date.parse(iso) - hours * HOUR_MS;
   }
 
-  /** Supervisors' view in the Temporal UI: search attributes and the current details line. */
+  /**
+   * Supervisors' view in the Temporal UI: search attributes and the current details line. A case
+   * that records its current case has it written once the task has done what it can (`flushLater`).
+   */
   publish(): void {
     const s = this.state;
     s.pendingActors = pendingActors(s);
+    if (this.recordsCase) this.flushLater();
     this.upsert([
       { key: AppealId, value: s.appealId },
       { key: AppealStage, value: s.stage },
@@ -639,7 +685,10 @@ export class AppealRun {
     if (changed.length > 0) wf.upsertSearchAttributes(changed);
   }
 
-  /** Every step so far is in the case record and the audit trail (what the API's lists read). */
+  /**
+   * Every step so far is in the case record and the audit trail (what the API's lists read), and
+   * the current case as it was handed to the last write (a case that records it).
+   */
   get recorded(): boolean {
     return this.unrecordedSteps === 0;
   }

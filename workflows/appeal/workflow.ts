@@ -32,7 +32,13 @@ import { registerWhistleActions } from './whistle.js';
 export async function appealWorkflow(order: WorkOrder, options: AppealOptions = {}): Promise<AppealCase> {
   // Cases started before this process finish on the process they started with. A case's era is
   // one marker, the newest change it started with (AppealRun reads the same answers again).
-  const era = [PATCHES.localNotices, PATCHES.localDispatchPlan, PATCHES.leanCase, PATCHES.everyParty] as const;
+  const era = [
+    PATCHES.recordedCase,
+    PATCHES.localNotices,
+    PATCHES.localDispatchPlan,
+    PATCHES.leanCase,
+    PATCHES.everyParty,
+  ] as const;
   if (!era.some((patch) => wf.patched(patch))) return legacyAppealWorkflow(order);
 
   const run = new AppealRun(order, options);
@@ -40,7 +46,10 @@ export async function appealWorkflow(order: WorkOrder, options: AppealOptions = 
   wf.setHandler(caseQuery, run.snapshot);
   wf.setHandler(intakeRecordedUpdate, async () => {
     run.acceptUpdate();
-    await wf.condition(() => run.intakeRecorded);
+    // A case that records its current case answers once that is in the record too (read-your-writes).
+    await wf.condition(
+      () => run.intakeRecorded && (!run.recordsCase || ((run.waiting || run.state.stage === 'closed') && run.recorded)),
+    );
     return run.snapshot();
   });
   registerTriageActions(run, inbox);

@@ -1,6 +1,7 @@
 /**
- * Reading a case for the API: live by query while the workflow runs, else from the stored record;
- * presented as the caller may see it (`api/visibility.ts`).
+ * Reading a case for the API: from the case record, where the workflow keeps its current case at
+ * every change and its final case at the close; by query for a running case that keeps none (one
+ * started before it was kept); presented as the caller may see it (`api/visibility.ts`).
  */
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -22,10 +23,20 @@ export type ApiCase = Static<typeof AppealCaseSchema>;
 
 const iso = (d: Date | null | undefined) => d?.toISOString();
 
+/**
+ * The case exactly as its workflow wrote it to the record: the final case once closed, else the
+ * current case it keeps at every change (undefined for a case that keeps none).
+ */
+export function caseInRecord(row: Appeal): ApiCase | undefined {
+  if (row.finalCase) return { ...row.finalCase, involvedUnitIds: row.involvedUnitIds, source: 'record' };
+  if (row.currentCase) return liveCase(row.currentCase, 'record');
+  return undefined;
+}
+
 /** The same shape as the workflow's case, from the stored record. */
 export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise<ApiCase> {
-  // Closed by a workflow that wrote its final case: exactly what it last answered.
-  if (row.finalCase) return { ...row.finalCase, involvedUnitIds: row.involvedUnitIds, source: 'record' };
+  const written = caseInRecord(row);
+  if (written) return written;
   // Otherwise (a record still open, or closed before final cases were kept): rebuilt from the audit trail.
   const events = await listAuditEvents(app.db, row.id);
   const last = events.at(-1);
@@ -74,8 +85,12 @@ export async function caseFromRecord(app: FastifyInstance, row: Appeal): Promise
   };
 }
 
-/** The workflow's own view of an open case, as the API answers it. */
-export const liveCase = (c: AppealCase): ApiCase => ({ ...c, involvedUnitIds: involvedUnitIds(c), source: 'workflow' });
+/** The workflow's own view of an open case, as the API answers it: by query, or as it wrote it to the record. */
+export const liveCase = (c: AppealCase, source: ApiCase['source'] = 'workflow'): ApiCase => ({
+  ...c,
+  involvedUnitIds: involvedUnitIds(c),
+  source,
+});
 
 export const notFound = () => new HttpError(404, 'appeal not found');
 
@@ -157,8 +172,10 @@ export const intakeFailureCode = (failure: IntakeFailure): string =>
 
 /** The case as stored or live, without the work order (which depends on the caller). */
 async function readCase(app: FastifyInstance, appealId: string, row: Appeal | null): Promise<ApiCase> {
-  // A closed case is read from its record (one PostgreSQL read, no replay); an open one from its workflow.
-  if (row?.finalCase) return caseFromRecord(app, row);
+  // Read from the record where the workflow wrote its case (one PostgreSQL read, no replay);
+  // a running case that keeps none is asked by query.
+  const written = row ? caseInRecord(row) : undefined;
+  if (written) return written;
   try {
     // No record: the appeal was just started, or its intake could never be recorded (then it has no case).
     const failure = row ? undefined : await intakeFailure(app, appealId);

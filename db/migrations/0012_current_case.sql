@@ -1,0 +1,1 @@
+ALTER TABLE "appeals" ADD COLUMN "current_case" jsonb;
