@@ -6,6 +6,7 @@ import { failOnDataRefusal } from './dataRefusals.js';
 import { createDeadlineActivities } from './deadlines/index.js';
 import { createDirectoryActivities } from './directory/index.js';
 import { createDispatchActivities } from './dispatch/index.js';
+import { createIntakeActivities } from './intake.js';
 import { createNotificationActivities } from './notifications/index.js';
 import { createPrivacyActivities } from './privacy/index.js';
 import { createRecordActivities } from './records/index.js';
@@ -23,9 +24,12 @@ export interface ActivityDeps {
  * (`RecordRejected`), instead of being retried for ever.
  */
 export function createActivities(deps: ActivityDeps) {
+  const records = createRecordActivities(deps);
+  const dispatch = createDispatchActivities(deps);
   return failOnDataRefusal({
-    ...createRecordActivities(deps),
-    ...createDispatchActivities(deps),
+    ...records,
+    ...dispatch,
+    ...createIntakeActivities({ ...records, ...dispatch }),
     ...createDirectoryActivities(deps),
     ...createDeadlineActivities(deps),
     ...createNotificationActivities(deps),

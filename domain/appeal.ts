@@ -306,6 +306,22 @@ export function triageHintsOf(
   return { knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })), duplicates };
 }
 
+/**
+ * The case once its intake is recorded: the number the intake gave (none for a case recorded
+ * before numbers) and the triage hints. The workflow takes the intake's answer the same way, so
+ * the case it holds is the one its record got.
+ */
+export function caseAtIntake(
+  c: AppealCase,
+  recorded: { workOrderNo: string | null; triageHints: TriageHints },
+): AppealCase {
+  return {
+    ...c,
+    ...(recorded.workOrderNo ? { workOrderNo: recorded.workOrderNo } : {}),
+    triageHints: recorded.triageHints,
+  };
+}
+
 export interface TriageHints {
   /** The best knowledge-base answers for the appeal's content, best first (a consultation answered on the spot). */
   knowledge: { id: string; title: string; answer: string; score: number }[];

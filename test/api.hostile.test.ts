@@ -270,7 +270,7 @@ describe('a write PostgreSQL refuses fails at once, visibly', () => {
     const refusal = (failure as WorkflowFailedError).cause;
     expect(refusal).toBeInstanceOf(ApplicationFailure);
     expect(refusal).toMatchObject({ type: ErrorType.RecordRejected, nonRetryable: true });
-    expect((refusal as Error).message).toMatch(/^recordIntake: PostgreSQL refused the data \(22021/);
+    expect((refusal as Error).message).toMatch(/^recordIntakeWithHints: PostgreSQL refused the data \(22021/);
 
     // One attempt, not a retry loop; the execution is Failed, where a supervisor's filter finds it.
     expect((await handle.describe()).status.name).toBe('FAILED');
@@ -281,7 +281,7 @@ describe('a write PostgreSQL refuses fails at once, visibly', () => {
       const data = marker.details?.data?.payloads?.[0]?.data;
       return data ? [JSON.parse(Buffer.from(data).toString()) as { activity_type: string; attempt: number }] : [];
     });
-    expect(attempts.map((a) => [a.activity_type, a.attempt])).toEqual([['recordIntake', 1]]);
+    expect(attempts.map((a) => [a.activity_type, a.attempt])).toEqual([['recordIntakeWithHints', 1]]);
     const failedIds = await until(
       async () => {
         const ids: string[] = [];

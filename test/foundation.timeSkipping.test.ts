@@ -106,15 +106,16 @@ describe('time-skipping test server (sdk-java native build)', () => {
       env.client.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
     );
     expect(fresh).toMatchObject({ appealId: order.appealId, stage: 'triage' });
-    expect((await getAppealRecord(database.db, order.appealId))?.stage).toBe('triage');
+    // The record has the case the start answered with (the triage hints too).
+    expect(await getAppealRecord(database.db, order.appealId)).toMatchObject({ stage: 'triage', currentCase: fresh });
     // The intake is written by a local activity (a marker), not scheduled as an activity task.
     const history = await (await start.workflowHandle()).fetchHistory();
     const local = (history.events ?? []).flatMap((e) => {
       const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
       return data ? [(JSON.parse(Buffer.from(data).toString()) as { activity_type: string }).activity_type] : [];
     });
-    expect(local).toContain('recordIntake');
+    expect(local).toContain('recordIntakeWithHints');
     const scheduled = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
-    expect(scheduled).not.toContain('recordIntake');
+    expect(scheduled).not.toContain('recordIntakeWithHints');
   });
 });

@@ -347,6 +347,11 @@ export class AppealRun {
     return stepKey;
   }
 
+  /** The case as a write other than the steps' (the intake's) put it in the record. */
+  caseRecordedAs(recorded: AppealCase): void {
+    this.recordedCaseJson = JSON.stringify(recorded);
+  }
+
   /**
    * A lean case writes its steps in batches: the steps taken since the last write started go in
    * one local activity, one transaction, in their order (one marker event for them all), once

@@ -3,7 +3,7 @@
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
 import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
-import { triageHintsOf } from '../../domain/appeal.js';
+import { caseAtIntake, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
@@ -77,19 +77,6 @@ export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
  */
 export async function intake(run: AppealRun): Promise<void> {
   const { order } = run;
-  // Histories from before work order numbers recorded no answer here.
-  const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
-  if (recorded?.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
-  run.intakeRecorded = true;
-  if (run.state.workOrderNo && run.runsWith(PATCHES.workOrderNumbers)) {
-    // Supervisors find the case by its number in the Temporal UI at once; the requester is told it.
-    run.publish();
-    run.notify(
-      'requester',
-      'received',
-      `Your appeal is received. Its work order number is ${run.state.workOrderNo}: quote it to ask about it.`,
-    );
-  }
   const knowledgeInput = { question: order.content, categoryCode: order.categoryCode, limit: 3 };
   // The window is the policy's (in force for the category when the appeal came in).
   const duplicatesInput = {
@@ -101,18 +88,41 @@ export async function intake(run: AppealRun): Promise<void> {
     streetId: order.streetId,
     at: order.receivedAt,
   };
-  // A lean case looks them up as a local activity (short reads, within the workflow task): what
-  // follows is dated at the instant the read started (readLocally holds the clock).
-  if (run.lean)
-    run.state.triageHints = await run.readLocally((records) =>
-      records.findTriageHints({ knowledge: knowledgeInput, duplicates: duplicatesInput }),
+  if (run.recordsCase) {
+    // One local activity: the work order recorded, the hints looked up beside it, and the case
+    // with both written to the record; what follows is dated at the instant it started.
+    const before = run.snapshot();
+    const recorded = await run.readLocally((records) =>
+      records.recordIntakeWithHints({
+        order,
+        hints: { knowledge: knowledgeInput, duplicates: duplicatesInput },
+        currentCase: before,
+      }),
     );
-  else {
-    const [knowledge, duplicates] = await Promise.all([
-      run.records.searchKnowledgeBase(knowledgeInput),
-      run.records.findDuplicates(duplicatesInput),
-    ]);
-    run.state.triageHints = triageHintsOf(knowledge, duplicates);
+    if (recorded.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
+    run.state.triageHints = recorded.triageHints;
+    run.caseRecordedAs(caseAtIntake(before, recorded));
+    run.intakeRecorded = true;
+    tellWorkOrderNo(run);
+  } else {
+    // Histories from before work order numbers recorded no answer here.
+    const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
+    if (recorded?.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
+    run.intakeRecorded = true;
+    tellWorkOrderNo(run);
+    // A lean case looks them up as a local activity (short reads, within the workflow task): what
+    // follows is dated at the instant the read started (readLocally holds the clock).
+    if (run.lean)
+      run.state.triageHints = await run.readLocally((records) =>
+        records.findTriageHints({ knowledge: knowledgeInput, duplicates: duplicatesInput }),
+      );
+    else {
+      const [knowledge, duplicates] = await Promise.all([
+        run.records.searchKnowledgeBase(knowledgeInput),
+        run.records.findDuplicates(duplicatesInput),
+      ]);
+      run.state.triageHints = triageHintsOf(knowledge, duplicates);
+    }
   }
   run.publish();
   if (order.stabilityRisk) {
@@ -121,6 +131,17 @@ export async function intake(run: AppealRun): Promise<void> {
       run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
     run.step('stability_risk_pushed', 'center');
   }
+}
+
+/** Supervisors find the case by its work order number in the Temporal UI at once; the requester is told it. */
+function tellWorkOrderNo(run: AppealRun): void {
+  if (!run.state.workOrderNo || !run.runsWith(PATCHES.workOrderNumbers)) return;
+  run.publish();
+  run.notify(
+    'requester',
+    'received',
+    `Your appeal is received. Its work order number is ${run.state.workOrderNo}: quote it to ask about it.`,
+  );
 }
 
 /**
