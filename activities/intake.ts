@@ -3,8 +3,9 @@
  * recorded (its number given), the center's triage hints are looked up beside it, and the case
  * as it then stands is written to the record, all in one activity.
  */
-import { caseAtIntake, type AppealCase, type TriageHints, type WorkOrder } from '../domain/appeal.js';
-import type { TriageHintsInput } from './dispatch/index.js';
+import { intakeFields, type AppealCase, type IntakeRecorded, type WorkOrder } from '../domain/appeal.js';
+import type { createDispatchActivities, TriageHintsInput } from './dispatch/index.js';
+import type { createRecordActivities } from './records/index.js';
 
 export interface IntakeWithHintsInput {
   order: WorkOrder;
@@ -13,26 +14,18 @@ export interface IntakeWithHintsInput {
   currentCase: AppealCase;
 }
 
-export interface IntakeWithHints {
-  /** The work order number (工单编号); a retry answers the one the first attempt gave. */
-  workOrderNo: string | null;
-  triageHints: TriageHints;
-}
-
-interface Parts {
-  recordIntake(order: WorkOrder): Promise<{ workOrderNo: string | null }>;
-  findTriageHints(input: TriageHintsInput): Promise<TriageHints>;
-  recordCurrentCase(input: { appealId: string; currentCase: AppealCase }): Promise<void>;
-}
+/** The record and dispatch activities this one is made of. */
+type Parts = Pick<ReturnType<typeof createRecordActivities>, 'recordIntake' | 'recordCurrentCase'> &
+  Pick<ReturnType<typeof createDispatchActivities>, 'findTriageHints'>;
 
 export function createIntakeActivities(parts: Parts) {
   return {
     /**
      * The intake and the lookups side by side (the lookups leave the appeal itself out), then
-     * the case with both (`caseAtIntake`, as the workflow takes the answer). Idempotent as its
+     * the case with both (`intakeFields`, as the workflow takes the answer). Idempotent as its
      * parts are: a retry records nothing twice and writes the case again.
      */
-    async recordIntakeWithHints(input: IntakeWithHintsInput): Promise<IntakeWithHints> {
+    async recordIntakeWithHints(input: IntakeWithHintsInput): Promise<IntakeRecorded> {
       const [{ workOrderNo }, triageHints] = await Promise.all([
         parts.recordIntake(input.order),
         parts.findTriageHints(input.hints),
@@ -40,7 +33,7 @@ export function createIntakeActivities(parts: Parts) {
       const recorded = { workOrderNo, triageHints };
       await parts.recordCurrentCase({
         appealId: input.order.appealId,
-        currentCase: caseAtIntake(input.currentCase, recorded),
+        currentCase: { ...input.currentCase, ...intakeFields(recorded) },
       });
       return recorded;
     },

@@ -306,17 +306,16 @@ export function triageHintsOf(
   return { knowledge: knowledge.map(({ id, title, answer, score }) => ({ id, title, answer, score })), duplicates };
 }
 
-/**
- * The case once its intake is recorded: the number the intake gave (none for a case recorded
- * before numbers) and the triage hints. The workflow takes the intake's answer the same way, so
- * the case it holds is the one its record got.
- */
-export function caseAtIntake(
-  c: AppealCase,
-  recorded: { workOrderNo: string | null; triageHints: TriageHints },
-): AppealCase {
+/** What a recorded intake gives the case: its work order number (none for a case recorded before numbers) and the triage hints. */
+export interface IntakeRecorded {
+  /** The work order number (工单编号); a retry answers the one the first attempt gave. */
+  workOrderNo: string | null;
+  triageHints: TriageHints;
+}
+
+/** The case's fields from a recorded intake: the one rule by which the workflow and the record both take it. */
+export function intakeFields(recorded: IntakeRecorded): Pick<AppealCase, 'workOrderNo' | 'triageHints'> {
   return {
-    ...c,
     ...(recorded.workOrderNo ? { workOrderNo: recorded.workOrderNo } : {}),
     triageHints: recorded.triageHints,
   };

@@ -3,7 +3,7 @@
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
 import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
-import { caseAtIntake, triageHintsOf } from '../../domain/appeal.js';
+import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
@@ -99,9 +99,9 @@ export async function intake(run: AppealRun): Promise<void> {
         currentCase: before,
       }),
     );
-    if (recorded.workOrderNo) run.state.workOrderNo = recorded.workOrderNo;
-    run.state.triageHints = recorded.triageHints;
-    run.caseRecordedAs(caseAtIntake(before, recorded));
+    const fields = intakeFields(recorded);
+    Object.assign(run.state, fields);
+    run.caseRecordedAs({ ...before, ...fields });
     run.intakeRecorded = true;
     tellWorkOrderNo(run);
   } else {
