@@ -185,6 +185,13 @@ describe('payloads encrypted in the server (PAYLOAD_KEYS)', () => {
     tampered.payloads[0]!.data = Buffer.from('x'.repeat(40)).toString('base64');
     const refused = await as(app, 'supervisor')({ method: 'POST', url: '/codec/decode', payload: tampered });
     expect(refused.statusCode).toBe(400);
+
+    // No payloads at all, as the Temporal CLI sends a query's arguments: `{}`, answered with none.
+    for (const name of ['encode', 'decode']) {
+      const none = await as(app, 'supervisor')({ method: 'POST', url: `/codec/${name}`, payload: {} });
+      expect(none.statusCode, none.body).toBe(200);
+      expect(none.json()).toEqual({ payloads: [] });
+    }
   });
 
   it("answers the CORS preflight for the UI's origin only", async () => {

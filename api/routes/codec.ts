@@ -16,21 +16,26 @@ import type { Role } from '../plugins/auth.js';
 export const CODEC_ROLES: readonly Role[] = ['supervisor', 'center', 'admin'];
 
 const JsonPayloads = Type.Object({
-  payloads: Type.Array(
-    Type.Object({
-      metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
-      data: Type.Optional(Type.String()),
-    }),
+  // Absent for none: the protobuf JSON the Temporal CLI sends leaves an empty list out
+  // (a query without arguments is encoded as `{}`).
+  payloads: Type.Optional(
+    Type.Array(
+      Type.Object({
+        metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
+        data: Type.Optional(Type.String()),
+      }),
+    ),
   ),
 });
 type JsonPayloads = Static<typeof JsonPayloads>;
+type JsonPayload = NonNullable<JsonPayloads['payloads']>[number];
 
-const fromJson = (p: JsonPayloads['payloads'][number]): Payload => ({
+const fromJson = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 
-const toJson = (p: Payload): JsonPayloads['payloads'][number] => ({
+const toJson = (p: Payload): JsonPayload => ({
   metadata: Object.fromEntries(
     Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
   ),
@@ -91,7 +96,7 @@ const codec: FastifyPluginAsync<CodecRouteOptions> = async (
       // The UI sends whole histories' payloads at once: more than the API's 256 KiB.
       { schema: { hide: true, body: JsonPayloads }, bodyLimit: 8 * 1024 * 1024 },
       async (request) => {
-        const payloads = request.body.payloads.map(fromJson);
+        const payloads = (request.body.payloads ?? []).map(fromJson);
         if (!payloadCodec) return { payloads: payloads.map(toJson) };
         try {
           const out = await payloadCodec[name](payloads);
