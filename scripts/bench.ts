@@ -22,6 +22,7 @@ import { say } from './bench/log.js';
 import { runPool, sideBySide, statsOf, type Case, type Stats } from './bench/measure.js';
 import {
   floorRatios,
+  cpuTable,
   memoryLines,
   ratios,
   table,
@@ -680,6 +681,10 @@ process.stdout.write(
       (c) =>
         `  ${c.operation}: ${c.floorHow ? `floor = ${c.floorHow}; ` : ''}direct = ${c.directHow}; HTTP = ${c.httpHow}`,
     ),
+    '',
+    'CPU per operation (ms, user and system, until its background work settled): this process (client, API, worker) · the Temporal server · PostgreSQL',
+    '',
+    cpuTable(comparisons),
     '',
     ...memoryLines(memory),
     '',

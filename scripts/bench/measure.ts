@@ -4,6 +4,7 @@
  * (more open workflows, more rows) weighs on every case alike instead of on the last one.
  */
 import { performance } from 'node:perf_hooks';
+import { addCpu, CPU_PARTS, cpuOfStack, cpuSince, untilQuiet, type CpuSample } from './cpu.js';
 
 export interface Batch {
   /** Milliseconds per successful operation. */
@@ -11,6 +12,8 @@ export interface Batch {
   errors: string[];
   /** Wall time of the whole batch. */
   wallMs: number;
+  /** CPU the stack spent on the batch and its settling (sideBySide), by part. */
+  cpu?: CpuSample;
 }
 
 /** Runs `op` over `items` with at most `concurrency` in flight; a failed operation is counted, not timed. */
@@ -53,12 +56,16 @@ export interface Stats {
   p95Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** CPU per operation tried, by part (ms), where the batches were measured (sideBySide on Linux). */
+  cpuMsPerOp?: CpuSample;
 }
 
 export function statsOf(batches: Batch[]): Stats {
   const latencies = batches.flatMap((b) => b.latencies);
   const errors = batches.flatMap((b) => b.errors);
   const wallMs = batches.reduce((sum, b) => sum + b.wallMs, 0);
+  const cpu = batches.every((b) => b.cpu) ? addCpu(batches.map((b) => b.cpu)) : undefined;
+  const tried = latencies.length + errors.length;
   return {
     ops: latencies.length,
     errors: errors.length,
@@ -68,6 +75,13 @@ export function statsOf(batches: Batch[]): Stats {
     p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
+    ...(cpu && tried > 0
+      ? {
+          cpuMsPerOp: Object.fromEntries(
+            CPU_PARTS.filter((part) => cpu[part] !== undefined).map((part) => [part, cpu[part]! / tried]),
+          ),
+        }
+      : {}),
   };
 }
 
@@ -83,7 +97,8 @@ export interface Case<T> {
 
 /**
  * Runs `n` operations of every case with the same concurrency, in `rounds` rounds; the order
- * of the cases flips each round. Returns the statistics by case name.
+ * of the cases flips each round. Returns the statistics by case name, with the CPU the stack
+ * spent on each batch until it settled and the stack was about idle again (its preparation left out).
  */
 export async function sideBySide(
   cases: Case<unknown>[],
@@ -97,9 +112,15 @@ export async function sideBySide(
     const order = round % 2 === 0 ? [...cases] : [...cases].reverse();
     for (const c of order) {
       const items = await c.prepare(count);
+      // What preparing left running is not the batch's.
+      await untilQuiet();
+      const cpuBefore = cpuOfStack();
       const batch = await runPool(items, options.concurrency, (item) => c.op(item));
       await c.settle?.(items);
-      batches.get(c.name)!.push(batch);
+      // Untimed, but in its CPU: what the batch left running, until the stack is about idle.
+      await untilQuiet();
+      const cpu = cpuSince(cpuBefore, cpuOfStack());
+      batches.get(c.name)!.push(cpu ? { ...batch, cpu } : batch);
       options.onRound?.(
         `  round ${round + 1}/${rounds} ${c.name}: ${batch.latencies.length} ok${batch.errors.length ? `, ${batch.errors.length} failed` : ''} in ${(batch.wallMs / 1000).toFixed(1)} s`,
       );

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from './measure.js';
+import { cpuTotal, type CpuSample } from './cpu.js';
 
 export interface Comparison {
   operation: string;
@@ -81,6 +82,38 @@ export function table(rows: Comparison[]): string {
       r.floor ? `${times(f.p50)} · ${times(f.opsPerSec)}` : '–',
     ];
   });
+  return markdownTable(header, cells);
+}
+
+/** HTTP's CPU per operation over the floor's, both summed over every part; NaN where either was not measured. */
+export const cpuRatio = (c: Comparison): number =>
+  c.floor?.cpuMsPerOp && c.http.cpuMsPerOp ? cpuTotal(c.http.cpuMsPerOp) / cpuTotal(c.floor.cpuMsPerOp) : Number.NaN;
+
+const cpuMs = (s: CpuSample | undefined): string => (s ? `${ms(cpuTotal(s))} ms` : '–');
+/** Where an operation's CPU went: this process (client, API, worker), the Temporal server, PostgreSQL. */
+export const cpuParts = (s: CpuSample | undefined): string =>
+  s ? [s.node, s.temporal, s.postgres].map((v) => (v === undefined ? '–' : ms(v))).join(' · ') : '–';
+
+/** CPU per operation of the floor and through HTTP, where it went, and their ratio. */
+export function cpuTable(rows: Comparison[]): string {
+  const header = [
+    'operation',
+    'floor CPU/op',
+    'node · Temporal · PostgreSQL',
+    'HTTP CPU/op',
+    'node · Temporal · PostgreSQL',
+    'HTTP/floor CPU',
+  ];
+  const cells = rows
+    .filter((r) => r.http.cpuMsPerOp)
+    .map((r) => [
+      r.operation,
+      cpuMs(r.floor?.cpuMsPerOp),
+      cpuParts(r.floor?.cpuMsPerOp),
+      cpuMs(r.http.cpuMsPerOp),
+      cpuParts(r.http.cpuMsPerOp),
+      times(cpuRatio(r)),
+    ]);
   return markdownTable(header, cells);
 }
 

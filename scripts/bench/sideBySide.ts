@@ -10,7 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STATE_DIR } from '../lib/paths.js';
 import type { OpenResult } from './openAppeals.js';
-import { floorRatios, markdownTable, type Comparison, type Target } from './report.js';
+import { cpuParts, cpuRatio, floorRatios, markdownTable, type Comparison, type Target } from './report.js';
 
 const SIDES = ['dev', 'cluster'] as const;
 type Side = (typeof SIDES)[number];
@@ -69,12 +69,33 @@ export function compareTable(results: Record<Side, CompareResults>): string {
     }
     return row;
   });
+  const cpuHeader = [
+    'operation',
+    ...SIDES.flatMap((side) => [`${side}: CPU/op node · Temporal · PostgreSQL`, `${side}: ÷ floor`]),
+  ];
+  const cpuCells = results.dev.comparisons
+    .filter((dev) => dev.floor)
+    .map((dev) => [
+      dev.operation,
+      ...SIDES.flatMap((side) => {
+        const c = results[side].comparisons.find((x) => x.operation === dev.operation);
+        return c ? [cpuParts(c.http.cpuMsPerOp), times(cpuRatio(c))] : ['–', '–'];
+      }),
+    ]);
   const targets = results.dev.targets.map((t) => {
     const other = results.cluster.targets.find((x) => x.what === t.what);
     const cell = (x: Target | undefined) => (x ? `${x.met ? 'met' : 'not met'} (${x.measured})` : '–');
     return [t.what, cell(t), cell(other)];
   });
-  return [markdownTable(header, cells), '', markdownTable(['target', 'dev', 'cluster'], targets)].join('\n');
+  return [
+    markdownTable(header, cells),
+    '',
+    "CPU per operation through HTTP (ms; this process: client, API, worker) and its ratio to the floor's:",
+    '',
+    markdownTable(cpuHeader, cpuCells),
+    '',
+    markdownTable(['target', 'dev', 'cluster'], targets),
+  ].join('\n');
 }
 
 function openCurve(results: Record<Side, OpenResults>): string {
