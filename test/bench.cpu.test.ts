@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { addCpu, cpuOfStack, cpuSince, cpuTotal } from '../scripts/bench/cpu.js';
+import type { Stats } from '../scripts/bench/measure.js';
+import { cpuTable, type Comparison } from '../scripts/bench/report.js';
 
 /** Spins for `ms` of wall time on the calling thread. */
 function spin(ms: number): void {
@@ -42,5 +44,47 @@ describe("the benchmark's CPU accounting (/proc, by part of the stack)", () => {
       postgres: 1,
     });
     expect(addCpu([undefined])).toBeUndefined();
+  });
+});
+
+describe('the CPU table', () => {
+  const stats = (p50Ms: number, node: number): Stats => ({
+    ops: 10,
+    errors: 0,
+    errorSamples: [],
+    opsPerSec: 10,
+    p50Ms,
+    p95Ms: p50Ms,
+    p99Ms: p50Ms,
+    meanMs: p50Ms,
+    cpuMsPerOp: { node, temporal: 2, postgres: 1 },
+  });
+  it('shows HTTP requests timed once as one row (the last), with the ratio of the totals to the floor', () => {
+    const start = stats(200, 27);
+    const rows: Comparison[] = [
+      { operation: 'start appeal', directHow: '', httpHow: '', floor: stats(40, 7), direct: stats(40, 5), http: start },
+      {
+        operation: 'start, intake recorded',
+        directHow: '',
+        httpHow: '',
+        floor: stats(40, 7),
+        direct: stats(150, 20),
+        http: { ...start },
+      },
+      {
+        operation: 'accept',
+        directHow: '',
+        httpHow: '',
+        floor: stats(40, 2),
+        direct: stats(90, 10),
+        http: stats(100, 12),
+      },
+    ];
+    const lines = cpuTable(rows).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(
+      /^\| start, intake recorded \| 10 ms +\| 7\.0 · 2\.0 · 1\.0 +\| 30 ms +\| 27 · 2\.0 · 1\.0 +\| 3\.00× +\|$/,
+    );
+    expect(lines[3]).toMatch(/^\| accept .*\| 3\.00× +\|$/);
   });
 });

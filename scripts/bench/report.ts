@@ -94,6 +94,13 @@ const cpuMs = (s: CpuSample | undefined): string => (s ? `${ms(cpuTotal(s))} ms`
 export const cpuParts = (s: CpuSample | undefined): string =>
   s ? [s.node, s.temporal, s.postgres].map((v) => (v === undefined ? '–' : ms(v))).join(' · ') : '–';
 
+/**
+ * The rows that time their own HTTP requests: two rows may compare the same HTTP requests with
+ * different direct calls (a start, and a start with its record polled); the last one stays.
+ */
+export const ownHttpRows = (rows: Comparison[]): Comparison[] =>
+  rows.filter((r, i) => !rows.slice(i + 1).some((later) => JSON.stringify(later.http) === JSON.stringify(r.http)));
+
 /** CPU per operation of the floor and through HTTP, where it went, and their ratio. */
 export function cpuTable(rows: Comparison[]): string {
   const header = [
@@ -104,7 +111,7 @@ export function cpuTable(rows: Comparison[]): string {
     'node · Temporal · PostgreSQL',
     'HTTP/floor CPU',
   ];
-  const cells = rows
+  const cells = ownHttpRows(rows)
     .filter((r) => r.http.cpuMsPerOp)
     .map((r) => [
       r.operation,

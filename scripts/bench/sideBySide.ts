@@ -10,7 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STATE_DIR } from '../lib/paths.js';
 import type { OpenResult } from './openAppeals.js';
-import { cpuParts, cpuRatio, floorRatios, markdownTable, type Comparison, type Target } from './report.js';
+import { cpuParts, cpuRatio, floorRatios, markdownTable, ownHttpRows, type Comparison, type Target } from './report.js';
 
 const SIDES = ['dev', 'cluster'] as const;
 type Side = (typeof SIDES)[number];
@@ -73,7 +73,7 @@ export function compareTable(results: Record<Side, CompareResults>): string {
     'operation',
     ...SIDES.flatMap((side) => [`${side}: CPU/op node · Temporal · PostgreSQL`, `${side}: ÷ floor`]),
   ];
-  const cpuCells = results.dev.comparisons
+  const cpuCells = ownHttpRows(results.dev.comparisons)
     .filter((dev) => dev.floor)
     .map((dev) => [
       dev.operation,
