@@ -62,7 +62,11 @@ export function cpuOfStack(rootPid = process.pid): CpuSample | undefined {
   }
   const stats = pids.map(readStat).filter((s): s is ProcStat => s !== undefined);
   const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  for (const s of stats) {
+    const siblings = children.get(s.ppid);
+    if (siblings) siblings.push(s);
+    else children.set(s.ppid, [s]);
+  }
   const root = stats.find((s) => s.pid === rootPid);
   if (!root) return undefined;
   const sample: CpuSample = {};
@@ -95,6 +99,13 @@ export function addCpu(samples: (CpuSample | undefined)[]): CpuSample | undefine
   for (const s of present)
     for (const part of CPU_PARTS) if (s[part] !== undefined) sum[part] = (sum[part] ?? 0) + s[part];
   return sum;
+}
+
+/** A sample shared out over `count` operations, part by part. */
+export function cpuPerOp(sample: CpuSample, count: number): CpuSample {
+  const each: CpuSample = {};
+  for (const part of CPU_PARTS) if (sample[part] !== undefined) each[part] = sample[part] / count;
+  return each;
 }
 
 /** The sum of a sample's parts. */

@@ -4,7 +4,7 @@
  * (more open workflows, more rows) weighs on every case alike instead of on the last one.
  */
 import { performance } from 'node:perf_hooks';
-import { addCpu, CPU_PARTS, cpuOfStack, cpuSince, untilQuiet, type CpuSample } from './cpu.js';
+import { addCpu, cpuOfStack, cpuPerOp, cpuSince, untilQuiet, type CpuSample } from './cpu.js';
 
 export interface Batch {
   /** Milliseconds per successful operation. */
@@ -75,13 +75,7 @@ export function statsOf(batches: Batch[]): Stats {
     p95Ms: percentile(latencies, 95),
     p99Ms: percentile(latencies, 99),
     meanMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
-    ...(cpu && tried > 0
-      ? {
-          cpuMsPerOp: Object.fromEntries(
-            CPU_PARTS.filter((part) => cpu[part] !== undefined).map((part) => [part, cpu[part]! / tried]),
-          ),
-        }
-      : {}),
+    ...(cpu && tried > 0 ? { cpuMsPerOp: cpuPerOp(cpu, tried) } : {}),
   };
 }
 
