@@ -11,7 +11,7 @@ import { createDb } from '../../db/client.js';
 import { applyMigrations } from '../../db/migrate.js';
 import { seedReferenceData } from '../../db/seed/seed.js';
 import { STATE_DIR } from './paths.js';
-import { freePort } from './ports.js';
+import { launchOnPort } from './ports.js';
 import {
   dropDatabase,
   ensureDatabase,
@@ -208,22 +208,24 @@ async function startPostgres(
         await removeAbandonedClusters(pgDir, options.cluster);
         await removeClusterFiles(dataDir, dataDir);
       }
-      const port = options.port ?? (await freePort());
       // Where the files really are (a /var/tmp stand-in as root, see postgres.ts), for their removal.
       let files = resolve(dataDir);
-      const pg = new Server('PostgreSQL', async () => {
-        const handle = await startEmbeddedPostgres({
-          dataDir,
-          port,
-          onLog: (line) => {
-            if (line.includes('cannot reach')) log(line);
-          },
+      const pg = await launchOnPort(options.port, async (port) => {
+        const server = new Server('PostgreSQL', async () => {
+          const handle = await startEmbeddedPostgres({
+            dataDir,
+            port,
+            onLog: (line) => {
+              if (line.includes('cannot reach')) log(line);
+            },
+          });
+          files = handle.dataDir;
+          return handle;
         });
-        files = handle.dataDir;
-        return handle;
+        log(`starting embedded PostgreSQL on 127.0.0.1:${port}`);
+        await server.start();
+        return server;
       });
-      log(`starting embedded PostgreSQL on 127.0.0.1:${port}`);
-      await pg.start();
       started.add('PostgreSQL', async () => {
         await pg.stop();
         if (options.throwaway) await removeClusterFiles(dataDir, files);
@@ -270,21 +272,23 @@ async function startTemporal(
           'no Temporal CLI: run `npm run tools`, set TEMPORAL_CLI_PATH, or TEMPORAL_ADDRESS to use a running cluster',
         );
       }
-      const port = options.port ?? (await freePort());
-      const dev = new Server('the Temporal dev server', () =>
-        startTemporalDevServer({
-          cliPath,
-          port,
-          uiPort: options.uiPort,
-          uiCodecEndpoint: options.uiCodecEndpoint,
-          dbFile: options.dbFile,
-          namespace,
-        }),
-      );
-      log(
-        `starting the Temporal dev server on 127.0.0.1:${port} (${options.dbFile ? `state in ${options.dbFile}` : 'in memory'})`,
-      );
-      await dev.start();
+      const dev = await launchOnPort(options.port, async (port) => {
+        const server = new Server('the Temporal dev server', () =>
+          startTemporalDevServer({
+            cliPath,
+            port,
+            uiPort: options.uiPort,
+            uiCodecEndpoint: options.uiCodecEndpoint,
+            dbFile: options.dbFile,
+            namespace,
+          }),
+        );
+        log(
+          `starting the Temporal dev server on 127.0.0.1:${port} (${options.dbFile ? `state in ${options.dbFile}` : 'in memory'})`,
+        );
+        await server.start();
+        return server;
+      });
       started.add('the Temporal dev server', () => dev.stop());
       log(`Temporal dev server ready on ${dev.current!.address}`);
       return dev;

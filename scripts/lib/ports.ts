@@ -29,3 +29,26 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+const TAKEN = /address already in use|EADDRINUSE/i;
+
+/**
+ * Launches a server on `given`, or on a free port when none is given. A free port is only free
+ * when it is picked: a process starting beside this one (the Temporal dev server picks its
+ * internal ports the same way) may bind it before the server does. Then another is picked, up
+ * to `attempts` times; a port that was given is never replaced.
+ */
+export async function launchOnPort<T>(
+  given: number | undefined,
+  launch: (port: number) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  if (given !== undefined) return launch(given);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(await freePort());
+    } catch (error) {
+      if (attempt >= attempts || !TAKEN.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+  }
+}
