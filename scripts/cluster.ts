@@ -7,20 +7,14 @@
  */
 import { join } from 'node:path';
 import { startCluster, type Cluster } from './lib/cluster.js';
-import { assertPortFree } from './lib/ports.js';
+import { assertPortFree, portFromEnv as port } from './lib/ports.js';
 import { STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
 import { withoutPassword } from './lib/localStack.js';
 import { clusterPorts, TEMPORAL_SERVICES } from './lib/temporalServer.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { devPayloadKeys } from './lib/devPayloadKeys.js';
-
-const port = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw ? Number(raw) : fallback;
-  if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name}=${raw} is not a valid port`);
-  return value;
-};
+import { stopOnSignals } from './lib/stopSignals.js';
 
 const startup = new AbortController();
 let starting: Promise<Cluster> | undefined;
@@ -38,15 +32,7 @@ function shutdown(code: number): Promise<never> {
   })();
   return stopping;
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGHUP', () => void shutdown(0));
-for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-  process.on(event, (error: unknown) => {
-    step(`cluster: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    void shutdown(1);
-  });
-}
+stopOnSignals('cluster', shutdown, step);
 
 try {
   const base = port('CLUSTER_PORT_BASE', 7400);

@@ -9,20 +9,14 @@
 import { join } from 'node:path';
 import { startLocalStack, withoutPassword, type LocalStack } from './lib/localStack.js';
 import { supervise, type Supervised } from './lib/supervise.js';
-import { assertPortFree } from './lib/ports.js';
+import { assertPortFree, portFromEnv as port } from './lib/ports.js';
 import { ROOT, STATE_DIR } from './lib/paths.js';
 import { step } from './lib/log.js';
 import { writeWorkflowBundle } from '../worker/bundle.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { ensureSchedulesAt } from './lib/schedules.js';
 import { DEV_PAYLOAD_KEYS_FILE, devPayloadKeys } from './lib/devPayloadKeys.js';
-
-const port = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  const value = raw ? Number(raw) : fallback;
-  if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name}=${raw} is not a valid port`);
-  return value;
-};
+import { stopOnSignals } from './lib/stopSignals.js';
 
 /** PostgreSQL and Temporal, while starting and once started; then the supervised children. */
 const startup = new AbortController();
@@ -49,16 +43,7 @@ function shutdown(code: number): Promise<never> {
   })();
   return stopping;
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGHUP', () => void shutdown(0));
-// Whatever goes wrong later still stops what was started, rather than leaving it running.
-for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-  process.on(event, (error: unknown) => {
-    step(`dev: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    void shutdown(1);
-  });
-}
+stopOnSignals('dev', shutdown, step);
 
 /** Runs one start-up step; a failure says which step it was. */
 async function stepOf<T>(what: string, run: () => Promise<T>): Promise<T> {

@@ -1,10 +1,11 @@
 /**
  * scripts/lib/ports.ts: a server launched on a free port picks another when a process beside it
- * bound the picked port first, and never replaces a port it was given.
+ * bound the picked port first, and never replaces a port it was given; a port from the
+ * environment is a port or an error naming its variable.
  */
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchOnPort } from '../scripts/lib/ports.js';
+import { launchOnPort, portFromEnv } from '../scripts/lib/ports.js';
 
 const open: Server[] = [];
 afterEach(async () => {
@@ -63,5 +64,23 @@ describe('launchOnPort', () => {
       }),
     ).rejects.toThrow(/bad configuration/);
     expect(calls).toBe(1);
+  });
+});
+
+describe('portFromEnv', () => {
+  const NAME = 'JIESU_TEST_PORT';
+  afterEach(() => {
+    delete process.env[NAME];
+  });
+
+  it('reads the variable, or takes the fallback when it is unset', () => {
+    expect(portFromEnv(NAME, 3000)).toBe(3000);
+    process.env[NAME] = '3911';
+    expect(portFromEnv(NAME, 3000)).toBe(3911);
+  });
+
+  it.each(['0', '65536', 'abc', '80.5', '-1'])('refuses %s, naming the variable', (value) => {
+    process.env[NAME] = value;
+    expect(() => portFromEnv(NAME, 3000)).toThrow(`${NAME}=${value} is not a valid port`);
   });
 });

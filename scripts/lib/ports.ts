@@ -17,6 +17,14 @@ export function assertPortFree(port: number, what: string, host = '127.0.0.1'): 
   });
 }
 
+/** The port in environment variable `name`, or `fallback` when it is unset; a value that is no port throws, naming the variable. */
+export function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) throw new Error(`${name}=${raw} is not a valid port`);
+  return value;
+}
+
 /** A free ephemeral port, for test servers. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePromise, reject) => {
