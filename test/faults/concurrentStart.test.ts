@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { DrillStack, expectIntactRecords, countAppealWorkflows } from '../support/faultStack.js';
 import { TEST_KEYS, waterOutage } from '../support/api.js';
-import { freePort } from '../../scripts/lib/ports.js';
 import { appealWorkflowId } from '../../workflows/appeal/definitions.js';
 
 let stack: DrillStack;
@@ -14,9 +13,8 @@ let base: string;
 
 beforeAll(async () => {
   stack = await DrillStack.start();
-  const port = await freePort();
-  await stack.app.listen({ host: '127.0.0.1', port });
-  base = `http://127.0.0.1:${port}`;
+  // Port 0: the system gives a free port at the bind, so nothing can take it in between.
+  base = await stack.app.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => {
   await stack?.close();
