@@ -23,7 +23,7 @@ import {
 } from '../../workflows/appeal/definitions.js';
 import type { appealWorkflow } from '../../workflows/index.js';
 import { addFastPolicy, routeCategoryTo } from '../lib/fastPolicies.js';
-import { newWorkOrder } from './appeals.js';
+import { newWorkOrder, START_BODY } from './appeals.js';
 import { runPool, statsOf, type Stats } from './measure.js';
 import { markdownTable } from './report.js';
 import type { BenchStack } from './stack.js';
@@ -83,6 +83,16 @@ export interface OpenResult {
 const STORM_CATEGORY = 'utilities.water.quality';
 const STORM_POLICY = 'bench-storm';
 
+/**
+ * The load's policy: its category's policy with an acceptance window that outlasts the run (the
+ * budget and an hour for the last step's reads and storm). The load is appeals at rest, waiting
+ * on acceptance; with the seeded hour, a run longer than an hour had every case opened in its
+ * first hour go overdue, be reminded and escalate while it went on opening, which the storms
+ * measure apart.
+ */
+const LOAD_POLICY = 'bench-open';
+export const loadAcceptanceSec = (budgetMin: number): number => (budgetMin + 60) * 60;
+
 type TaskQueueType = (typeof temporal.api.enums.v1.TaskQueueType)[keyof typeof temporal.api.enums.v1.TaskQueueType];
 
 async function describeBacklog(stack: BenchStack): Promise<{ workflowTasks: number; activityTasks: number }> {
@@ -116,6 +126,13 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     description: 'benchmark timer storm: utility-24h with an acceptance window of seconds',
   });
   await routeCategoryTo(db, STORM_CATEGORY, STORM_POLICY);
+  await addFastPolicy(db, {
+    code: LOAD_POLICY,
+    copyOf: 'utility-24h',
+    seconds: { acceptance: loadAcceptanceSec(settings.budgetMin) },
+    description: 'benchmark load: utility-24h with an acceptance window longer than the run',
+  });
+  await routeCategoryTo(db, START_BODY.categoryCode, LOAD_POLICY);
 
   /** Start with the intake recorded (one round trip), answering once the workflow has it. */
   const startRecorded = (order: WorkOrder) =>
@@ -148,7 +165,13 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     const batch = await runPool(Array.from({ length: count }, newWorkOrder), settings.concurrency, async (order) => {
       if (mustStop()) return;
       await startRecorded(order);
-      await dispatch(order.appealId);
+      const dispatched = await dispatch(order.appealId);
+      if (open.length === 0) {
+        const dueInMin = (Date.parse(dispatched.deadlines.acceptance ?? '') - Date.now()) / 60_000;
+        say(
+          `  the load waits on acceptance under ${dispatched.policy?.code}: due ${dueInMin.toFixed(0)} min after dispatch`,
+        );
+      }
       open.push(order.appealId);
       done++;
       if (performance.now() - lastSaid > 15_000) {
