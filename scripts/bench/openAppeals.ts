@@ -91,7 +91,6 @@ const STORM_POLICY = 'bench-storm';
  * measure apart.
  */
 const LOAD_POLICY = 'bench-open';
-export const loadAcceptanceSec = (budgetMin: number): number => (budgetMin + 60) * 60;
 
 type TaskQueueType = (typeof temporal.api.enums.v1.TaskQueueType)[keyof typeof temporal.api.enums.v1.TaskQueueType];
 
@@ -129,7 +128,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
   await addFastPolicy(db, {
     code: LOAD_POLICY,
     copyOf: 'utility-24h',
-    seconds: { acceptance: loadAcceptanceSec(settings.budgetMin) },
+    seconds: { acceptance: (settings.budgetMin + 60) * 60 },
     description: 'benchmark load: utility-24h with an acceptance window longer than the run',
   });
   await routeCategoryTo(db, START_BODY.categoryCode, LOAD_POLICY);
