@@ -7,6 +7,7 @@
  *
  *   BENCH_N=50 BENCH_CONCURRENCY=10 npm run bench
  *   BENCH_TEMPORAL=both npm run bench      # on the dev server, then on the cluster, side by side
+ *   BENCH_DEV_STORE=file BENCH_MODE=open npm run bench   # the dev server's store on a SQLite file
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,7 +37,7 @@ import { startBenchStack, Stoppers, type BenchStack } from './bench/stack.js';
 import { openTable, runOpenAppeals } from './bench/openAppeals.js';
 import { benchRankings, rankingsTable } from './bench/rankings.js';
 import { runOnBothTopologies } from './bench/sideBySide.js';
-import { TOPOLOGIES, type Topology } from './bench/topology.js';
+import { DEV_STORES, TOPOLOGIES, type DevStore, type Topology } from './bench/topology.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -195,6 +196,11 @@ if (!TOPOLOGIES.includes(TOPOLOGY)) {
   say(`BENCH_TEMPORAL=${TOPOLOGY}: expected dev (the default), cluster or both`);
   process.exit(1);
 }
+const DEV_STORE = (process.env.BENCH_DEV_STORE ?? 'memory') as DevStore;
+if (!DEV_STORES.includes(DEV_STORE)) {
+  say(`BENCH_DEV_STORE=${DEV_STORE}: expected memory (the default) or file`);
+  process.exit(1);
+}
 // Both: this script once per topology, in child processes, then the two results side by side.
 if (TOPOLOGY === 'both') process.exit(await runOnBothTopologies(MODE, say));
 /** The results as JSON under .jiesu/bench/, or where a side-by-side run asked for them. */
@@ -208,6 +214,7 @@ const saveResults = (results: object): Promise<string> =>
 const OPEN_CACHE = positiveInteger('BENCH_CACHE', 2000);
 const stack: BenchStack = await startBenchStack(stoppers, {
   topology: TOPOLOGY,
+  devStore: DEV_STORE,
   ...(MODE === 'open' ? { maxCachedWorkflows: OPEN_CACHE } : {}),
 }).catch(async (error: unknown) => {
   say(`the stack could not start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { addCpu, cpuOfStack, cpuSince, cpuTotal } from '../scripts/bench/cpu.js';
+import { addCpu, cpuOfStack, cpuSince, cpuTotal, rssOfStack } from '../scripts/bench/cpu.js';
 import type { Stats } from '../scripts/bench/measure.js';
 import { cpuTable, type Comparison } from '../scripts/bench/report.js';
 
@@ -35,8 +35,27 @@ describe("the benchmark's CPU accounting (/proc, by part of the stack)", () => {
     expect(cpuTotal(spent)).toBeCloseTo((spent.node ?? 0) + (spent.other ?? 0), 5);
   });
 
+  it('counts the resident memory of this process and of a child by part', async () => {
+    // A child that holds 200 MB of touched memory while it is sampled.
+    const child = spawn(process.execPath, [
+      '-e',
+      "const b = Buffer.alloc(200 * 1024 * 1024, 1); console.log('ready'); setTimeout(() => b.length, 5000);",
+    ]);
+    await once(child.stdout!, 'data');
+    const rss = rssOfStack()!;
+    child.kill();
+    await once(child, 'exit');
+
+    const own = process.memoryUsage().rss / 1024 / 1024;
+    expect(rss.node).toBeGreaterThan(own * 0.8);
+    expect(rss.node).toBeLessThan(own * 1.2);
+    expect(rss.other).toBeGreaterThan(200);
+    expect(rss.temporal).toBeUndefined();
+  });
+
   it('answers nothing for a process that does not exist, and sums samples part by part', () => {
     expect(cpuOfStack(2 ** 22 + 1)).toBeUndefined();
+    expect(rssOfStack(2 ** 22 + 1)).toBeUndefined();
     expect(cpuSince(undefined, { node: 5 })).toBeUndefined();
     expect(addCpu([{ node: 10, temporal: 4 }, undefined, { node: 5, postgres: 1 }])).toEqual({
       node: 15,

@@ -5,14 +5,18 @@
  * whatever else the machine does; the CPU an operation costs is what it is made of, and it
  * says where the time goes.
  *
+ * The resident memory of the same parts (`rssOfStack`) comes from the same listing.
+ *
  * Linux only (/proc); elsewhere `cpuOfStack` answers undefined and the benchmark prints no CPU.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
 export const CPU_PARTS = ['node', 'temporal', 'postgres', 'other'] as const;
 export type CpuPart = (typeof CPU_PARTS)[number];
-/** Milliseconds of CPU (user and system) by part; a part without a process in the stack is absent. */
-export type CpuSample = Partial<Record<CpuPart, number>>;
+/** A figure by part; a part without a process in the stack is absent. */
+export type ByPart = Partial<Record<CpuPart, number>>;
+/** Milliseconds of CPU (user and system) by part. */
+export type CpuSample = ByPart;
 
 /** Clock ticks per second of /proc's utime and stime: USER_HZ, 100 on Linux. */
 const TICKS_PER_SEC = 100;
@@ -22,7 +26,11 @@ interface ProcStat {
   ppid: number;
   comm: string;
   cpuMs: number;
+  rssMb: number;
 }
+
+/** Bytes of a page, for /proc's resident set in pages. */
+const PAGE_BYTES = 4096;
 
 function readStat(pid: string): ProcStat | undefined {
   try {
@@ -31,12 +39,13 @@ function readStat(pid: string): ProcStat | undefined {
     const close = line.lastIndexOf(')');
     const comm = line.slice(line.indexOf('(') + 1, close);
     const fields = line.slice(close + 2).split(' ');
-    // After the command: state(0) ppid(1) … utime(11) stime(12), in ticks.
+    // After the command: state(0) ppid(1) … utime(11) stime(12), in ticks; … rss(21), in pages.
     return {
       pid: Number(pid),
       ppid: Number(fields[1]),
       comm,
       cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SEC,
+      rssMb: (Number(fields[21]) * PAGE_BYTES) / 1024 / 1024,
     };
   } catch {
     return undefined; // gone since the listing
@@ -52,8 +61,8 @@ const partOf = (stat: ProcStat, rootPid: number): CpuPart =>
         ? 'temporal'
         : 'other';
 
-/** CPU so far of `rootPid` and its descendants, by part; undefined without /proc. */
-export function cpuOfStack(rootPid = process.pid): CpuSample | undefined {
+/** `rootPid` and its descendants, each with its part; undefined without /proc. */
+function processesOfStack(rootPid: number): { stat: ProcStat; part: CpuPart }[] | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
@@ -69,16 +78,33 @@ export function cpuOfStack(rootPid = process.pid): CpuSample | undefined {
   }
   const root = stats.find((s) => s.pid === rootPid);
   if (!root) return undefined;
-  const sample: CpuSample = {};
+  const found: { stat: ProcStat; part: CpuPart }[] = [];
   const pending = [root];
   while (pending.length > 0) {
     const s = pending.pop()!;
-    const part = partOf(s, rootPid);
-    sample[part] = (sample[part] ?? 0) + s.cpuMs;
+    found.push({ stat: s, part: partOf(s, rootPid) });
     pending.push(...(children.get(s.pid) ?? []));
   }
+  return found;
+}
+
+/** Sums one figure of the stack's processes by part. */
+function sumByPart(rootPid: number, figure: (stat: ProcStat) => number): ByPart | undefined {
+  const processes = processesOfStack(rootPid);
+  if (!processes) return undefined;
+  const sample: ByPart = {};
+  for (const { stat, part } of processes) sample[part] = (sample[part] ?? 0) + figure(stat);
   return sample;
 }
+
+/** CPU so far of `rootPid` and its descendants, by part; undefined without /proc. */
+export const cpuOfStack = (rootPid = process.pid): CpuSample | undefined => sumByPart(rootPid, (s) => s.cpuMs);
+
+/**
+ * Resident memory in MB of `rootPid` and its descendants, by part; undefined without /proc.
+ * PostgreSQL's processes share its buffers, which each one's resident set counts again.
+ */
+export const rssOfStack = (rootPid = process.pid): ByPart | undefined => sumByPart(rootPid, (s) => s.rssMb);
 
 /** What was spent between two samples (a process that ended in between is not counted). */
 export function cpuSince(before: CpuSample | undefined, after: CpuSample | undefined): CpuSample | undefined {

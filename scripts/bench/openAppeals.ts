@@ -24,6 +24,7 @@ import {
 import type { appealWorkflow } from '../../workflows/index.js';
 import { addFastPolicy, routeCategoryTo } from '../lib/fastPolicies.js';
 import { newWorkOrder, START_BODY } from './appeals.js';
+import { rssOfStack } from './cpu.js';
 import { runPool, statsOf, type Stats } from './measure.js';
 import { markdownTable } from './report.js';
 import type { BenchStack } from './stack.js';
@@ -61,6 +62,8 @@ export interface OpenStep {
   openPerSec: number;
   errors: number;
   rssMb: number;
+  /** The Temporal server's processes (the dev server, or the cluster's four services). */
+  temporalRssMb?: number;
   heapUsedMb: number;
   cachedWorkflows: number;
   maxCachedWorkflows: number;
@@ -285,6 +288,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       openPerSec: (open.length - (steps.at(-1)?.open ?? 0)) / opened.seconds,
       errors: opened.errors,
       rssMb: rss.rss / 1024 / 1024,
+      temporalRssMb: rssOfStack()?.temporal,
       heapUsedMb: rss.heapUsed / 1024 / 1024,
       cachedWorkflows: worker.getStatus().numCachedWorkflows,
       maxCachedWorkflows: worker.options.maxCachedWorkflows,
@@ -294,7 +298,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       machineAvailableMb: os.freemem() / 1024 / 1024,
     };
     say(
-      `  ${step.open} open in ${step.openSec.toFixed(0)} s; RSS ${step.rssMb.toFixed(0)} MB; read p50 ${read.p50Ms.toFixed(0)} ms, p99 ${read.p99Ms.toFixed(0)} ms; history ${history.mean.toFixed(0)} events`,
+      `  ${step.open} open in ${step.openSec.toFixed(0)} s; RSS ${step.rssMb.toFixed(0)} MB${step.temporalRssMb === undefined ? '' : ` (Temporal ${step.temporalRssMb.toFixed(0)} MB)`}; read p50 ${read.p50Ms.toFixed(0)} ms, p99 ${read.p99Ms.toFixed(0)} ms; history ${history.mean.toFixed(0)} events`,
     );
     if (memoryShort()) {
       steps.push(step);
@@ -321,6 +325,7 @@ export function openTable(result: OpenResult): string {
     'open appeals',
     'time to open',
     'RSS · cached / cap',
+    'Temporal server RSS',
     'GET /v1/appeals/:id p50 / p99',
     'history events mean / max',
     'storm: cases, deadline spread',
@@ -332,6 +337,7 @@ export function openTable(result: OpenResult): string {
     String(s.open),
     `${s.openSec.toFixed(0)} s (${s.openPerSec.toFixed(0)}/s${s.errors ? `, ${s.errors} failed` : ''})`,
     `${s.rssMb.toFixed(0)} MB · ${s.cachedWorkflows} / ${s.maxCachedWorkflows}`,
+    s.temporalRssMb === undefined ? '–' : `${s.temporalRssMb.toFixed(0)} MB`,
     `${s.read.p50Ms.toFixed(0)} / ${s.read.p99Ms.toFixed(0)} ms`,
     `${s.historyEventsMean.toFixed(0)} / ${s.historyEventsMax}`,
     ...(s.storm

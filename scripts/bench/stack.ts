@@ -17,7 +17,7 @@ import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
 import { say } from './log.js';
 import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
-import { startBenchTemporal, type Topology } from './topology.js';
+import { startBenchTemporal, type DevStore, type Topology } from './topology.js';
 
 /** The lead unit the catalogue dispatches the benchmark's appeals to (utilities.water.outage). */
 export const BENCH_LEAD_UNIT = 'beijing-water';
@@ -73,7 +73,7 @@ export class Stoppers {
 
 export async function startBenchStack(
   stoppers: Stoppers,
-  options: { maxCachedWorkflows?: number; topology?: Exclude<Topology, 'both'> } = {},
+  options: { maxCachedWorkflows?: number; topology?: Exclude<Topology, 'both'>; devStore?: DevStore } = {},
 ): Promise<BenchStack> {
   // Before any native connection; the benchmark stops the worker itself on Ctrl-C.
   Runtime.install({
@@ -92,6 +92,7 @@ export async function startBenchStack(
   const startup = new AbortController();
   const starting = startBenchTemporal(options.topology ?? 'dev', {
     namespace: NAMESPACE,
+    devStore: options.devStore ?? 'memory',
     log: say,
     signal: startup.signal,
   });
