@@ -26,6 +26,7 @@ import { addFastPolicy, routeCategoryTo } from '../lib/fastPolicies.js';
 import { newWorkOrder, START_BODY } from './appeals.js';
 import { rssOfStack } from './cpu.js';
 import { runPool, statsOf, type Stats } from './measure.js';
+import { readWorkerMetrics, workerInterval, type WorkerInterval } from './workerMetrics.js';
 import { markdownTable } from './report.js';
 import type { BenchStack } from './stack.js';
 
@@ -51,8 +52,27 @@ export interface StormResult {
   /** From the last deadline until every storm case was overdue / reminded; null if not within the wait. */
   allOverdueSec: number | null;
   allRemindedSec: number | null;
-  /** Workflow and activity backlog of the task queue, sampled from the first deadline on. */
-  backlog: { atSec: number; workflowTasks: number; activityTasks: number; overdue: number; reminded: number }[];
+  /** Workflow and activity backlog of the task queue, sampled from the first deadline on, with the worker's view. */
+  backlog: {
+    atSec: number;
+    workflowTasks: number;
+    activityTasks: number;
+    overdue: number;
+    reminded: number;
+    worker?: WorkerInterval;
+  }[];
+  /** The worker over the storm, from its metrics: absent when they could not be read. */
+  worker?: StormWorker;
+}
+
+export interface StormWorker {
+  tasksTaken: number;
+  /** Mean wait of a workflow task from its scheduling to a worker taking it, over the storm and at its worst second. */
+  scheduleToStartMeanMs: number | null;
+  scheduleToStartPeakMs: number | null;
+  /** Tasks whose case the cache no longer held (each replayed its history first). */
+  cacheMisses: number;
+  minWorkflowSlotsAvailable: number;
 }
 
 export interface OpenStep {
@@ -80,6 +100,24 @@ export interface OpenResult {
   steps: OpenStep[];
   /** Why it stopped before the last step, if it did. */
   stoppedBecause?: string;
+}
+
+const ms = (value: number | null) => (value === null ? '–' : `${value.toFixed(0)} ms`);
+
+/** The worker over a storm: the whole interval's counts, and the worst of its seconds. */
+function stormWorker(whole: WorkerInterval, seconds: StormResult['backlog']): StormWorker {
+  const intervals = seconds.flatMap((s) => (s.worker ? [s.worker] : []));
+  const waits = intervals.flatMap((i) => (i.scheduleToStartMeanMs === null ? [] : [i.scheduleToStartMeanMs]));
+  return {
+    tasksTaken: whole.tasksTaken,
+    scheduleToStartMeanMs: whole.scheduleToStartMeanMs,
+    scheduleToStartPeakMs: waits.length ? Math.max(...waits) : null,
+    cacheMisses: whole.cacheMisses,
+    minWorkflowSlotsAvailable: Math.min(
+      whole.workflowSlotsAvailable,
+      ...intervals.map((i) => i.workflowSlotsAvailable),
+    ),
+  };
 }
 
 /** The storm's category and policy: a category of its own, so the load's appeals keep their long windows. */
@@ -244,14 +282,24 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       )[0]!.n;
 
     while (Date.now() < first) await sleep(250);
+    const workerAt = () => readWorkerMetrics(stack.workerMetricsUrl).catch(() => undefined);
+    const workerAtFirst = await workerAt();
+    let workerBefore = workerAtFirst;
     const backlog: StormResult['backlog'] = [];
     let allOverdueSec: number | null = null;
     let allRemindedSec: number | null = null;
     const giveUpAt = last + 10 * 60_000;
     while (Date.now() < giveUpAt && (allOverdueSec === null || allRemindedSec === null)) {
-      const [queues, overdue, reminded] = await Promise.all([describeBacklog(stack), overdueCount(), remindedCount()]);
+      const [queues, overdue, reminded, workerNow] = await Promise.all([
+        describeBacklog(stack),
+        overdueCount(),
+        remindedCount(),
+        workerAt(),
+      ]);
       const atSec = (Date.now() - first) / 1000;
-      backlog.push({ atSec, ...queues, overdue, reminded });
+      const worker = workerBefore && workerNow ? workerInterval(workerBefore, workerNow) : undefined;
+      workerBefore = workerNow;
+      backlog.push({ atSec, ...queues, overdue, reminded, ...(worker ? { worker } : {}) });
       const sinceLast = Math.max(0, (Date.now() - last) / 1000);
       if (allOverdueSec === null && overdue === ids.length) allOverdueSec = sinceLast;
       if (allRemindedSec === null && reminded === ids.length) allRemindedSec = sinceLast;
@@ -260,7 +308,21 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     say(
       `  storm: all overdue ${allOverdueSec === null ? 'not within 10 min' : `${allOverdueSec.toFixed(1)} s`}, all reminded ${allRemindedSec === null ? 'not within 10 min' : `${allRemindedSec.toFixed(1)} s`} after the last deadline`,
     );
-    return { cases: ids.length, deadlineSpreadSec: (last - first) / 1000, allOverdueSec, allRemindedSec, backlog };
+    const worker =
+      workerAtFirst && workerBefore ? stormWorker(workerInterval(workerAtFirst, workerBefore), backlog) : undefined;
+    if (worker) {
+      say(
+        `  storm, the worker: ${worker.tasksTaken} workflow tasks, waiting ${ms(worker.scheduleToStartMeanMs)} from scheduling to start (${ms(worker.scheduleToStartPeakMs)} at the worst second), ${worker.cacheMisses} cache misses, at least ${worker.minWorkflowSlotsAvailable} workflow task slots free`,
+      );
+    }
+    return {
+      cases: ids.length,
+      deadlineSpreadSec: (last - first) / 1000,
+      allOverdueSec,
+      allRemindedSec,
+      backlog,
+      ...(worker ? { worker } : {}),
+    };
   }
 
   let stoppedBecause: string | undefined;
@@ -331,6 +393,7 @@ export function openTable(result: OpenResult): string {
     'storm: cases, deadline spread',
     'storm: all overdue / reminded after the last deadline',
     'storm: peak backlog (workflow / activity tasks)',
+    'storm: workflow task wait mean / worst second · cache misses',
   ];
   const secs = (v: number | null) => (v === null ? 'not within 10 min' : `${v.toFixed(1)} s`);
   const cells = result.steps.map((s) => [
@@ -345,8 +408,11 @@ export function openTable(result: OpenResult): string {
           `${s.storm.cases}, ${s.storm.deadlineSpreadSec.toFixed(0)} s`,
           `${secs(s.storm.allOverdueSec)} / ${secs(s.storm.allRemindedSec)}`,
           `${Math.max(0, ...s.storm.backlog.map((b) => b.workflowTasks))} / ${Math.max(0, ...s.storm.backlog.map((b) => b.activityTasks))}`,
+          s.storm.worker
+            ? `${ms(s.storm.worker.scheduleToStartMeanMs)} / ${ms(s.storm.worker.scheduleToStartPeakMs)} · ${s.storm.worker.cacheMisses}`
+            : '–',
         ]
-      : ['not run (memory)', '–', '–']),
+      : ['not run (memory)', '–', '–', '–']),
   ]);
   return markdownTable(header, cells);
 }

@@ -15,6 +15,7 @@ import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 import { createDb, type DbHandle } from '../../db/client.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
+import { freePort } from '../lib/ports.js';
 import { say } from './log.js';
 import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
 import { startBenchTemporal, type DevStore, type Topology } from './topology.js';
@@ -36,6 +37,8 @@ export interface BenchStack {
   databaseUrl: string;
   /** The Temporal server measured against, in words. */
   temporalServer: string;
+  /** The worker's Prometheus metrics (its cache, slots and task latencies), on a free port. */
+  workerMetricsUrl: string;
 }
 
 /** Stop functions of whatever has started so far, run in reverse order. */
@@ -76,6 +79,7 @@ export async function startBenchStack(
   options: { maxCachedWorkflows?: number; topology?: Exclude<Topology, 'both'>; devStore?: DevStore } = {},
 ): Promise<BenchStack> {
   // Before any native connection; the benchmark stops the worker itself on Ctrl-C.
+  const metricsPort = await freePort();
   Runtime.install({
     logger: new DefaultLogger('WARN', (entry) => {
       // While stopping, the worker's complaints about servers going away are expected noise.
@@ -85,7 +89,10 @@ export async function startBenchStack(
       const error = meta?.error instanceof Error ? `: ${meta.error.message.split('\n')[0]}` : '';
       say(`worker ${entry.level.toLowerCase()}: ${entry.message}${about ? ` (${about})` : ''}${error}`);
     }),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}`, countersTotalSuffix: true } },
+    },
     shutdownSignals: [],
   });
 
@@ -178,5 +185,15 @@ export async function startBenchStack(
 
   const db = createDb(databaseUrl);
   stoppers.add('benchmark database pool', () => db.close());
-  return { apiUrl, keys, client, db, worker, temporalAddress, databaseUrl, temporalServer: describe };
+  return {
+    apiUrl,
+    keys,
+    client,
+    db,
+    worker,
+    temporalAddress,
+    databaseUrl,
+    temporalServer: describe,
+    workerMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+  };
 }
