@@ -4,7 +4,7 @@
  * Prometheus endpoint when `WORKER_METRICS_ADDRESS` is set.
  */
 import type { Logger } from 'pino';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 
 const SDK_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -16,6 +16,19 @@ const SDK_LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 let installed = false;
 
+/**
+ * The runtime's telemetry, shared by the worker process and the benchmark's runtime: the native
+ * core's own messages forwarded to the runtime's logger (not straight to stderr), and with an
+ * address the Prometheus endpoint (task queue polls, task latencies, the workflow cache,
+ * activity outcomes: `GET /metrics`), its counters named with `_total`.
+ */
+export function workerTelemetry(metricsAddress?: string): NonNullable<RuntimeOptions['telemetryOptions']> {
+  return {
+    logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+    ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } } : {}),
+  };
+}
+
 export function installRuntime(log: Logger, options: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
@@ -23,13 +36,6 @@ export function installRuntime(log: Logger, options: { metricsAddress?: string }
     logger: new DefaultLogger('INFO', (entry) => {
       log[SDK_LEVELS[entry.level]]({ ...entry.meta }, entry.message);
     }),
-    telemetryOptions: {
-      // The native core's own messages go through pino too (as JSON lines), not straight to stderr.
-      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      // Task queue polls, task latencies, the workflow cache, activity outcomes: `GET /metrics`.
-      ...(options.metricsAddress
-        ? { metrics: { prometheus: { bindAddress: options.metricsAddress, countersTotalSuffix: true } } }
-        : {}),
-    },
+    telemetryOptions: workerTelemetry(options.metricsAddress),
   });
 }

@@ -284,7 +284,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     while (Date.now() < first) await sleep(250);
     const workerAt = () => readWorkerMetrics(stack.workerMetricsUrl).catch(() => undefined);
     const workerAtFirst = await workerAt();
-    let workerBefore = workerAtFirst;
+    let workerLast = workerAtFirst;
     const backlog: StormResult['backlog'] = [];
     let allOverdueSec: number | null = null;
     let allRemindedSec: number | null = null;
@@ -297,8 +297,8 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
         workerAt(),
       ]);
       const atSec = (Date.now() - first) / 1000;
-      const worker = workerBefore && workerNow ? workerInterval(workerBefore, workerNow) : undefined;
-      workerBefore = workerNow;
+      const worker = workerLast && workerNow ? workerInterval(workerLast, workerNow) : undefined;
+      workerLast = workerNow;
       backlog.push({ atSec, ...queues, overdue, reminded, ...(worker ? { worker } : {}) });
       const sinceLast = Math.max(0, (Date.now() - last) / 1000);
       if (allOverdueSec === null && overdue === ids.length) allOverdueSec = sinceLast;
@@ -309,7 +309,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       `  storm: all overdue ${allOverdueSec === null ? 'not within 10 min' : `${allOverdueSec.toFixed(1)} s`}, all reminded ${allRemindedSec === null ? 'not within 10 min' : `${allRemindedSec.toFixed(1)} s`} after the last deadline`,
     );
     const worker =
-      workerAtFirst && workerBefore ? stormWorker(workerInterval(workerAtFirst, workerBefore), backlog) : undefined;
+      workerAtFirst && workerLast ? stormWorker(workerInterval(workerAtFirst, workerLast), backlog) : undefined;
     if (worker) {
       say(
         `  storm, the worker: ${worker.tasksTaken} workflow tasks, waiting ${ms(worker.scheduleToStartMeanMs)} from scheduling to start (${ms(worker.scheduleToStartPeakMs)} at the worst second), ${worker.cacheMisses} cache misses, at least ${worker.minWorkflowSlotsAvailable} workflow task slots free`,

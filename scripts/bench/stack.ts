@@ -15,6 +15,7 @@ import { hashApiKey, type Role } from '../../api/plugins/auth.js';
 import { createDb, type DbHandle } from '../../db/client.js';
 import { TASK_QUEUE } from '../../workflows/appeal/definitions.js';
 import { createWorker } from '../../worker/createWorker.js';
+import { workerTelemetry } from '../../worker/runtime.js';
 import { freePort } from '../lib/ports.js';
 import { say } from './log.js';
 import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
@@ -89,10 +90,8 @@ export async function startBenchStack(
       const error = meta?.error instanceof Error ? `: ${meta.error.message.split('\n')[0]}` : '';
       say(`worker ${entry.level.toLowerCase()}: ${entry.message}${about ? ` (${about})` : ''}${error}`);
     }),
-    telemetryOptions: {
-      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}`, countersTotalSuffix: true } },
-    },
+    // The worker process's telemetry, so the storms read the metrics a deployed worker serves.
+    telemetryOptions: workerTelemetry(`127.0.0.1:${metricsPort}`),
     shutdownSignals: [],
   });
 
