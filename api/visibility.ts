@@ -144,7 +144,25 @@ export function maskPhone(phone: string): string {
 }
 
 /** The work order as recorded at intake, the contact in clear or masked. */
-export function workOrderOf(row: Appeal, contactInClear: boolean): Static<typeof WorkOrderView> {
+/** The columns of a case record that make up its work order. */
+export type WorkOrderColumns = Pick<
+  Appeal,
+  | 'id'
+  | 'channel'
+  | 'appealType'
+  | 'categoryCode'
+  | 'content'
+  | 'address'
+  | 'districtId'
+  | 'streetId'
+  | 'receivedAt'
+  | 'stabilityRisk'
+  | 'attachments'
+  | 'requesterName'
+  | 'requesterPhone'
+>;
+
+export function workOrderOf(row: WorkOrderColumns, contactInClear: boolean): Static<typeof WorkOrderView> {
   const name = row.requesterName ?? undefined;
   const phone = row.requesterPhone ?? undefined;
   return {

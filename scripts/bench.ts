@@ -18,7 +18,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Stage, WorkOrder } from '../workflows/appeal/definitions.js';
 import { STATE_DIR } from './lib/paths.js';
-import { appealOps, floorOps, newWorkOrder, RECORD_POLL_MS } from './bench/appeals.js';
+import { appealOps, floorOps, newWorkOrder } from './bench/appeals.js';
 import { say } from './bench/log.js';
 import { runPool, sideBySide, statsOf, type Case, type Stats } from './bench/measure.js';
 import {
@@ -247,7 +247,7 @@ async function takeAwaitingTriage(count: number): Promise<string[]> {
     const topUp = Array.from({ length: count - awaitingTriage.length }, newWorkOrder);
     await runPool(topUp, CONCURRENCY, async (order) => {
       await ops.startDirect(order);
-      await ops.waitForRecord(order.appealId);
+      await ops.recordWorkOrder(order);
       awaitingTriage.push(order.appealId);
     });
   }
@@ -272,7 +272,7 @@ async function takeFrom(
 
 const openAwaitingAcceptance = async (order: WorkOrder) => {
   await ops.startDirect(order);
-  await ops.waitForRecord(order.appealId);
+  await ops.recordWorkOrder(order);
   await ops.triageDirect(order.appealId);
 };
 
@@ -338,7 +338,7 @@ function startCases(): Record<'direct' | 'directRecorded' | 'http', Case<unknown
     prepare: orders,
     async op(item) {
       await ops.startDirect(item.order);
-      await ops.waitForRecord(item.order.appealId);
+      await ops.recordWorkOrder(item.order);
       item.ok = true;
     },
     settle: settleStarted,
@@ -497,7 +497,7 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
     {
       operation: 'start, intake recorded',
       floorHow: 'client.workflow.start of a workflow that does nothing',
-      directHow: `client.workflow.start, then the record polled every ${RECORD_POLL_MS} ms`,
+      directHow: 'client.workflow.start, then the work order recorded (one statement)',
       httpHow: 'POST /v1/appeals',
       floor: s['start floor'],
       direct: s['start direct + record']!,
@@ -569,9 +569,7 @@ async function measureMemory(n: number): Promise<MemoryResult> {
   const before = await memorySample();
   const opened: string[] = [];
   const batch = await runPool(Array.from({ length: n }, newWorkOrder), CONCURRENCY, async (order) => {
-    await ops.startDirect(order);
-    await ops.waitForRecord(order.appealId);
-    await ops.triageDirect(order.appealId);
+    await openAwaitingAcceptance(order);
     opened.push(order.appealId);
   });
   if (batch.errors.length) say(`  ${batch.errors.length} failed: ${batch.errors[0]}`);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, dispatchAsCenter, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { createWorker } from '../worker/createWorker.js';
+import { listAuditEvents } from '../db/queries/cases.js';
 import { testLogger } from './support/logger.js';
 import { workflowBundle } from './support/temporal.js';
 import { appealWorkflowId, caseQuery, TASK_QUEUE, type WorkOrder } from '../workflows/appeal/definitions.js';
@@ -406,12 +407,16 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     try {
       const start = await as(api, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
       expect(start.statusCode, start.body).toBe(201);
-      // The start answers once the case is in the record: the center's triage hints with it.
-      const started = start.json<{ case: { appealId: string; triageHints?: unknown } }>().case;
-      expect(started.triageHints).toBeDefined();
+      // The start answers once the case is in the record, with its number; the workflow's intake
+      // adds the center's triage hints to it.
+      const started = start.json<{ case: { appealId: string; workOrderNo?: string } }>().case;
       const id = started.appealId;
-      const afterStart = await as(api, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });
-      expect(afterStart.json()).toMatchObject({ stage: 'triage', source: 'record', triageHints: started.triageHints });
+      const center = async () =>
+        (await as(api, 'center')({ method: 'GET', url: `/v1/appeals/${id}` })).json<Record<string, unknown>>();
+      const afterStart = await until(center, (c) => c.triageHints !== undefined);
+      expect(afterStart).toMatchObject({ stage: 'triage', source: 'record', workOrderNo: started.workOrderNo });
+      const hints = afterStart.triageHints as { duplicates: unknown; knowledge: unknown };
+      expect([Array.isArray(hints.duplicates), Array.isArray(hints.knowledge)]).toEqual([true, true]);
       const triaged = await dispatchAsCenter(api, id);
       expect(triaged.statusCode, triaged.body).toBe(200);
       const queried = await world.env.client.workflow.getHandle(appealWorkflowId(id)).query(caseQuery);
@@ -431,6 +436,47 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
         worker.shutdown();
         await running;
       }
+      await api.close();
+    }
+  });
+
+  it('records a start while no worker runs, where the workflow intake finds it when a worker comes', async () => {
+    const taskQueue = `${TASK_QUEUE}-late-worker`;
+    const api = await world.buildApi({ TEMPORAL_TASK_QUEUE: taskQueue });
+    let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+    let running: Promise<void> | undefined;
+    try {
+      const start = await as(api, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
+      expect(start.statusCode, start.body).toBe(201);
+      const started = start.json<{ created: boolean; case: Record<string, unknown> & { appealId: string } }>();
+      expect(started.created).toBe(true);
+      expect(started.case).toMatchObject({ stage: 'triage', nextActor: 'center', overdue: false, source: 'record' });
+      expect(started.case.workOrderNo).toMatch(/^\d{8}-\d{6}$/);
+      expect(started.case.triageHints).toBeUndefined();
+      const id = started.case.appealId;
+      const read = async () =>
+        (await as(api, 'center')({ method: 'GET', url: `/v1/appeals/${id}` })).json<Record<string, unknown>>();
+      expect(await read()).toMatchObject({ stage: 'triage', workOrderNo: started.case.workOrderNo, source: 'record' });
+
+      worker = await createWorker({
+        connection: world.env.nativeConnection,
+        taskQueue,
+        db: database.db,
+        log: testLogger,
+        workflowBundle: workflowBundle(),
+      });
+      running = worker.run();
+      const recorded = await until(read, (c) => c.triageHints !== undefined);
+      // The workflow took the record's number; the intake is in the audit trail once.
+      expect(recorded).toMatchObject({ stage: 'triage', workOrderNo: started.case.workOrderNo });
+      const queried = await world.env.client.workflow.getHandle(appealWorkflowId(id)).query(caseQuery);
+      expect(queried.workOrderNo).toBe(started.case.workOrderNo);
+      const trail = await listAuditEvents(database.db, id);
+      expect(trail.filter((e) => e.type === 'intake').map((e) => e.seq)).toEqual([1]);
+      await world.env.client.workflow.getHandle(appealWorkflowId(id)).terminate('test over');
+    } finally {
+      worker?.shutdown();
+      await running;
       await api.close();
     }
   });

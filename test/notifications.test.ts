@@ -664,7 +664,11 @@ describe('notification endpoints end to end through the API, the dev server and 
       events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 
     // The intake tells the requester, who has no endpoint now: said, routed nowhere, no activity task.
-    let events = (await handle.fetchHistory()).events ?? [];
+    // (The start answers once the work order is recorded; the workflow's intake task says it.)
+    let events = await until(
+      async () => (await handle.fetchHistory()).events ?? [],
+      (history) => announcedIn(history).length > 0,
+    );
     expect(announcedIn(events)).toEqual([
       expect.objectContaining({ to: 'requester', kind: 'received', route: 'no_endpoint' }),
     ]);

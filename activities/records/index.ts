@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import {
-  createAppealRecord,
   recordStep as writeStep,
   recordSteps as writeSteps,
   recordCurrentCase as writeCurrentCase,
   type StepRecord,
 } from '../../db/queries/cases.js';
-import { appealWorkflowId, type AppealCase, type WorkOrder } from '../../domain/appeal.js';
+import type { AppealCase, WorkOrder } from '../../domain/appeal.js';
+import { recordWorkOrder } from '../../db/queries/intake.js';
 
 /** A step of an appeal as the workflow reports it; instants travel as ISO strings. */
 export interface StepInput {
@@ -67,29 +67,7 @@ export function createRecordActivities(deps: { db: Database; log: Logger }) {
      * numbers were given).
      */
     async recordIntake(order: WorkOrder): Promise<{ workOrderNo: string | null }> {
-      const { created, workOrderNo } = await createAppealRecord(
-        deps.db,
-        {
-          id: order.appealId,
-          workflowId: appealWorkflowId(order.appealId),
-          channel: order.channel,
-          appealType: order.appealType,
-          categoryCode: order.categoryCode,
-          districtId: order.districtId ?? null,
-          streetId: order.streetId ?? null,
-          address: order.address ?? null,
-          content: order.content,
-          requesterName: order.requester.name ?? null,
-          requesterPhone: order.requester.phone ?? null,
-          stabilityRisk: order.stabilityRisk ?? false,
-          attachments: order.attachments ?? [],
-          stage: 'triage',
-          nextActor: 'center',
-          waitingSince: new Date(order.receivedAt),
-          receivedAt: new Date(order.receivedAt),
-        },
-        'intake',
-      );
+      const { created, workOrderNo } = await recordWorkOrder(deps.db, order);
       deps.log.info({ appealId: order.appealId, workOrderNo, created }, 'intake recorded');
       return { workOrderNo };
     },

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { desc, inArray } from 'drizzle-orm';
 import { appeals } from '../../db/schema/index.js';
 import { getAppealRecord } from '../../db/queries/cases.js';
+import { recordWorkOrder } from '../../db/queries/intake.js';
+import { caseAtIntake } from '../../domain/caseAtIntake.js';
 import {
   acceptDispatchUpdate,
   appealWorkflowId,
@@ -36,9 +38,6 @@ export const newWorkOrder = (): WorkOrder => ({
 
 /** The result every benchmark result posts. */
 const RESULT_BODY = { outcome: 'resolved', summary: '已恢复供水' } as const;
-
-/** Record polling interval of the direct baseline (the API's own start route polls every 100 ms). */
-export const RECORD_POLL_MS = 10;
 
 export function appealOps(stack: BenchStack) {
   const { client, db, apiUrl, keys } = stack;
@@ -74,13 +73,9 @@ export function appealOps(stack: BenchStack) {
       });
     },
 
-    /** Until the intake is in the case record, as the API's start route waits. */
-    async waitForRecord(appealId: string, timeoutMs = 30_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await getAppealRecord(db.db, appealId))) {
-        if (Date.now() > deadline) throw new Error(`intake of ${appealId} not recorded within ${timeoutMs} ms`);
-        await sleep(RECORD_POLL_MS);
-      }
+    /** As `POST /v1/appeals` records it once started: the work order with the case at intake, one statement. */
+    async recordWorkOrder(order: WorkOrder): Promise<void> {
+      await recordWorkOrder(db.db, order, caseAtIntake(order));
     },
 
     /** `POST /v1/appeals` as intake, with an Idempotency-Key as intake systems send it; answers the appeal id. */

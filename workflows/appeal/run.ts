@@ -12,6 +12,7 @@ import type { Notification } from '../../activities/notifications/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { PATCHES, type PatchId } from '../patches.js';
+import { caseAtIntake, pendingActors } from '../../domain/caseAtIntake.js';
 import { countWindows, WorkingCalendar, type DeadlineRules } from '../../domain/workingCalendar.js';
 import {
   CONTINUE_AS_NEW_LIMITS,
@@ -245,28 +246,7 @@ export class AppealRun {
       this.accountabilityCounter = carried.accountabilityRecords;
       return;
     }
-    this.state = {
-      appealId: order.appealId,
-      stage: 'triage',
-      appealType: order.appealType,
-      categoryCode: order.categoryCode,
-      districtId: order.districtId,
-      streetId: order.streetId,
-      stabilityRisk: order.stabilityRisk ?? false,
-      supervisingUnitIds: [],
-      coHandlers: [],
-      escalations: [],
-      mergedAppealIds: [],
-      deadlines: {},
-      overdue: false,
-      escalationLevel: 0,
-      acceptanceReminders: 0,
-      rehandlings: 0,
-      nextActor: 'center',
-      pendingActors: ['center'],
-      waitingSince: order.receivedAt,
-      timeline: [],
-    };
+    this.state = caseAtIntake(order);
   }
 
   /** The workflow clock in milliseconds, held after a local read for the rest of its task. */
@@ -709,23 +689,4 @@ export class AppealRun {
     await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
   }
-}
-
-/** Everyone who owes something now, as actors; the main `nextActor` first. */
-export function pendingActors(s: AppealCase): string[] {
-  const open = (status: string) => status === 'open' || status === 'late' || status === 'requested';
-  const actors = [
-    s.stage === 'closed' ? undefined : s.nextActor,
-    ...(s.stage === 'consultation'
-      ? (s.consultation?.candidateUnitIds ?? [])
-          .filter((id) => !s.consultation!.opinions.some((o) => o.unitId === id))
-          .map((id) => `unit:${id}`)
-      : []),
-    ...s.coHandlers.filter((c) => open(c.status)).map((c) => `unit:${c.unitId}`),
-    ...(s.whistle?.departments.filter((x) => open(x.status)).map((x) => `unit:${x.unitId}`) ?? []),
-    s.extension?.status === 'requested' ? 'center' : undefined,
-    s.coordination && open(s.coordination.status) ? `coordinator:${s.coordination.coordinatorId}` : undefined,
-    ...(s.escalations ?? []).filter((e) => open(e.status)).map((e) => `coordinator:${e.coordinatorId}`),
-  ];
-  return [...new Set(actors.filter((a): a is string => a !== undefined && a !== 'none'))];
 }

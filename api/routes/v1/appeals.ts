@@ -67,7 +67,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['appeals'],
         summary: 'Start an appeal (idempotent)',
         description:
-          "Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key. 201 means the intake is in the case record. If PostgreSQL refuses to record it, the appeal's workflow fails at once and the start answers 422 with code `RecordRejected` and the reason (so does a retry with the same key); if it is not recorded within 5 s, 503. The answer carries the requester's token (`requesterToken`, the same on a replay) for `GET /v1/status/{ref}`.",
+          "Roles: intake, center, admin. Idempotent by `Idempotency-Key` (per API key) and by `externalId`: the same key with the same body answers 200 with `created: false` and the existing case; with a different body, 409. A start whose response was lost is safe to retry with the same key. 201 means the workflow is started and the intake is in the case record with its work order number (it does not wait for a worker: the workflow adds the center's triage hints to the case when it runs). If PostgreSQL refuses to record it, the appeal's workflow fails at once and the start answers 422 with code `RecordRejected` and the reason (so does a retry with the same key); if neither records it within 5 s, 503. The answer carries the requester's token (`requesterToken`, the same on a replay) for `GET /v1/status/{ref}`.",
         headers: IdempotencyHeaders,
         body: StartAppealBody,
         response: {

@@ -15,7 +15,7 @@ import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
-import { sightOf, workOrderOf } from '../../visibility.js';
+import { sightOf, workOrderOf, type WorkOrderColumns } from '../../visibility.js';
 import { auditReads, fieldsOfCase } from '../../readAudit.js';
 import { principalOf } from './shared.js';
 
@@ -113,13 +113,13 @@ export function assertCanSee(principal: Principal, involvedUnitIds: readonly str
  * The case as the request's caller may read it: with the work order from the case record (the
  * workflow does not keep the content), the requester's contact in clear or masked as the table
  * says. Every answer with a work order is written to the read audit first (`api/readAudit.ts`).
- * `row`: the record when the caller has just read it (`null`: read, and there is none).
+ * `row`: the record (or its work order's columns) when the caller has it (`null`: read, and there is none).
  */
 export async function presentCase(
   app: FastifyInstance,
   request: FastifyRequest,
   appealCase: ApiCase,
-  row?: Appeal | null,
+  row?: WorkOrderColumns | null,
 ): Promise<ApiCase> {
   const principal = principalOf(request);
   const sight = sightOf(principal, appealCase);

@@ -1,18 +1,19 @@
 /**
  * Starting an appeal, once for every front door: `POST /v1/appeals` and Open311's
  * `POST requests` record the same work order through the same steps (reference checks,
- * idempotency, the workflow's start with its intake Update, the wait for the record).
+ * idempotency, the workflow's start, the work order recorded beside it).
  */
 import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as d from '../../../domain/appeal.js';
 import { ErrorType } from '../../../domain/errors.js';
 import type { appealWorkflow } from '../../../workflows/index.js';
-import { intakeRecordedUpdate } from '../../../workflows/appeal/definitions.js';
 import { AppealSummary } from '../../../workflows/searchAttributes.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
+import { intakeRecordOf, recordWorkOrder } from '../../../db/queries/intake.js';
+import { caseAtIntake } from '../../../domain/caseAtIntake.js';
 import type { StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { checkWorkOrder } from '../../references.js';
@@ -59,6 +60,30 @@ async function queryFresh(
         `appeal ${appealId} is started but its intake is not recorded yet; retry with the same Idempotency-Key or externalId`,
       );
     await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/**
+ * The work order of a just-started appeal recorded with the case at intake (its number given):
+ * the case to answer. Undefined when the workflow recorded it first (its case may have moved on),
+ * or when PostgreSQL did not take it here: then the workflow's own intake records it, or fails
+ * with the reason, and `queryFresh` says which.
+ */
+async function recordAtStart(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  order: d.WorkOrder,
+): Promise<ApiCase | undefined> {
+  const atIntake = caseAtIntake(order);
+  try {
+    const { created, workOrderNo } = await recordWorkOrder(app.db, order, atIntake);
+    if (!created) return undefined;
+    const fresh = liveCase({ ...atIntake, ...(workOrderNo ? { workOrderNo } : {}) }, 'record');
+    // The work order as recorded is the one just written: no read back.
+    return await presentCase(app, request, fresh, intakeRecordOf(order));
+  } catch (error) {
+    request.log.warn({ err: error }, 'intake not recorded at the start; the workflow records it');
+    return undefined;
   }
 }
 
@@ -116,42 +141,34 @@ export async function startAppeal(
     ...(attachments ? { attachments } : {}),
   };
   const summary = `${body.appealType} · ${body.categoryCode} · ${[districtId, body.streetId].filter(Boolean).join('/') || 'no place'} · ${body.channel}`;
-  const start = new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
-    taskQueue: app.config.TEMPORAL_TASK_QUEUE,
-    workflowId: d.appealWorkflowId(appealId),
-    args: [order],
-    // An id is used once: a retry (even after the case closed) finds it instead of starting again.
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    workflowIdConflictPolicy: 'FAIL',
-    // The Temporal UI's one line per case: what and where, never who or the content (the number is a search attribute).
-    staticSummary: summary,
-    // The same line as a search attribute, which the UI's workflow list can show as a column.
-    typedSearchAttributes: [{ key: AppealSummary, value: summary }],
-    staticDetails: body.content,
-  });
   const waitUntil = Date.now() + START_WAIT_MS;
   let created = true;
-  let appealCase: ApiCase | undefined;
   try {
-    // One round trip: the start carries an Update that answers once the intake is recorded.
-    const fresh = await app.temporal.withDeadline(waitUntil, () =>
-      app.temporal.workflow.executeUpdateWithStart(intakeRecordedUpdate, { startWorkflowOperation: start }),
+    await app.temporal.withDeadline(waitUntil, () =>
+      app.temporal.workflow.start<typeof appealWorkflow>('appealWorkflow', {
+        taskQueue: app.config.TEMPORAL_TASK_QUEUE,
+        workflowId: d.appealWorkflowId(appealId),
+        args: [order],
+        // An id is used once: a retry (even after the case closed) finds it instead of starting again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        // The Temporal UI's one line per case: what and where, never who or the content (the number is a search attribute).
+        staticSummary: summary,
+        // The same line as a search attribute, which the UI's workflow list can show as a column.
+        typedSearchAttributes: [{ key: AppealSummary, value: summary }],
+        staticDetails: body.content,
+      }),
     );
-    appealCase = await presentCase(app, request, liveCase(fresh));
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) {
-      if (!idempotencyKey && !body.externalId) throw error;
-      created = false;
-    } else {
-      // Not started at all: the error as it is. Started, but the Update did not answer (the intake
-      // was refused, no worker in time, or a worker without the Update): the record says.
-      await start.workflowHandle().catch(() => {
-        throw error;
-      });
-    }
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError) || (!idempotencyKey && !body.externalId)) throw error;
+    created = false;
   }
+  // Started: the work order is recorded here, beside the workflow's own intake, so the answer
+  // does not wait for the workflow's first task (whichever records it first, the other finds it).
+  const appealCase =
+    (created ? await recordAtStart(app, request, order) : undefined) ??
+    (await queryFresh(app, request, appealId, created ? waitUntil : undefined));
   if (created) app.metrics.appealsStarted.inc();
-  appealCase ??= await queryFresh(app, request, appealId, created ? waitUntil : undefined);
   request.log.info({ created }, 'appeal started');
   return { created, case: appealCase };
 }
