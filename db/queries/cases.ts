@@ -309,14 +309,7 @@ export async function createAppealRecord(
 ): Promise<{ created: boolean; workOrderNo: string | null }> {
   const day = beijingDay(record.receivedAt);
   const given = record as Partial<Record<AppealKey, unknown>>;
-  const intake = {
-    appealId: record.id,
-    stepKey: 'intake',
-    type: 'intake',
-    actor,
-    at: record.receivedAt,
-    payload: { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode },
-  };
+  const payload = { channel: record.channel, appealType: record.appealType, categoryCode: record.categoryCode };
   // Only the given (not undefined) keys are inserted; the others take their column's default.
   const values = [
     ...INTAKE_COLUMNS.map(([key, column]) => (given[key] === undefined ? null : encoded(column, given[key]))),
@@ -324,7 +317,7 @@ export async function createAppealRecord(
     day,
     encoded(appeals.updatedAt, record.receivedAt),
     actor,
-    encoded(auditEvents.payload, intake.payload),
+    encoded(auditEvents.payload, payload),
   ];
   type Outcome = { existed: boolean; existing_no: string | null; taken: number | null; inserted: boolean };
   const run = async (on: DbOrTx) => (await runNamed<Outcome>(on, INTAKE_STATEMENT, values))[0]!;
@@ -340,8 +333,8 @@ export async function createAppealRecord(
   }
   if (row.inserted) return { created: true, workOrderNo: workOrderNo(day, row.taken!) };
   if (row.taken !== null) workOrderNo(day, row.taken); // throws: the day has no number left
-  // Recorded before (a retry): its number, or none for a case recorded before numbers were given.
-  await recordSteps(db, [intake]);
+  // Recorded before (a retry, or the other recorder of a start): its number, or none for a case
+  // recorded before numbers were given. Its intake event came with the row, in the same statement.
   return { created: false, workOrderNo: row.existing_no };
 }
 
