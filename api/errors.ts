@@ -75,6 +75,21 @@ function unavailable(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Temporal refuses an Update while the workflow's last task failed or timed out and is being
+ * retried (a worker stopped or crashed holding it, or the code throws): not now, not never.
+ */
+function workflowTaskFailing(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
+    if (
+      isGrpcServiceError(e) &&
+      (e as { code: number }).code === 9 &&
+      /workflow task in failed state/i.test((e as Error).message)
+    )
+      return true;
+  return false;
+}
+
 /** The business failure type and message behind a refused Update (or failed start). */
 export function businessFailure(error: unknown): { type: string; message: string } | undefined {
   if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError)) return undefined;
@@ -158,6 +173,14 @@ export function registerErrorHandler(
       request.log.warn({ err: error }, 'update not processed in time');
       reply.header('Retry-After', '5');
       return send(503, 'the appeal did not process the action in time; retry with the same Idempotency-Key');
+    }
+    if (workflowTaskFailing(error)) {
+      request.log.warn({ err: error }, 'update refused: the workflow task is failing');
+      reply.header('Retry-After', '5');
+      return send(
+        503,
+        "the appeal's workflow is not taking actions now (its last workflow task failed or timed out and is being retried); retry with the same Idempotency-Key",
+      );
     }
     // A value no check caught that PostgreSQL refuses (class 22, data exception): the caller's input, not a fault.
     const refused = postgresError(error);

@@ -392,6 +392,38 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     }
   });
 
+  it('answers 503 when the workflow task is failing (retried), instead of a 500', async () => {
+    // A case whose first workflow task throws (no work order to start from): the worker fails
+    // the task and Temporal retries it, refusing Updates meanwhile.
+    const appealId = uniqueId('failing-task');
+    const handle = await world.env.client.workflow.start('appealWorkflow', {
+      taskQueue: world.taskQueue,
+      workflowId: appealWorkflowId(appealId),
+      args: [],
+    });
+    try {
+      await until(
+        async () => (await handle.describe()).raw.pendingWorkflowTask?.attempt ?? 0,
+        (attempt) => attempt > 1,
+      );
+      // Temporal holds the Update about 20 s for the task to recover, then refuses it.
+      const res = await as(
+        app,
+        'center',
+      )({
+        method: 'POST',
+        url: `/v1/appeals/${appealId}/triage`,
+        payload: { disposition: 'dispatch' },
+        headers: { 'idempotency-key': 'triage-failing' },
+      });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json<{ message: string }>().message).toContain('workflow task failed or timed out');
+    } finally {
+      await handle.terminate('test over');
+    }
+  });
+
   it('reads an open case from its record, as its workflow last wrote it, with no worker running', async () => {
     // A worker of its own task queue drives the case, then stops (as when every worker is down).
     const taskQueue = `${TASK_QUEUE}-record-read`;
