@@ -11,19 +11,16 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '../lib/temporalProto.js';
 import { appeals, auditEvents } from '../../db/schema/index.js';
 import {
   appealWorkflowId,
-  intakeRecordedUpdate,
   TASK_QUEUE,
   triageAppealUpdate,
   type WorkOrder,
 } from '../../workflows/appeal/definitions.js';
-import type { appealWorkflow } from '../../workflows/index.js';
 import { addFastPolicy, routeCategoryTo } from '../lib/fastPolicies.js';
-import { newWorkOrder, START_BODY } from './appeals.js';
+import { appealOps, newWorkOrder, START_BODY } from './appeals.js';
 import { rssOfStack } from './cpu.js';
 import { runPool, statsOf, type Stats } from './measure.js';
 import { readWorkerMetrics, workerInterval, type WorkerInterval } from './workerMetrics.js';
@@ -174,16 +171,12 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
   });
   await routeCategoryTo(db, START_BODY.categoryCode, LOAD_POLICY);
 
-  /** Start with the intake recorded (one round trip), answering once the workflow has it. */
-  const startRecorded = (order: WorkOrder) =>
-    client.workflow.executeUpdateWithStart(intakeRecordedUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof appealWorkflow>('appealWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId: appealWorkflowId(order.appealId),
-        args: [order],
-        workflowIdConflictPolicy: 'FAIL',
-      }),
-    });
+  /** Started and recorded as `POST /v1/appeals` does it: a raw start, then the work order recorded. */
+  const ops = appealOps(stack);
+  const startRecorded = async (order: WorkOrder) => {
+    await ops.startDirect(order);
+    await ops.recordWorkOrder(order);
+  };
   const dispatch = (appealId: string) =>
     client.workflow
       .getHandle(appealWorkflowId(appealId))
