@@ -63,8 +63,13 @@ const PG_UNAVAILABLE = new Set([
   '08006',
 ]);
 
+/** The error and its causes, outermost first (a few levels: the SDK's wrappers, then the transport's). */
+function* causes(error: unknown): Generator<unknown> {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
 function unavailable(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     if (isGrpcServiceError(e) && GRPC_UNAVAILABLE.has((e as { code: number }).code)) return 'Temporal';
     if (e instanceof ServiceError && /UNAVAILABLE|DEADLINE_EXCEEDED|connect/i.test(e.message)) return 'Temporal';
     const code = (e as { code?: unknown }).code;
@@ -80,14 +85,12 @@ function unavailable(error: unknown): string | undefined {
  * retried (a worker stopped or crashed holding it, or the code throws): not now, not never.
  */
 function workflowTaskFailing(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++)
-    if (
+  return [...causes(error)].some(
+    (e) =>
       isGrpcServiceError(e) &&
       (e as { code: number }).code === 9 &&
-      /workflow task in failed state/i.test((e as Error).message)
-    )
-      return true;
-  return false;
+      /workflow task in failed state/i.test((e as Error).message),
+  );
 }
 
 /** The business failure type and message behind a refused Update (or failed start). */

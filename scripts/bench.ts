@@ -246,8 +246,7 @@ async function takeAwaitingTriage(count: number): Promise<string[]> {
   if (awaitingTriage.length < count) {
     const topUp = Array.from({ length: count - awaitingTriage.length }, newWorkOrder);
     await runPool(topUp, CONCURRENCY, async (order) => {
-      await ops.startDirect(order);
-      await ops.recordWorkOrder(order);
+      await ops.startRecorded(order);
       awaitingTriage.push(order.appealId);
     });
   }
@@ -271,8 +270,7 @@ async function takeFrom(
 }
 
 const openAwaitingAcceptance = async (order: WorkOrder) => {
-  await ops.startDirect(order);
-  await ops.recordWorkOrder(order);
+  await ops.startRecorded(order);
   await ops.triageDirect(order.appealId);
 };
 
@@ -337,8 +335,7 @@ function startCases(): Record<'direct' | 'directRecorded' | 'http', Case<unknown
     name: 'start direct + record',
     prepare: orders,
     async op(item) {
-      await ops.startDirect(item.order);
-      await ops.recordWorkOrder(item.order);
+      await ops.startRecorded(item.order);
       item.ok = true;
     },
     settle: settleStarted,

@@ -59,7 +59,7 @@ export function appealOps(stack: BenchStack) {
 
   const handle = (appealId: string) => client.workflow.getHandle(appealWorkflowId(appealId));
 
-  return {
+  const ops = {
     /** `client.workflow.start` with the options `POST /v1/appeals` uses. */
     async startDirect(order: WorkOrder): Promise<void> {
       await client.workflow.start<typeof appealWorkflow>('appealWorkflow', {
@@ -76,6 +76,12 @@ export function appealOps(stack: BenchStack) {
     /** As `POST /v1/appeals` records it once started: the work order with the case at intake, one statement. */
     async recordWorkOrder(order: WorkOrder): Promise<void> {
       await recordWorkOrder(db.db, order, caseAtIntake(order));
+    },
+
+    /** Started and recorded as `POST /v1/appeals` does it: a raw start, then the work order recorded. */
+    async startRecorded(order: WorkOrder): Promise<void> {
+      await ops.startDirect(order);
+      await ops.recordWorkOrder(order);
     },
 
     /** `POST /v1/appeals` as intake, with an Idempotency-Key as intake systems send it; answers the appeal id. */
@@ -149,6 +155,7 @@ export function appealOps(stack: BenchStack) {
       return missing;
     },
   };
+  return ops;
 }
 
 /** The floors: the same client calls on a workflow that does nothing (floor/workflows.ts). */

@@ -13,12 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { temporal } from '../lib/temporalProto.js';
 import { appeals, auditEvents } from '../../db/schema/index.js';
-import {
-  appealWorkflowId,
-  TASK_QUEUE,
-  triageAppealUpdate,
-  type WorkOrder,
-} from '../../workflows/appeal/definitions.js';
+import { appealWorkflowId, TASK_QUEUE, triageAppealUpdate } from '../../workflows/appeal/definitions.js';
 import { addFastPolicy, routeCategoryTo } from '../lib/fastPolicies.js';
 import { appealOps, newWorkOrder, START_BODY } from './appeals.js';
 import { rssOfStack } from './cpu.js';
@@ -171,12 +166,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
   });
   await routeCategoryTo(db, START_BODY.categoryCode, LOAD_POLICY);
 
-  /** Started and recorded as `POST /v1/appeals` does it: a raw start, then the work order recorded. */
   const ops = appealOps(stack);
-  const startRecorded = async (order: WorkOrder) => {
-    await ops.startDirect(order);
-    await ops.recordWorkOrder(order);
-  };
   const dispatch = (appealId: string) =>
     client.workflow
       .getHandle(appealWorkflowId(appealId))
@@ -197,7 +187,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
     let lastSaid = started;
     const batch = await runPool(Array.from({ length: count }, newWorkOrder), settings.concurrency, async (order) => {
       if (mustStop()) return;
-      await startRecorded(order);
+      await ops.startRecorded(order);
       const dispatched = await dispatch(order.appealId);
       if (open.length === 0) {
         const dueInMin = (Date.parse(dispatched.deadlines.acceptance ?? '') - Date.now()) / 60_000;
@@ -246,7 +236,7 @@ export async function runOpenAppeals(stack: BenchStack, settings: OpenSettings):
       ...newWorkOrder(),
       categoryCode: STORM_CATEGORY,
     }));
-    await runPool(orders, settings.concurrency, (order) => startRecorded(order));
+    await runPool(orders, settings.concurrency, (order) => ops.startRecorded(order));
     const ids = orders.map((o) => o.appealId);
     await runPool(ids, settings.concurrency, (id) => dispatch(id));
     const deadlines = await db.db
