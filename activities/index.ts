@@ -7,6 +7,7 @@ import { createDeadlineActivities } from './deadlines/index.js';
 import { createDirectoryActivities } from './directory/index.js';
 import { createDispatchActivities } from './dispatch/index.js';
 import { createIntakeActivities } from './intake.js';
+import { createMomentActivities } from './moment.js';
 import { createNotificationActivities } from './notifications/index.js';
 import { createPrivacyActivities } from './privacy/index.js';
 import { createRecordActivities } from './records/index.js';
@@ -26,13 +27,15 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const records = createRecordActivities(deps);
   const dispatch = createDispatchActivities(deps);
+  const notifications = createNotificationActivities(deps);
   return failOnDataRefusal({
     ...records,
     ...dispatch,
     ...createIntakeActivities({ ...records, ...dispatch }),
+    ...createMomentActivities({ ...records, ...notifications }),
     ...createDirectoryActivities(deps),
     ...createDeadlineActivities(deps),
-    ...createNotificationActivities(deps),
+    ...notifications,
     ...createAssessmentActivities(deps),
     ...createMonthlyAssessmentActivities(deps),
     ...createPrivacyActivities(deps),

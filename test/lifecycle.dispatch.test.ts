@@ -1,7 +1,17 @@
 /** Triage, dispatch, acceptance and objections (Art. 12, 14, 16), on the time-skipping server. */
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { activitiesIn, center, coordinator, days, hours, plus, useScenarioWorld, unit } from './harness/scenario.js';
+import {
+  activitiesIn,
+  announcedIn,
+  center,
+  coordinator,
+  days,
+  hours,
+  plus,
+  useScenarioWorld,
+  unit,
+} from './harness/scenario.js';
 import { DueAt, Overdue } from '../workflows/searchAttributes.js';
 import * as d from '../workflows/appeal/definitions.js';
 import { ErrorType } from '../domain/errors.js';
@@ -234,6 +244,11 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     const reads = ['planDispatch', 'getPolicyLimits', 'describeUnit', 'computeDeadlines'];
     expect(local.filter((name) => reads.includes(name))).toEqual(['planDispatch']);
     expect(scheduled.filter((name) => reads.includes(name))).toEqual([]);
+    // What a workflow task changed and said is one local activity: the intake's task says the
+    // number; the decision's task reads the plan, then writes its steps and says the dispatch.
+    expect(local).toEqual(['recordIntakeWithHints', 'recordMoment', 'planDispatch', 'recordMoment']);
+    const said = announcedIn((await appeal.handle.fetchHistory()).events ?? []).map(({ to, kind }) => `${to} ${kind}`);
+    expect(said).toEqual(['requester received', 'unit:xicheng-xinjiekou dispatched', 'unit:xicheng-gov supervise']);
     // The limits the plan brought govern the case as the separate read did: reminders before escalation.
     const late = await appeal.skipTo(c.deadlines.acceptance!);
     expect(late.acceptanceReminders).toBe(1);

@@ -25,12 +25,13 @@ const PATHS = [
   'callback-on-result',
 ];
 /**
- * Seven eras of cases: started before the `every-party` patch (they run the frozen legacy
+ * Eight eras of cases: started before the `every-party` patch (they run the frozen legacy
  * process), before `local-records` (their records are activities), before `lean-case` (a
  * marker per change, an activity per deadline, step and notice), before `local-dispatch-plan`
  * (lean cases reading their dispatch plan as an activity), before `local-notices` (an activity
  * for every notification, endpoint or not), before `recorded-case` (no current case in the
- * record: the API asks the workflow), and today's.
+ * record: the API asks the workflow), before `notices-with-steps` (a local activity for the
+ * notifications beside the one for the steps), and today's.
  */
 const REQUIRED = [
   ...['happy-path', 'objection-redispatch', 'escalation-at-breach', 'co-handler-late'].map((name) => `legacy-${name}`),
@@ -39,6 +40,7 @@ const REQUIRED = [
   ...PATHS.map((name) => `lean-${name}`),
   ...PATHS.map((name) => `local-plan-${name}`),
   ...PATHS.map((name) => `local-notices-${name}`),
+  ...PATHS.map((name) => `recorded-case-${name}`),
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
@@ -78,11 +80,13 @@ describe('which process a recorded case runs', async () => {
     const activityRecords = file.startsWith('activity-records-');
     // A lean case has every earlier change under its one marker; today's under its newer one.
     const current = file.startsWith(CURRENT_ERA);
+    const recordedCase = file.startsWith('recorded-case-');
     const localPlan = file.startsWith('local-plan-');
     const localNotices = file.startsWith('local-notices-');
     const lean = file.startsWith('lean-');
-    const oneMarker = current || localNotices || localPlan || lean;
-    expect(markers.includes(PATCHES.recordedCase)).toBe(current);
+    const oneMarker = current || recordedCase || localNotices || localPlan || lean;
+    expect(markers.includes(PATCHES.noticesWithSteps)).toBe(current);
+    expect(markers.includes(PATCHES.recordedCase)).toBe(recordedCase);
     expect(markers.includes(PATCHES.localNotices)).toBe(localNotices);
     expect(markers.includes(PATCHES.localDispatchPlan)).toBe(localPlan);
     expect(markers.includes(PATCHES.leanCase)).toBe(lean);

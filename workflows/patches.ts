@@ -71,6 +71,13 @@ export const PATCHES = {
    * `local-notices` and every change before.
    */
   recordedCase: 'recorded-case',
+  /**
+   * A case that says its notifications in the write of its steps: what one workflow task
+   * changed and said goes in one local activity (`recordMoment`: the steps or the current case,
+   * and each notification's log line and route, side by side), where it went in two (the write,
+   * `announceNotices`). Its one marker stands for `recorded-case` and every change before.
+   */
+  noticesWithSteps: 'notices-with-steps',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -66,7 +66,7 @@ export const coordinator = (unitId: string): Party => ({ role: 'coordinator', un
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
 /** The prefix of the fixtures today's cases record (lean cases keeping their current case in the record: see PATCHES.recordedCase). */
-export const CURRENT_ERA = 'recorded-case-';
+export const CURRENT_ERA = 'notices-with-steps-';
 
 const HOUR = 3600_000;
 export const hours = (n: number): number => n * HOUR;
@@ -344,17 +344,20 @@ export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; loc
   return { scheduled, local };
 }
 
-/** The notifications `announceNotices` local activities said in a history (their results), with each one's route. */
+/** Local activities that say notifications: `announceNotices`, and `recordMoment` with the steps beside them. */
+const ANNOUNCING = new Set(['announceNotices', 'recordMoment']);
+
+/** The notifications the local activities said in a history (their results), with each one's route. */
 export function announcedIn(events: HistoryEvent[]): AnnouncedNotice[] {
   return events.flatMap((e) => {
     const localActivity = localActivityOf(e);
-    if (localActivity?.type !== 'announceNotices' || !localActivity.result) return [];
+    if (!localActivity || !ANNOUNCING.has(localActivity.type) || !localActivity.result) return [];
     return defaultPayloadConverter.fromPayload<{ notices: AnnouncedNotice[] }>(localActivity.result).notices;
   });
 }
 
 /**
- * The notifications a history carries, in order: said by `announceNotices` local activities,
+ * The notifications a history carries, in order: said by local activities (see `announcedIn`),
  * or by the `notify` (one each) and `notifyAll` (several each) activities of cases from before
  * it (`deliverNotices` only delivers what was announced).
  */

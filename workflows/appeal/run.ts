@@ -8,7 +8,7 @@ import * as wf from '@temporalio/workflow';
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../../activities/index.js';
 import type { StepInput as StepRecordInput } from '../../activities/records/index.js';
-import type { Notification } from '../../activities/notifications/index.js';
+import type { AnnouncedNotice, Notification } from '../../activities/notifications/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { PATCHES, type PatchId } from '../patches.js';
@@ -86,6 +86,7 @@ const localRecords: Records = wf.proxyLocalActivities<Activities>({
  */
 const LOCAL_WRITES = new Set<string>([
   'recordIntake',
+  'recordMoment',
   'recordStep',
   'recordSteps',
   'recordCurrentCase',
@@ -152,6 +153,8 @@ export class AppealRun {
   private stepsWriteQueued = false;
   /** A lean case's notifications not yet handed to an activity. */
   private readonly queuedNotices: Notification[] = [];
+  /** Notifications handed to the next write of the steps (a case that says them with its steps). */
+  private readonly noticesForWrite: Notification[] = [];
   private flushScheduled = false;
   /** The search attributes as last upserted (a lean case upserts only what changed). */
   private readonly published = new Map<string, string>();
@@ -215,6 +218,8 @@ export class AppealRun {
   private readonly batchesLocally: boolean;
   /** A case from the `recorded-case` change on keeps its current case in the case record at every change. */
   readonly recordsCase: boolean;
+  /** A case from the `notices-with-steps` change on says its notifications in the write of its steps. */
+  private readonly noticesWithSteps: boolean;
 
   /** `options.carried`: the case continues from a previous run, where that run left it. */
   constructor(
@@ -222,7 +227,8 @@ export class AppealRun {
     readonly options: AppealOptions = {},
   ) {
     // A case's era is one marker: the newest change it started with implies every one before.
-    const recordsCase = wf.patched(PATCHES.recordedCase);
+    const noticesWithSteps = wf.patched(PATCHES.noticesWithSteps);
+    const recordsCase = noticesWithSteps || wf.patched(PATCHES.recordedCase);
     const noticesLocally = recordsCase || wf.patched(PATCHES.localNotices);
     const plansLocally = noticesLocally || wf.patched(PATCHES.localDispatchPlan);
     this.lean = plansLocally || wf.patched(PATCHES.leanCase);
@@ -231,6 +237,7 @@ export class AppealRun {
     this.readsPlanLocally = plansLocally && this.batchesLocally;
     this.announcesLocally = noticesLocally && this.batchesLocally;
     this.recordsCase = recordsCase && this.batchesLocally;
+    this.noticesWithSteps = noticesWithSteps && this.batchesLocally;
     this.continuesAsNew = this.runsWith(PATCHES.continueAsNew);
     this.continueAsNewLimits = { ...CONTINUE_AS_NEW_LIMITS, ...options.continueAsNew };
     const carried = options.carried;
@@ -358,8 +365,12 @@ export class AppealRun {
       });
   }
 
-  /** Hands what a lean case queued to its activities: the steps, then the notifications. */
+  /**
+   * Hands what a lean case queued to its activities: the steps, then the notifications (a case
+   * that says them with its steps hands them to the same write).
+   */
   flushQueued(): void {
+    if (this.noticesWithSteps) this.noticesForWrite.push(...this.queuedNotices.splice(0));
     this.flushSteps();
     const notices = this.queuedNotices.splice(0);
     if (notices.length === 0) return;
@@ -374,7 +385,12 @@ export class AppealRun {
    */
   private async announce(notices: Notification[]): Promise<void> {
     const announced = await this.readLocally((records) => records.announceNotices(notices));
-    const toSend = notices.filter((_, i) => announced.notices[i]?.route === 'send');
+    await this.deliver(notices, announced.notices);
+  }
+
+  /** Delivers, as an activity with its retry schedule, the announced notifications that have an endpoint. */
+  private async deliver(notices: Notification[], announced: AnnouncedNotice[]): Promise<void> {
+    const toSend = notices.filter((_, i) => announced[i]?.route === 'send');
     if (toSend.length > 0) await notifications.deliverNotices(toSend);
   }
 
@@ -385,19 +401,24 @@ export class AppealRun {
   private flushSteps(): void {
     if (this.stepsWriteQueued) return;
     const caseAlone = this.queuedSteps.length === 0 && this.recordsCase && this.caseJson() !== this.recordedCaseJson;
-    if (this.queuedSteps.length === 0 && !caseAlone) return;
+    if (this.queuedSteps.length === 0 && !caseAlone && this.noticesForWrite.length === 0) return;
     this.stepsWriteQueued = true;
     // A change without a step counts as one to record: an Update answers once it has landed.
     if (caseAlone) this.unrecordedSteps++;
+    // Notifications ride on the write: the case is settled only once they are said too.
+    const carriesNotices = this.noticesWithSteps;
+    if (carriesNotices) this.pendingWrites++;
     this.lastStep = this.lastStep.then(async () => {
       this.stepsWriteQueued = false;
       const batch = this.queuedSteps.splice(0);
+      const notices = this.noticesForWrite.splice(0);
       try {
-        await this.writeSteps(batch);
+        await this.writeSteps(batch, notices);
       } catch (error) {
         this.fail(error);
       } finally {
         this.unrecordedSteps -= batch.length + (caseAlone ? 1 : 0);
+        if (carriesNotices) this.pendingWrites--;
       }
     });
     this.writes.push(this.lastStep);
@@ -408,7 +429,7 @@ export class AppealRun {
    * when the write starts (every queued step is in it): on the last step's change to the record,
    * or alone when it changed without a step. Once closed, the final case takes its place.
    */
-  private async writeSteps(batch: StepRecordInput[]): Promise<void> {
+  private async writeSteps(batch: StepRecordInput[], notices: Notification[]): Promise<void> {
     const json = this.recordsCase ? this.caseJson() : undefined;
     const changed = json !== undefined && json !== this.recordedCaseJson;
     if (changed) this.recordedCaseJson = json;
@@ -416,6 +437,19 @@ export class AppealRun {
     // Once closed, the record keeps the final case only.
     const closed = this.state.stage === 'closed';
     if (last && changed) last.patch = { ...last.patch, currentCase: closed ? null : (JSON.parse(json) as AppealCase) };
+    if (this.noticesWithSteps) {
+      const moment = await this.readLocally((records) =>
+        records.recordMoment({
+          appealId: this.state.appealId,
+          steps: batch,
+          ...(!last && changed && !closed ? { currentCase: JSON.parse(json) as AppealCase } : {}),
+          notices,
+        }),
+      );
+      // The delivery is a write of its own: the steps have landed, an Update may answer.
+      if (notices.length > 0) this.write(this.deliver(notices, moment.notices));
+      return;
+    }
     if (!last) {
       if (changed && !closed)
         await this.records.recordCurrentCase({

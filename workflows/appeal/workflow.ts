@@ -33,6 +33,7 @@ export async function appealWorkflow(order: WorkOrder, options: AppealOptions = 
   // Cases started before this process finish on the process they started with. A case's era is
   // one marker, the newest change it started with (AppealRun reads the same answers again).
   const era = [
+    PATCHES.noticesWithSteps,
     PATCHES.recordedCase,
     PATCHES.localNotices,
     PATCHES.localDispatchPlan,
