@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDeps) {
   return failOnDataRefusal({
     ...records,
     ...dispatch,
-    ...createIntakeActivities({ ...records, ...dispatch }),
+    ...createIntakeActivities({ ...records, ...dispatch, ...notifications }),
     ...createMomentActivities({ ...records, ...notifications }),
     ...createDirectoryActivities(deps),
     ...createDeadlineActivities(deps),

@@ -244,9 +244,9 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     const reads = ['planDispatch', 'getPolicyLimits', 'describeUnit', 'computeDeadlines'];
     expect(local.filter((name) => reads.includes(name))).toEqual(['planDispatch']);
     expect(scheduled.filter((name) => reads.includes(name))).toEqual([]);
-    // What a workflow task changed and said is one local activity: the intake's task says the
-    // number; the decision's task reads the plan, then writes its steps and says the dispatch.
-    expect(local).toEqual(['recordIntakeWithHints', 'recordMoment', 'planDispatch', 'recordMoment']);
+    // What a workflow task changed and said is one local activity: the intake's records the work
+    // order and tells its number; the decision's reads the plan, then writes its steps and says the dispatch.
+    expect(local).toEqual(['recordIntakeWithHints', 'planDispatch', 'recordMoment']);
     const said = announcedIn((await appeal.handle.fetchHistory()).events ?? []).map(({ to, kind }) => `${to} ${kind}`);
     expect(said).toEqual(['requester received', 'unit:xicheng-xinjiekou dispatched', 'unit:xicheng-gov supervise']);
     // The limits the plan brought govern the case as the separate read did: reminders before escalation.

@@ -344,15 +344,21 @@ export function activitiesIn(events: HistoryEvent[]): { scheduled: string[]; loc
   return { scheduled, local };
 }
 
-/** Local activities that say notifications: `announceNotices`, and `recordMoment` with the steps beside them. */
-const ANNOUNCING = new Set(['announceNotices', 'recordMoment']);
+/**
+ * Local activities that say notifications: `announceNotices`, `recordMoment` with the steps beside
+ * them, and `recordIntakeWithHints` (the work order number, `received`).
+ */
+const ANNOUNCING = new Set(['announceNotices', 'recordMoment', 'recordIntakeWithHints']);
 
 /** The notifications the local activities said in a history (their results), with each one's route. */
 export function announcedIn(events: HistoryEvent[]): AnnouncedNotice[] {
   return events.flatMap((e) => {
     const localActivity = localActivityOf(e);
     if (!localActivity || !ANNOUNCING.has(localActivity.type) || !localActivity.result) return [];
-    return defaultPayloadConverter.fromPayload<{ notices: AnnouncedNotice[] }>(localActivity.result).notices;
+    const said = defaultPayloadConverter.fromPayload<{ notices?: AnnouncedNotice[]; received?: AnnouncedNotice }>(
+      localActivity.result,
+    );
+    return said.notices ?? (said.received ? [said.received] : []);
   });
 }
 

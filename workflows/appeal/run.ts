@@ -218,8 +218,11 @@ export class AppealRun {
   private readonly batchesLocally: boolean;
   /** A case from the `recorded-case` change on keeps its current case in the case record at every change. */
   readonly recordsCase: boolean;
-  /** A case from the `notices-with-steps` change on says its notifications in the write of its steps. */
-  private readonly noticesWithSteps: boolean;
+  /**
+   * A case from the `notices-with-steps` change on says its notifications in the write of its
+   * steps, and the work order number in the intake's.
+   */
+  readonly noticesWithSteps: boolean;
 
   /** `options.carried`: the case continues from a previous run, where that run left it. */
   constructor(
@@ -394,6 +397,17 @@ export class AppealRun {
     if (toSend.length > 0) await notifications.deliverNotices(toSend);
   }
 
+  /** Notifications a write said already (the intake's): those with an endpoint are delivered. */
+  said(announced: AnnouncedNotice[]): void {
+    if (announced.some((n) => n.route === 'send'))
+      this.write(
+        this.deliver(
+          announced.map(({ route: _, ...notice }) => notice),
+          announced,
+        ),
+      );
+  }
+
   /**
    * Hands the queued steps to a write (after the one in flight, if any); a case that records its
    * current case hands it too, with the steps or, changed without a step, alone.
@@ -485,11 +499,16 @@ export class AppealRun {
     delete this.state.overdueSince;
   }
 
+  /** A notification's key: the step it follows, its recipient and its kind (a receiver drops a redelivery by it). */
+  noticeKey(to: string, kind: string): string {
+    return `${this.stepCounter}:${to}:${kind}`;
+  }
+
   /** Tells someone; a lean case sends what one workflow task says in one activity (see `flushQueued`). */
   notify(to: string, kind: string, message: string): void {
     const notification = {
       appealId: this.state.appealId,
-      notificationKey: `${this.stepCounter}:${to}:${kind}`,
+      notificationKey: this.noticeKey(to, kind),
       to,
       kind,
       message,

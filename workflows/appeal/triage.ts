@@ -5,6 +5,7 @@
 import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
 import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
+import { workOrderNoMessage } from '../../domain/notifications.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
@@ -91,19 +92,26 @@ export async function intake(run: AppealRun): Promise<void> {
   if (run.recordsCase) {
     // One local activity: the work order recorded, the hints looked up beside it, and the case
     // with both written to the record; what follows is dated at the instant it started.
+    // A case that says its notifications with its writes has the number told in it too.
     const before = run.snapshot();
+    const received = run.noticesWithSteps ? { notificationKey: run.noticeKey('requester', 'received') } : undefined;
     const recorded = await run.readLocally((records) =>
       records.recordIntakeWithHints({
         order,
         hints: { knowledge: knowledgeInput, duplicates: duplicatesInput },
         currentCase: before,
+        ...(received ? { received } : {}),
       }),
     );
     const fields = intakeFields(recorded);
     Object.assign(run.state, fields);
     run.caseRecordedAs({ ...before, ...fields });
     run.intakeRecorded = true;
-    tellWorkOrderNo(run);
+    if (!received) tellWorkOrderNo(run);
+    else if (recorded.received) {
+      run.publish();
+      run.said([recorded.received]);
+    }
   } else {
     // Histories from before work order numbers recorded no answer here.
     const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
@@ -137,11 +145,7 @@ export async function intake(run: AppealRun): Promise<void> {
 function tellWorkOrderNo(run: AppealRun): void {
   if (!run.state.workOrderNo || !run.runsWith(PATCHES.workOrderNumbers)) return;
   run.publish();
-  run.notify(
-    'requester',
-    'received',
-    `Your appeal is received. Its work order number is ${run.state.workOrderNo}: quote it to ask about it.`,
-  );
+  run.notify('requester', 'received', workOrderNoMessage(run.state.workOrderNo));
 }
 
 /**
