@@ -635,6 +635,23 @@ describe('notification endpoints end to end through the API, the dev server and 
         e.activityTaskFailedEventAttributes;
       return attrs && scheduledIds.has(String(attrs.scheduledEventId));
     });
+    // The answer closes the case: its delivery completed before the workflow did (a case waits for
+    // its deliveries before it ends; an activity left scheduled at the end would never run).
+    const answerScheduled = notifyEvents.find((e) =>
+      (e.activityTaskScheduledEventAttributes?.input?.payloads ?? []).some((p) =>
+        Buffer.from(p.data ?? [])
+          .toString('utf8')
+          .includes('"triage_answer"'),
+      ),
+    );
+    expect(answerScheduled, 'no delivery of the triage answer was scheduled').toBeDefined();
+    const completedAt = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes);
+    const answerDeliveredAt = events.findIndex(
+      (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(answerScheduled!.eventId),
+    );
+    expect(completedAt).toBeGreaterThan(0);
+    expect(answerDeliveredAt, 'the triage answer was delivered only after the case ended').toBeGreaterThan(0);
+    expect(answerDeliveredAt).toBeLessThan(completedAt);
     const notifyBytes = Buffer.concat(
       [...notifyEvents, ...outcomes].map((e) => Buffer.from(JSON.stringify(e))),
     ).toString('utf8');

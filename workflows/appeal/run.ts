@@ -355,10 +355,12 @@ export class AppealRun {
 
   /**
    * The process flushes when it waits, and so does an action; what is queued while the process
-   * waits already (by a sub-matter running alongside, say) goes once the task's conditions are checked.
+   * waits already (by an action or a sub-matter running alongside, say) goes once the task's
+   * conditions are checked. What the running process queues waits for its next wait: no
+   * condition to check for it.
    */
   private flushLater(): void {
-    if (this.flushScheduled) return;
+    if (this.flushScheduled || !this.waiting) return;
     this.flushScheduled = true;
     void wf
       .condition(() => this.waiting)
@@ -461,7 +463,7 @@ export class AppealRun {
         }),
       );
       // The delivery is a write of its own: the steps have landed, an Update may answer.
-      if (notices.length > 0) this.write(this.deliver(notices, moment.notices));
+      this.said(moment.notices);
       return;
     }
     if (!last) {
@@ -740,6 +742,9 @@ export class AppealRun {
   async flush(): Promise<void> {
     this.flushQueued();
     await Promise.all(this.writes);
+    // A case that says its notifications with its steps delivers them once that write has landed:
+    // its last deliveries are scheduled after the writes above, and are waited for too.
+    if (this.noticesWithSteps) await wf.condition(() => this.pendingWrites === 0 || this.failure !== undefined);
     if (this.failure !== undefined) throw this.failure;
   }
 }
