@@ -390,24 +390,18 @@ export class AppealRun {
    */
   private async announce(notices: Notification[]): Promise<void> {
     const announced = await this.readLocally((records) => records.announceNotices(notices));
-    await this.deliver(notices, announced.notices);
+    await this.deliver(announced.notices);
   }
 
   /** Delivers, as an activity with its retry schedule, the announced notifications that have an endpoint. */
-  private async deliver(notices: Notification[], announced: AnnouncedNotice[]): Promise<void> {
-    const toSend = notices.filter((_, i) => announced[i]?.route === 'send');
+  private async deliver(announced: AnnouncedNotice[]): Promise<void> {
+    const toSend = announced.filter((n) => n.route === 'send').map(({ route: _, ...notice }) => notice);
     if (toSend.length > 0) await notifications.deliverNotices(toSend);
   }
 
-  /** Notifications a write said already (the intake's): those with an endpoint are delivered. */
+  /** Notifications a write said already (the intake's, a moment's): those with an endpoint are delivered. */
   said(announced: AnnouncedNotice[]): void {
-    if (announced.some((n) => n.route === 'send'))
-      this.write(
-        this.deliver(
-          announced.map(({ route: _, ...notice }) => notice),
-          announced,
-        ),
-      );
+    if (announced.some((n) => n.route === 'send')) this.write(this.deliver(announced));
   }
 
   /**
