@@ -8,6 +8,7 @@ import {
   ServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { ErrorType } from '../domain/errors.js';
 import { postgresError } from '../db/queries/errors.js';
 
@@ -45,8 +46,12 @@ const BUSINESS_STATUS: Record<string, number> = {
   [ErrorType.UnknownPolicy]: 400,
 };
 
-/** gRPC codes that mean "Temporal is not reachable now": UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
-const GRPC_UNAVAILABLE = new Set([14, 4, 8]);
+/** gRPC codes that mean "Temporal is not reachable now". */
+const GRPC_UNAVAILABLE = new Set<number>([
+  grpcStatus.UNAVAILABLE,
+  grpcStatus.DEADLINE_EXCEEDED,
+  grpcStatus.RESOURCE_EXHAUSTED,
+]);
 const PG_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -88,7 +93,7 @@ function workflowTaskFailing(error: unknown): boolean {
   return [...causes(error)].some(
     (e) =>
       isGrpcServiceError(e) &&
-      (e as { code: number }).code === 9 &&
+      (e as { code: grpcStatus }).code === grpcStatus.FAILED_PRECONDITION &&
       /workflow task in failed state/i.test((e as Error).message),
   );
 }

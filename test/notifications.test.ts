@@ -619,7 +619,10 @@ describe('notification endpoints end to end through the API, the dev server and 
     for (const r of received) expect(verify(secret, r)).toMatchObject({ requester: { phone: PHONE } });
 
     // The workflow asked for the notification by appeal id; the phone was read in the activity.
-    const history = await world.env.client.workflow.getHandle(appealWorkflowId(appealId)).fetchHistory();
+    // The answer closed the case: its history is read once the workflow has ended.
+    const closed = world.env.client.workflow.getHandle(appealWorkflowId(appealId));
+    await closed.result();
+    const history = await closed.fetchHistory();
     const events = history.events ?? [];
     const notifyEvents = events.filter((e) =>
       ['notify', 'notifyAll', 'deliverNotices'].includes(

@@ -151,10 +151,8 @@ export class AppealRun {
   /** A lean case's steps not yet handed to a write, and whether a write will take them. */
   private readonly queuedSteps: StepRecordInput[] = [];
   private stepsWriteQueued = false;
-  /** A lean case's notifications not yet handed to an activity. */
+  /** A lean case's notifications not yet handed to an activity (or, saying them with its steps, to a write). */
   private readonly queuedNotices: Notification[] = [];
-  /** Notifications handed to the next write of the steps (a case that says them with its steps). */
-  private readonly noticesForWrite: Notification[] = [];
   private flushScheduled = false;
   /** The search attributes as last upserted (a lean case upserts only what changed). */
   private readonly published = new Map<string, string>();
@@ -375,8 +373,8 @@ export class AppealRun {
    * that says them with its steps hands them to the same write).
    */
   flushQueued(): void {
-    if (this.noticesWithSteps) this.noticesForWrite.push(...this.queuedNotices.splice(0));
     this.flushSteps();
+    if (this.noticesWithSteps) return;
     const notices = this.queuedNotices.splice(0);
     if (notices.length === 0) return;
     if (this.announcesLocally) this.write(this.announce(notices));
@@ -411,7 +409,8 @@ export class AppealRun {
   private flushSteps(): void {
     if (this.stepsWriteQueued) return;
     const caseAlone = this.queuedSteps.length === 0 && this.recordsCase && this.caseJson() !== this.recordedCaseJson;
-    if (this.queuedSteps.length === 0 && !caseAlone && this.noticesForWrite.length === 0) return;
+    const noticesQueued = this.noticesWithSteps && this.queuedNotices.length > 0;
+    if (this.queuedSteps.length === 0 && !caseAlone && !noticesQueued) return;
     this.stepsWriteQueued = true;
     // A change without a step counts as one to record: an Update answers once it has landed.
     if (caseAlone) this.unrecordedSteps++;
@@ -421,7 +420,7 @@ export class AppealRun {
     this.lastStep = this.lastStep.then(async () => {
       this.stepsWriteQueued = false;
       const batch = this.queuedSteps.splice(0);
-      const notices = this.noticesForWrite.splice(0);
+      const notices = carriesNotices ? this.queuedNotices.splice(0) : [];
       try {
         await this.writeSteps(batch, notices);
       } catch (error) {
@@ -735,10 +734,10 @@ export class AppealRun {
   /** Every scheduled write has landed (before the workflow returns). */
   async flush(): Promise<void> {
     this.flushQueued();
-    await Promise.all(this.writes);
-    // A case that says its notifications with its steps delivers them once that write has landed:
-    // its last deliveries are scheduled after the writes above, and are waited for too.
-    if (this.noticesWithSteps) await wf.condition(() => this.pendingWrites === 0 || this.failure !== undefined);
+    // A case that says its notifications with its steps delivers them once that write has landed,
+    // so its last deliveries come after the writes flushed here: it waits until all have landed.
+    if (this.noticesWithSteps) await wf.condition(() => this.settled || this.failure !== undefined);
+    else await Promise.all(this.writes);
     if (this.failure !== undefined) throw this.failure;
   }
 }

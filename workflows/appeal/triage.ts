@@ -108,10 +108,7 @@ export async function intake(run: AppealRun): Promise<void> {
     run.caseRecordedAs({ ...before, ...fields });
     run.intakeRecorded = true;
     if (!received) tellWorkOrderNo(run);
-    else if (recorded.received) {
-      run.publish();
-      run.said([recorded.received]);
-    }
+    else if (recorded.received) run.said([recorded.received]);
   } else {
     // Histories from before work order numbers recorded no answer here.
     const recorded = (await run.records.recordIntake(order)) as { workOrderNo: string | null } | undefined;
