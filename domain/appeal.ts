@@ -3,6 +3,7 @@
  * the case as every layer sees it (workflow, activities, database, API). Types and constants
  * only: no side effects, nothing from Temporal's runtime, safe inside the workflow sandbox.
  */
+import type { GivenDispatchPlan } from '../activities/dispatch/plan.js';
 
 export const TASK_QUEUE = 'appeals';
 
@@ -108,6 +109,11 @@ export type TriageInput =
       unitId?: string;
       /** A complex appeal goes to a consultation (会商) among candidate units first. */
       consultation?: boolean;
+      /**
+       * The dispatch plan the API read with the decision (never from the request body): the case
+       * takes it instead of reading its own when it fits (appeal/triage.ts).
+       */
+      plan?: GivenDispatchPlan;
     };
 
 export interface ConsultationOpinionInput {

@@ -42,6 +42,8 @@ const REQUIRED = [
   ...PATHS.map((name) => `local-notices-${name}`),
   ...PATHS.map((name) => `recorded-case-${name}`),
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
+  // A dispatch whose triage Update carried the plan the API read with the decision (no read of its own).
+  `${CURRENT_ERA}plan-given`,
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
   'continued-as-new-carried-run',

@@ -196,8 +196,12 @@ export class AppealRun {
   async readLocally<T>(read: (records: Records) => Promise<T>): Promise<T> {
     const startedAt = this.clock();
     const result = await read(this.localReads);
-    if (this.batchesLocally) this.held = { at: startedAt, seen: Date.now() };
+    if (this.batchesLocally) this.holdClockAt(startedAt);
     return result;
+  }
+  /** Dates what the rest of this workflow task does at `at` (an instant of the task's recent past). */
+  holdClockAt(at: number): void {
+    this.held = { at, seen: Date.now() };
   }
   /** The instant a local read started, and the workflow clock its result came with (see `readLocally`). */
   private held?: { at: number; seen: number };

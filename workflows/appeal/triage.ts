@@ -2,7 +2,12 @@
  * Art. 11-14: intake, triage (dispose or dispatch), the consultation (会商) of a complex appeal,
  * the manual queue, and dispatch to a unit — a street's district government supervising it.
  */
-import type { DispatchPlan, UnitDescription } from '../../activities/dispatch/index.js';
+import type {
+  DispatchPlan,
+  GivenDispatchPlan,
+  PlanDispatchInput,
+  UnitDescription,
+} from '../../activities/dispatch/index.js';
 import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
 import { workOrderNoMessage } from '../../domain/notifications.js';
@@ -173,18 +178,22 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       });
       return undefined;
     }
-    const plannedAt = run.now();
-    const planInput = {
+    const planInput: PlanDispatchInput = {
       appealId: s.appealId,
       appealType: s.appealType,
       categoryCode: s.categoryCode,
       districtId: s.districtId,
       streetId: s.streetId,
-      at: plannedAt,
+      at: run.now(),
     };
-    const plan = run.readsPlanLocally
-      ? await run.readLocally((records) => records.planDispatch(planInput))
-      : await run.records.planDispatch(planInput);
+    const given = fittingPlan(run, decision.plan, planInput);
+    if (given) run.holdClockAt(Date.parse(given.input.at));
+    const plan = given
+      ? given.plan
+      : run.readsPlanLocally
+        ? await run.readLocally((records) => records.planDispatch(planInput))
+        : await run.records.planDispatch(planInput);
+    const plannedAt = given?.input.at ?? planInput.at;
     s.policy = plan.policy;
     if (run.lean && plan.rules) run.rules = plan.rules;
     // The district is known from the street when only the street was given.
@@ -201,6 +210,41 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
     if (decision.consultation) return { plan, leadUnitId: await consult(run, inbox, plan, leadUnitId) };
     return { plan, leadUnitId, plannedAt };
   }
+}
+
+/** How old a plan read by the API may be when the case takes it: the decision's round trip, with room. */
+const GIVEN_PLAN_MAX_AGE_MS = 60_000;
+
+/**
+ * The plan the API read with the center's decision, when it was read for this case as it is now
+ * (its type, category and place) at an instant of the case's recent past, not before its last
+ * step: the order's deadlines then count from the decision as the API took it, and the case
+ * needs no read of its own (one local activity and one activation fewer per dispatch). Otherwise
+ * (a direct Update, a case changed since, a clock far from the API's as under time skipping, a
+ * case of an era that reads its plan as an activity) the case reads its own. The choice rests on
+ * the Update's input and the task's clock, both in the history, so a replay makes the same one;
+ * a history whose Update carried no plan replays its read.
+ */
+function fittingPlan(
+  run: AppealRun,
+  given: GivenDispatchPlan | undefined,
+  own: PlanDispatchInput,
+): GivenDispatchPlan | undefined {
+  if (!given || !run.readsPlanLocally) return undefined;
+  const { input } = given;
+  const same = (a: string | null | undefined, b: string | null | undefined) => (a ?? null) === (b ?? null);
+  const forThisCase =
+    input.appealId === own.appealId &&
+    input.appealType === own.appealType &&
+    input.categoryCode === own.categoryCode &&
+    same(input.districtId, own.districtId) &&
+    same(input.streetId, own.streetId);
+  const at = Date.parse(input.at);
+  const now = Date.parse(own.at);
+  const timeline = run.state.timeline;
+  const lastStep = timeline.length > 0 ? Date.parse(timeline[timeline.length - 1]!.at) : -Infinity;
+  const recent = at <= now && now - at <= GIVEN_PLAN_MAX_AGE_MS && at >= lastStep;
+  return forThisCase && recent ? given : undefined;
 }
 
 /** A complex appeal: the candidate units give opinions, the center names the lead unit. */

@@ -12,6 +12,7 @@ import { resolveAppealId } from './appealIds.js';
 import { partyOf, type Principal } from '../../plugins/auth.js';
 import { assertCanSee, liveCase, notFound, presentCase, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
+import { planWithDecision } from '../../dispatchPlan.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
 /** The 403 for a role the rules table never lets do the action, before anything is looked up. */
@@ -68,22 +69,25 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (attachments) (request.body as { attachments?: d.AttachmentRef[] }).attachments = attachments;
         // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
         const scoped = principal.role === 'unit' || principal.role === 'coordinator';
-        const record = scoped ? await getAppealRecord(app.db, appealId) : undefined;
+        // A dispatch carries the plan read here with the decision (see api/dispatchPlan.ts).
+        const dispatching = action === 'triageAppeal' && (request.body as d.TriageInput).disposition === 'dispatch';
+        const record = scoped || dispatching ? await getAppealRecord(app.db, appealId) : undefined;
         if (scoped) assertCanSee(principal, record?.involvedUnitIds ?? []);
         const refusal = await referenceRefusal(app.db, action, appealId, request.body);
         if (refusal) {
           if (!scoped) await assertAppealExists(app, appealId);
           throw refusal;
         }
+        const plan = dispatching ? await planWithDecision(app.db, record, request.log) : undefined;
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
           const key = request.headers['idempotency-key'];
           // Bounded: with no worker to run it, the Update would wait indefinitely (the caller gets a 503).
           const next = await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () =>
             handle.executeUpdate(update, {
-              // The schema shaped the body as this action's input; `by` comes from the key.
+              // The schema shaped the body as this action's input; `by` comes from the key, a plan from here.
               // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action pairs its own input with its body
-              args: [{ ...(request.body as object), by } as any],
+              args: [{ ...(request.body as object), by, ...(plan ? { plan } : {}) } as any],
               // The Update id makes a retried request the same Update: Temporal answers its first outcome.
               ...(key ? { updateId: `${principal.name}:${key}` } : {}),
             }),
