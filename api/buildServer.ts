@@ -5,6 +5,7 @@ import app from './app.js';
 import type { ApiConfig } from './config.js';
 import { prettyTransport, REDACT_PATHS } from '../platform/logger.js';
 import { registerRequestLog } from './requestLog.js';
+import { MAX_PARAM_LENGTH } from './methodNotAllowed.js';
 import { isStorableInstant } from './instants.js';
 
 export interface ServerOptions {
@@ -58,7 +59,7 @@ export async function buildServer(config: ApiConfig, options: ServerOptions = {}
     requestIdLogLabel: 'requestId',
     bodyLimit: 256 * 1024,
     // A path parameter longer than the router's default (100) would miss its route; the schema refuses it with a 400.
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     ajv,
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(server);

@@ -6,6 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
 
+/** The longest path parameter the router matches (Fastify's default is 100); schemas refuse most well below it. */
+export const MAX_PARAM_LENGTH = 2048;
+
 interface KnownPath {
   pattern: RegExp;
   methods: Set<string>;
@@ -25,7 +28,11 @@ export function registerMethodNotAllowed(app: FastifyInstance): void {
     const path = request.url.split('?')[0]!;
     const allowed = new Set<string>();
     for (const { pattern, methods } of known.values()) if (pattern.test(path)) methods.forEach((m) => allowed.add(m));
-    if (allowed.size === 0) throw new HttpError(404, `Route ${request.method}:${path} not found`);
+    const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    if (allowed.size === 0) throw new HttpError(404, `Route ${request.method}:${shown} not found`);
+    // The route serves this method, yet the router missed it: a path parameter longer than it takes.
+    if (allowed.has(request.method))
+      throw new HttpError(414, `${shown}: a path parameter may have at most ${MAX_PARAM_LENGTH} characters`);
     const allow = [...allowed].join(', ');
     return reply
       .code(405)
@@ -33,7 +40,7 @@ export function registerMethodNotAllowed(app: FastifyInstance): void {
       .send({
         statusCode: 405,
         error: 'Method Not Allowed',
-        message: `${request.method} is not allowed on ${path}: use ${allow}`,
+        message: `${request.method} is not allowed on ${shown}: use ${allow}`,
       });
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MAX_REQUEST_ID_LENGTH } from './storableInput.js';
 
 /** What Node refuses in a header value (RFC 9110 field-value: tab, visible ASCII, obs-text). */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -10,8 +11,9 @@ const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
  */
 export function registerRequestLog(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
-    // An id that is no valid header value is not echoed (the request is refused naming the header).
-    if (!INVALID_HEADER_VALUE.test(request.id)) reply.header('x-request-id', request.id);
+    // An id that is no valid header value, or too long, is not echoed (the request is refused naming the header).
+    if (!INVALID_HEADER_VALUE.test(request.id) && request.id.length <= MAX_REQUEST_ID_LENGTH)
+      reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
     const line = {

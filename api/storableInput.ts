@@ -2,7 +2,8 @@
  * Input PostgreSQL cannot store never gets in: `text` and `jsonb` refuse U+0000, and a lone
  * UTF-16 surrogate is refused by `jsonb` (and silently replaced in `text`). One hook for every
  * route refuses such a string wherever it comes — body (nested, arrays included), query string,
- * path parameters, and the headers the API keeps as data — with a 400 naming the field.
+ * path parameters, and the headers the API keeps as data — with a 400 naming the field. A
+ * request id longer than any the API keeps is refused the same way.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.js';
@@ -49,7 +50,20 @@ export function findUnstorable(value: unknown, root: string): { field: string; p
   return undefined;
 }
 
+/** The longest request id the API keeps (echoed, logged, written to the read audit), as for an `Idempotency-Key`. */
+export const MAX_REQUEST_ID_LENGTH = 200;
+
 function refusal(request: FastifyRequest): HttpError | undefined {
+  const requestId = request.headers['x-request-id'];
+  if (typeof requestId === 'string' && requestId.length > MAX_REQUEST_ID_LENGTH) {
+    const field = 'headers/x-request-id';
+    return new HttpError(
+      400,
+      `${field}: must NOT have more than ${MAX_REQUEST_ID_LENGTH} characters`,
+      field,
+      'VALIDATION',
+    );
+  }
   const headers = Object.fromEntries(
     DATA_HEADERS.filter((h) => request.headers[h] !== undefined).map((h) => [h, request.headers[h]]),
   );

@@ -39,21 +39,27 @@ export interface Sight {
   workOrder: boolean;
   /** Reads the requester's name and phone unmasked. */
   contactInClear: boolean;
+  /**
+   * Reads the triage hints: the center's aid at triage, which names other appeals (possible
+   * originals of a repeat, with their stage and lead) that a unit of this case may not see.
+   */
+  triageHints: boolean;
 }
 
-const all: Sight = { case: true, workOrder: true, contactInClear: true };
-const masked: Sight = { case: true, workOrder: true, contactInClear: false };
-const none: Sight = { case: false, workOrder: false, contactInClear: false };
+const all: Sight = { case: true, workOrder: true, contactInClear: true, triageHints: true };
+const masked: Sight = { case: true, workOrder: true, contactInClear: false, triageHints: false };
+const none: Sight = { case: false, workOrder: false, contactInClear: false, triageHints: false };
 
 export const VISIBILITY: Readonly<Record<Relationship, Sight>> = {
   // The center dispatches and calls back: it must reach the requester.
   center: all,
   admin: all,
-  supervisor: masked,
+  // Supervisors read every case, the center's aid included; the contact stays masked.
+  supervisor: { ...masked, triageHints: true },
   // Intake recorded the appeal; once recorded, the contact is no longer its business.
   intake: masked,
-  // The lead must contact the requester (Art. 17(1)).
-  lead: all,
+  // The lead must contact the requester (Art. 17(1)); the center's triage aid is not its business.
+  lead: { ...all, triageHints: false },
   coHandler: masked,
   summonedDepartment: masked,
   supervisingGovernment: masked,
@@ -117,6 +123,7 @@ export function sightOf(principal: Principal, c: CaseParties): Sight {
       case: a.case || b.case,
       workOrder: a.workOrder || b.workOrder,
       contactInClear: a.contactInClear || b.contactInClear,
+      triageHints: a.triageHints || b.triageHints,
     }));
 }
 

@@ -139,6 +139,20 @@ describe('strings PostgreSQL cannot store are refused with the field named', () 
       await as(app, 'center')({ method: 'GET', url: '/v1/appeals', headers: { 'x-request-id': 'req\u0000id' } }),
       'headers/x-request-id',
     );
+    // A request id is echoed, logged and kept in the read audit: one longer than any kept is refused, not echoed.
+    const long = await as(
+      app,
+      'center',
+    )({ method: 'GET', url: '/v1/appeals', headers: { 'x-request-id': 'q'.repeat(8000) } });
+    expect(long.statusCode).toBe(400);
+    expect(long.json()).toMatchObject({ field: 'headers/x-request-id' });
+    expect(long.headers['x-request-id']).toBeUndefined();
+    const kept = await as(
+      app,
+      'center',
+    )({ method: 'GET', url: '/v1/appeals', headers: { 'x-request-id': 'q'.repeat(200) } });
+    expect(kept.statusCode).toBe(200);
+    expect(kept.headers['x-request-id']).toBe('q'.repeat(200));
   });
 
   it('a valid Chinese and emoji string is stored and read back as sent', async () => {
@@ -334,6 +348,11 @@ describe('the edges of the routes', () => {
     const res = await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${'0'.repeat(101)}` });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ field: 'params/id' });
+    // Past what the router matches at all: 414, the path not echoed whole, never a 405 for a method the route has.
+    const huge = await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${'a'.repeat(3000)}` });
+    expect(huge.statusCode, huge.body).toBe(414);
+    expect(huge.json<{ message: string }>().message).toMatch(/at most 2048 characters$/);
+    expect(huge.body.length).toBeLessThan(600);
   });
 
   it('an action with nothing required may come without a body', async () => {

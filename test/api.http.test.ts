@@ -266,6 +266,45 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(timeline.filter((e) => e.type === 'accepted')).toHaveLength(1);
   });
 
+  it('refuses an action key reused for another action or body, instead of answering an action never taken', async () => {
+    const id = await startWaterCase();
+    const triage = (payload: object) =>
+      as(
+        app,
+        'center',
+      )({
+        method: 'POST',
+        url: `/v1/appeals/${id}/triage`,
+        payload,
+        headers: { 'idempotency-key': 'reused-1' },
+      });
+    expect((await triage({ disposition: 'dispatch' })).statusCode).toBe(200);
+    const otherBody = await triage({ disposition: 'explained', reason: '已解释', answer: '已向您说明' });
+    expect(otherBody.statusCode, otherBody.body).toBe(409);
+    expect(otherBody.json<{ message: string }>().message).toBe(
+      'Idempotency-Key was already used with a different request (another action, appeal or body)',
+    );
+    const water = (url: string, payload: object) =>
+      as(app, 'water')({ method: 'POST', url, payload, headers: { 'idempotency-key': 'reused-2' } });
+    expect((await water(`/v1/appeals/${id}/accept`, {})).statusCode).toBe(200);
+    const result = await water(`/v1/appeals/${id}/result`, { outcome: 'resolved', summary: '已恢复供水' });
+    expect(result.statusCode, result.body).toBe(409);
+    // Nothing was taken under the reused key: the case is still being handled, and a fresh key reports.
+    const read = (await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${id}` })).json<CaseView>();
+    expect(read.stage).toBe('handling');
+    expect(read.timeline.map((e) => e.type)).not.toContain('result_reported');
+    const reported = await as(
+      app,
+      'water',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/result`,
+      payload: { outcome: 'resolved', summary: '已恢复供水' },
+      headers: { 'idempotency-key': 'reused-3' },
+    });
+    expect(reported.statusCode, reported.body).toBe(200);
+  });
+
   it('answers each error status for real', async () => {
     const id = await startWaterCase();
     const center = as(app, 'center');
@@ -458,7 +497,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
       // Read at once after the action, and without any worker: the same case the workflow answers.
       const read = await as(api, 'water')({ method: 'GET', url: `/v1/appeals/${id}` });
       expect(read.statusCode, read.body).toBe(200);
-      expect(read.json()).toMatchObject({ ...queried, source: 'record', leadUnitId: 'beijing-water' });
+      // (The center's triage hints are the center's: the unit reads the rest.)
+      const { triageHints, ...seenByUnit } = queried;
+      expect(read.json()).toMatchObject({ ...seenByUnit, source: 'record', leadUnitId: 'beijing-water' });
+      expect(read.json<{ triageHints?: unknown }>().triageHints).toBeUndefined();
       // An action still needs the workflow: bounded, then 503.
       const accept = await as(api, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
       expect(accept.statusCode, accept.body).toBe(503);

@@ -75,6 +75,7 @@ interface CaseView {
   stage: string;
   leadUnitId?: string;
   supervisingUnitIds: string[];
+  triageHints?: unknown;
   workOrder?: {
     channel: string;
     appealType: string;
@@ -153,6 +154,16 @@ describe('who sees what of a case, over HTTP', () => {
     if (who === MASKED) expect(body).not.toContain(PHONE);
   });
 
+  it("shows the center's triage hints (which name other appeals) to the center, admin and supervisors only", async () => {
+    for (const caller of ['center', 'admin', 'supervisor'] as const)
+      expect((await read(caller)).view.triageHints, caller).toBeDefined();
+    for (const caller of ['sanlitun', 'gov', 'coordinator', 'intake'] as const) {
+      const { status, view } = await read(caller);
+      expect(status).toBe(200);
+      expect(view.triageHints, caller).toBeUndefined();
+    }
+  });
+
   it('answers 404 to a unit outside the case, as if it did not exist', async () => {
     // Another street of the same district, and a city-wide enterprise.
     for (const caller of ['jianwai', 'water'] as const) {
@@ -224,7 +235,14 @@ describe('the visibility table', () => {
     expect(RELATIONSHIPS.filter((r) => !VISIBILITY[r].case)).toEqual(['uninvolved']);
     // Whoever sees the case sees its work order.
     for (const r of RELATIONSHIPS) expect(VISIBILITY[r].workOrder, r).toBe(VISIBILITY[r].case);
-    expect(sightOf(unit('elsewhere'), c)).toEqual({ case: false, workOrder: false, contactInClear: false });
+    expect(sightOf(unit('elsewhere'), c)).toEqual({
+      case: false,
+      workOrder: false,
+      contactInClear: false,
+      triageHints: false,
+    });
+    // The center's triage aid names other appeals: only those who see every case read it.
+    expect(RELATIONSHIPS.filter((r) => VISIBILITY[r].triageHints)).toEqual(['center', 'admin', 'supervisor']);
     // A lead that is also a consultation candidate keeps what the lead sees.
     expect(sightOf(unit('lead'), { ...c, consultation: { candidateUnitIds: ['lead'] } }).contactInClear).toBe(true);
   });

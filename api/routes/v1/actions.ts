@@ -13,6 +13,7 @@ import { partyOf, type Principal } from '../../plugins/auth.js';
 import { assertCanSee, liveCase, notFound, presentCase, workflowGone } from './cases.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
 import { planWithDecision } from '../../dispatchPlan.js';
+import { reserveForAction } from '../../idempotency.js';
 import { CaseRef, COMMON_ERRORS, errors, IdempotencyHeaders, IdParams, principalOf } from './shared.js';
 
 /** The 403 for a role the rules table never lets do the action, before anything is looked up. */
@@ -79,9 +80,17 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           throw refusal;
         }
         const plan = dispatching ? await planWithDecision(app.db, record, request.log) : undefined;
+        const key = request.headers['idempotency-key'];
+        if (key)
+          await reserveForAction(app.db, {
+            principalName: principal.name,
+            idempotencyKey: key,
+            action,
+            appealId,
+            body: request.body,
+          });
         const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
         try {
-          const key = request.headers['idempotency-key'];
           // Bounded: with no worker to run it, the Update would wait indefinitely (the caller gets a 503).
           const next = await app.temporal.withDeadline(Date.now() + app.config.WORKFLOW_TIMEOUT_MS, () =>
             handle.executeUpdate(update, {

@@ -123,6 +123,7 @@ export async function presentCase(
 ): Promise<ApiCase> {
   const principal = principalOf(request);
   const sight = sightOf(principal, appealCase);
+  if (!sight.triageHints && appealCase.triageHints) appealCase = withoutTriageHints(appealCase);
   if (!sight.workOrder) return appealCase;
   const record = row === undefined ? await getAppealRecord(app.db, appealCase.appealId) : row;
   if (!record) return appealCase;
@@ -130,6 +131,12 @@ export async function presentCase(
   // Every read of the requester's personal data leaves a trace (Art. 29(4)); the data itself never goes to the log.
   await auditReads(app, request, [{ appealId: record.id, fields: fieldsOfCase(sight, hasContact) }]);
   return { ...appealCase, workOrder: workOrderOf(record, sight.contactInClear) };
+}
+
+/** The case without the center's triage aid (it names other appeals the caller may not see). */
+function withoutTriageHints(appealCase: ApiCase): ApiCase {
+  const { triageHints, ...rest } = appealCase;
+  return rest;
 }
 
 /** How an appeal's workflow ended without recording its intake. */

@@ -19,7 +19,7 @@ import { HttpError } from '../../errors.js';
 import { checkWorkOrder } from '../../references.js';
 import { checkedAttachments } from '../../attachments.js';
 import { isWorkOrderNo } from '../../../domain/workOrderNumbers.js';
-import { requestHash as hashRequest, reserve } from '../../idempotency.js';
+import { callerKey, requestHash as hashRequest, reserve } from '../../idempotency.js';
 import { intakeFailure, intakeFailureCode, liveCase, loadCase, presentCase, type ApiCase } from './cases.js';
 import { principalOf } from './shared.js';
 
@@ -121,7 +121,7 @@ export async function startAppeal(
   const requestHash = hashRequest(body);
   let appealId = body.externalId ?? randomUUID();
   if (idempotencyKey)
-    appealId = await reserve(app.db, { key: `key:${principal.name}:${idempotencyKey}`, requestHash, appealId });
+    appealId = await reserve(app.db, { key: callerKey(principal.name, idempotencyKey), requestHash, appealId });
   if (body.externalId) await reserve(app.db, { key: `external:${body.externalId}`, requestHash, appealId });
   request.log = request.log.child({ appealId });
 
