@@ -11,6 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { ErrorType } from '../domain/errors.js';
 import { postgresError } from '../db/queries/errors.js';
+import { patternMeaning } from './schemaTypes.js';
 
 /** An error the API means to answer with: a status and a message for the caller. */
 export class HttpError extends Error {
@@ -115,6 +116,16 @@ interface ValidationEntry {
   message?: string;
 }
 
+/** The values `tag` takes in the branches of a discriminated `oneOf` (its `const` or `enum` in each). */
+function discriminantValues(schema: unknown, tag: string): unknown[] {
+  const branches = (schema as { oneOf?: { properties?: Record<string, { const?: unknown; enum?: unknown[] }> }[] })
+    ?.oneOf;
+  return (branches ?? []).flatMap((branch) => {
+    const property = branch.properties?.[tag];
+    return property?.const !== undefined ? [property.const] : (property?.enum ?? []);
+  });
+}
+
 /** The values a `const` or `enum` refusal allows (none for another keyword). */
 const allowedBy = (e: ValidationEntry): unknown[] =>
   e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [];
@@ -134,6 +145,7 @@ function validationMessage(entries: readonly ValidationEntry[]): string {
       .map((value) => JSON.stringify(value));
     return allowed.length > 1 ? `must be one of ${allowed.join(', ')}` : `must be ${allowed[0]}`;
   }
+  if (first?.keyword === 'pattern') return patternMeaning(first.params.pattern) ?? first.message ?? 'invalid';
   return first?.message ?? 'invalid';
 }
 
@@ -159,6 +171,18 @@ export function registerErrorHandler(
         first?.keyword === 'additionalProperties'
           ? `/${(first.params as { additionalProperty?: string }).additionalProperty}`
           : '';
+      if (first?.keyword === 'discriminator') {
+        // A union told apart by one property (schemaTypes.ts `Discriminated`), and the body names no kind of it.
+        const { tag } = first.params as { tag: string };
+        const field = `${part}${first.instancePath ?? ''}/${tag}`;
+        const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+        const allowed = first.instancePath ? [] : discriminantValues(schema, tag);
+        const message =
+          allowed.length > 0
+            ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+            : 'is not one of the kinds allowed';
+        return send(400, `${field}: ${message}`, { field, code: 'VALIDATION' });
+      }
       const field = `${part}${first?.instancePath ?? ''}${missing}${extra}`;
       return send(400, `${field}: ${validationMessage(fastifyError.validation)}`, { field, code: 'VALIDATION' });
     }

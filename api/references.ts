@@ -8,7 +8,9 @@ import type { Static } from '@sinclair/typebox';
 import type { ActionName } from '../domain/actions.js';
 import type { HandlingUnitKind } from '../domain/appeal.js';
 import type { DbOrTx } from '../db/client.js';
-import { appealStage, findHandlingUnit, findHandlingUnits } from '../db/queries/directory.js';
+import { getAppealRecord } from '../db/queries/cases.js';
+import { appealStage, findHandlingUnit, findHandlingUnits, type HandlingUnit } from '../db/queries/directory.js';
+import { knowledgeEntryExists } from '../db/queries/knowledge.js';
 import { HOTLINE_CENTER_UNIT_ID, workOrderReferences } from '../db/queries/reference.js';
 import { HttpError } from './errors.js';
 import type { StartAppealBody } from './schemas.js';
@@ -22,11 +24,22 @@ const COORDINATING: readonly HandlingUnitKind[] = ['district_government', 'secto
 const CITY_JOINT_OFFICE_ID = 'city-joint-office';
 
 /** A unit that can lead or co-handle: known to the directory, and not the center itself. */
-async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<void> {
+async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<HandlingUnit> {
   const unit = await findHandlingUnit(db, unitId);
   if (!unit) throw refused(field, `unknown unit ${unitId}`);
   if (unit.kind === 'hotline_center' || unit.id === HOTLINE_CENTER_UNIT_ID)
     throw refused(field, `${unitId} is the hotline center, not a handling unit`);
+  return unit;
+}
+
+/**
+ * A co-handler does part of the lead's work (Art. 16): a handling unit, not the central/military
+ * liaison, which forwards matters to organs outside Beijing's system (Art. 23) and is not assessed.
+ */
+async function coHandlingUnit(db: DbOrTx, field: string, unitId: string): Promise<void> {
+  const unit = await handlingUnit(db, field, unitId);
+  if (unit.kind === 'central_military_liaison')
+    throw refused(field, `${unitId} is the central/military liaison, which forwards matters and does not co-handle`);
 }
 
 async function otherAppeal(
@@ -50,17 +63,29 @@ interface Context {
 
 // Each check reads only the fields it names; the route's schema has already shaped the body.
 const CHECKS = {
-  triageAppeal: async ({ db, appealId }: Context, body: { unitId?: string; originalAppealId?: string }) => {
+  triageAppeal: async (
+    { db, appealId }: Context,
+    body: { unitId?: string; originalAppealId?: string; knowledgeEntryId?: string },
+  ) => {
     if (body.unitId) await handlingUnit(db, 'unitId', body.unitId);
     if (body.originalAppealId)
       await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false });
+    if (body.knowledgeEntryId && !(await knowledgeEntryExists(db, body.knowledgeEntryId)))
+      throw refused('knowledgeEntryId', `unknown knowledge-base entry ${body.knowledgeEntryId}`);
   },
-  concludeConsultation: async ({ db }: Context, body: { leadUnitId: string }) =>
-    handlingUnit(db, 'leadUnitId', body.leadUnitId),
-  decideObjection: async ({ db }: Context, body: { newUnitId?: string }) => {
+  giveConsultationOpinion: async ({ db }: Context, body: { proposedLeadUnitId?: string }) => {
+    if (body.proposedLeadUnitId) await handlingUnit(db, 'proposedLeadUnitId', body.proposedLeadUnitId);
+  },
+  concludeConsultation: async ({ db }: Context, body: { leadUnitId: string }) => {
+    await handlingUnit(db, 'leadUnitId', body.leadUnitId);
+  },
+  decideObjection: async ({ db }: Context, body: { decision: string; newUnitId?: string }) => {
+    // Upheld, the same unit handles it (Art. 14): a new unit named with it would silently go nowhere.
+    if (body.newUnitId && body.decision !== 'redispatch')
+      throw refused('newUnitId', 'only a re-dispatch names a new unit; an upheld dispatch stays with the same unit');
     if (body.newUnitId) await handlingUnit(db, 'newUnitId', body.newUnitId);
   },
-  addCoHandler: async ({ db }: Context, body: { unitId: string }) => handlingUnit(db, 'unitId', body.unitId),
+  addCoHandler: async ({ db }: Context, body: { unitId: string }) => coHandlingUnit(db, 'unitId', body.unitId),
   blowWhistle: async ({ db }: Context, body: { departmentIds: string[] }) => {
     const found = await findHandlingUnits(db, body.departmentIds);
     body.departmentIds.forEach((id, i) => {
@@ -70,7 +95,7 @@ const CHECKS = {
         throw refused(`departmentIds/${i}`, `${id} is a ${unit.kind}, not a department the whistle can summon`);
     });
   },
-  requestCoordination: async ({ db }: Context, body: { coordinatorId: string }) => {
+  requestCoordination: async ({ db, appealId }: Context, body: { coordinatorId: string }) => {
     const id = body.coordinatorId;
     const unit = await findHandlingUnit(db, id);
     if (!unit) throw refused('coordinatorId', `unknown unit ${id}`);
@@ -80,6 +105,12 @@ const CHECKS = {
         'coordinatorId',
         `${id} is a ${unit.kind}, not a district government, sector authority or the city joint office`,
       );
+    // Art. 22: a district government coordinates the appeals of its own district.
+    if (unit.kind === 'district_government') {
+      const districtId = (await getAppealRecord(db, appealId))?.districtId;
+      if (districtId && unit.districtId && unit.districtId !== districtId)
+        throw refused('coordinatorId', `${id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
+    }
   },
   mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string }) =>
     otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true }),
@@ -105,6 +136,12 @@ export async function referenceRefusal(
 
 /** Clocks of intake systems drift a little; a start a bit "ahead" of ours is still now. */
 const CLOCK_SKEW_MS = 2 * 60_000;
+/**
+ * How long ago an appeal may have come in when intake records it (a call taken while a system
+ * was down, entered later). Its deadlines count from it, and its work order number is of its day.
+ */
+const MAX_INTAKE_AGE_DAYS = 30;
+const MAX_INTAKE_AGE_MS = MAX_INTAKE_AGE_DAYS * 86_400_000;
 
 /**
  * A work order's references and instant. Answers the district the appeal lies in: the one given,
@@ -118,6 +155,8 @@ export async function checkWorkOrder(
   // One read for all three; the refusals keep their order (category, district, street).
   const found = await workOrderReferences(db, body);
   if (!found.category) throw refused('categoryCode', `unknown category ${body.categoryCode}`);
+  if (found.categoryIsGroup)
+    throw refused('categoryCode', `${body.categoryCode} is a group of categories: name one of the categories in it`);
   if (body.districtId && !found.district) throw refused('districtId', `unknown district ${body.districtId}`);
   let districtId = body.districtId;
   if (body.streetId) {
@@ -129,5 +168,10 @@ export async function checkWorkOrder(
   }
   if (body.receivedAt && Date.parse(body.receivedAt) > now.getTime() + CLOCK_SKEW_MS)
     throw refused('receivedAt', `${body.receivedAt} is in the future`);
+  if (body.receivedAt && Date.parse(body.receivedAt) < now.getTime() - MAX_INTAKE_AGE_MS)
+    throw refused(
+      'receivedAt',
+      `${body.receivedAt} is more than ${MAX_INTAKE_AGE_DAYS} days ago: an intake records an appeal as it comes in`,
+    );
   return districtId ? { districtId } : {};
 }

@@ -103,12 +103,17 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
   const fwd = c.forwarding;
   if (fwd?.organ)
     answers.push({ kind: 'forwarded', at: fwd.forwardedAt ?? null, text: `已转至${fwd.organ}办理，热线中心跟进。` });
-  if (c.extension?.status === 'approved')
+  // Every extension granted, the earlier ones too (a later request or a re-handling round set them aside).
+  for (const extension of [...(c.earlierExtensions ?? []), ...(c.extension ? [c.extension] : [])]) {
+    if (extension.status !== 'approved') continue;
+    // A case from before `extendedTo` was kept: the current extension set the current deadline.
+    const until = extension.extendedTo ?? (extension === c.extension ? c.deadlines.handling : undefined);
     answers.push({
       kind: 'extension',
-      at: c.extension.decidedAt ?? null,
-      text: `办理时限延长至 ${c.deadlines.handling ?? ''}。理由：${c.extension.reason}`,
+      at: extension.decidedAt ?? null,
+      text: `${until ? `办理时限延长至 ${until}` : '办理时限已延长'}。理由：${extension.reason}`,
     });
+  }
   if (c.result)
     answers.push({ kind: 'result', at: c.result.at, text: `${OUTCOMES[c.result.outcome] ?? ''}：${c.result.summary}` });
   if (fwd?.feedback) answers.push({ kind: 'forwarding_feedback', at: fwd.feedbackAt ?? null, text: fwd.feedback });

@@ -14,12 +14,14 @@ import {
   type SchemaOptions,
   type Static,
   type TSchema,
+  type TUnion,
   type TUnsafe,
 } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 const STRING_ENUM = 'StringEnum';
 const NULLABLE = 'Nullable';
+const DISCRIMINATED = 'Discriminated';
 /** The schema a nullable one admits besides null (for `Value`; JSON consumers do not see symbols). */
 const NonNull = Symbol('NonNull');
 
@@ -31,6 +33,31 @@ TypeRegistry.Set<{ [NonNull]: TSchema }>(
   NULLABLE,
   (schema, value) => value === null || Value.Check(schema[NonNull], value),
 );
+
+TypeRegistry.Set<{ oneOf: TSchema[] }>(
+  DISCRIMINATED,
+  (schema, value) => schema.oneOf.filter((branch) => Value.Check(branch, value)).length === 1,
+);
+
+/**
+ * One of `branches`, told apart by the value of `propertyName` (a `const` or `enum` in each):
+ * `oneOf` with OpenAPI's `discriminator`, which ajv honours (`discriminator: true`). A refusal
+ * then names what is wrong in the branch the body chose (`body/reason` for a closing triage
+ * without a reason), not that the other branches' tags differ.
+ */
+export function Discriminated<T extends TSchema[]>(
+  propertyName: string,
+  branches: [...T],
+  options: SchemaOptions = {},
+): TUnsafe<Static<TUnion<T>>> {
+  return Type.Unsafe<Static<TUnion<T>>>({
+    ...options,
+    [Kind]: DISCRIMINATED,
+    type: 'object',
+    oneOf: branches,
+    discriminator: { propertyName },
+  });
+}
 
 /**
  * One of `values`: `{ type: 'string', enum: values }`, typed as the union of their literals
@@ -62,4 +89,23 @@ export function Nullable<T extends TSchema>(schema: T, options: SchemaOptions = 
     type: [schema.type, 'null'],
     ...(allowed ? { enum: [...allowed, null] } : {}),
   });
+}
+
+/**
+ * The patterns the request schemas use, each with what it means in words: a refusal says the
+ * meaning (`must not be blank`), not ajv's `must match pattern "\S"`.
+ */
+export const PATTERNS = {
+  notBlank: { pattern: '\\S', meaning: 'must not be blank' },
+  phone: {
+    pattern: '^\\+?[0-9][0-9 -]{3,18}[0-9]$',
+    meaning:
+      'must be a phone number: 5 to 20 digits, spaces or hyphens, starting and ending with a digit (+ first allowed)',
+  },
+  id: { pattern: '^[A-Za-z0-9._:-]+$', meaning: 'must be an id: letters, digits and . _ : -' },
+} as const;
+
+/** The meaning of a refused pattern, when it is one of `PATTERNS`. */
+export function patternMeaning(pattern: unknown): string | undefined {
+  return Object.values(PATTERNS).find((p) => p.pattern === pattern)?.meaning;
 }

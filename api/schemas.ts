@@ -21,7 +21,7 @@ import {
   MAX_ATTACHMENT_URL_LENGTH,
   MAX_ATTACHMENTS,
 } from '../domain/attachments.js';
-import { Nullable, StringEnum } from './schemaTypes.js';
+import { Discriminated, Nullable, PATTERNS, StringEnum } from './schemaTypes.js';
 
 /** One of `values`, typed `string`: the domain and the routes read these fields as strings. */
 const literals = (values: readonly string[], options?: SchemaOptions) => StringEnum<string>(values, options);
@@ -38,9 +38,9 @@ const Body = <P extends Record<string, TSchema>>(
     ...(example ? { examples: [example] } : {}),
   });
 const Text = (maxLength = 2000, options: Record<string, unknown> = {}) =>
-  Type.String({ minLength: 1, maxLength, ...options });
+  Type.String({ minLength: 1, maxLength, pattern: PATTERNS.notBlank.pattern, ...options });
 /** An id in a path, query or body: appeal, unit, category, district, street. */
-export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' });
+export const Id = Type.String({ minLength: 1, maxLength: 100, pattern: PATTERNS.id.pattern });
 
 const MB = 1024 * 1024;
 /** Art. 9(2): an image, a recording or a video by reference; the limits are `domain/attachments.ts`'s. */
@@ -109,7 +109,7 @@ export const StartAppealBody = Body(
     streetId: Type.Optional(Id),
     address: Type.Optional(Text(500)),
     requester: Type.Object(
-      { name: Type.Optional(Text(100)), phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 -]{3,20}$' })) },
+      { name: Type.Optional(Text(100)), phone: Type.Optional(Type.String({ pattern: PATTERNS.phone.pattern })) },
       { additionalProperties: false },
     ),
     stabilityRisk: Type.Optional(Type.Boolean()),
@@ -153,6 +153,22 @@ const Coordination = {
   opinion: Type.Optional(Type.String()),
   answeredAt: Type.Optional(Type.String()),
 };
+
+const SummonedDepartment = Type.Object({
+  unitId: Type.String(),
+  status: SubMatterStatus,
+  dueAt: Type.String(),
+  reportedAt: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String({ description: 'What the department said when it reported in' })),
+});
+const Extension = Type.Object({
+  status: literals(['requested', 'approved', 'denied'] as const),
+  reason: Type.String(),
+  requestedAt: Type.String(),
+  decidedAt: Type.Optional(Type.String()),
+  decisionReason: Type.Optional(Type.String()),
+  extendedTo: Type.Optional(Type.String({ description: 'Approved: the handling deadline it set' })),
+});
 
 /** The work order as the caller may read it: the requester's contact in clear or masked (see `api/visibility.ts`). */
 export const WorkOrderView = Type.Object(
@@ -211,6 +227,12 @@ export const AppealCaseSchema = Type.Object(
         reportedAt: Type.Optional(Type.String()),
         lateReason: Type.Optional(Type.String()),
         interimAt: Type.Optional(Type.String()),
+        interimReports: Type.Optional(
+          Type.Array(Type.Object({ at: Type.String(), report: Type.String() }), {
+            description: 'Its interim reports to the lead unit, oldest first',
+          }),
+        ),
+        report: Type.Optional(Type.String({ description: 'Its final report to the lead unit (Art. 16)' })),
         attachments: Type.Optional(Type.Array(AttachmentRefSchema)),
       }),
     ),
@@ -223,28 +245,40 @@ export const AppealCaseSchema = Type.Object(
     objection: Type.Optional(Type.Object({ unitId: Type.String(), reason: Type.String(), at: Type.String() })),
     whistle: Type.Optional(
       Type.Object({
-        departments: Type.Array(
-          Type.Object({
-            unitId: Type.String(),
-            status: SubMatterStatus,
-            dueAt: Type.String(),
-            reportedAt: Type.Optional(Type.String()),
-          }),
+        departments: Type.Array(SummonedDepartment, {
+          description: 'Every department summoned, by this whistle or an earlier one',
+        }),
+        reason: Type.String({ description: 'Why the latest whistle was blown' }),
+        blownAt: Type.Optional(Type.String()),
+        earlier: Type.Optional(
+          Type.Array(
+            Type.Object({
+              reason: Type.String(),
+              blownAt: Type.Optional(Type.String()),
+              departments: Type.Array(SummonedDepartment),
+            }),
+            {
+              description:
+                'The whistles blown before the latest, oldest first, each with the departments as they stood when the next was blown',
+            },
+          ),
         ),
-        reason: Type.String(),
       }),
     ),
-    extension: Type.Optional(
-      Type.Object({
-        status: literals(['requested', 'approved', 'denied'] as const),
-        reason: Type.String(),
-        requestedAt: Type.String(),
-        decidedAt: Type.Optional(Type.String()),
-        decisionReason: Type.Optional(Type.String()),
+    extension: Type.Optional(Extension),
+    earlierExtensions: Type.Optional(
+      Type.Array(Extension, {
+        description: 'Extension requests before the current one (a later request or a re-handling round), oldest first',
       }),
     ),
     coordination: Type.Optional(
-      Type.Object(Coordination, { description: "The lead unit's own coordination request (Art. 22)" }),
+      Type.Object(Coordination, { description: "The lead unit's own coordination request (Art. 22), the latest" }),
+    ),
+    earlierCoordinations: Type.Optional(
+      Type.Array(Type.Object(Coordination), {
+        description:
+          "The lead unit's coordination requests before the current one, oldest first (their authorities stay parties)",
+      }),
     ),
     escalations: Type.Optional(
       Type.Array(
@@ -415,7 +449,8 @@ const CallbackAnswer = Type.Object(
  * action without a body here does not compile.
  */
 export const ActionBodies = {
-  triageAppeal: Type.Union(
+  triageAppeal: Discriminated(
+    'disposition',
     [
       Body({
         disposition: Type.Literal('dispatch'),

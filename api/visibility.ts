@@ -26,6 +26,8 @@ export const RELATIONSHIPS = [
   'consultationCandidate',
   /** The central/military liaison a matter was forwarded through (Art. 23). */
   'liaison',
+  /** Leads the appeal this one was merged into (并单): it now answers this requester too. */
+  'originalLead',
   /** Named by the record's list of involved units, its part no longer detailed (an old record, an action's pre-check). */
   'otherInvolved',
   'uninvolved',
@@ -66,6 +68,8 @@ export const VISIBILITY: Readonly<Record<Relationship, Sight>> = {
   coordinator: masked,
   consultationCandidate: masked,
   liaison: masked,
+  // The original's lead answers the merged appeal's requester as well (Art. 17(1)).
+  originalLead: { ...all, triageHints: false },
   otherInvolved: masked,
   uninvolved: none,
 };
@@ -89,6 +93,8 @@ export interface CaseParties {
   escalations?: readonly { coordinatorId: string }[];
   consultation?: { candidateUnitIds: readonly string[] };
   forwarding?: { liaisonUnitId: string };
+  /** A merged appeal: the lead unit of the original it was merged into (read from the original's record). */
+  mergedIntoLeadUnitId?: string;
 }
 
 /** Every part the caller has in the case (a unit may have several, e.g. lead and consultation candidate). */
@@ -109,6 +115,7 @@ export function relationshipsOf(principal: Principal, c: CaseParties): Relations
     ],
     [c.consultation?.candidateUnitIds.includes(unitId) ?? false, 'consultationCandidate'],
     [c.forwarding?.liaisonUnitId === unitId, 'liaison'],
+    [principal.role === 'unit' && c.mergedIntoLeadUnitId === unitId, 'originalLead'],
   ];
   const found = parts.filter(([holds]) => holds).map(([, r]) => r);
   if (found.length > 0) return found;

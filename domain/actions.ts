@@ -52,6 +52,12 @@ const DISPATCHED: readonly Stage[] = [
   'rehandling',
 ];
 const HANDLING: readonly Stage[] = ['handling', 'rehandling'];
+/**
+ * A co-handler's part and a summoned department's report-in are owed by their own deadlines,
+ * which may fall after the lead's result: the case still takes them then, rather than refuse
+ * them and record the unit as late.
+ */
+const HANDLING_OR_REPORTED: readonly Stage[] = [...HANDLING, 'result_reported'];
 
 export interface ActionRule {
   /** The API path under `/v1/appeals/{id}/`. */
@@ -125,7 +131,7 @@ export const ACTION_RULES = {
   reportCoHandlerPart: {
     path: 'co-handler-report',
     summary: 'A co-handler reports its part (interim or final)',
-    stages: HANDLING,
+    stages: HANDLING_OR_REPORTED,
     parties: ['co_handler'],
   },
   blowWhistle: {
@@ -137,7 +143,7 @@ export const ACTION_RULES = {
   reportIn: {
     path: 'report-in',
     summary: 'A summoned department reports in',
-    stages: HANDLING,
+    stages: HANDLING_OR_REPORTED,
     parties: ['summoned_department'],
   },
   requestExtension: {

@@ -252,6 +252,10 @@ export interface CoHandlerState {
   lateReason?: string;
   /** The last interim report's instant (a late co-handler gives one before its final report). */
   interimAt?: string;
+  /** Its interim reports, oldest first: the lead reads them to write its result. */
+  interimReports?: { at: string; report: string }[];
+  /** Its final report to the lead unit (Art. 16). */
+  report?: string;
   /** What its reports referenced, interim and final, in order. */
   attachments?: AttachmentRef[];
 }
@@ -266,6 +270,39 @@ export interface CoordinationState {
   dueAt: string;
   opinion?: string;
   answeredAt?: string;
+}
+
+/** A department summoned by the whistle (Art. 18), and its report-in. */
+export interface SummonedDepartment {
+  unitId: string;
+  status: SubMatterStatus;
+  dueAt: string;
+  reportedAt?: string;
+  /** What it said when it reported in. */
+  note?: string;
+}
+
+/** A whistle blown by a street or township lead (Art. 18). */
+export interface WhistleState {
+  /** Every department summoned, by this whistle or an earlier one (each stays a party of the case). */
+  departments: SummonedDepartment[];
+  /** Why this (the latest) whistle was blown. */
+  reason: string;
+  /** When it was blown (absent on a case that blew it before this was kept). */
+  blownAt?: string;
+  /** The whistles blown before it, oldest first, each with the departments as they stood when the next was blown. */
+  earlier?: { reason: string; blownAt?: string; departments: SummonedDepartment[] }[];
+}
+
+/** The lead unit's request for an extension (Art. 17) and the center's decision. */
+export interface ExtensionState {
+  status: 'requested' | 'approved' | 'denied';
+  reason: string;
+  requestedAt: string;
+  decidedAt?: string;
+  decisionReason?: string;
+  /** Approved: the handling deadline it set. */
+  extendedTo?: string;
 }
 
 /** One tier of escalation: a coordination the process opened itself. */
@@ -361,19 +398,15 @@ export interface AppealCase {
   coHandlers: CoHandlerState[];
   consultation?: { candidateUnitIds: string[]; opinions: { unitId: string; opinion: string }[] };
   objection?: { unitId: string; reason: string; at: string };
-  whistle?: {
-    departments: { unitId: string; status: SubMatterStatus; dueAt: string; reportedAt?: string }[];
-    reason: string;
-  };
-  extension?: {
-    status: 'requested' | 'approved' | 'denied';
-    reason: string;
-    requestedAt: string;
-    decidedAt?: string;
-    decisionReason?: string;
-  };
-  /** The lead unit's own coordination request (Art. 22). */
+  whistle?: WhistleState;
+  /** The latest extension request (Art. 17). */
+  extension?: ExtensionState;
+  /** The extension requests before it (a later request, or a re-handling round, took its place), oldest first. */
+  earlierExtensions?: ExtensionState[];
+  /** The lead unit's own coordination request (Art. 22): the latest. */
   coordination?: CoordinationState;
+  /** The lead's coordination requests before it, oldest first: their authorities stay parties of the case. */
+  earlierCoordinations?: CoordinationState[];
   /** Tiers the process escalated to, in order (Art. 22): each authority is a party with its own window. */
   escalations?: EscalationState[];
   /** Art. 23: where a central/military matter was forwarded, and its follow-up. */
@@ -431,7 +464,7 @@ export interface AppealCase {
 
 /**
  * Every unit a case involves: lead, supervising district government, co-handlers, summoned
- * departments, coordinator, consultation candidates. They may read the case; the record keeps
+ * departments, coordinators (earlier ones too), consultation candidates. They may read the case; the record keeps
  * the list so that lists and inboxes find it.
  */
 export function involvedUnitIds(
@@ -442,6 +475,7 @@ export function involvedUnitIds(
     | 'coHandlers'
     | 'whistle'
     | 'coordination'
+    | 'earlierCoordinations'
     | 'consultation'
     | 'escalations'
     | 'forwarding'
@@ -453,6 +487,7 @@ export function involvedUnitIds(
     ...c.coHandlers.map((co) => co.unitId),
     ...(c.whistle?.departments.map((dept) => dept.unitId) ?? []),
     c.coordination?.coordinatorId,
+    ...(c.earlierCoordinations?.map((r) => r.coordinatorId) ?? []),
     ...(c.consultation?.candidateUnitIds ?? []),
     ...(c.escalations?.map((e) => e.coordinatorId) ?? []),
     c.forwarding?.liaisonUnitId,

@@ -20,8 +20,9 @@ const MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/g;
 
 /**
  * Text written to or about the requester, erased whole wherever it is kept: a unit's result
- * (`summary`), the center's answer (`answer`), the organ's feedback, a co-handler's report, a
- * first contact's or forwarding's note; and the work order's own content and address.
+ * (`summary`), the center's answer (`answer`), the organ's feedback, a co-handler's report (interim
+ * or final), a first contact's, forwarding's or report-in's note; and the work order's own content
+ * and address.
  */
 const ERASED_TEXT_KEYS = new Set(['summary', 'answer', 'feedback', 'report', 'note', 'content']);
 /** Kept only as references to the requester's files or other appeals: dropped. */
@@ -32,7 +33,13 @@ export const REQUESTER_TEXT_EVENTS: ReadonlySet<string> = new Set([
   'result_reported',
   'forwarding_feedback',
   'co_handler_report',
+  'report_in',
 ]);
+/**
+ * Notifications to a unit that pass such a text on (the lead is told what a co-handler reported
+ * or a summoned department said): their message is erased like a message to the requester.
+ */
+export const REQUESTER_TEXT_NOTICES: ReadonlySet<string> = new Set(['co_handler_report', 'report_in']);
 
 /** `text` without the requester's name (2 characters or more: one would erase a common character), phone or any mobile number. */
 export function scrubText(text: string, requester: Requester): string {

@@ -355,6 +355,13 @@ describe('the edges of the routes', () => {
     expect(huge.body.length).toBeLessThan(600);
   });
 
+  it('a parameter a route does not take is a 400 naming it, the overview included', async () => {
+    const res = await as(app, 'supervisor')({ method: 'GET', url: '/v1/overview/overdue?district=chaoyang' });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'querystring/district' });
+    expect((await as(app, 'supervisor')({ method: 'GET', url: '/v1/overview/overdue' })).statusCode).toBe(200);
+  });
+
   it('an action with nothing required may come without a body', async () => {
     const res = await as(app, 'water')({ method: 'POST', url: '/v1/appeals/no-such-appeal/accept' });
     expect(res.statusCode, res.body).toBe(404);

@@ -606,6 +606,10 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const list = await as(app, 'jianwai')({ method: 'GET', url: `/v1/appeals?unitId=beijing-water` });
     expect(list.json<Page>().items).toEqual([]);
     expect((await as(app, 'jianwai')({ method: 'GET', url: '/v1/units/beijing-water/inbox' })).statusCode).toBe(403);
+    // A unit the directory does not know has no inbox: 404, as for its rates.
+    const unknown = await as(app, 'supervisor')({ method: 'GET', url: '/v1/units/no-such-unit/inbox' });
+    expect(unknown.statusCode, unknown.body).toBe(404);
+    expect(unknown.json<{ message: string }>().message).toBe('unit not found');
     // The center cannot accept for a unit (role gate); the unit can.
     expect((await as(app, 'center')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} })).statusCode).toBe(
       403,

@@ -202,6 +202,67 @@ describe('references are checked before anything enters a case', () => {
     // Coordinators are district governments, sector authorities or the city joint office.
     for (const coordinatorId of ['no-such-unit', 'beijing-water', 'city-housing', 'chaoyang-jianwai'])
       await refused('water', id, 'coordination-request', { coordinatorId, reason: '需协调' }, 'body/coordinatorId');
+    // A district government coordinates its own district's appeals (this one lies in Chaoyang).
+    const haidian = await refused(
+      'water',
+      id,
+      'coordination-request',
+      { coordinatorId: 'haidian-gov', reason: '需协调' },
+      'body/coordinatorId',
+    );
+    expect(haidian.json<{ message: string }>().message).toBe(
+      'body/coordinatorId: haidian-gov governs district haidian; this appeal lies in chaoyang',
+    );
+    // The central/military liaison forwards matters; it does not co-handle one.
+    await refused('water', id, 'co-handlers', { unitId: 'central-military-liaison', task: '核查' }, 'body/unitId');
+    // A consultation opinion's proposed lead is a unit of the directory.
+    await refused(
+      'water',
+      id,
+      'consultation-opinion',
+      { opinion: '建议由区里牵头', proposedLeadUnitId: 'no-such-unit' },
+      'body/proposedLeadUnitId',
+    );
+  });
+
+  it('an upheld objection names no new unit; a triage answer cites a knowledge-base entry that exists', async () => {
+    const id = await startCase();
+    await refused(
+      'center',
+      id,
+      'objection-decision',
+      { decision: 'upheld', reason: '维持派单', newUnitId: 'chaoyang-chaowai' },
+      'body/newUnitId',
+    );
+    const answer = { disposition: 'knowledge_answer', reason: '知识库解答', answer: '请留意物业通知' };
+    await refused('center', id, 'triage', { ...answer, knowledgeEntryId: 'no-such-entry' }, 'body/knowledgeEntryId');
+    const cited = await as(
+      app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/triage`,
+      payload: { ...answer, knowledgeEntryId: 'kb-water-outage-notice' },
+    });
+    expect(cited.statusCode, cited.body).toBe(200);
+  });
+
+  it('a closing triage is refused for what its own disposition lacks, naming that field', async () => {
+    const id = await startCase();
+    const res = await refused('center', id, 'triage', { disposition: 'explained', answer: '已解释' }, 'body/reason');
+    expect(res.json<{ message: string }>().message).toBe("body/reason: must have required property 'reason'");
+    const blank = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'explained', reason: '   ', answer: '已解释' },
+      'body/reason',
+    );
+    expect(blank.json<{ message: string }>().message).toBe('body/reason: must not be blank');
+    const unknown = await refused('center', id, 'triage', { disposition: 'shelved' }, 'body/disposition');
+    expect(unknown.json<{ message: string }>().message).toBe(
+      'body/disposition: must be one of "dispatch", "knowledge_answer", "emergency_transfer", "legal_channel", "repeat", "explained", "admonished", "market_referral"',
+    );
   });
 
   it('a reached callback answers all three questions; the channel is one of the known ones', async () => {
@@ -318,6 +379,36 @@ describe('a work order is refused when its place or instant does not fit', () =>
       payload: { ...waterOutage(uniqueId('skewed')), receivedAt: new Date(Date.now() + 60_000).toISOString() },
     });
     expect(skewed.statusCode, skewed.body).toBe(201);
+  });
+
+  it('refuses an intake instant over 30 days ago, a group of categories, blank content and a phone that is no number', async () => {
+    const cases: [object, string][] = [
+      [{ receivedAt: '1970-01-01T00:00:00Z' }, 'body/receivedAt'],
+      [{ receivedAt: new Date(Date.now() - 31 * 86_400_000).toISOString() }, 'body/receivedAt'],
+      [{ categoryCode: 'utilities.water' }, 'body/categoryCode'],
+      [{ categoryCode: 'utilities' }, 'body/categoryCode'],
+      [{ content: '   ' }, 'body/content'],
+      [{ requester: { name: '张三', phone: '---' } }, 'body/requester/phone'],
+      [{ requester: { name: '张三', phone: '1234' } }, 'body/requester/phone'],
+    ];
+    for (const [change, field] of cases) {
+      const externalId = uniqueId('implausible');
+      const res = await as(
+        app,
+        'intake',
+      )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(externalId), ...change } });
+      expectRefusal(res, field);
+      await neverStarted(externalId);
+    }
+    const blank = await as(
+      app,
+      'intake',
+    )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: ' \n ' } });
+    expect(blank.json<{ message: string }>().message).toBe('body/content: must not be blank');
+    // A call taken yesterday and a landline with its area code are what intake records every day.
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+    const landline = { ...waterOutage(), receivedAt: yesterday, requester: { name: '张三', phone: '010-6512 3456' } };
+    expect((await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: landline })).statusCode).toBe(201);
   });
 
   it("fills a street-only appeal's district from the street, so lists by district find it", async () => {

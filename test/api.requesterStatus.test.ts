@@ -125,6 +125,54 @@ describe('GET /v1/status/:ref', () => {
     ]);
   });
 
+  it('tells every extension granted: a second request and a re-handling round set the earlier ones aside, not away', async () => {
+    const { id, token } = await start();
+    expect((await act('center', id, 'triage', { disposition: 'dispatch' })).statusCode).toBe(200);
+    expect((await act('water', id, 'accept', {})).statusCode).toBe(200);
+    const extend = async (reason: string, decision: string): Promise<string> => {
+      expect((await act('water', id, 'extension-request', { reason })).statusCode).toBe(200);
+      const decided = await act('center', id, 'extension-decision', { approved: true, reason: decision });
+      expect(decided.statusCode, decided.body).toBe(200);
+      return decided.json<{ deadlines: { handling: string } }>().deadlines.handling;
+    };
+    const extensionAnswers = async () =>
+      (await status(id, token))
+        .json<Status>()
+        .answers.filter((a) => a.kind === 'extension')
+        .map((a) => a.text);
+
+    const first = await extend('需更换主管道', '工程量大');
+    const second = await extend('管材未到货', '同意再延');
+    expect(Date.parse(second)).toBeGreaterThan(Date.parse(first));
+    const told = [`办理时限延长至 ${first}。理由：需更换主管道`, `办理时限延长至 ${second}。理由：管材未到货`];
+    expect(await extensionAnswers()).toEqual(told);
+    // The case keeps both, each with its decision.
+    const seen = await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });
+    expect(seen.json()).toMatchObject({
+      extension: { status: 'approved', reason: '管材未到货', decisionReason: '同意再延', extendedTo: second },
+      earlierExtensions: [
+        { status: 'approved', reason: '需更换主管道', decisionReason: '工程量大', extendedTo: first },
+      ],
+    });
+
+    // Unsatisfied after the result: the re-handling round starts without an extension, and both stay told.
+    expect((await act('water', id, 'result', { outcome: 'resolved', summary: '已恢复供水' })).statusCode).toBe(200);
+    const answered = await act('center', id, 'callback', {
+      reached: true,
+      contacted: true,
+      resolved: false,
+      satisfaction: 'unsatisfied',
+    });
+    expect(answered.statusCode, answered.body).toBe(200);
+    const rehandling = await act('center', id, 'rehandling', { reason: '水压仍不足' });
+    expect(rehandling.statusCode, rehandling.body).toBe(200);
+    const round = rehandling.json<{ stage: string; extension?: unknown; earlierExtensions: unknown[] }>();
+    expect(round.stage).toBe('rehandling');
+    expect(round.extension).toBeUndefined();
+    expect(round.earlierExtensions).toHaveLength(2);
+    expect(await extensionAnswers()).toEqual(told);
+  });
+
   it('tells the triage answer of an appeal closed at triage, and a withdrawal', async () => {
     const answered = await start();
     const triaged = await act('center', answered.id, 'triage', {

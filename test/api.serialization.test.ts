@@ -10,6 +10,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import app from '../api/app.js';
 import { loadApiConfig } from '../api/config.js';
+import { ajvOptions } from '../api/buildServer.js';
 import { Value } from '@sinclair/typebox/value';
 import {
   AppealCaseSchema,
@@ -59,7 +60,7 @@ describe("the API's response schemas", () => {
       NODE_ENV: 'production',
       REQUESTER_TOKEN_SECRET: 'the-serialization-test-needs-no-real-secret',
     });
-    server = Fastify({ logger: false });
+    server = Fastify({ logger: false, ajv: ajvOptions });
     server.addHook('onRoute', (route) => {
       const response = route.schema?.response;
       const name = `${[route.method].flat().join(',')} ${route.url}`;

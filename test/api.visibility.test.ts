@@ -179,6 +179,25 @@ describe('who sees what of a case, over HTTP', () => {
     expect(accepted.json<CaseView>()).toMatchObject({ stage: 'handling', workOrder: workOrder(CLEAR) });
   });
 
+  it("a duplicate merged into the case is the original's lead's to read, contact in clear: it answers that requester too", async () => {
+    const start = await as('intake')({ method: 'POST', url: '/v1/appeals', payload: noiseAppeal() });
+    expect(start.statusCode, start.body).toBe(201);
+    const duplicate = start.json<{ case: CaseView }>().case.appealId;
+    expect((await as('sanlitun')({ method: 'GET', url: `/v1/appeals/${duplicate}` })).statusCode).toBe(404);
+    const merged = await as('center')({
+      method: 'POST',
+      url: `/v1/appeals/${duplicate}/merge`,
+      payload: { originalAppealId: id, reason: '同一酒吧噪音，并单' },
+    });
+    expect(merged.statusCode, merged.body).toBe(200);
+    const res = await as('sanlitun')({ method: 'GET', url: `/v1/appeals/${duplicate}` });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<CaseView>().workOrder).toEqual(workOrder(CLEAR));
+    // Nobody else gains sight of it: another street, and the original's supervising government.
+    for (const caller of ['jianwai', 'gov'] as const)
+      expect((await as(caller)({ method: 'GET', url: `/v1/appeals/${duplicate}` })).statusCode, caller).toBe(404);
+  });
+
   it("lists and inboxes carry the content's first line, never the contact", async () => {
     const firstLine = '三里屯街道某小区楼下酒吧深夜噪音扰民';
     const lists = [
@@ -231,7 +250,7 @@ describe('the visibility table', () => {
 
   it('gives the contact in clear only to the center, admin and the lead; nothing to a unit outside', () => {
     const clear = RELATIONSHIPS.filter((r) => VISIBILITY[r].contactInClear);
-    expect(clear).toEqual(['center', 'admin', 'lead']);
+    expect(clear).toEqual(['center', 'admin', 'lead', 'originalLead']);
     expect(RELATIONSHIPS.filter((r) => !VISIBILITY[r].case)).toEqual(['uninvolved']);
     // Whoever sees the case sees its work order.
     for (const r of RELATIONSHIPS) expect(VISIBILITY[r].workOrder, r).toBe(VISIBILITY[r].case);

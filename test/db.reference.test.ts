@@ -302,10 +302,15 @@ describe('dispatch catalogue', () => {
         districtId: 'haidian',
         streetId: 'chaoyang-sanlitun',
       }),
-    ).toEqual({ category: true, district: true, streetDistrictId: 'chaoyang' });
+    ).toEqual({ category: true, categoryIsGroup: false, district: true, streetDistrictId: 'chaoyang' });
     expect(await workOrderReferences(database.db, { categoryCode: 'no.such.category', districtId: 'nowhere' })).toEqual(
-      { category: false, district: false, streetDistrictId: undefined },
+      { category: false, categoryIsGroup: false, district: false, streetDistrictId: undefined },
     );
+    // A group of categories exists, but an appeal is filed under one of the categories in it.
+    expect(await workOrderReferences(database.db, { categoryCode: 'utilities.water' })).toMatchObject({
+      category: true,
+      categoryIsGroup: true,
+    });
     expect(
       await workOrderReferences(database.db, { categoryCode: 'urban.garbage', streetId: 'nowhere' }),
     ).toMatchObject({ district: false, streetDistrictId: undefined });

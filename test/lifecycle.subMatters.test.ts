@@ -2,7 +2,8 @@
  * The sub-matters of handling, on the time-skipping server with the real worker and Postgres:
  * late and silent co-handlers and their deadlines (Art. 16), a late whistle report-in (Art. 18),
  * extensions approved, pending at the deadline, denied or approved after it (Art. 17), a late
- * coordination opinion (Art. 22), the rules table's refusals, and the yellow-light warnings.
+ * coordination opinion (Art. 22), the rules table's refusals, and the yellow-light warnings;
+ * what the units sent, and the sub-matters a later one took the place of, kept in the case.
  * Each asserts the records, who was told what, and the case.
  */
 import { describe, expect, it } from 'vitest';
@@ -645,5 +646,155 @@ describe('yellow-light warnings', () => {
     expect(await warnings()).toHaveLength(2);
     expect(kindsTo(await appeal.notifications(), 'red_light')).toEqual([lead]);
     await appeal.expectVirtualTimeMoved(days(7));
+  });
+});
+
+describe('what the units sent, and the sub-matters a later one took the place of, stay in the case', () => {
+  /** The messages of `kind` the lead unit was sent, in order. */
+  const toLead = async (appeal: AppealScenario, kind: string): Promise<string[]> =>
+    (await appeal.notifications()).filter((n) => n.kind === kind && n.to === lead).map((n) => n.message);
+
+  it("a co-handler's interim and final reports: in the case and its record, and in the lead's notices", async () => {
+    const appeal = await acceptedAppeal();
+    const coUnit = 'city-urban-management';
+    await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: coUnit, task: '核实路面塌陷原因' });
+    let c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit(coUnit),
+      report: '阶段性报告：已完成勘察',
+      interim: true,
+    });
+    const interim = { at: c.coHandlers[0]!.interimAt!, report: '阶段性报告：已完成勘察' };
+    expect(c.coHandlers[0]).toMatchObject({ status: 'open', interimReports: [interim] });
+    expect(c.coHandlers[0]!.report).toBeUndefined();
+
+    c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit(coUnit),
+      report: '塌陷系地下管线渗漏，已告知管线单位',
+    });
+    expect(c.coHandlers[0]).toMatchObject({
+      status: 'done',
+      report: '塌陷系地下管线渗漏，已告知管线单位',
+      interimReports: [interim],
+    });
+    // The record the API reads the case from keeps them.
+    const record = await getAppealRecord(t.database.db, appeal.appealId);
+    expect(record!.currentCase!.coHandlers[0]).toMatchObject({
+      report: '塌陷系地下管线渗漏，已告知管线单位',
+      interimReports: [interim],
+    });
+    expect(await toLead(appeal, 'co_handler_report')).toEqual([
+      expect.stringContaining('阶段性报告：已完成勘察'),
+      expect.stringContaining('塌陷系地下管线渗漏，已告知管线单位'),
+    ]);
+  });
+
+  it("report-in notes, and a second whistle keeps the first one's reason and its departments' report-ins", async () => {
+    const appeal = await acceptedAppeal();
+    const enforcement = 'city-urban-enforcement';
+    let c = await appeal.act(d.blowWhistleUpdate, {
+      by: unit(street),
+      departmentIds: [enforcement],
+      reason: '占道经营需执法',
+    });
+    const firstBlownAt = c.whistle!.blownAt!;
+    expect(firstBlownAt).toBe(c.timeline.find((e) => e.type === 'whistle')!.at);
+    c = await appeal.act(d.reportInUpdate, { by: unit(enforcement), note: '已派员到场' });
+    expect(c.whistle!.departments[0]).toMatchObject({ unitId: enforcement, status: 'done', note: '已派员到场' });
+
+    c = await appeal.act(d.blowWhistleUpdate, {
+      by: unit(street),
+      departmentIds: [enforcement, 'city-transport'],
+      reason: '需交通部门配合疏导',
+    });
+    expect(c.whistle).toMatchObject({
+      reason: '需交通部门配合疏导',
+      earlier: [
+        {
+          reason: '占道经营需执法',
+          blownAt: firstBlownAt,
+          departments: [expect.objectContaining({ unitId: enforcement, status: 'done', note: '已派员到场' })],
+        },
+      ],
+    });
+    // Summoned again: its new part is open; its earlier report-in stays with the earlier whistle.
+    expect(c.whistle!.departments).toEqual([
+      expect.objectContaining({ unitId: enforcement, status: 'open' }),
+      expect.objectContaining({ unitId: 'city-transport', status: 'open' }),
+    ]);
+    expect(c.whistle!.departments[0]!.note).toBeUndefined();
+
+    c = await appeal.act(d.reportInUpdate, { by: unit('city-transport'), note: '已安排交警疏导' });
+    expect(c.whistle!.departments[1]).toMatchObject({ status: 'done', note: '已安排交警疏导' });
+    expect(await toLead(appeal, 'report_in')).toEqual([
+      expect.stringContaining('已派员到场'),
+      expect.stringContaining('已安排交警疏导'),
+    ]);
+  });
+
+  it('a second extension request keeps the first with its decision and the deadline it set', async () => {
+    const appeal = await acceptedAppeal();
+    await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    let c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: true, reason: '理由充分' });
+    const extended = c.deadlines.handling!;
+    expect(c.extension).toMatchObject({ status: 'approved', extendedTo: extended });
+
+    c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '产权人仍未到场' });
+    expect(c.extension).toMatchObject({ status: 'requested', reason: '产权人仍未到场' });
+    const first = {
+      status: 'approved',
+      reason: '需协调产权单位',
+      decisionReason: '理由充分',
+      extendedTo: extended,
+    };
+    expect(c.earlierExtensions).toEqual([expect.objectContaining(first)]);
+
+    c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: false, reason: '已延期一次' });
+    expect(c.extension).toMatchObject({ status: 'denied', reason: '产权人仍未到场', decisionReason: '已延期一次' });
+    expect(c.extension!.extendedTo).toBeUndefined();
+    expect(c.earlierExtensions).toEqual([expect.objectContaining(first)]);
+    expect(c.deadlines.handling).toBe(extended);
+  });
+
+  it('a second coordination request keeps the first with its opinion, and the first authority stays a party', async () => {
+    const appeal = await acceptedAppeal();
+    await appeal.act(d.requestCoordinationUpdate, {
+      by: unit(street),
+      coordinatorId: 'sector-transport',
+      reason: '涉及道路管养',
+    });
+    await appeal.act(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('sector-transport'),
+      opinion: '由区路政部门修复',
+    });
+    let c = await appeal.act(d.requestCoordinationUpdate, {
+      by: unit(street),
+      coordinatorId: 'city-joint-office',
+      reason: '区路政部门不认领',
+    });
+    expect(c.coordination).toMatchObject({ coordinatorId: 'city-joint-office', status: 'requested' });
+    expect(c.earlierCoordinations).toEqual([
+      expect.objectContaining({
+        coordinatorId: 'sector-transport',
+        status: 'answered',
+        reason: '涉及道路管养',
+        opinion: '由区路政部门修复',
+      }),
+    ]);
+    expect(d.involvedUnitIds(c)).toEqual(expect.arrayContaining(['sector-transport', 'city-joint-office']));
+    expect((await getAppealRecord(t.database.db, appeal.appealId))!.involvedUnitIds).toEqual(
+      expect.arrayContaining(['sector-transport', 'city-joint-office']),
+    );
+    // Still a party: it is told nothing waits on it, not that it has no part in the case.
+    const again = await refusedWithoutTrace(appeal, d.giveCoordinationOpinionUpdate, {
+      by: coordinator('sector-transport'),
+      opinion: '补充意见',
+    });
+    expect(again.type).toBe(ErrorType.ActionNotAllowed);
+    c = await appeal.act(d.giveCoordinationOpinionUpdate, {
+      by: coordinator('city-joint-office'),
+      opinion: '市级协调',
+    });
+    expect(c.coordination).toMatchObject({ status: 'answered', opinion: '市级协调' });
+    expect(c.earlierCoordinations).toHaveLength(1);
   });
 });

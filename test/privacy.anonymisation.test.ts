@@ -106,8 +106,20 @@ async function closedAppeal(db: DbOrTx, closedAt: Date, answers: [boolean, boole
             status: 'done',
             workflowId: 'w',
             attachments: [PHOTO],
+            interimReports: [{ at, report: `${NAME}家已停电检修` }],
+            report: `已告知${NAME}恢复时间`,
           },
         ],
+        whistle: {
+          reason: '需执法',
+          departments: [{ unitId: 'city-urban-enforcement', status: 'done', dueAt: at, note: `已到${NAME}家` }],
+          earlier: [
+            {
+              reason: '需供水',
+              departments: [{ unitId: 'beijing-water', status: 'done', dueAt: at, note: `电话${PHONE}` }],
+            },
+          ],
+        },
         deadlines: { handling: at },
         overdue: false,
         escalationLevel: 0,
@@ -136,6 +148,7 @@ async function closedAppeal(db: DbOrTx, closedAt: Date, answers: [boolean, boole
           { at, type: 'dispatch_objection', actor: 'unit:beijing-water', reason: `${NAME}家的管道归物业` },
           { at, type: 'first_contact', actor: 'unit:beijing-water', reason: `电话${PHONE}` },
           { at, type: 'result_reported', actor: 'unit:beijing-water', reason: result.summary },
+          { at, type: 'report_in', actor: 'unit:city-urban-enforcement', reason: `已到${NAME}家` },
         ],
       },
     })
@@ -163,7 +176,8 @@ async function closedAppeal(db: DbOrTx, closedAt: Date, answers: [boolean, boole
       event(3, 'first_contact', `电话${PHONE}`),
       event(4, 'co_handler_report', null, { report: `已上门见到${NAME}`, interim: false, attachments: [PHOTO] }),
       event(5, 'result_reported', result.summary, { outcome: 'resolved', attachments: [PHOTO] }),
-      event(6, 'closed', null),
+      event(6, 'report_in', `已到${NAME}家`),
+      event(7, 'closed', null),
     ]);
   await db.insert(accountabilityRecords).values({
     appealId: id!,
@@ -173,23 +187,23 @@ async function closedAppeal(db: DbOrTx, closedAt: Date, answers: [boolean, boole
     detail: 'accepted 2 h late',
     at: closedAt,
   });
-  const delivery = (audience: 'requester' | 'unit', unitId: string, message: string) => ({
-    deliveryId: `${id}-${audience}`,
+  const delivery = (audience: 'requester' | 'unit', unitId: string, message: string, kind = 'result') => ({
+    deliveryId: `${id}-${audience}-${kind}`,
     appealId: id!,
     unitId,
     audience,
-    kind: 'result',
+    kind,
     status: 'delivered' as const,
     attempts: 1,
-    payload: { deliveryId: `${id}-${audience}`, appealId: id!, audience, unitId, kind: 'result', message, at },
+    payload: { deliveryId: `${id}-${audience}-${kind}`, appealId: id!, audience, unitId, kind, message, at },
     deliveredAt: closedAt,
   });
-  await db
-    .insert(webhookDeliveries)
-    .values([
-      delivery('requester', 'requester', result.summary),
-      delivery('unit', 'beijing-water', `Appeal ${id} closed.`),
-    ]);
+  await db.insert(webhookDeliveries).values([
+    delivery('requester', 'requester', result.summary),
+    delivery('unit', 'beijing-water', `Appeal ${id} closed.`),
+    // The lead told what its co-handler reported: the report's text goes with the case's.
+    delivery('unit', 'beijing-water', `Co-handler gave its final report: 已告知${NAME}恢复时间`, 'co_handler_report'),
+  ]);
   return id!;
 }
 
@@ -314,9 +328,10 @@ describe('on the time-skipping test server', () => {
     expect(first).toMatchObject<Partial<AnonymisationOutcome>>({
       appeals: 5,
       batches: 3,
-      // Per appeal: the objection, the first contact, the co-handler's report, the result.
-      auditEvents: 20,
-      deliveries: 5,
+      // Per appeal: the objection, the first contact, the co-handler's report, the result, the report-in.
+      auditEvents: 25,
+      // Per appeal: the requester's message and the co-handler's report passed on to the lead.
+      deliveries: 10,
     });
     // The run's own clock, 30 days back.
     expect(Date.parse(first.closedBefore) - (now - 30 * DAY)).toBeGreaterThanOrEqual(0);
@@ -351,7 +366,18 @@ describe('on the time-skipping test server', () => {
         `${ANONYMISED}家的管道归物业`,
         ANONYMISED,
         ANONYMISED,
+        ANONYMISED,
       ]);
+      // What the units sent, as the case keeps it.
+      expect(row.finalCase?.coHandlers[0]).toMatchObject({
+        report: ANONYMISED,
+        interimReports: [{ report: ANONYMISED }],
+      });
+      expect(row.finalCase?.whistle).toMatchObject({
+        reason: '需执法',
+        departments: [{ note: ANONYMISED }],
+        earlier: [{ reason: '需供水', departments: [{ note: ANONYMISED }] }],
+      });
       expect(row.finalCase?.callback).toEqual(row.callback);
     }
     const events = await db.select().from(auditEvents).where(inArray(auditEvents.appealId, old));
@@ -364,7 +390,14 @@ describe('on the time-skipping test server', () => {
       old.map(() => ANONYMISED),
     );
     expect(JSON.stringify(sent)).not.toContain(PHONE);
-    expect(sent.filter((d) => d.audience === 'unit').every((d) => d.payload.message.endsWith('closed.'))).toBe(true);
+    expect(sent.filter((d) => d.kind === 'co_handler_report').map((d) => d.payload.message)).toEqual(
+      old.map(() => ANONYMISED),
+    );
+    expect(
+      sent
+        .filter((d) => d.kind === 'result' && d.audience === 'unit')
+        .every((d) => d.payload.message.endsWith('closed.')),
+    ).toBe(true);
 
     // Within the retention period: untouched.
     const [kept] = await db.select().from(appeals).where(eq(appeals.id, recent));

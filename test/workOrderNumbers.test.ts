@@ -157,7 +157,9 @@ describe('in the intake’s own statement', () => {
 });
 
 describe('through the API and Temporal', () => {
-  const DAY = '2026-04-07';
+  // A Beijing day two days back: an intake records appeals of the last 30 days.
+  const DAY = new Date(Date.now() + 8 * 3_600_000 - 2 * 86_400_000).toISOString().slice(0, 10);
+  const DAY_NO = DAY.replaceAll('-', '');
   let started: CaseView[] = [];
 
   /** A start as an intake system sends it: a 503 (busy) is retried with the same key, as the API asks. */
@@ -182,9 +184,9 @@ describe('through the API and Temporal', () => {
     started = responses.map((res) => res.json<Started>().case);
     expect(new Set(started.map((c) => c.appealId)).size).toBe(20);
     const numbers = started.map((c) => c.workOrderNo!);
-    expect(numbers.every((no) => no.startsWith('20260407-'))).toBe(true);
+    expect(numbers.every((no) => no.startsWith(`${DAY_NO}-`))).toBe(true);
     expect(numbers.map(sequenceOf).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(await lastNoOf('20260407')).toBe(20);
+    expect(await lastNoOf(DAY_NO)).toBe(20);
   });
 
   it('keeps the number when the start is retried', async () => {
@@ -192,7 +194,7 @@ describe('through the API and Temporal', () => {
     const retry = await start(5);
     expect(retry.statusCode, retry.body).toBe(200);
     expect(retry.json<Started>().case).toMatchObject({ appealId: first.appealId, workOrderNo: first.workOrderNo });
-    expect(await lastNoOf('20260407')).toBe(20);
+    expect(await lastNoOf(DAY_NO)).toBe(20);
   });
 
   it('reads and acts on a case by its number; an unknown number is a 404', async () => {

@@ -1,23 +1,23 @@
 /**
  * Anonymisation of closed appeals after the retention period (domain/privacy.ts says what goes and
  * what stays). One batch is one transaction: the appeals' rows (locked, skipping rows another
- * batch holds), their audit events and the deliveries of messages to the requester are rewritten
- * together and the appeals marked `anonymised_at`, so a batch is all or nothing and a second run
+ * batch holds), their audit events and the deliveries of messages to the requester (and of a
+ * co-handler's report or a report-in passed on to the lead) are rewritten together and the appeals marked `anonymised_at`, so a batch is all or nothing and a second run
  * finds nothing left to do. Assessments, their counts, accountability records, categories, places
  * and dates are not touched: the statistics stay as they were.
  */
-import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { appeals, auditEvents } from '../schema/cases.js';
 import { webhookDeliveries } from '../schema/webhooks.js';
-import { ANONYMISED, scrubJson, scrubReason, type Requester } from '../../domain/privacy.js';
+import { ANONYMISED, REQUESTER_TEXT_NOTICES, scrubJson, scrubReason, type Requester } from '../../domain/privacy.js';
 
 export interface AnonymisedBatch {
   /** Appeals anonymised by this batch. */
   appeals: number;
   /** Their audit events whose reason or payload changed. */
   auditEvents: number;
-  /** Their deliveries to the requester whose payload changed. */
+  /** Their deliveries to the requester (and of reports passed on to the lead) whose payload changed. */
   deliveries: number;
 }
 
@@ -96,7 +96,8 @@ export async function anonymiseClosedAppealsBatch(
         from jsonb_to_recordset(${json(eventValues)}::jsonb) as v(appeal_id text, seq int, reason text, payload jsonb)
         where e.appeal_id = v.appeal_id and e.seq = v.seq`);
 
-    // What was sent to the requester (the SMS gateway's deliveries): the message and the contact go.
+    // What was sent to the requester (the SMS gateway's deliveries), and the messages that passed a
+    // co-handler's report or a report-in's note on to the lead: the message and the contact go.
     const deliveries = await tx
       .select({
         deliveryId: webhookDeliveries.deliveryId,
@@ -104,7 +105,12 @@ export async function anonymiseClosedAppealsBatch(
         payload: webhookDeliveries.payload,
       })
       .from(webhookDeliveries)
-      .where(and(inArray(webhookDeliveries.appealId, ids), eq(webhookDeliveries.audience, 'requester')));
+      .where(
+        and(
+          inArray(webhookDeliveries.appealId, ids),
+          or(eq(webhookDeliveries.audience, 'requester'), inArray(webhookDeliveries.kind, [...REQUESTER_TEXT_NOTICES])),
+        ),
+      );
     const deliveryValues = deliveries.flatMap((d) => {
       const payload = scrubJson({ ...d.payload, message: ANONYMISED }, requesters.get(d.appealId)!);
       return json(payload) === json(d.payload) ? [] : [{ delivery_id: d.deliveryId, payload }];

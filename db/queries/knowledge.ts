@@ -1,4 +1,4 @@
-import { and, asc, desc, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { knowledgeBase } from '../schema/knowledge.js';
 
@@ -119,4 +119,10 @@ export async function searchKnowledgeBase(db: DbOrTx, search: KnowledgeSearch): 
     selfAndAncestors: parts.map((_, i) => parts.slice(0, i + 1).join('.')),
     limit: search.limit ?? 5,
   });
+}
+
+/** Whether the knowledge base has an entry with this id (a triage answer may cite one). */
+export async function knowledgeEntryExists(db: DbOrTx, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: knowledgeBase.id }).from(knowledgeBase).where(eq(knowledgeBase.id, id));
+  return row !== undefined;
 }

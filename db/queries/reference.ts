@@ -292,6 +292,8 @@ export async function getHandlingUnit(db: DbOrTx, unitId: string): Promise<Handl
 export interface WorkOrderReferences {
   category: boolean;
   /** False when no district was given. */
+  /** The category has categories under it (a group such as `utilities.water`, not one to file under). */
+  categoryIsGroup: boolean;
   district: boolean;
   /** Undefined when the street is unknown or none was given. */
   streetDistrictId: string | undefined;
@@ -301,12 +303,23 @@ export async function workOrderReferences(
   db: DbOrTx,
   refs: { categoryCode: string; districtId?: string | undefined; streetId?: string | undefined },
 ): Promise<WorkOrderReferences> {
-  const { rows } = await db.execute<{ category: boolean; district: boolean; street_district_id: string | null }>(sql`
+  const { rows } = await db.execute<{
+    category: boolean;
+    category_group: boolean;
+    district: boolean;
+    street_district_id: string | null;
+  }>(sql`
     select exists (select 1 from ${categories} where ${categories.code} = ${refs.categoryCode}) as category,
+      exists (select 1 from ${categories} where ${categories.parent} = ${refs.categoryCode}) as category_group,
       exists (select 1 from ${districts} where ${districts.id} = ${refs.districtId ?? null}) as district,
       (select ${streets.districtId} from ${streets} where ${streets.id} = ${refs.streetId ?? null}) as street_district_id`);
   const [row] = rows;
-  return { category: row!.category, district: row!.district, streetDistrictId: row!.street_district_id ?? undefined };
+  return {
+    category: row!.category,
+    categoryIsGroup: row!.category_group,
+    district: row!.district,
+    streetDistrictId: row!.street_district_id ?? undefined,
+  };
 }
 
 export async function streetExists(db: DbOrTx, streetId: string): Promise<boolean> {

@@ -8,6 +8,7 @@
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty, type CallbackAnswerInput } from './definitions.js';
 import * as d from './definitions.js';
+import { setExtensionAside } from './extension.js';
 import * as wf from '@temporalio/workflow';
 import { PATCHES } from '../patches.js';
 import type { Inbox } from './inbox.js';
@@ -174,7 +175,7 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
   inbox.rehandling = undefined;
   s.rehandlings += 1;
   s.result = undefined;
-  s.extension = undefined;
+  setExtensionAside(s);
   const orderedAt = run.now();
   const handling = await run.deadline(orderedAt, 'handling');
   s.deadlines[`rehandling${s.rehandlings}`] = handling;

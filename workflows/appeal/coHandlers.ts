@@ -97,15 +97,19 @@ export function registerCoHandlerActions(run: AppealRun): void {
       const at = run.now();
       if (input.lateReason) co.lateReason = input.lateReason;
       if (input.attachments?.length) co.attachments = [...(co.attachments ?? []), ...input.attachments];
-      if (interim) co.interimAt = at;
-      else {
+      // The texts stay in the case: the lead writes its result from them.
+      if (interim) {
+        co.interimAt = at;
+        (co.interimReports ??= []).push({ at, report: input.report });
+      } else {
         co.status = 'done';
         co.reportedAt = at;
+        co.report = input.report;
       }
       run.notify(
         `unit:${s.leadUnitId}`,
         'co_handler_report',
-        `Co-handler ${co.unitId} gave its ${interim ? 'interim' : 'final'} report on appeal ${s.appealId}.`,
+        `Co-handler ${co.unitId} gave its ${interim ? 'interim' : 'final'} report on appeal ${s.appealId}: ${input.report}`,
       );
       run.step('co_handler_report', describeParty(input.by), {
         at,

@@ -22,6 +22,8 @@ export function registerCoordinationActions(run: AppealRun): void {
     },
     apply: async (input) => {
       const requestedAt = run.now();
+      // An earlier request gives way, its opinion kept: its authority stays a party of the case.
+      if (s.coordination) (s.earlierCoordinations ??= []).push(s.coordination);
       s.coordination = {
         coordinatorId: input.coordinatorId,
         status: 'requested',

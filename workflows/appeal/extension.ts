@@ -5,7 +5,7 @@
  */
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { moveCoHandlerDeadlines } from './coHandlers.js';
-import { describeParty } from './definitions.js';
+import { describeParty, type AppealCase } from './definitions.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
 import type { AppealRun } from './run.js';
@@ -27,6 +27,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
         throw actionNotAllowed('requestExtension', s.stage, 'an extension request is already waiting for the center');
     },
     apply: (input) => {
+      setExtensionAside(s);
       s.extension = { status: 'requested', reason: input.reason, requestedAt: run.now() };
       run.notify(
         'center',
@@ -53,6 +54,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
         // The extension runs from the current deadline, by the case's own policy version.
         const current = s.deadlines.handling!;
         const extended = (await run.deadlinesFrom(current, ['extension'])).extension!;
+        extension.extendedTo = extended;
         s.deadlines.handling = extended;
         s.deadlines.extendedHandling = extended;
         s.dueAt = extended;
@@ -76,4 +78,11 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
       inbox.handlingChanged++;
     },
   });
+}
+
+/** The current extension gives way (to a new request, or a re-handling round) but stays in the case. */
+export function setExtensionAside(s: AppealCase): void {
+  if (!s.extension) return;
+  (s.earlierExtensions ??= []).push(s.extension);
+  s.extension = undefined;
 }

@@ -31,6 +31,7 @@ export function isParty(s: AppealCase, by: Party, party: CaseParty): boolean {
       return (
         by.role === 'coordinator' &&
         (s.coordination?.coordinatorId === by.unitId ||
+          (s.earlierCoordinations ?? []).some((r) => r.coordinatorId === by.unitId) ||
           (s.escalations ?? []).some((e) => e.coordinatorId === by.unitId))
       );
     case 'liaison':

@@ -27,19 +27,34 @@ export function registerWhistleActions(run: AppealRun): void {
         throw actionNotAllowed('blowWhistle', s.stage, 'summoned departments have not all reported in');
     },
     apply: async (input) => {
+      const at = run.now();
+      const before = s.whistle;
+      // The earlier whistle stays in the case as it stood: its reason, its departments' report-ins.
+      const earlier = before
+        ? [
+            ...(before.earlier ?? []),
+            {
+              reason: before.reason,
+              ...(before.blownAt ? { blownAt: before.blownAt } : {}),
+              departments: before.departments.map((x) => ({ ...x })),
+            },
+          ]
+        : undefined;
       // A later whistle adds to the departments summoned before (they stay parties of the case).
-      const summoned = s.whistle?.departments ?? [];
+      const summoned = before?.departments ?? [];
       const departments: Department[] = [...new Set(input.departmentIds)].map((unitId) => {
         const again = summoned.find((x) => x.unitId === unitId);
         if (!again) return { unitId, status: 'open', dueAt: '' };
         delete again.reportedAt;
+        delete again.note;
         return Object.assign(again, { status: 'open' as const, dueAt: '' });
       });
       s.whistle = {
         reason: input.reason,
+        blownAt: at,
         departments: [...summoned.filter((x) => !departments.includes(x)), ...departments],
+        ...(earlier ? { earlier } : {}),
       };
-      const at = run.now();
       const dueAt = await run.deadline(at, 'whistleReportIn');
       for (const dept of departments) {
         dept.dueAt = dueAt;
@@ -69,7 +84,12 @@ export function registerWhistleActions(run: AppealRun): void {
       const dept = s.whistle!.departments.find((x) => x.unitId === (input.by as { unitId: string }).unitId)!;
       dept.status = 'done';
       dept.reportedAt = run.now();
-      run.notify(`unit:${s.leadUnitId}`, 'report_in', `${dept.unitId} reported in on appeal ${s.appealId}.`);
+      dept.note = input.note;
+      run.notify(
+        `unit:${s.leadUnitId}`,
+        'report_in',
+        `${dept.unitId} reported in on appeal ${s.appealId}: ${input.note}`,
+      );
       run.step('report_in', describeParty(input.by), { reason: input.note });
     },
   });

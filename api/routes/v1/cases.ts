@@ -15,7 +15,7 @@ import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import type { Principal } from '../../plugins/auth.js';
-import { sightOf, workOrderOf, type WorkOrderColumns } from '../../visibility.js';
+import { sightOf, workOrderOf, type CaseParties, type WorkOrderColumns } from '../../visibility.js';
 import { auditReads, fieldsOfCase } from '../../readAudit.js';
 import { principalOf } from './shared.js';
 
@@ -120,9 +120,10 @@ export async function presentCase(
   request: FastifyRequest,
   appealCase: ApiCase,
   row?: WorkOrderColumns | null,
+  parties: CaseParties = appealCase,
 ): Promise<ApiCase> {
   const principal = principalOf(request);
-  const sight = sightOf(principal, appealCase);
+  const sight = sightOf(principal, parties);
   if (!sight.triageHints && appealCase.triageHints) appealCase = withoutTriageHints(appealCase);
   if (!sight.workOrder) return appealCase;
   const record = row === undefined ? await getAppealRecord(app.db, appealCase.appealId) : row;
@@ -223,6 +224,19 @@ export async function loadCase(
   let appealCase = await readCase(app, appealId, record);
   // Just after the intake is recorded the workflow may not yet have taken the number its record has.
   if (!appealCase.workOrderNo && record?.workOrderNo) appealCase = { ...appealCase, workOrderNo: record.workOrderNo };
-  assertCanSee(principalOf(request), appealCase.involvedUnitIds);
-  return presentCase(app, request, appealCase, record);
+  const parties = await partiesOf(app, principalOf(request), appealCase);
+  if (!sightOf(principalOf(request), parties).case) throw notFound();
+  return presentCase(app, request, appealCase, record, parties);
+}
+
+/**
+ * Who is in the case, for a unit's sight of it: a merged appeal is also its original's lead's
+ * (the lead answers both requesters), read from the original's record as it stands now.
+ */
+async function partiesOf(app: FastifyInstance, principal: Principal, appealCase: ApiCase): Promise<CaseParties> {
+  if (principal.role !== 'unit' || appealCase.disposition !== 'merged' || !appealCase.originalAppealId)
+    return appealCase;
+  if (appealCase.involvedUnitIds.includes(principal.unitId ?? '')) return appealCase;
+  const original = await getAppealRecord(app.db, appealCase.originalAppealId);
+  return original?.leadUnitId ? { ...appealCase, mergedIntoLeadUnitId: original.leadUnitId } : appealCase;
 }

@@ -42,7 +42,9 @@ const overview: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Open overdue cases counted by district and street',
         description:
           'Roles: center, supervisor, admin. Counts the open cases (not closed) whose record is `overdue` now — the cases `GET /v1/appeals?overdue=true` lists — by district and street, most overdue first. Cases without a street are counted under `streetId: null` of their district, cases without a district under `districtId: null`.',
-        response: { 200: OverdueOverview, ...errors(401, 403, 503) },
+        // It takes no parameters: one sent is a 400 naming it, as on every other route.
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: OverdueOverview, ...errors(400, 401, 403, 503) },
       },
     },
     async (request) => {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, arrayOverlaps, asc, ne, sql } from 'drizzle-orm';
 import { appeals } from '../../../db/schema/index.js';
+import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { auditReads, contentReads } from '../../readAudit.js';
@@ -23,7 +24,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           200: Type.Object({ items: Type.Array(Type.Ref(AppealSummary)) }),
-          ...errors(400, 401, 403, 503),
+          ...errors(400, 401, 403, 404, 503),
         },
       },
     },
@@ -33,6 +34,8 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
       if ((principal.role === 'unit' || principal.role === 'coordinator') && principal.unitId !== unitId)
         throw new HttpError(403, 'a unit reads only its own inbox');
       if (principal.role === 'intake') throw new HttpError(403, 'intake keys do not read unit inboxes');
+      // A unit the directory does not know has no inbox (as its rates and records have none).
+      if (!(await findHandlingUnit(app.db, unitId))) throw new HttpError(404, 'unit not found');
       const rows = await app.db
         .select()
         .from(appeals)
