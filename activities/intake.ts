@@ -5,7 +5,7 @@
  * its writes, the requester told the number), all in one activity.
  */
 import { intakeFields, type AppealCase, type IntakeRecorded, type WorkOrder } from '../domain/appeal.js';
-import { workOrderNoMessage } from '../domain/notifications.js';
+import { requesterMessages } from '../domain/requesterMessages.js';
 import type { createDispatchActivities, TriageHintsInput } from './dispatch/index.js';
 import type { AnnouncedNotice, createNotificationActivities } from './notifications/index.js';
 import type { createRecordActivities } from './records/index.js';
@@ -53,7 +53,7 @@ export function createIntakeActivities(parts: Parts) {
               notificationKey: tell.notificationKey,
               to: 'requester',
               kind: 'received',
-              message: workOrderNoMessage(tell.workOrderNo),
+              message: requesterMessages.received(tell.workOrderNo),
             },
           ]),
       ]);

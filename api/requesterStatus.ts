@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { appealWorkflowId, STAGES, type Stage } from '../domain/appeal.js';
+import { SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
 import { caseQuery } from '../workflows/appeal/definitions.js';
 import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
 import { getAppealRecord } from '../db/queries/cases.js';
@@ -37,16 +38,17 @@ const CLOSED_AS: Readonly<Record<string, string>> = {
   merged: '已并入其他工单一并办理',
 };
 
+/** The stage as the requester is told it; a case closed by withdrawal or merge says so. */
+export function stageInPlainWords(stage: Stage, disposition: string | null | undefined): string {
+  return stage === 'closed' && disposition && disposition in CLOSED_AS
+    ? CLOSED_AS[disposition]!
+    : STAGE_IN_PLAIN_WORDS[stage];
+}
+
 const OUTCOMES: Readonly<Record<string, string>> = {
   resolved: '已解决',
   explained: '已解释说明',
   unresolvable: '暂无法解决',
-};
-
-const SATISFACTION: Readonly<Record<string, string>> = {
-  satisfied: '满意',
-  basically_satisfied: '基本满意',
-  unsatisfied: '不满意',
 };
 
 export const ANSWER_KINDS = [
@@ -93,6 +95,9 @@ export type Answer = RequesterStatus['answers'][number];
 /** The instant of the first timeline entry of `type` (the workflow's record of the step). */
 const when = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean): string | null =>
   c.timeline.find((e) => test(e.type))?.at ?? null;
+/** The instant of the last such entry: a step a re-handling round takes again (the callback). */
+const lastWhen = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean): string | null =>
+  [...c.timeline].reverse().find((e) => test(e.type))?.at ?? null;
 
 /** The answers the case gave its requester, oldest first. */
 async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<Answer[]> {
@@ -120,8 +125,8 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
   if (c.callback?.reached && c.callback.satisfaction)
     answers.push({
       kind: 'callback',
-      at: when(c, (t) => t === 'callback_answered'),
-      text: `回访已完成，您的评价：${SATISFACTION[c.callback.satisfaction] ?? c.callback.satisfaction}。`,
+      at: lastWhen(c, (t) => t === 'callback_answered'),
+      text: `回访已完成，您的评价：${SATISFACTION_IN_WORDS[c.callback.satisfaction] ?? c.callback.satisfaction}。`,
     });
   if (c.disposition === 'withdrawn')
     answers.push({ kind: 'withdrawn', at: row.closedAt?.toISOString() ?? null, text: '您的诉求已撤回。' });
@@ -136,10 +141,15 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
   return answers.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));
 }
 
-/** The name of whoever deals with the appeal now. */
+/**
+ * The name of whoever deals with the appeal: the organ a central/military matter was forwarded
+ * to (through its callback too), the lead of the original a merged appeal continues in, or the lead.
+ */
 async function unitInCharge(app: FastifyInstance, c: ApiCase): Promise<{ name: string } | null> {
-  if (c.stage === 'forwarded' && c.forwarding?.organ) return { name: c.forwarding.organ };
-  const unitId = c.leadUnitId ?? HOTLINE_CENTER_UNIT_ID;
+  if (c.forwarding?.organ) return { name: c.forwarding.organ };
+  const original =
+    c.disposition === 'merged' && c.originalAppealId ? await getAppealRecord(app.db, c.originalAppealId) : undefined;
+  const unitId = original?.leadUnitId ?? c.leadUnitId ?? HOTLINE_CENTER_UNIT_ID;
   const unit = await getHandlingUnit(app.db, unitId);
   return unit ? { name: unit.name } : null;
 }
@@ -153,8 +163,7 @@ export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: App
     workOrderNo: row.workOrderNo ?? null,
     receivedAt: row.receivedAt.toISOString(),
     stage,
-    stageText:
-      closed && c.disposition && c.disposition in CLOSED_AS ? CLOSED_AS[c.disposition]! : STAGE_IN_PLAIN_WORDS[stage],
+    stageText: stageInPlainWords(stage, c.disposition),
     closed,
     unitInCharge: await unitInCharge(app, c),
     deadline: closed ? null : (c.deadlines.handling ?? null),

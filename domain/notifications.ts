@@ -20,8 +20,3 @@ export const NOTIFY_ACTIVITY_OPTIONS = {
     maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
   },
 } as const satisfies ActivityOptions;
-
-/** What the requester is told at intake: the work order number to quote (the workflow and the intake activity say it alike). */
-export function workOrderNoMessage(workOrderNo: string): string {
-  return `Your appeal is received. Its work order number is ${workOrderNo}: quote it to ask about it.`;
-}

@@ -198,6 +198,22 @@ describe('GET /v1/status/:ref', () => {
     expect(JSON.stringify(body)).not.toContain('已自行解决');
   });
 
+  it("a merged appeal names the unit handling the original it continues in, and the original's number", async () => {
+    const original = await start();
+    expect((await act('center', original.id, 'triage', { disposition: 'dispatch' })).statusCode).toBe(200);
+    const duplicate = await start({ ...waterOutage(), districtId: 'haidian' });
+    const merged = await act('center', duplicate.id, 'merge', { originalAppealId: original.id, reason: '同一停水' });
+    expect(merged.statusCode, merged.body).toBe(200);
+    const body = (await status(duplicate.id, duplicate.token)).json<Status>();
+    const originalNo = (await status(original.id, original.token)).json<Status>().workOrderNo;
+    expect(body).toMatchObject({
+      stage: 'closed',
+      stageText: '已并入其他工单一并办理',
+      unitInCharge: { name: '北京市自来水集团有限责任公司' },
+    });
+    expect(body.answers.find((a) => a.kind === 'merged')?.text).toContain(originalNo!);
+  });
+
   it('answers a wrong token and an unknown appeal with the same 404, and a missing token with a 400', async () => {
     const one = await start();
     const other = await start();

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { center, hours, intake, unit, useScenarioWorld, type AppealScenario } from './harness/scenario.js';
+import { beijingTimeText } from '../domain/requesterMessages.js';
 import * as d from '../workflows/appeal/definitions.js';
 
 const t = useScenarioWorld();
@@ -46,8 +47,10 @@ describe("the requester's messages", () => {
     await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
     const c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: true, reason: '理由充分' });
     const told = (await toRequester(appeal)).find((n) => n.kind === 'extension_decided');
-    expect(told?.message).toContain(c.deadlines.handling!);
+    // In the requester's words: the new deadline in Beijing time, and why.
+    expect(told?.message).toContain(beijingTimeText(c.deadlines.handling!));
     expect(told?.message).toContain('需协调产权单位');
+    expect(told?.message).toContain(c.workOrderNo!);
   });
 
   it('the result, the callback answered, a re-handling, and the second callback', async () => {
@@ -78,10 +81,10 @@ describe("the requester's messages", () => {
       'result',
       'callback_answered',
     ]);
-    expect(told.find((n) => n.kind === 'rehandling')?.message).toContain(c.deadlines.rehandling1!);
+    expect(told.find((n) => n.kind === 'rehandling')?.message).toContain(beijingTimeText(c.deadlines.rehandling1!));
     expect(told.filter((n) => n.kind === 'callback_answered').map((n) => n.message)).toEqual([
-      expect.stringContaining('unsatisfied'),
-      expect.stringContaining('satisfied'),
+      expect.stringContaining('（不满意）'),
+      expect.stringContaining('（满意）'),
     ]);
   });
 
@@ -104,7 +107,10 @@ describe("the requester's messages", () => {
     const duplicate = await t.world.startAppeal();
     await duplicate.act(d.mergeAppealUpdate, { by: center, originalAppealId: original.appealId, reason: '重复' });
     const merged = (await toRequester(duplicate)).find((n) => n.kind === 'merged');
-    expect(merged?.message).toContain(original.appealId);
+    // The requester is named the number they quote (their status shows the original's), never an internal id.
+    const { workOrderNo } = await duplicate.settle();
+    expect(merged?.message).toContain(`工单 ${workOrderNo}`);
+    expect(merged?.message).not.toContain(original.appealId);
   });
 });
 

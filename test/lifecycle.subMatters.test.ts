@@ -30,6 +30,7 @@ import { DueAt } from '../workflows/searchAttributes.js';
 import type { Notification } from '../activities/notifications/index.js';
 import { accountabilityRecords, assessments } from '../db/schema/index.js';
 import { getAppealRecord, listAuditEvents } from '../db/queries/cases.js';
+import { beijingTimeText } from '../domain/requesterMessages.js';
 
 const t = useScenarioWorld();
 
@@ -323,7 +324,7 @@ describe('extension (Art. 17)', () => {
     const told = await appeal.notifications();
     const toRequester = told.find((n) => n.kind === 'extension_decided' && n.to === 'requester')!;
     expect(toRequester.message).toContain('需协调产权单位，产权人在外地');
-    expect(toRequester.message).toContain(newDue);
+    expect(toRequester.message).toContain(beijingTimeText(newDue));
     expect(told.find((n) => n.kind === 'extension_decided' && n.to === lead)!.message).toContain('approved');
     const approved = (await listAuditEvents(t.database.db, appeal.appealId)).find(
       (e) => e.type === 'extension_approved',
@@ -433,7 +434,9 @@ describe('extension (Art. 17)', () => {
     expect(await accountabilityOf(appeal)).toEqual([]);
     const told = await appeal.notifications();
     expect(kindsTo(told, 'red_light')).toEqual([]);
-    expect(told.find((n) => n.kind === 'extension_decided' && n.to === 'requester')!.message).toContain(newDue);
+    expect(told.find((n) => n.kind === 'extension_decided' && n.to === 'requester')!.message).toContain(
+      beijingTimeText(newDue),
+    );
   });
 });
 

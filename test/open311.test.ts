@@ -310,6 +310,23 @@ describe('GET requests/{id} and requests', () => {
     expect(answered.status_notes).toMatch(/。已解决：已恢复供水$/);
   });
 
+  it('says a withdrawn request is withdrawn, in the list as in the single view', async () => {
+    const { id, token } = await post();
+    const withdrawn = await app.inject({
+      method: 'POST',
+      url: `/v1/appeals/${id}/withdraw`,
+      headers: { authorization: `Bearer ${TEST_KEYS.intake.key}` },
+      payload: { reason: '问题已自行解决' },
+    });
+    expect(withdrawn.statusCode, withdrawn.body).toBe(200);
+    const one = await app.inject({ url: `${BASE}/requests/${id}.json`, headers: { 'x-requester-token': token } });
+    const list = await app.inject(`${BASE}/requests.json?api_key=${TEST_KEYS.intake.key}&service_request_id=${id}`);
+    const [single] = one.json<{ status: string; status_notes: string }[]>();
+    const [listed] = list.json<{ status: string; status_notes: string }[]>();
+    expect(single).toMatchObject({ status: 'closed', status_notes: expect.stringMatching(/^已撤回/) as string });
+    expect(listed).toMatchObject({ status: 'closed', status_notes: '已撤回' });
+  });
+
   it('lists recent requests for a key holder, filtered as the spec says, with no personal data', async () => {
     const { id } = await post();
     const anonymous = await app.inject(`${BASE}/requests.json`);

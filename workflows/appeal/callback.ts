@@ -5,6 +5,7 @@
  * unit the answer denies is a matter for accountability (Art. 29(2)). An unsatisfied appeal may
  * be ordered re-handled, up to the policy's cap.
  */
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty, type CallbackAnswerInput } from './definitions.js';
 import * as d from './definitions.js';
@@ -127,11 +128,7 @@ export async function callBack(
     });
     holdClaimsToAnswer(run, key);
     if (run.runsWith(PATCHES.tellRequesterAndCenter))
-      run.notify(
-        'requester',
-        'callback_answered',
-        `Thank you: your answers on appeal ${s.appealId} are recorded (${answer.satisfaction ?? 'no rating'}).`,
-      );
+      run.notify('requester', 'callback_answered', requesterMessages.callbackAnswered(s, answer.satisfaction));
     if (answer.satisfaction !== 'unsatisfied' || s.rehandlings >= limits.rehandlingCap || s.forwarding) return 'closed';
     run.waitOn('center', windowEnd);
     run.publish();
@@ -139,11 +136,7 @@ export async function callBack(
   }
   s.callback.reached = false;
   if (run.runsWith(PATCHES.tellRequesterAndCenter))
-    run.notify(
-      'requester',
-      'callback_unreachable',
-      `The hotline could not reach you to ask about appeal ${s.appealId}; the appeal is closed.`,
-    );
+    run.notify('requester', 'callback_unreachable', requesterMessages.callbackUnreachable(s));
   run.step('callback_unreachable', 'center', { payload: { attempts: s.callback.attempts } });
   return 'closed';
 }
@@ -186,6 +179,6 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
     `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
   );
   if (run.runsWith(PATCHES.tellRequesterAndCenter))
-    run.notify('requester', 'rehandling', `Your appeal ${s.appealId} will be handled again, by ${handling}.`);
+    run.notify('requester', 'rehandling', requesterMessages.rehandling(s, handling));
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });
 }

@@ -4,6 +4,7 @@
  * the callback. Open sub-matters end explicitly and their parties are told; then one
  * assessment per unit involved (Art. 25).
  */
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import * as wf from '@temporalio/workflow';
 import { invalidAction } from '../../domain/errors.js';
 import { appealWorkflowId, describeParty, duplicateMergedSignal } from './definitions.js';
@@ -68,9 +69,9 @@ export async function close(run: AppealRun): Promise<void> {
     s.originalAppealId = ended.originalAppealId;
     if (s.leadUnitId) run.notify(`unit:${s.leadUnitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: ${ended.reason}`);
     if (ended.kind === 'merged') {
-      run.notify('requester', 'merged', `Your appeal continues as appeal ${ended.originalAppealId}.`);
+      run.notify('requester', 'merged', requesterMessages.merged(s));
       await linkToOriginal(run, ended.originalAppealId!, ended.reason);
-    } else run.notify('requester', 'withdrawn', `Your appeal ${s.appealId} is withdrawn.`);
+    } else run.notify('requester', 'withdrawn', requesterMessages.withdrawn(s));
   }
   s.stage = 'closed';
   run.onTime();

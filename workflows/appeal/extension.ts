@@ -3,6 +3,7 @@
  * center decides; the requester is told the new date and why. A request still pending at the
  * deadline holds the breach until it is decided, and the unit is judged then.
  */
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { moveCoHandlerDeadlines } from './coHandlers.js';
 import { describeParty, type AppealCase } from './definitions.js';
@@ -60,11 +61,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
         s.dueAt = extended;
         if (Date.now() < Date.parse(extended)) run.onTime();
         await moveCoHandlerDeadlines(run);
-        run.notify(
-          'requester',
-          'extension_decided',
-          `The handling deadline of your appeal is now ${extended}. Reason: ${extension.reason}`,
-        );
+        run.notify('requester', 'extension_decided', requesterMessages.extended(s, extended, extension.reason));
       }
       run.notify(
         `unit:${s.leadUnitId}`,

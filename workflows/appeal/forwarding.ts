@@ -4,6 +4,7 @@
  * the policy's interval until the organ's feedback is recorded. Nothing is "accepted", and the
  * liaison is not assessed like a Beijing unit.
  */
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
@@ -21,7 +22,7 @@ export function registerForwardingActions(run: AppealRun, inbox: Inbox): void {
     apply: (input) => {
       s.forwarding!.organ = input.organ;
       s.forwarding!.forwardedAt = run.now();
-      run.notify('requester', 'forwarded', `Your appeal was forwarded to ${input.organ}; the hotline follows it up.`);
+      run.notify('requester', 'forwarded', requesterMessages.forwarded(s, input.organ));
       run.step('forwarded', describeParty(input.by), { reason: input.note, payload: { organ: input.organ } });
     },
   });

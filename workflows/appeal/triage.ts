@@ -10,7 +10,7 @@ import type {
 } from '../../activities/dispatch/index.js';
 import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
-import { workOrderNoMessage } from '../../domain/notifications.js';
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import type { Inbox } from './inbox.js';
@@ -147,7 +147,7 @@ export async function intake(run: AppealRun): Promise<void> {
 function tellWorkOrderNo(run: AppealRun): void {
   if (!run.state.workOrderNo || !run.runsWith(PATCHES.workOrderNumbers)) return;
   run.publish();
-  run.notify('requester', 'received', workOrderNoMessage(run.state.workOrderNo));
+  run.notify('requester', 'received', requesterMessages.received(run.state.workOrderNo));
 }
 
 /**

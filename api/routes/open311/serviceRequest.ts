@@ -12,7 +12,7 @@ import { categories } from '../../../db/schema/reference.js';
 import type { Appeal } from '../../../db/schema/index.js';
 import { findHandlingUnits } from '../../../db/queries/directory.js';
 import { HOTLINE_CENTER_UNIT_ID } from '../../../db/queries/reference.js';
-import { STAGE_IN_PLAIN_WORDS, type RequesterStatus } from '../../requesterStatus.js';
+import { stageInPlainWords, type RequesterStatus } from '../../requesterStatus.js';
 
 /** W3C date-time in Beijing time, as GeoReport v2 writes them: `2026-11-30T19:41:07+08:00`. */
 export function beijingTime(at: Date | string | null | undefined): string | undefined {
@@ -43,7 +43,7 @@ export async function serviceRequestsOf(app: FastifyInstance, rows: Appeal[]): P
   return rows.map((r) => ({
     service_request_id: serviceRequestId(r),
     status: r.stage === 'closed' ? 'closed' : 'open',
-    status_notes: STAGE_IN_PLAIN_WORDS[r.stage as Stage] ?? r.stage,
+    status_notes: stageInPlainWords(r.stage as Stage, r.disposition),
     service_name: categoryName.get(r.categoryCode),
     service_code: r.categoryCode,
     agency_responsible: units.get(r.leadUnitId ?? HOTLINE_CENTER_UNIT_ID)?.name,
