@@ -11,6 +11,8 @@ import type { DbOrTx } from '../db/client.js';
 import { getAppealRecord } from '../db/queries/cases.js';
 import { appealStage, findHandlingUnit, findHandlingUnits, type HandlingUnit } from '../db/queries/directory.js';
 import { knowledgeEntryExists } from '../db/queries/knowledge.js';
+import { findAppealIdByWorkOrderNo } from '../db/queries/workOrderNumbers.js';
+import { isWorkOrderNo } from '../domain/workOrderNumbers.js';
 import { HOTLINE_CENTER_UNIT_ID, workOrderReferences } from '../db/queries/reference.js';
 import { HttpError } from './errors.js';
 import type { StartAppealBody } from './schemas.js';
@@ -42,17 +44,24 @@ async function coHandlingUnit(db: DbOrTx, field: string, unitId: string): Promis
     throw refused(field, `${unitId} is the central/military liaison, which forwards matters and does not co-handle`);
 }
 
+/**
+ * Another appeal the body names, by its id or its work order number (as paths take it): answers
+ * its id, which is what the case keeps.
+ */
 async function otherAppeal(
   db: DbOrTx,
   field: string,
-  appealId: string,
+  idOrNo: string,
   self: string,
   { open }: { open: boolean },
-): Promise<void> {
+): Promise<string> {
+  const appealId = isWorkOrderNo(idOrNo) ? await findAppealIdByWorkOrderNo(db, idOrNo) : idOrNo;
+  if (appealId === undefined) throw refused(field, `no appeal has the work order number ${idOrNo}`);
   if (appealId === self) throw refused(field, 'an appeal cannot refer to itself');
   const stage = await appealStage(db, appealId);
-  if (stage === undefined) throw refused(field, `unknown appeal ${appealId}`);
-  if (open && stage === 'closed') throw refused(field, `appeal ${appealId} is closed`);
+  if (stage === undefined) throw refused(field, `unknown appeal ${idOrNo}`);
+  if (open && stage === 'closed') throw refused(field, `appeal ${idOrNo} is closed`);
+  return appealId;
 }
 
 interface Context {
@@ -69,7 +78,9 @@ const CHECKS = {
   ) => {
     if (body.unitId) await handlingUnit(db, 'unitId', body.unitId);
     if (body.originalAppealId)
-      await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false });
+      body.originalAppealId = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, {
+        open: false,
+      });
     if (body.knowledgeEntryId && !(await knowledgeEntryExists(db, body.knowledgeEntryId)))
       throw refused('knowledgeEntryId', `unknown knowledge-base entry ${body.knowledgeEntryId}`);
   },
@@ -112,8 +123,9 @@ const CHECKS = {
         throw refused('coordinatorId', `${id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
     }
   },
-  mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string }) =>
-    otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true }),
+  mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string }) => {
+    body.originalAppealId = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true });
+  },
 } satisfies Partial<Record<ActionName, (context: Context, body: never) => Promise<void>>>;
 
 /** The refusal of an action's references, or undefined when they all exist and fit. */

@@ -119,8 +119,9 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
       text: `${until ? `办理时限延长至 ${until}` : '办理时限已延长'}。理由：${extension.reason}`,
     });
   }
-  if (c.result)
-    answers.push({ kind: 'result', at: c.result.at, text: `${OUTCOMES[c.result.outcome] ?? ''}：${c.result.summary}` });
+  // Every round's result: a re-handling set the earlier ones aside, and the requester was told each.
+  for (const result of [...(c.earlierResults ?? []), ...(c.result ? [c.result] : [])])
+    answers.push({ kind: 'result', at: result.at, text: `${OUTCOMES[result.outcome] ?? ''}：${result.summary}` });
   if (fwd?.feedback) answers.push({ kind: 'forwarding_feedback', at: fwd.feedbackAt ?? null, text: fwd.feedback });
   if (c.callback?.reached && c.callback.satisfaction)
     answers.push({

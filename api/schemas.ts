@@ -194,6 +194,14 @@ export const WorkOrderView = Type.Object(
   { description: 'The work order (工单) as recorded at intake' },
 );
 
+/** The lead unit's result of one round of handling. */
+const ResultView = Type.Object({
+  outcome: literals(['resolved', 'explained', 'unresolvable'] as const),
+  summary: Type.String(),
+  at: Type.String(),
+  attachments: Type.Optional(Type.Array(AttachmentRefSchema)),
+});
+
 export const AppealCaseSchema = Type.Object(
   {
     appealId: Type.String(),
@@ -321,12 +329,10 @@ export const AppealCaseSchema = Type.Object(
     calendarNote: Type.Optional(Type.String()),
     acceptanceReminders: Type.Integer(),
     firstContactAt: Type.Optional(Type.String()),
-    result: Type.Optional(
-      Type.Object({
-        outcome: literals(['resolved', 'explained', 'unresolvable'] as const),
-        summary: Type.String(),
-        at: Type.String(),
-        attachments: Type.Optional(Type.Array(AttachmentRefSchema)),
+    result: Type.Optional(ResultView),
+    earlierResults: Type.Optional(
+      Type.Array(ResultView, {
+        description: 'The results of earlier rounds, oldest first (a re-handling set each aside)',
       }),
     ),
     callback: Type.Optional(

@@ -305,6 +305,14 @@ export interface ExtensionState {
   extendedTo?: string;
 }
 
+/** The lead unit's result of one round of handling (a type, not an interface: records take it as a plain object). */
+export type ResultState = {
+  outcome: ReportResultInput['outcome'];
+  summary: string;
+  at: string;
+  attachments?: AttachmentRef[];
+};
+
 /** One tier of escalation: a coordination the process opened itself. */
 export interface EscalationState extends CoordinationState {
   level: number;
@@ -436,7 +444,9 @@ export interface AppealCase {
   calendarNote?: string;
   acceptanceReminders: number;
   firstContactAt?: string;
-  result?: { outcome: ReportResultInput['outcome']; summary: string; at: string; attachments?: AttachmentRef[] };
+  result?: ResultState;
+  /** The results of earlier rounds, oldest first: a re-handling order set each aside. */
+  earlierResults?: ResultState[];
   callback?: {
     attempts: number;
     reached?: boolean;

@@ -176,6 +176,31 @@ describe('references are checked before anything enters a case', () => {
     expect(res.json<{ message: string }>().message).toContain('closed');
   });
 
+  it('a merge names its original by id or by work order number, as paths do; the case keeps the id', async () => {
+    const original = await startCase();
+    const duplicate = await startCase();
+    const originalNo = (await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${original}` })).json<{
+      workOrderNo: string;
+    }>().workOrderNo;
+    await refused(
+      'center',
+      duplicate,
+      'merge',
+      { originalAppealId: '19991231-000001', reason: '并单' },
+      'body/originalAppealId',
+    );
+    const merged = await as(
+      app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${duplicate}/merge`,
+      payload: { originalAppealId: originalNo, reason: '并单' },
+    });
+    expect(merged.statusCode, merged.body).toBe(200);
+    expect(merged.json<{ originalAppealId: string }>().originalAppealId).toBe(original);
+  });
+
   it("the lead unit's co-handler, whistle and coordination request must name units that fit", async () => {
     const id = await startHandledCase();
     for (const unitId of ['no-such-unit', 'hotline-center'])

@@ -171,6 +171,13 @@ describe('GET /v1/status/:ref', () => {
     expect(round.extension).toBeUndefined();
     expect(round.earlierExtensions).toHaveLength(2);
     expect(await extensionAnswers()).toEqual(told);
+    // The first round's result stays told too, and so does the second's once reported.
+    expect(rehandling.json<{ result?: unknown; earlierResults: { summary: string }[] }>()).toMatchObject({
+      earlierResults: [{ summary: '已恢复供水' }],
+    });
+    expect((await act('water', id, 'result', { outcome: 'resolved', summary: '已更换加压泵' })).statusCode).toBe(200);
+    const results = (await status(id, token)).json<Status>().answers.filter((a) => a.kind === 'result');
+    expect(results.map((a) => a.text)).toEqual(['已解决：已恢复供水', '已解决：已更换加压泵']);
   });
 
   it('tells the triage answer of an appeal closed at triage, and a withdrawal', async () => {

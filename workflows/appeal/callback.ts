@@ -167,6 +167,8 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
   const order = inbox.rehandling!;
   inbox.rehandling = undefined;
   s.rehandlings += 1;
+  // The earlier round's result stays in the case (the requester was told it), set aside.
+  if (s.result) (s.earlierResults ??= []).push(s.result);
   s.result = undefined;
   setExtensionAside(s);
   const orderedAt = run.now();
