@@ -100,13 +100,13 @@ function workflowTaskFailing(error: unknown): boolean {
   );
 }
 
-/** The business failure type and message behind a refused Update (or failed start). */
-export function businessFailure(error: unknown): { type: string; message: string } | undefined {
+/** The business failure type and message behind a refused Update (or failed start), and the input field it names. */
+export function businessFailure(error: unknown): { type: string; message: string; field?: string } | undefined {
   if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError)) return undefined;
   const cause = error.cause;
-  if (cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS)
-    return { type: cause.type, message: cause.message };
-  return undefined;
+  if (!(cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS)) return undefined;
+  const field = (cause.details?.[0] as { field?: unknown } | undefined)?.field;
+  return { type: cause.type, message: cause.message, ...(typeof field === 'string' ? { field: `body/${field}` } : {}) };
 }
 
 interface ValidationEntry {
@@ -199,7 +199,12 @@ export function registerErrorHandler(
     if (business) {
       hooks.onUpdateRejected?.(business.type);
       request.log.info({ type: business.type }, business.message);
-      return send(BUSINESS_STATUS[business.type]!, business.message, { code: business.type });
+      // A refusal of one input names it as a schema's does: `body/<field>: …`.
+      const message = business.field ? `${business.field}: ${business.message}` : business.message;
+      return send(BUSINESS_STATUS[business.type]!, message, {
+        code: business.type,
+        ...(business.field ? { field: business.field } : {}),
+      });
     }
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       // No worker took the Update in time: it may still be applied, so a retry must carry the same Idempotency-Key.

@@ -38,11 +38,21 @@ export function actionForbidden(action: string, stage: string, party: string, wh
   });
 }
 
-export function invalidAction(action: string, stage: string, why: string): ApplicationFailure {
+export function invalidAction(
+  action: string,
+  stage: string,
+  why: string,
+  field = fieldNamedBy(why),
+): ApplicationFailure {
   return ApplicationFailure.create({
     type: ErrorType.InvalidAction,
     message: `${action} in stage ${stage}: ${why}`,
     nonRetryable: true,
-    details: [{ action, stage }],
+    details: [{ action, stage, ...(field ? { field } : {}) }],
   });
+}
+
+/** The input field a refusal's reason starts with (`reason is required` → `reason`), for the API's `field`. */
+function fieldNamedBy(why: string): string | undefined {
+  return /^([A-Za-z]+)(?: \([^)]*\))? (?:is required|must )/.exec(why)?.[1];
 }

@@ -272,6 +272,20 @@ describe('references are checked before anything enters a case', () => {
     expect(cited.statusCode, cited.body).toBe(200);
   });
 
+  it("the workflow's own refusals of an input name its field too", async () => {
+    const id = await startCase();
+    const closing = { reason: '紧急情况', answer: '已转相关部门' };
+    const noNumber = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'emergency_transfer', ...closing },
+      'body/emergencyNumber',
+    );
+    expect(noNumber.json<{ message: string }>().message).toContain('emergencyNumber (110/119/120/122) is required');
+    await refused('center', id, 'triage', { disposition: 'repeat', ...closing }, 'body/originalAppealId');
+  });
+
   it('a closing triage is refused for what its own disposition lacks, naming that field', async () => {
     const id = await startCase();
     const res = await refused('center', id, 'triage', { disposition: 'explained', answer: '已解释' }, 'body/reason');
