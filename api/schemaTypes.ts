@@ -18,6 +18,7 @@ import {
   type TUnsafe,
 } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { MONTH_PATTERN } from '../domain/months.js';
 
 const STRING_ENUM = 'StringEnum';
 const NULLABLE = 'Nullable';
@@ -103,6 +104,7 @@ export const PATTERNS = {
       'must be a phone number: 5 to 20 digits, spaces or hyphens, starting and ending with a digit (+ first allowed)',
   },
   id: { pattern: '^[A-Za-z0-9._:-]+$', meaning: 'must be an id: letters, digits and . _ : -' },
+  month: { pattern: MONTH_PATTERN, meaning: 'must be a month, YYYY-MM (year 1000 or later)' },
 } as const;
 
 /** The meaning of a refused pattern, when it is one of `PATTERNS`. */

@@ -3,7 +3,7 @@
  * database side. Asia/Shanghai has kept UTC+8 without daylight saving since 1991, so a fixed
  * offset is exact for every month the service will see, and no time-zone data is needed.
  */
-export const MONTH_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
+export const MONTH_PATTERN = '^[1-9][0-9]{3}-(0[1-9]|1[0-2])$';
 const MONTH = new RegExp(MONTH_PATTERN);
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
 

@@ -112,13 +112,16 @@ describe('GET /v1/assessments/units/:unitId/months/:month', () => {
       'center',
     )({ method: 'GET', url: '/v1/assessments/units/no-such-unit/months/2026-12' });
     expect(unknown.statusCode, unknown.body).toBe(404);
-    for (const month of ['2026-13', '2026-1', 'december']) {
+    for (const month of ['2026-13', '2026-1', 'december', '0000-01']) {
       const res = await as(
         app,
         'center',
       )({ method: 'GET', url: `/v1/assessments/units/beijing-water/months/${month}` });
       expect(res.statusCode, res.body).toBe(400);
-      expect(res.json()).toMatchObject({ field: 'params/month' });
+      expect(res.json()).toMatchObject({
+        field: 'params/month',
+        message: 'params/month: must be a month, YYYY-MM (year 1000 or later)',
+      });
     }
   });
 });
