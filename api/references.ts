@@ -35,13 +35,17 @@ async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<
 }
 
 /**
- * A co-handler does part of the lead's work (Art. 16): a handling unit, not the central/military
- * liaison, which forwards matters to organs outside Beijing's system (Art. 23) and is not assessed.
+ * A Beijing unit that handles an order itself: not the central/military liaison, which forwards
+ * matters to organs outside Beijing's system (Art. 23; the center routes them at triage) and is
+ * not assessed. A co-handler and a re-dispatch name one.
  */
-async function coHandlingUnit(db: DbOrTx, field: string, unitId: string): Promise<void> {
+async function beijingUnit(db: DbOrTx, field: string, unitId: string, what: string): Promise<void> {
   const unit = await handlingUnit(db, field, unitId);
   if (unit.kind === 'central_military_liaison')
-    throw refused(field, `${unitId} is the central/military liaison, which forwards matters and does not co-handle`);
+    throw refused(
+      field,
+      `${unitId} is the central/military liaison, which forwards matters at triage and takes no part in ${what}`,
+    );
 }
 
 /**
@@ -94,9 +98,10 @@ const CHECKS = {
     // Upheld, the same unit handles it (Art. 14): a new unit named with it would silently go nowhere.
     if (body.newUnitId && body.decision !== 'redispatch')
       throw refused('newUnitId', 'only a re-dispatch names a new unit; an upheld dispatch stays with the same unit');
-    if (body.newUnitId) await handlingUnit(db, 'newUnitId', body.newUnitId);
+    if (body.newUnitId) await beijingUnit(db, 'newUnitId', body.newUnitId, 'a re-dispatch');
   },
-  addCoHandler: async ({ db }: Context, body: { unitId: string }) => coHandlingUnit(db, 'unitId', body.unitId),
+  addCoHandler: async ({ db }: Context, body: { unitId: string }) =>
+    beijingUnit(db, 'unitId', body.unitId, 'co-handling'),
   blowWhistle: async ({ db }: Context, body: { departmentIds: string[] }) => {
     const found = await findHandlingUnits(db, body.departmentIds);
     body.departmentIds.forEach((id, i) => {

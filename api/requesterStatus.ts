@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { appealWorkflowId, STAGES, type Stage } from '../domain/appeal.js';
-import { SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
+import { beijingTimeText, SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
 import { caseQuery } from '../workflows/appeal/definitions.js';
 import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
 import { getAppealRecord } from '../db/queries/cases.js';
@@ -116,7 +116,7 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
     answers.push({
       kind: 'extension',
       at: extension.decidedAt ?? null,
-      text: `${until ? `办理时限延长至 ${until}` : '办理时限已延长'}。理由：${extension.reason}`,
+      text: `${until ? `办理时限延长至 ${beijingTimeText(until)}` : '办理时限已延长'}。理由：${extension.reason}`,
     });
   }
   // Every round's result: a re-handling set the earlier ones aside, and the requester was told each.

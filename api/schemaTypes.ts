@@ -99,9 +99,8 @@ export function Nullable<T extends TSchema>(schema: T, options: SchemaOptions = 
 export const PATTERNS = {
   notBlank: { pattern: '\\S', meaning: 'must not be blank' },
   phone: {
-    pattern: '^\\+?[0-9][0-9 -]{3,18}[0-9]$',
-    meaning:
-      'must be a phone number: 5 to 20 digits, spaces or hyphens, starting and ending with a digit (+ first allowed)',
+    pattern: '^\\+?(?:[0-9][ -]?){4,19}[0-9]$',
+    meaning: 'must be a phone number: 5 to 20 digits, single spaces or hyphens between them (+ first allowed)',
   },
   id: { pattern: '^[A-Za-z0-9._:-]+$', meaning: 'must be an id: letters, digits and . _ : -' },
   month: { pattern: MONTH_PATTERN, meaning: 'must be a month, YYYY-MM (year 1000 or later)' },

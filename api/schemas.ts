@@ -247,7 +247,13 @@ export const AppealCaseSchema = Type.Object(
     consultation: Type.Optional(
       Type.Object({
         candidateUnitIds: Type.Array(Type.String()),
-        opinions: Type.Array(Type.Object({ unitId: Type.String(), opinion: Type.String() })),
+        opinions: Type.Array(
+          Type.Object({
+            unitId: Type.String(),
+            opinion: Type.String(),
+            proposedLeadUnitId: Type.Optional(Type.String({ description: 'Who the unit proposes should lead' })),
+          }),
+        ),
       }),
     ),
     objection: Type.Optional(Type.Object({ unitId: Type.String(), reason: Type.String(), at: Type.String() })),

@@ -404,7 +404,10 @@ export interface AppealCase {
   supervisingUnitIds: string[];
   stabilityRisk?: boolean;
   coHandlers: CoHandlerState[];
-  consultation?: { candidateUnitIds: string[]; opinions: { unitId: string; opinion: string }[] };
+  consultation?: {
+    candidateUnitIds: string[];
+    opinions: { unitId: string; opinion: string; proposedLeadUnitId?: string }[];
+  };
   objection?: { unitId: string; reason: string; at: string };
   whistle?: WhistleState;
   /** The latest extension request (Art. 17). */

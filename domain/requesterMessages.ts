@@ -36,4 +36,7 @@ export const requesterMessages = {
     `根据您的回访意见，您的诉求（${ref(appeal)}）将重新办理，办理时限至 ${beijingTimeText(until)}。`,
   merged: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已与相同诉求并案办理，凭本工单编号可查询办理情况。`,
   withdrawn: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已撤回。`,
+  /** The center's answer at triage, the unit's result, the organ's feedback: their text, under the number. */
+  answer: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）答复：${text}`,
+  result: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）办理结果：${text}`,
 };

@@ -238,7 +238,14 @@ describe('references are checked before anything enters a case', () => {
     expect(haidian.json<{ message: string }>().message).toBe(
       'body/coordinatorId: haidian-gov governs district haidian; this appeal lies in chaoyang',
     );
-    // The central/military liaison forwards matters; it does not co-handle one.
+    // The central/military liaison forwards matters at triage; it neither co-handles nor takes a re-dispatch.
+    await refused(
+      'center',
+      id,
+      'objection-decision',
+      { decision: 'redispatch', reason: '改派', newUnitId: 'central-military-liaison' },
+      'body/newUnitId',
+    );
     await refused('water', id, 'co-handlers', { unitId: 'central-military-liaison', task: '核查' }, 'body/unitId');
     // A consultation opinion's proposed lead is a unit of the directory.
     await refused(
@@ -429,6 +436,8 @@ describe('a work order is refused when its place or instant does not fit', () =>
       [{ content: '   ' }, 'body/content'],
       [{ requester: { name: '张三', phone: '---' } }, 'body/requester/phone'],
       [{ requester: { name: '张三', phone: '1234' } }, 'body/requester/phone'],
+      [{ requester: { name: '张三', phone: '1        0' } }, 'body/requester/phone'],
+      [{ requester: { name: '张三', phone: '1-------0' } }, 'body/requester/phone'],
     ];
     for (const [change, field] of cases) {
       const externalId = uniqueId('implausible');

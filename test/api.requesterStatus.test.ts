@@ -3,6 +3,7 @@
  * the requester reads the stage, the unit in charge, the deadline and the answers given to them,
  * and nothing else; a wrong token and an unknown appeal are the same 404.
  */
+import { beijingTimeText } from '../domain/requesterMessages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -112,7 +113,7 @@ describe('GET /v1/status/:ref', () => {
       {
         kind: 'extension',
         at: expect.any(String) as unknown,
-        text: `办理时限延长至 ${extended.deadline}。理由：需更换主管道`,
+        text: `办理时限延长至 ${beijingTimeText(extended.deadline!)}。理由：需更换主管道`,
       },
     ]);
 
@@ -120,7 +121,7 @@ describe('GET /v1/status/:ref', () => {
     expect(result.statusCode, result.body).toBe(200);
     const reported = (await status(id, token)).json<Status>();
     expect(reported.answers.map((a) => [a.kind, a.text])).toEqual([
-      ['extension', `办理时限延长至 ${extended.deadline}。理由：需更换主管道`],
+      ['extension', `办理时限延长至 ${beijingTimeText(extended.deadline!)}。理由：需更换主管道`],
       ['result', '已解决：已恢复供水'],
     ]);
   });
@@ -144,7 +145,10 @@ describe('GET /v1/status/:ref', () => {
     const first = await extend('需更换主管道', '工程量大');
     const second = await extend('管材未到货', '同意再延');
     expect(Date.parse(second)).toBeGreaterThan(Date.parse(first));
-    const told = [`办理时限延长至 ${first}。理由：需更换主管道`, `办理时限延长至 ${second}。理由：管材未到货`];
+    const told = [
+      `办理时限延长至 ${beijingTimeText(first)}。理由：需更换主管道`,
+      `办理时限延长至 ${beijingTimeText(second)}。理由：管材未到货`,
+    ];
     expect(await extensionAnswers()).toEqual(told);
     // The case keeps both, each with its decision.
     const seen = await as(app, 'center')({ method: 'GET', url: `/v1/appeals/${id}` });

@@ -45,7 +45,10 @@ describe('consultation (会商)', () => {
       opinion: '宜由属地街道牵头',
       proposedLeadUnitId: 'haidian-wanshoulu',
     });
-    expect(c.consultation!.opinions).toEqual([{ unitId: 'haidian-housing', opinion: '宜由属地街道牵头' }]);
+    // The proposed lead stays with the opinion: the center concludes from it.
+    expect(c.consultation!.opinions).toEqual([
+      { unitId: 'haidian-housing', opinion: '宜由属地街道牵头', proposedLeadUnitId: 'haidian-wanshoulu' },
+    ]);
     expect(c.pendingActors).not.toContain('unit:haidian-housing');
 
     // Past the consultation window (complex: 3 days) the case is overdue until the center concludes.

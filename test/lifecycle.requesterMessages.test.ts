@@ -37,8 +37,9 @@ describe("the requester's messages", () => {
       reason: '知识库可答复',
       answer: '夜间施工须持夜间施工许可证，可向城管执法部门举报',
     });
+    const { workOrderNo } = await appeal.settle();
     expect((await toRequester(appeal)).find((n) => n.kind === 'triage_answer')?.message).toBe(
-      '夜间施工须持夜间施工许可证，可向城管执法部门举报',
+      `您的诉求（工单 ${workOrderNo}）答复：夜间施工须持夜间施工许可证，可向城管执法部门举报`,
     );
   });
 
@@ -86,6 +87,23 @@ describe("the requester's messages", () => {
       expect.stringContaining('（不满意）'),
       expect.stringContaining('（满意）'),
     ]);
+  });
+
+  it('a call that did not reach the requester, then one that did within the same attempt: the answer is taken at once', async () => {
+    const appeal = await resultReported();
+    let c = await appeal.act(d.recordCallbackUpdate, { by: center, reached: false });
+    expect(c).toMatchObject({ stage: 'callback', callback: { attempts: 1 } });
+    c = await appeal.act(d.recordCallbackUpdate, {
+      by: center,
+      reached: true,
+      contacted: true,
+      resolved: true,
+      satisfaction: 'satisfied',
+    });
+    expect(c).toMatchObject({ stage: 'closed', callback: { attempts: 1, reached: true, satisfaction: 'satisfied' } });
+    const types = c.timeline.map((e) => e.type);
+    expect(types.indexOf('callback_unreached')).toBeLessThan(types.indexOf('callback_answered'));
+    expect((await toRequester(appeal)).map((n) => n.kind)).toContain('callback_answered');
   });
 
   it('a callback that never reached the requester', async () => {

@@ -206,7 +206,7 @@ describe('POST requests', () => {
       [example({ address_string: '', lat: '', long: '' }), 400, /^address_string: a location is required/],
       [example({ long: '' }), 400, /^long: lat and long go together/],
       [example({ lat: '91' }), 400, /^lat: must be <= 90/],
-      [example({ phone: 'call me' }), 400, /^phone: must match pattern/],
+      [example({ phone: 'call me' }), 400, /^phone: must be a phone number/],
       [example({ description: '' }), 400, /^description: required/],
       [example({ 'attribute[WHISPAWN]': '123456' }), 400, /must NOT have additional properties/],
       [example({ jurisdiction_id: 'chicago' }), 404, /jurisdiction_id chicago not found/],

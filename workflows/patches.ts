@@ -78,6 +78,13 @@ export const PATCHES = {
    * `announceNotices`). Its one marker stands for `recorded-case` and every change before.
    */
   noticesWithSteps: 'notices-with-steps',
+  /**
+   * After an unreached call, the callback attempt stays open to the next answer (a later call
+   * within it reached the requester): the answer is taken at once, not when the attempt's window
+   * has passed, so the action answers instead of waiting hours. A marker of its own, recorded
+   * only where a case takes that path (cases before it took the answer at the next attempt).
+   */
+  callbackWithinAttempt: 'callback-within-attempt',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

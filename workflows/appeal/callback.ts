@@ -101,17 +101,8 @@ export async function callBack(
       `Call back the requester of appeal ${s.appealId} (attempt ${s.callback.attempts}).`,
     );
     run.step('callback_attempt', 'center', { payload: { attempt: s.callback.attempts, trigger } });
-    if (!(await run.await(() => inbox.callbackAnswer !== undefined, attemptEnd))) continue;
-    const answer = inbox.callbackAnswer!;
-    inbox.callbackAnswer = undefined;
-    if (answer.channel) s.callback.channel = answer.channel;
-    if (!answer.reached) {
-      run.step('callback_unreached', describeParty(answer.by), {
-        payload: { attempt: s.callback.attempts, channel: answer.channel },
-      });
-      await run.await(() => false, attemptEnd);
-      continue;
-    }
+    const answer = await answerWithin(run, inbox, attemptEnd);
+    if (!answer) continue;
     Object.assign(s.callback, {
       reached: true,
       contacted: answer.contacted,
@@ -139,6 +130,33 @@ export async function callBack(
     run.notify('requester', 'callback_unreachable', requesterMessages.callbackUnreachable(s));
   run.step('callback_unreachable', 'center', { payload: { attempts: s.callback.attempts } });
   return 'closed';
+}
+
+/**
+ * The answer that reached the requester within one attempt, or none by its end. A call that did
+ * not reach them is recorded; the attempt stays open to a later call within it (cases from
+ * before `callback-within-attempt` waited the attempt out and took such an answer at the next).
+ */
+async function answerWithin(
+  run: AppealRun,
+  inbox: Inbox,
+  attemptEnd: string,
+): Promise<CallbackAnswerInput | undefined> {
+  const s = run.state;
+  for (;;) {
+    if (!(await run.await(() => inbox.callbackAnswer !== undefined, attemptEnd))) return undefined;
+    const answer = inbox.callbackAnswer!;
+    inbox.callbackAnswer = undefined;
+    if (answer.channel) s.callback!.channel = answer.channel;
+    if (answer.reached) return answer;
+    run.step('callback_unreached', describeParty(answer.by), {
+      payload: { attempt: s.callback!.attempts, channel: answer.channel },
+    });
+    if (!wf.patched(PATCHES.callbackWithinAttempt)) {
+      await run.await(() => false, attemptEnd);
+      return undefined;
+    }
+  }
 }
 
 /** Art. 29(2): a first contact or a resolution the unit claimed and the requester denies. */

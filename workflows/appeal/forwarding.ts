@@ -72,6 +72,6 @@ export async function forward(run: AppealRun, inbox: Inbox): Promise<void> {
   s.forwarding.feedback = feedback.feedback;
   s.forwarding.feedbackAt = run.now();
   delete s.forwarding.nextFollowUpAt;
-  run.notify('requester', 'result', feedback.feedback);
+  run.notify('requester', 'result', requesterMessages.result(s, feedback.feedback));
   run.step('forwarding_feedback', describeParty(feedback.by), { reason: feedback.feedback });
 }

@@ -4,6 +4,7 @@
  * time; at the deadline without a result the unit is held to account, gets the red-light
  * notice, the case escalates, and the callback starts (Art. 24) — escalation alongside it.
  */
+import { requesterMessages } from '../../domain/requesterMessages.js';
 import { invalidAction } from '../../domain/errors.js';
 import { continueAsNewIfDue, type HandlingProgress } from './continuation.js';
 import { escalate } from './coordination.js';
@@ -100,7 +101,7 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   const attachments = result.attachments?.length ? { attachments: result.attachments } : {};
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
   run.enter('result_reported', 'center', s.deadlines.handling);
-  run.notify('requester', 'result', result.summary);
+  run.notify('requester', 'result', requesterMessages.result(s, result.summary));
   run.notify('center', 'result', `Appeal ${s.appealId}: ${s.leadUnitId} reported its result (${result.outcome}).`);
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,

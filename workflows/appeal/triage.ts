@@ -59,7 +59,11 @@ export function registerTriageActions(run: AppealRun, inbox: Inbox): void {
     },
     apply: (input) => {
       const unitId = (input.by as { unitId: string }).unitId;
-      s.consultation?.opinions.push({ unitId, opinion: input.opinion });
+      s.consultation?.opinions.push({
+        unitId,
+        opinion: input.opinion,
+        ...(input.proposedLeadUnitId ? { proposedLeadUnitId: input.proposedLeadUnitId } : {}),
+      });
       run.step('consultation_opinion', describeParty(input.by), {
         reason: input.opinion,
         payload: { proposedLeadUnitId: input.proposedLeadUnitId },
@@ -165,7 +169,7 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       s.disposition = decision.disposition;
       s.answer = decision.answer;
       s.originalAppealId = decision.originalAppealId;
-      run.notify('requester', 'triage_answer', decision.answer);
+      run.notify('requester', 'triage_answer', requesterMessages.answer(s, decision.answer));
       run.step(`triage_${decision.disposition}`, describeParty(decision.by), {
         reason: decision.reason,
         payload: {

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { listServices, placeInAddress } from '../../../db/queries/open311.js';
 import type { StartAppealBody } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { PATTERNS } from '../../schemaTypes.js';
 
 const Optional = (maxLength: number, options: Record<string, unknown> = {}) =>
   Type.Optional(Type.String({ minLength: 1, maxLength, ...options }));
@@ -30,7 +31,7 @@ export const PostRequestBody = Type.Object(
     account_id: Optional(200),
     first_name: Optional(50),
     last_name: Optional(50),
-    phone: Optional(20, { pattern: '^\\+?[0-9 -]{3,20}$' }),
+    phone: Optional(40, { pattern: PATTERNS.phone.pattern }),
     description: Optional(4000),
     media_url: Optional(900, { pattern: '^https?://[^\\s]+$' }),
   },
