@@ -72,6 +72,8 @@ interface Context {
   db: DbOrTx;
   /** The appeal the action is sent to. */
   appealId: string;
+  /** Its record's district, when the route has read the record already (undefined: read it here). */
+  districtId?: string | null;
 }
 
 // Each check reads only the fields it names; the route's schema has already shaped the body.
@@ -111,7 +113,7 @@ const CHECKS = {
         throw refused(`departmentIds/${i}`, `${id} is a ${unit.kind}, not a department the whistle can summon`);
     });
   },
-  requestCoordination: async ({ db, appealId }: Context, body: { coordinatorId: string }) => {
+  requestCoordination: async ({ db, appealId, districtId: known }: Context, body: { coordinatorId: string }) => {
     const id = body.coordinatorId;
     const unit = await findHandlingUnit(db, id);
     if (!unit) throw refused('coordinatorId', `unknown unit ${id}`);
@@ -123,7 +125,7 @@ const CHECKS = {
       );
     // Art. 22: a district government coordinates the appeals of its own district.
     if (unit.kind === 'district_government') {
-      const districtId = (await getAppealRecord(db, appealId))?.districtId;
+      const districtId = known !== undefined ? known : (await getAppealRecord(db, appealId))?.districtId;
       if (districtId && unit.districtId && unit.districtId !== districtId)
         throw refused('coordinatorId', `${id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
     }
@@ -139,11 +141,12 @@ export async function referenceRefusal(
   action: ActionName,
   appealId: string,
   body: unknown,
+  record?: { districtId: string | null },
 ): Promise<HttpError | undefined> {
   const check = (CHECKS as Partial<Record<ActionName, (context: Context, body: unknown) => Promise<void>>>)[action];
   if (!check) return undefined;
   try {
-    await check({ db, appealId }, body);
+    await check({ db, appealId, ...(record ? { districtId: record.districtId } : {}) }, body);
     return undefined;
   } catch (error) {
     if (error instanceof HttpError) return error;

@@ -100,7 +100,7 @@ const lastWhen = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean)
   [...c.timeline].reverse().find((e) => test(e.type))?.at ?? null;
 
 /** The answers the case gave its requester, oldest first. */
-async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<Answer[]> {
+function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answer[] {
   const answers: Answer[] = [];
   const closingDisposition = c.answer !== undefined && c.disposition && !(c.disposition in CLOSED_AS);
   if (closingDisposition)
@@ -132,7 +132,6 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
   if (c.disposition === 'withdrawn')
     answers.push({ kind: 'withdrawn', at: row.closedAt?.toISOString() ?? null, text: '您的诉求已撤回。' });
   if (c.disposition === 'merged' && c.originalAppealId) {
-    const original = await getAppealRecord(app.db, c.originalAppealId);
     answers.push({
       kind: 'merged',
       at: row.closedAt?.toISOString() ?? null,
@@ -146,10 +145,12 @@ async function answersOf(app: FastifyInstance, c: ApiCase, row: Appeal): Promise
  * The name of whoever deals with the appeal: the organ a central/military matter was forwarded
  * to (through its callback too), the lead of the original a merged appeal continues in, or the lead.
  */
-async function unitInCharge(app: FastifyInstance, c: ApiCase): Promise<{ name: string } | null> {
+async function unitInCharge(
+  app: FastifyInstance,
+  c: ApiCase,
+  original: Appeal | undefined,
+): Promise<{ name: string } | null> {
   if (c.forwarding?.organ) return { name: c.forwarding.organ };
-  const original =
-    c.disposition === 'merged' && c.originalAppealId ? await getAppealRecord(app.db, c.originalAppealId) : undefined;
   const unitId = original?.leadUnitId ?? c.leadUnitId ?? HOTLINE_CENTER_UNIT_ID;
   const unit = await getHandlingUnit(app.db, unitId);
   return unit ? { name: unit.name } : null;
@@ -157,6 +158,11 @@ async function unitInCharge(app: FastifyInstance, c: ApiCase): Promise<{ name: s
 
 /** The requester's view of the case `c` (as the workflow or the record holds it) recorded as `row`. */
 export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<RequesterStatus> {
+  // A merged appeal's original, read once: who handles it now, and the number the requester is told.
+  const original =
+    c.disposition === 'merged' && c.originalAppealId
+      ? ((await getAppealRecord(app.db, c.originalAppealId)) ?? undefined)
+      : undefined;
   const stage = c.stage as Stage;
   const closed = stage === 'closed';
   return {
@@ -166,9 +172,9 @@ export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: App
     stage,
     stageText: stageInPlainWords(stage, c.disposition),
     closed,
-    unitInCharge: await unitInCharge(app, c),
+    unitInCharge: await unitInCharge(app, c, original),
     deadline: closed ? null : (c.deadlines.handling ?? null),
-    answers: await answersOf(app, c, row),
+    answers: answersOf(c, row, original),
   };
 }
 

@@ -74,7 +74,7 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const dispatching = action === 'triageAppeal' && (request.body as d.TriageInput).disposition === 'dispatch';
         const record = scoped || dispatching ? await getAppealRecord(app.db, appealId) : undefined;
         if (scoped) assertCanSee(principal, record?.involvedUnitIds ?? []);
-        const refusal = await referenceRefusal(app.db, action, appealId, request.body);
+        const refusal = await referenceRefusal(app.db, action, appealId, request.body, record);
         if (refusal) {
           if (!scoped) await assertAppealExists(app, appealId);
           throw refusal;
