@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, type ApiWorld } from './support/api.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { appeals, assessments } from '../db/schema/index.js';
+import { addMonths, beijingMonthOf } from '../domain/months.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -55,6 +56,8 @@ afterAll(async () => {
 });
 
 const WATER_URL = '/v1/assessments/units/beijing-water/months/2026-12';
+/** The Beijing month after the current one, and one far ahead: no figures exist for either yet. */
+const laterMonths = () => [addMonths(beijingMonthOf(new Date()), 1), '2099-12'];
 
 describe('GET /v1/assessments/units/:unitId/months/:month', () => {
   it('answers the rates, the weights version and the rows to the center, supervisor, admin and the unit itself', async () => {
@@ -93,10 +96,10 @@ describe('GET /v1/assessments/units/:unitId/months/:month', () => {
   });
 
   it('reports a month without valid callbacks as such', async () => {
-    const res = await as(app, 'center')({ method: 'GET', url: '/v1/assessments/units/beijing-water/months/2027-01' });
+    const res = await as(app, 'center')({ method: 'GET', url: '/v1/assessments/units/beijing-water/months/2026-11' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({
-      weights: { version: 2 },
+      weights: { version: 1 },
       rates: { rows: 0, valid: 0, response: null, resolution: null, satisfaction: null, composite: null },
       items: [],
     });
@@ -123,6 +126,19 @@ describe('GET /v1/assessments/units/:unitId/months/:month', () => {
         message: 'params/month: must be a month, YYYY-MM (year 1000 or later)',
       });
     }
+    for (const month of laterMonths()) {
+      const res = await as(app, 'water')({ method: 'GET', url: `/v1/assessments/units/beijing-water/months/${month}` });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({
+        field: 'params/month',
+        message: expect.stringMatching(
+          /^params\/month: must not be after the current month, \d{4}-\d{2} \(Beijing time\)$/,
+        ) as unknown,
+      });
+    }
+    const extra = await as(app, 'center')({ method: 'GET', url: `${WATER_URL}?level=street` });
+    expect(extra.statusCode, extra.body).toBe(400);
+    expect(extra.json()).toMatchObject({ field: 'querystring/level' });
   });
 });
 
@@ -179,6 +195,32 @@ describe('GET /v1/rankings/:month', () => {
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json<{ field: string }>().field).toMatch(/^querystring/);
     }
+  });
+
+  it('tells a key that never reads rankings so, whatever its parameters', async () => {
+    for (const caller of ['water', 'intake', 'coordinator'] as const)
+      for (const url of ['/v1/rankings/2026-12', '/v1/rankings/2026-00?level=town', '/v1/rankings/2099-12?x=1']) {
+        const res = await as(app, caller)({ method: 'GET', url });
+        expect(res.statusCode, `${caller} ${url}: ${res.body}`).toBe(403);
+        expect(res.json<{ message: string }>().message).toMatch(/does not read rankings$/);
+      }
+  });
+
+  it('refuses a query parameter it does not take, naming it', async () => {
+    const res = await as(app, 'center')({ method: 'GET', url: '/v1/rankings/2026-12?level=street&district=chaoyang' });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({ field: 'querystring/district', code: 'VALIDATION' });
+  });
+
+  it('refuses a month after the current Beijing month, naming it', async () => {
+    for (const month of laterMonths()) {
+      const res = await as(app, 'supervisor')({ method: 'GET', url: `/v1/rankings/${month}?level=street` });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ field: 'params/month', code: 'VALIDATION' });
+    }
+    const current = beijingMonthOf(new Date());
+    const res = await as(app, 'supervisor')({ method: 'GET', url: `/v1/rankings/${current}?level=street` });
+    expect(res.statusCode, res.body).toBe(200);
   });
 });
 

@@ -50,11 +50,12 @@ const readAudit = async (query: string) => {
 
 describe('the read audit', () => {
   let appealId: string;
+  let workOrderNo: string;
 
   beforeAll(async () => {
     const start = await as(world.app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
     expect(start.statusCode, start.body).toBe(201);
-    appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+    ({ appealId, workOrderNo } = start.json<{ case: { appealId: string; workOrderNo: string } }>().case);
   });
 
   it('logs a read in clear as contact and content, a masked read as content only', async () => {
@@ -87,6 +88,15 @@ describe('the read audit', () => {
     ]);
     expect(items.every((e) => e.appealId === appealId && e.unitId === null)).toBe(true);
     expect(Date.parse(items[0]!.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('filters by the work order number the appeal is known by as by its id', async () => {
+    expect(workOrderNo).toMatch(/^\d{8}-\d{6}$/);
+    const byId = await readAudit(`?appealId=${appealId}`);
+    expect(byId.items.length).toBeGreaterThan(0);
+    expect(await readAudit(`?appealId=${workOrderNo}`)).toEqual(byId);
+    // A number no appeal has was read by no one.
+    expect(await readAudit('?appealId=19990101-000001')).toEqual({ items: [], nextBefore: null });
   });
 
   it("logs the lead unit's read in clear and an action's answer, with the key's unit", async () => {
@@ -175,6 +185,10 @@ describe('the read audit', () => {
       expect(res.statusCode, caller).toBe(403);
     }
     expect((await as(world.app, undefined)({ method: 'GET', url: '/v1/read-audit' })).statusCode).toBe(401);
+    // A role that never reads the trail is told so, not what its filters lack.
+    const unit = await as(world.app, 'water')({ method: 'GET', url: '/v1/read-audit?limit=0&whom=me' });
+    expect(unit.statusCode, unit.body).toBe(403);
+    expect(unit.json<{ message: string }>().message).toBe('role unit does not read the read audit');
     for (const [query, field] of [
       ['from=yesterday', 'querystring/from'],
       ['limit=0', 'querystring/limit'],

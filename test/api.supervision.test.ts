@@ -5,13 +5,14 @@
  * and compared with its JSON, and the hot spots; each read as every role may or may not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { and, eq } from 'drizzle-orm';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld, type Caller } from './support/api.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { listAuditEvents } from '../db/queries/cases.js';
 import { appeals, assessments, dispatchCatalogue } from '../db/schema/index.js';
+import { addMonths } from '../domain/months.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -19,6 +20,14 @@ let app: FastifyInstance;
 
 /** The Beijing month (`YYYY-MM`) of an instant. */
 const beijingMonth = (at: Date) => new Date(at.getTime() + 8 * 3_600_000).toISOString().slice(0, 7);
+/** The Beijing month after the current one, and one far ahead: no figures exist for either yet. */
+const laterMonths = () => [addMonths(beijingMonth(new Date()), 1), '2099-12'];
+
+/** A 400 naming `field`, in the API's error body. */
+function expectRefused(res: LightMyRequestResponse, field: string): void {
+  expect(res.statusCode, res.body).toBe(400);
+  expect(res.json()).toMatchObject({ statusCode: 400, field, code: 'VALIDATION' });
+}
 
 async function act(caller: Caller, id: string, action: string, payload: object): Promise<void> {
   const res = await as(app, caller)({ method: 'POST', url: `/v1/appeals/${id}/${action}`, payload });
@@ -166,6 +175,12 @@ describe('GET /v1/accountability/units/:unitId/months/:month', () => {
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json()).toMatchObject({ field: 'params/month' });
     }
+    for (const later of laterMonths())
+      expectRefused(
+        await as(app, 'water')({ method: 'GET', url: `/v1/accountability/units/beijing-water/months/${later}` }),
+        'params/month',
+      );
+    expectRefused(await as(app, 'center')({ method: 'GET', url: `${url}?kind=late` }), 'querystring/kind');
   });
 });
 
@@ -245,6 +260,9 @@ describe('GET /v1/dispatch-accuracy/:month', () => {
     const bad = await as(app, 'center')({ method: 'GET', url: '/v1/dispatch-accuracy/2026-00' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ field: 'params/month' });
+    for (const later of laterMonths())
+      expectRefused(await as(app, 'center')({ method: 'GET', url: `/v1/dispatch-accuracy/${later}` }), 'params/month');
+    expectRefused(await as(app, 'center')({ method: 'GET', url: `${url}?category=x` }), 'querystring/category');
   });
 });
 
@@ -414,6 +432,21 @@ describe('GET /v1/rankings/:month/export.csv', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.json<{ field: string }>().field).toMatch(new RegExp(`^${field}`));
     }
+    // A key that never reads rankings is told so, not what its parameters lack.
+    for (const caller of ['water', 'intake', 'coordinator'] as const) {
+      const res = await as(app, caller)({ method: 'GET', url: '/v1/rankings/2026-10/export.csv' });
+      expect(res.statusCode, `${caller}: ${res.body}`).toBe(403);
+      expect(res.json<{ message: string }>().message).toMatch(/does not read rankings$/);
+    }
+    expectRefused(
+      await as(app, 'center')({ method: 'GET', url: '/v1/rankings/2026-10/export.csv?level=street&bom=false' }),
+      'querystring/bom',
+    );
+    for (const later of laterMonths())
+      expectRefused(
+        await as(app, 'center')({ method: 'GET', url: `/v1/rankings/${later}/export.csv?level=street` }),
+        'params/month',
+      );
   });
 });
 
@@ -447,5 +480,20 @@ describe('GET /v1/hot-spots/:month', () => {
     const bad = await as(app, 'center')({ method: 'GET', url: '/v1/hot-spots/2026' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ field: 'params/month' });
+  });
+
+  it('refuses a query parameter it does not take and a month after the current one, naming them', async () => {
+    expectRefused(
+      await as(app, 'supervisor')({ method: 'GET', url: `/v1/hot-spots/${month}?district=chaoyang` }),
+      'querystring/district',
+    );
+    for (const later of laterMonths()) {
+      const res = await as(app, 'supervisor')({ method: 'GET', url: `/v1/hot-spots/${later}` });
+      expectRefused(res, 'params/month');
+      expect(res.json<{ message: string }>().message).toMatch(/^params\/month: must not be after the current month/);
+    }
+    // A key that never reads hot spots is told so first.
+    const unit = await as(app, 'water')({ method: 'GET', url: '/v1/hot-spots/2099-12?district=chaoyang' });
+    expect(unit.statusCode, unit.body).toBe(403);
   });
 });

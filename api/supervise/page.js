@@ -372,6 +372,8 @@ async function load() {
   writeHash();
   for (const b of $('level').querySelectorAll('button'))
     b.setAttribute('aria-pressed', String(b.dataset.level === state.level));
+  // A month's figures exist up to the current one: the API refuses a later month.
+  $('month').max = beijingMonth(new Date());
   $('month').value = state.month;
   $('status').textContent = '正在加载 Loading…';
   document.body.dataset.state = 'loading';

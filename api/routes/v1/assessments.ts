@@ -20,7 +20,6 @@ import {
   findRatedUnit,
   levelOf,
   monthRanking,
-  MONTH_PATTERN,
   unitMonthRates,
   type RankingLevel as Level,
 } from '../../../db/queries/rates.js';
@@ -40,13 +39,12 @@ import {
 } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { partyOf } from '../../plugins/auth.js';
-import { AppealRef, COMMON_ERRORS, errors, principalOf } from './shared.js';
+import { AppealRef, COMMON_ERRORS, errors, Month, monthSoFar, NoQuery, principalOf, rolesOnly } from './shared.js';
 import { resolveAppealId } from './appealIds.js';
 
 const RowParams = Type.Object({ appealId: AppealRef, unitId: Id });
-const Month = Type.String({ pattern: MONTH_PATTERN, description: 'A Beijing calendar month, `YYYY-MM`' });
 /** Who reads every unit's rates and the rankings. */
-const READERS_OF_ALL = ['center', 'supervisor', 'admin'];
+const READERS_OF_ALL = ['center', 'supervisor', 'admin'] as const;
 
 const view = (r: Assessment): Static<typeof AssessmentView> => ({
   appealId: r.appealId,
@@ -205,20 +203,19 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: "A unit's rates of one month, the weights version used and the month's rows (Art. 25)",
         description:
-          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404). A row counts in the Beijing month (Asia/Shanghai) of its `closed_at`, or, when that month was already frozen as it was written, in the first month after it that is not. Once the month is frozen (`frozenAt` set) the rates are the ones published in its ranking; the rows are listed as they are now (an exemption granted since shows, but does not change the published rates). Over the rows that are not exempt and have a valid callback: response = contacted ÷ valid; resolution = resolved ÷ valid; satisfaction = (satisfied + 0.9 × basically satisfied) ÷ valid; composite = the weights of the version in force on the month's first day applied to the three (4 decimals each). A unit without valid callbacks answers `valid: 0` and null rates, not zero. 400 naming the field for a month that is not `YYYY-MM`; 404 for an unknown unit.",
+          "Roles: center, supervisor, admin (any unit); unit (its own only: any other unit is a 404). A row counts in the Beijing month (Asia/Shanghai) of its `closed_at`, or, when that month was already frozen as it was written, in the first month after it that is not. Once the month is frozen (`frozenAt` set) the rates are the ones published in its ranking; the rows are listed as they are now (an exemption granted since shows, but does not change the published rates). Over the rows that are not exempt and have a valid callback: response = contacted ÷ valid; resolution = resolved ÷ valid; satisfaction = (satisfied + 0.9 × basically satisfied) ÷ valid; composite = the weights of the version in force on the month's first day applied to the three (4 decimals each). A unit without valid callbacks answers `valid: 0` and null rates, not zero. 403 for another role, before the parameters are looked at. 400 naming the field for a month that is not `YYYY-MM` or is after the current Beijing month, or for any query parameter (it takes none); 404 for an unknown unit.",
         params: Type.Object({ unitId: Id, month: Month }),
+        querystring: NoQuery,
         response: { 200: UnitMonthView, ...errors(400, 401, 403, 404, 503) },
       },
+      preValidation: rolesOnly([...READERS_OF_ALL, 'unit'], 'does not read assessment rates'),
     },
     async (request) => {
       const principal = principalOf(request);
       const { unitId, month } = request.params;
       request.log = request.log.child({ unitId, month });
-      if (principal.role === 'unit') {
-        if (principal.unitId !== unitId) throw new HttpError(404, 'unit not found');
-      } else if (!READERS_OF_ALL.includes(principal.role)) {
-        throw new HttpError(403, `role ${principal.role} does not read assessment rates`);
-      }
+      if (principal.role === 'unit' && principal.unitId !== unitId) throw new HttpError(404, 'unit not found');
+      monthSoFar(month);
       const unit = await findRatedUnit(app.db, unitId);
       if (!unit) throw new HttpError(404, 'unit not found');
       const result = await unitMonthRates(app.db, unitId, month);
@@ -243,20 +240,18 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: "A month's ranking of one level by the composite (Art. 25)",
         description:
-          'Roles: center, supervisor, admin. A frozen month (`frozenAt` set: frozen at 00:30 Beijing time on the 1st of the next month, or by `POST /v1/rankings/:month/freeze`) answers its published ranking, which never changes: a callback recorded after the freeze for a case closed in that month counts in the next month not frozen. Any other month is computed live (`frozenAt: null`) over the rows counted in it. `level`: `street` (the streets and townships together), `department` (city and district departments, sector authorities and the district governments, each ranked on the appeals it handled as a unit), `enterprise` (public service enterprises); the hotline center and the central/military liaison are not ranked. Every unit of the level is listed. Ranks are RANK() over the composite (4 decimals), highest first: units with an equal composite share a rank and the next rank skips (1, 1, 3); units of one rank are listed by unit id. Units without a valid callback this month follow, unranked (`rank: null`), by unit id. `previousRank` is the rank of the previous month (its published rank when that month is frozen) and `rankChange` = previousRank − rank (positive: moved up), null unless ranked in both months. 400 naming the field for a month that is not `YYYY-MM` or a missing or unknown level.',
+          'Roles: center, supervisor, admin. A frozen month (`frozenAt` set: frozen at 00:30 Beijing time on the 1st of the next month, or by `POST /v1/rankings/:month/freeze`) answers its published ranking, which never changes: a callback recorded after the freeze for a case closed in that month counts in the next month not frozen. Any other month is computed live (`frozenAt: null`) over the rows counted in it. `level`: `street` (the streets and townships together), `department` (city and district departments, sector authorities and the district governments, each ranked on the appeals it handled as a unit), `enterprise` (public service enterprises); the hotline center and the central/military liaison are not ranked. Every unit of the level is listed. Ranks are RANK() over the composite (4 decimals), highest first: units with an equal composite share a rank and the next rank skips (1, 1, 3); units of one rank are listed by unit id. Units without a valid callback this month follow, unranked (`rank: null`), by unit id. `previousRank` is the rank of the previous month (its published rank when that month is frozen) and `rankChange` = previousRank − rank (positive: moved up), null unless ranked in both months. 403 for every other role (a unit or coordinator key reads its own rates, never a ranking), before the parameters are looked at. 400 naming the field for a month that is not `YYYY-MM` or is after the current Beijing month, a missing or unknown level, or another query parameter.',
         params: Type.Object({ month: Month }),
-        querystring: Type.Object({ level: RankingLevel }),
+        querystring: Type.Object({ level: RankingLevel }, { additionalProperties: false }),
         response: { 200: RankingView, ...errors(400, 401, 403, 503) },
       },
+      preValidation: rolesOnly(READERS_OF_ALL, 'does not read rankings'),
     },
     async (request) => {
-      const principal = principalOf(request);
       const { month } = request.params;
       const { level } = request.query;
       request.log = request.log.child({ month, level });
-      if (!READERS_OF_ALL.includes(principal.role))
-        throw new HttpError(403, `role ${principal.role} does not read rankings`);
-      return monthRanking(app.db, month, level as Level);
+      return monthRanking(app.db, monthSoFar(month), level as Level);
     },
   );
 
@@ -271,13 +266,11 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: Type.Object({ month: Month }),
         response: { 200: FrozenMonthView, ...errors(400, 401, 403, 409, 503) },
       },
+      preValidation: rolesOnly(['center', 'admin'], 'does not freeze rankings'),
     },
     async (request) => {
-      const principal = principalOf(request);
       const { month } = request.params;
       request.log = request.log.child({ month });
-      if (principal.role !== 'center' && principal.role !== 'admin')
-        throw new HttpError(403, `role ${principal.role} does not freeze rankings`);
       if (monthEnd(month) > new Date()) throw new HttpError(409, `month ${month} is not over: it cannot be frozen yet`);
       const handle = await app.temporal.workflow.start<typeof monthlyAssessmentWorkflow>('monthlyAssessmentWorkflow', {
         taskQueue: app.config.TEMPORAL_TASK_QUEUE,

@@ -2,9 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { overdueByDistrictAndStreet } from '../../../db/queries/overview.js';
-import { HttpError } from '../../errors.js';
 import { Nullable } from '../../schemaTypes.js';
-import { errors, principalOf } from './shared.js';
+import { errors, NoQuery, rolesOnly } from './shared.js';
 
 const Name = Nullable(Type.String());
 const OverdueOverview = Type.Object(
@@ -31,7 +30,7 @@ const OverdueOverview = Type.Object(
 );
 
 /** Who reads city-wide aggregates. */
-const READERS = ['center', 'supervisor', 'admin'];
+const READERS = ['center', 'supervisor', 'admin'] as const;
 
 const overview: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -42,17 +41,12 @@ const overview: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Open overdue cases counted by district and street',
         description:
           'Roles: center, supervisor, admin. Counts the open cases (not closed) whose record is `overdue` now — the cases `GET /v1/appeals?overdue=true` lists — by district and street, most overdue first. Cases without a street are counted under `streetId: null` of their district, cases without a district under `districtId: null`.',
-        // It takes no parameters: one sent is a 400 naming it, as on every other route.
-        querystring: Type.Object({}, { additionalProperties: false }),
+        querystring: NoQuery,
         response: { 200: OverdueOverview, ...errors(400, 401, 403, 503) },
       },
+      preValidation: rolesOnly(READERS, 'does not read the city-wide overview'),
     },
-    async (request) => {
-      const principal = principalOf(request);
-      if (!READERS.includes(principal.role))
-        throw new HttpError(403, `role ${principal.role} does not read the city-wide overview`);
-      return overdueByDistrictAndStreet(app.db);
-    },
+    async () => overdueByDistrictAndStreet(app.db),
   );
 };
 

@@ -8,16 +8,16 @@ import { listReads } from '../../../db/queries/readAudit.js';
 import { READ_FIELDS } from '../../../db/schema/privacy.js';
 import { ROLES, type Role } from '../../plugins/auth.js';
 import { HttpError } from '../../errors.js';
-import { Id } from '../../schemas.js';
 import { Nullable, StringEnum } from '../../schemaTypes.js';
-import { errors, principalOf } from './shared.js';
+import { AppealRef, errors, rolesOnly } from './shared.js';
+import { appealIdNamed } from './appealIds.js';
 
 /** Who reads the trail: those who supervise the handling of personal data, not those who handle it. */
 const READERS: readonly Role[] = ['supervisor', 'admin'];
 
 const ReadAuditQuery = Type.Object(
   {
-    appealId: Type.Optional(Id),
+    appealId: Type.Optional(AppealRef),
     keyName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The API key's name" })),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
@@ -59,7 +59,7 @@ const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['privacy'],
         summary: "Who read a requester's contact or an appeal's content, newest first (Art. 26, 29(4))",
         description:
-          "Roles: supervisor, admin (403 for every other role). One row per answer and appeal that disclosed the requester's name or phone in clear (`contact`) or the appeal's content (`content`: a case with its work order, a list or inbox item with the content's first line, a recurring address of the hot spots), written before the answer was sent; an answer whose row could not be written was not sent. The table is append-only: PostgreSQL refuses to change or remove a row. Filters: `appealId`, `keyName`, `from` (inclusive) and `to` (exclusive) on the time of the read. Paged by id, newest first: pass `nextBefore` as `before` for the next page (null: no more). 400 naming the field for a bad filter.",
+          "Roles: supervisor, admin (403 for every other role). One row per answer and appeal that disclosed the requester's name or phone in clear (`contact`) or the appeal's content (`content`: a case with its work order, a list or inbox item with the content's first line, a recurring address of the hot spots), written before the answer was sent; an answer whose row could not be written was not sent. The table is append-only: PostgreSQL refuses to change or remove a row. Filters: `appealId` (the appeal id or its work order number), `keyName`, `from` (inclusive) and `to` (exclusive) on the time of the read. Paged by id, newest first: pass `nextBefore` as `before` for the next page (null: no more). 403 before the filters are looked at; 400 naming the field for a bad filter.",
         querystring: ReadAuditQuery,
         response: {
           200: Type.Object({
@@ -69,19 +69,20 @@ const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...errors(400, 401, 403, 503),
         },
       },
+      preValidation: rolesOnly(READERS, 'does not read the read audit'),
     },
     async (request) => {
-      const principal = principalOf(request);
-      if (!READERS.includes(principal.role))
-        throw new HttpError(403, `role ${principal.role} does not read the read audit`);
       const q = request.query;
       // The schema's `date-time` admits only instants PostgreSQL stores.
       const from = q.from !== undefined ? new Date(q.from) : undefined;
       const to = q.to !== undefined ? new Date(q.to) : undefined;
       if (from && to && from.getTime() > to.getTime())
         throw new HttpError(400, 'querystring/to: must not be before from', 'querystring/to', 'VALIDATION');
+      // The rows keep the appeal id; a work order number no appeal has was read by no one.
+      const appealId = q.appealId !== undefined ? await appealIdNamed(app, q.appealId) : undefined;
+      if (q.appealId !== undefined && appealId === undefined) return { items: [], nextBefore: null };
       const { rows, nextBefore } = await listReads(app.db, {
-        ...(q.appealId ? { appealId: q.appealId } : {}),
+        ...(appealId ? { appealId } : {}),
         ...(q.keyName ? { keyName: q.keyName } : {}),
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),

@@ -1,11 +1,13 @@
 /** Schema pieces and helpers the /v1 route files share. */
 import { Type, type Static } from '@sinclair/typebox';
 import { arrayContains, type SQL } from 'drizzle-orm';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Stage } from '../../../domain/appeal.js';
+import { beijingMonthOf, MONTH_PATTERN } from '../../../domain/months.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody, Id } from '../../schemas.js';
-import type { Principal } from '../../plugins/auth.js';
+import type { Principal, Role } from '../../plugins/auth.js';
+import { HttpError } from '../../errors.js';
 import { contentFirstLine } from '../../visibility.js';
 
 const E = Type.Ref(ErrorBody);
@@ -24,9 +26,38 @@ export const AppealRef = Type.String({
   description: 'The appeal id or its work order number (工单编号, `YYYYMMDD-NNNNNN`)',
 });
 export const IdParams = Type.Object({ id: AppealRef });
+/** The query string of a route that takes no parameters: one sent is a 400 naming it. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
 
 /** The caller; set by the /v1 authentication hook before any handler runs. */
 export const principalOf = (request: FastifyRequest): Principal => request.principal!;
+
+/**
+ * A route's `preValidation`: a role that never reads the route is a 403 before its parameters are
+ * looked at, so such a caller is not told to fix a parameter that would change nothing.
+ */
+export const rolesOnly =
+  (roles: readonly Role[], what: string) =>
+  (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    const { role } = principalOf(request);
+    done(roles.includes(role) ? undefined : new HttpError(403, `role ${role} ${what}`));
+  };
+
+/** A Beijing calendar month in a path; a read of its figures takes it up to the current one (`monthSoFar`). */
+export const Month = Type.String({ pattern: MONTH_PATTERN, description: 'A Beijing calendar month, `YYYY-MM`' });
+
+/** A month's figures exist up to the current Beijing month: a later one is a 400, not empty tables. */
+export function monthSoFar(month: string, now = new Date()): string {
+  const current = beijingMonthOf(now);
+  if (month > current)
+    throw new HttpError(
+      400,
+      `params/month: must not be after the current month, ${current} (Beijing time)`,
+      'params/month',
+      'VALIDATION',
+    );
+  return month;
+}
 
 export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealSummary> => ({
   appealId: r.id,
