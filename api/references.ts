@@ -58,14 +58,14 @@ async function otherAppeal(
   idOrNo: string,
   self: string,
   { open }: { open: boolean },
-): Promise<string> {
+): Promise<{ appealId: string; workOrderNo: string | null }> {
   const appealId = isWorkOrderNo(idOrNo) ? await findAppealIdByWorkOrderNo(db, idOrNo) : idOrNo;
   if (appealId === undefined) throw refused(field, `no appeal has the work order number ${idOrNo}`);
   if (appealId === self) throw refused(field, 'an appeal cannot refer to itself');
-  const stage = await appealStage(db, appealId);
-  if (stage === undefined) throw refused(field, `unknown appeal ${idOrNo}`);
-  if (open && stage === 'closed') throw refused(field, `appeal ${idOrNo} is closed`);
-  return appealId;
+  const other = await appealStage(db, appealId);
+  if (other === undefined) throw refused(field, `unknown appeal ${idOrNo}`);
+  if (open && other.stage === 'closed') throw refused(field, `appeal ${idOrNo} is closed`);
+  return { appealId, workOrderNo: other.workOrderNo };
 }
 
 interface Context {
@@ -84,9 +84,9 @@ const CHECKS = {
   ) => {
     if (body.unitId) await handlingUnit(db, 'unitId', body.unitId);
     if (body.originalAppealId)
-      body.originalAppealId = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, {
-        open: false,
-      });
+      body.originalAppealId = (
+        await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false })
+      ).appealId;
     if (body.knowledgeEntryId && !(await knowledgeEntryExists(db, body.knowledgeEntryId)))
       throw refused('knowledgeEntryId', `unknown knowledge-base entry ${body.knowledgeEntryId}`);
   },
@@ -130,8 +130,11 @@ const CHECKS = {
         throw refused('coordinatorId', `${id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
     }
   },
-  mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string }) => {
-    body.originalAppealId = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true });
+  mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string; originalWorkOrderNo?: string }) => {
+    const original = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true });
+    body.originalAppealId = original.appealId;
+    // The requester is told the number they can quote for the original.
+    if (original.workOrderNo) body.originalWorkOrderNo = original.workOrderNo;
   },
 } satisfies Partial<Record<ActionName, (context: Context, body: never) => Promise<void>>>;
 

@@ -229,6 +229,8 @@ export interface WithdrawInput {
 export interface MergeInput {
   by: Party;
   originalAppealId: string;
+  /** The original's work order number, which the requester is told (the API looks it up). */
+  originalWorkOrderNo?: string;
   reason: string;
 }
 

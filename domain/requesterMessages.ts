@@ -34,7 +34,9 @@ export const requesterMessages = {
   callbackUnreachable: (appeal: Appeal) => `热线中心未能联系到您进行回访，${ref(appeal)} 已办结。`,
   rehandling: (appeal: Appeal, until: string) =>
     `根据您的回访意见，您的诉求（${ref(appeal)}）将重新办理，办理时限至 ${beijingTimeText(until)}。`,
-  merged: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已与相同诉求并案办理，凭本工单编号可查询办理情况。`,
+  /** Merged into an original: the original's number when known (cases merged before it was looked up say none). */
+  merged: (appeal: Appeal, originalWorkOrderNo?: string) =>
+    `您的诉求（${ref(appeal)}）已与${originalWorkOrderNo ? `工单 ${originalWorkOrderNo} 的` : ''}相同诉求并案办理，凭本工单编号可查询办理情况。`,
   withdrawn: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已撤回。`,
   /** The center's answer at triage, the unit's result, the organ's feedback: their text, under the number. */
   answer: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）答复：${text}`,

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, waterOutage, type ApiWorld } from './support/api.js';
-import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { notificationsIn } from './harness/scenario.js';
 import { DEV_REQUESTER_TOKEN_SECRET, requesterTokens } from '../api/requesterToken.js';
 
 let database: TestDatabase;
@@ -223,6 +224,10 @@ describe('GET /v1/status/:ref', () => {
       unitInCharge: { name: '北京市自来水集团有限责任公司' },
     });
     expect(body.answers.find((a) => a.kind === 'merged')?.text).toContain(originalNo!);
+    // What the requester is sent names the original's number too (the API looks it up for the merge).
+    const history = await world.env.client.workflow.getHandle(appealWorkflowId(duplicate.id)).fetchHistory();
+    const told = notificationsIn(history.events ?? []).find((n) => n.to === 'requester' && n.kind === 'merged');
+    expect(told?.message).toContain(`已与工单 ${originalNo} 的相同诉求并案办理`);
   });
 
   it('answers a wrong token and an unknown appeal with the same 404, and a missing token with a 400', async () => {

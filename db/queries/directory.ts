@@ -35,7 +35,14 @@ export async function findHandlingUnits(db: DbOrTx, unitIds: readonly string[]):
 }
 
 /** An appeal's current stage as its case record says, or undefined when there is no such appeal. */
-export async function appealStage(db: DbOrTx, appealId: string): Promise<string | undefined> {
-  const [row] = await db.select({ stage: appeals.stage }).from(appeals).where(eq(appeals.id, appealId));
-  return row?.stage;
+/** An appeal's stage and the work order number it is known by; undefined when there is no such appeal. */
+export async function appealStage(
+  db: DbOrTx,
+  appealId: string,
+): Promise<{ stage: string; workOrderNo: string | null } | undefined> {
+  const [row] = await db
+    .select({ stage: appeals.stage, workOrderNo: appeals.workOrderNo })
+    .from(appeals)
+    .where(eq(appeals.id, appealId));
+  return row;
 }

@@ -36,6 +36,7 @@ export function registerEndingActions(run: AppealRun): void {
         kind: 'merged',
         reason: input.reason,
         originalAppealId: input.originalAppealId,
+        ...(input.originalWorkOrderNo ? { originalWorkOrderNo: input.originalWorkOrderNo } : {}),
         by: describeParty(input.by),
       };
     },
@@ -69,7 +70,7 @@ export async function close(run: AppealRun): Promise<void> {
     s.originalAppealId = ended.originalAppealId;
     if (s.leadUnitId) run.notify(`unit:${s.leadUnitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: ${ended.reason}`);
     if (ended.kind === 'merged') {
-      run.notify('requester', 'merged', requesterMessages.merged(s));
+      run.notify('requester', 'merged', requesterMessages.merged(s, ended.originalWorkOrderNo));
       await linkToOriginal(run, ended.originalAppealId!, ended.reason);
     } else run.notify('requester', 'withdrawn', requesterMessages.withdrawn(s));
   }

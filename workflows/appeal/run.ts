@@ -122,7 +122,13 @@ export class AppealRun {
   /** The work order is in the case record (what a start waits for). */
   intakeRecorded = false;
   /** Set by the withdraw / merge handlers; every wait ends when it is. */
-  ended?: { kind: 'withdrawn' | 'merged'; reason: string; originalAppealId?: string; by: string };
+  ended?: {
+    kind: 'withdrawn' | 'merged';
+    reason: string;
+    originalAppealId?: string;
+    originalWorkOrderNo?: string;
+    by: string;
+  };
   /** Set once the case is closing: sub-matters running alongside start nothing new. */
   closing = false;
   /** True while the main process waits for an action or a deadline (it has acted on everything so far). */
