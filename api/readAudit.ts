@@ -18,23 +18,35 @@ export function fieldsOfCase(sight: Sight, hasContact: boolean): ReadField[] {
   return sight.contactInClear && hasContact ? ['contact', 'content'] : ['content'];
 }
 
-/** Writes the reads of this answer in one statement; call it before returning the answer. */
+/**
+ * Who called without a key: only the codec server lets such a call in, with the development keys
+ * (the dev server's UI has no sign-in to send one).
+ */
+export const ANONYMOUS_READER = { keyName: 'anonymous', role: 'anonymous' } as const;
+
+/**
+ * Writes the reads of this answer in one statement; call it before returning the answer.
+ * `workflowId`: the execution the request said it read (the codec server's caller), if it said.
+ */
 export async function auditReads(
   app: FastifyInstance,
   request: FastifyRequest,
   reads: readonly AppealRead[],
+  { workflowId }: { workflowId?: string } = {},
 ): Promise<void> {
+  if (reads.length === 0) return;
   const principal = request.principal;
-  if (!principal || reads.length === 0) return;
+  const who = principal
+    ? { keyName: principal.name, role: principal.role, unitId: principal.unitId ?? null }
+    : { ...ANONYMOUS_READER, unitId: null };
   try {
     await recordReads(
       app.db,
       {
-        keyName: principal.name,
-        role: principal.role,
-        unitId: principal.unitId ?? null,
+        ...who,
         route: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
         requestId: request.id,
+        workflowId: workflowId ?? null,
       },
       reads,
     );
@@ -48,7 +60,12 @@ export async function auditReads(
 export const contentReads = (appealIds: Iterable<string>): AppealRead[] =>
   [...new Set(appealIds)].map((appealId) => ({ appealId, fields: ['content'] }));
 
-const JSON_ENCODING = 'json/plain';
+const JSON_ENCODINGS = new Set(['json/plain', 'json/protobuf']);
+const NULL_ENCODING = 'binary/null';
+/** A mobile number standing alone (not part of a longer run of digits). */
+const MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/;
+/** An id, a code, a number or an instant: no text anyone wrote (which has spaces, CJK, punctuation …). */
+const NOT_TEXT = /^[A-Za-z0-9_.:+-]*$/;
 
 /** The appeals a value names with their content or requester: a work order, or one inside an array or object. */
 function readsInValue(value: unknown, depth: number, out: AppealRead[]): void {
@@ -69,19 +86,76 @@ function readsInValue(value: unknown, depth: number, out: AppealRead[]): void {
 }
 
 /**
- * What the codec server disclosed by decoding: the appeals whose work order (the workflow's
- * input, the intake activity's argument) is among the payloads in clear. A payload that names no
- * appeal (a bare string) cannot be attributed to one.
+ * What a value discloses wherever it sits: a requester's name or phone, or a mobile number in any
+ * string (`contact`); any text someone wrote (`content`: a summary, a note, a reason, an answer).
+ */
+function disclosedIn(value: unknown, depth: number, found = new Set<ReadField>()): Set<ReadField> {
+  if (typeof value === 'string') {
+    if (MOBILE.test(value)) found.add('contact');
+    if (!NOT_TEXT.test(value.trim())) found.add('content');
+    return found;
+  }
+  // Deeper than any value the workflows pass: whatever lies below is taken as text.
+  if (depth > 12) return value !== null && typeof value === 'object' ? found.add('content') : found;
+  if (value === null || typeof value !== 'object') return found;
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key === 'requester' && v !== null && typeof v === 'object') {
+      const requester = v as { name?: unknown; phone?: unknown };
+      if (requester.name || requester.phone) found.add('contact');
+    }
+    disclosedIn(v, depth + 1, found);
+  }
+  return found;
+}
+
+/**
+ * What the codec server disclosed by decrypting these payloads (the payloads it decrypted, as they
+ * came out): the appeals whose work order (the workflow's input, the intake activity's argument) is
+ * among them; and every other payload that holds a contact or text, attributed to the appeal it
+ * names at its top (a case, a notification) or, naming none (an Update's argument, a bare string),
+ * to no appeal (`appealId: null`). A payload that is not JSON is taken as text.
  */
 export function readsInPayloads(payloads: readonly Payload[]): AppealRead[] {
   const out: AppealRead[] = [];
   for (const p of payloads) {
-    if (Buffer.from(p.metadata?.encoding ?? []).toString() !== JSON_ENCODING || !p.data) continue;
+    const encoding = Buffer.from(p.metadata?.encoding ?? []).toString();
+    const data = Buffer.from(p.data ?? []);
+    if (encoding === NULL_ENCODING || data.length === 0) continue;
+    let value: unknown;
     try {
-      readsInValue(JSON.parse(Buffer.from(p.data).toString()) as unknown, 0, out);
+      if (!JSON_ENCODINGS.has(encoding)) throw new Error(`not JSON: ${encoding}`);
+      value = JSON.parse(data.toString()) as unknown;
     } catch {
-      // Not JSON after all: nothing to attribute.
+      // Bytes the service cannot read: what they say is unknown, so they count as text.
+      out.push({ appealId: null, fields: ['content'] });
+      continue;
     }
+    const named: AppealRead[] = [];
+    readsInValue(value, 0, named);
+    if (named.length > 0) {
+      out.push(...named);
+      continue;
+    }
+    const fields = disclosedIn(value, 0);
+    if (fields.size === 0) continue;
+    const top = value !== null && typeof value === 'object' ? (value as { appealId?: unknown }).appealId : undefined;
+    out.push({ appealId: typeof top === 'string' ? top : null, fields: [...fields] });
   }
   return out;
+}
+
+/**
+ * The execution the Temporal UI's page shows (`/namespaces/<ns>/workflows/<workflowId>/…`), from
+ * the page address the browser sends with the request: in full when the UI and the codec server
+ * share an origin (behind one gateway), only the origin otherwise (then undefined).
+ */
+export function workflowIdOfReferer(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    const match = /^\/namespaces\/[^/]+\/workflows\/([^/]+)/.exec(new URL(referer).pathname);
+    const id = match ? decodeURIComponent(match[1]!) : '';
+    return id && id.length <= 1000 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,8 @@
  * trail, other roles are refused; PostgreSQL refuses to change or remove a row; and a read whose
  * row cannot be written is not answered.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import { appeals } from '../db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -13,6 +14,8 @@ import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 import { postgresError } from '../db/queries/errors.js';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { newPayloadKey } from '../platform/payloadCodec.js';
+import { buildServer } from '../api/buildServer.js';
+import { loadApiConfig } from '../api/config.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -32,11 +35,19 @@ interface Entry {
   keyName: string;
   role: string;
   unitId: string | null;
-  appealId: string;
+  appealId: string | null;
   fields: string[];
   route: string;
   requestId: string | null;
+  workflowId: string | null;
 }
+/** A work order as the workflow's input carries it. */
+const order3 = () => ({
+  appealId: 'codec-read-3',
+  content: '占道经营',
+  requester: { name: '王五', phone: '13800000003' },
+});
+
 interface Page {
   items: Entry[];
   nextBefore: number | null;
@@ -223,43 +234,156 @@ describe('the read audit', () => {
     expect(await count(`key_name = 'someone-else'`)).toBe(0);
   });
 
-  it('logs the work orders the codec server decodes for the Temporal UI', async () => {
-    const codecApp = await world.buildApi({ PAYLOAD_KEYS: `read-audit:${newPayloadKey()}` });
-    try {
-      type JsonPayload = { metadata: Record<string, string>; data: string };
-      const asJson = (p: Payload): JsonPayload => ({
-        metadata: Object.fromEntries(
-          Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
-        ),
-        data: Buffer.from(p.data ?? []).toString('base64'),
+  describe('the codec server', () => {
+    type JsonPayload = { metadata: Record<string, string>; data: string };
+    const asJson = (p: Payload): JsonPayload => ({
+      metadata: Object.fromEntries(
+        Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+      ),
+      data: Buffer.from(p.data ?? []).toString('base64'),
+    });
+    /** The values as the Temporal UI sends them to `/codec/decode`: encrypted by the app's own key. */
+    const encrypted = async (app: FastifyInstance, values: unknown[], caller: 'supervisor' | undefined) => {
+      const encoded = await as(
+        app,
+        caller,
+      )({
+        method: 'POST',
+        url: '/codec/encode',
+        payload: { payloads: values.map((v) => asJson(defaultPayloadConverter.toPayload(v))) },
       });
+      expect(encoded.statusCode, encoded.body).toBe(200);
+      return encoded.json<{ payloads: JsonPayload[] }>();
+    };
+    const byRequest = async (requestId: string) =>
+      (await readAudit('?limit=50')).items.filter((e) => e.requestId === requestId);
+
+    let codecApp: FastifyInstance;
+    beforeAll(async () => {
+      codecApp = await world.buildApi({ PAYLOAD_KEYS: `read-audit:${newPayloadKey()}` });
+    });
+    afterAll(async () => {
+      await codecApp?.close();
+    });
+
+    it('logs the work orders it decodes for the Temporal UI', async () => {
       const order = {
         appealId: 'codec-read-1',
         content: '楼道堆物',
         requester: { name: '李四', phone: '13800000001' },
       };
-      const encoded = await as(
-        codecApp,
-        'supervisor',
-      )({
-        method: 'POST',
-        url: '/codec/encode',
-        payload: { payloads: [order, 'plain words'].map((v) => asJson(defaultPayloadConverter.toPayload(v))) },
-      });
-      expect(encoded.statusCode, encoded.body).toBe(200);
       const decoded = await as(
         codecApp,
         'supervisor',
-      )({ method: 'POST', url: '/codec/decode', payload: encoded.json() });
+      )({ method: 'POST', url: '/codec/decode', payload: await encrypted(codecApp, [order], 'supervisor') });
       expect(decoded.statusCode, decoded.body).toBe(200);
       expect(decoded.body).toContain(Buffer.from(JSON.stringify(order)).toString('base64'));
       const { items } = await readAudit('?appealId=codec-read-1');
       expect(items.map((e) => [e.keyName, e.fields, e.route])).toEqual([
         ['supervisor', ['contact', 'content'], 'POST /codec/decode'],
       ]);
-    } finally {
-      await codecApp.close();
-    }
+    });
+
+    it('logs what names no appeal as a read of no appeal, with the execution the page shows', async () => {
+      // An Update's argument, a bare text, a contact alone: none carries an appeal id.
+      const values = [
+        { by: { role: 'unit', unitId: 'beijing-water' }, outcome: 'resolved', summary: '已联系李四，管道已修复' },
+        '请回电',
+        { requester: { phone: '13800000002' } },
+      ];
+      const decoded = await as(
+        codecApp,
+        'supervisor',
+      )({
+        method: 'POST',
+        url: '/codec/decode',
+        headers: {
+          'x-request-id': 'codec-no-appeal',
+          'x-namespace': 'default',
+          // A UI behind the same gateway as /codec: its page address comes along in full.
+          referer: 'https://ops.example/namespaces/default/workflows/appeal-codec-2/0197-run/history',
+        },
+        payload: await encrypted(codecApp, values, 'supervisor'),
+      });
+      expect(decoded.statusCode, decoded.body).toBe(200);
+      expect(await byRequest('codec-no-appeal')).toEqual([
+        expect.objectContaining({
+          keyName: 'supervisor',
+          role: 'supervisor',
+          appealId: null,
+          fields: ['contact', 'content'],
+          route: 'POST /codec/decode',
+          workflowId: 'appeal-codec-2',
+        }),
+      ]);
+
+      // A case names its appeal at its top: its texts are that appeal's; no page address, no execution.
+      const caseRead = await as(
+        codecApp,
+        'supervisor',
+      )({
+        method: 'POST',
+        url: '/codec/decode',
+        headers: { 'x-request-id': 'codec-case', referer: 'http://127.0.0.1:8233/' },
+        payload: await encrypted(
+          codecApp,
+          [{ appealId: 'codec-read-3', stage: 'closed', result: { summary: '已修复' } }],
+          'supervisor',
+        ),
+      });
+      expect(caseRead.statusCode, caseRead.body).toBe(200);
+      expect(await byRequest('codec-case')).toEqual([
+        expect.objectContaining({ appealId: 'codec-read-3', fields: ['content'], workflowId: null }),
+      ]);
+    });
+
+    it('logs nothing for payloads that hold no contact and no text, or that were never encrypted', async () => {
+      const quiet = await encrypted(codecApp, [{ stage: 'handling', overdue: false, count: 3 }, null], 'supervisor');
+      const plain = [order3()].map((v) => asJson(defaultPayloadConverter.toPayload(v)));
+      const decoded = await as(
+        codecApp,
+        'supervisor',
+      )({
+        method: 'POST',
+        url: '/codec/decode',
+        headers: { 'x-request-id': 'codec-quiet' },
+        payload: { payloads: [...quiet.payloads, ...plain] },
+      });
+      expect(decoded.statusCode, decoded.body).toBe(200);
+      expect(await byRequest('codec-quiet')).toEqual([]);
+    });
+
+    it('names an anonymous caller: the development keys let the UI in without a key', async () => {
+      const devApp = await buildServer(
+        loadApiConfig({
+          DATABASE_URL: database.url,
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          TEMPORAL_TASK_QUEUE: world.taskQueue,
+          NODE_ENV: 'development',
+          PAYLOAD_KEYS: `dev:${newPayloadKey()}`,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        }),
+      );
+      try {
+        const decoded = await as(
+          devApp,
+          undefined,
+        )({
+          method: 'POST',
+          url: '/codec/decode',
+          headers: { 'x-request-id': 'codec-anonymous' },
+          payload: await encrypted(devApp, ['李四说楼道堆物', order3()], undefined),
+        });
+        expect(decoded.statusCode, decoded.body).toBe(200);
+        const rows = await byRequest('codec-anonymous');
+        expect(rows.map((e) => [e.keyName, e.role, e.unitId, e.appealId, e.fields])).toEqual([
+          ['anonymous', 'anonymous', null, 'codec-read-3', ['contact', 'content']],
+          ['anonymous', 'anonymous', null, null, ['content']],
+        ]);
+      } finally {
+        await devApp.close();
+      }
+    });
   });
 
   it('answers nothing when the read cannot be logged', async () => {

@@ -7,9 +7,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { PayloadDecryptionError } from '../../platform/payloadCodec.js';
+import { ENCRYPTED_ENCODING, PayloadDecryptionError } from '../../platform/payloadCodec.js';
 import { HttpError } from '../errors.js';
-import { auditReads, readsInPayloads } from '../readAudit.js';
+import { auditReads, readsInPayloads, workflowIdOfReferer } from '../readAudit.js';
 import type { Role } from '../plugins/auth.js';
 
 /** The roles that may read every payload in clear (those who may read a case in full). */
@@ -34,6 +34,8 @@ const fromJson = (p: JsonPayload): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
   data: Buffer.from(p.data ?? '', 'base64'),
 });
+
+const encrypted = (p: Payload): boolean => Buffer.from(p.metadata?.encoding ?? []).toString() === ENCRYPTED_ENCODING;
 
 const toJson = (p: Payload): JsonPayload => ({
   metadata: Object.fromEntries(
@@ -100,8 +102,13 @@ const codec: FastifyPluginAsync<CodecRouteOptions> = async (
         if (!payloadCodec) return { payloads: payloads.map(toJson) };
         try {
           const out = await payloadCodec[name](payloads);
-          // The UI reads work orders in clear through here: written to the read audit like any other read.
-          if (name === 'decode') await auditReads(app, request, readsInPayloads(out));
+          // The UI reads work orders, texts and contacts in clear through here: written to the read
+          // audit like any other read, by whoever called (a key, or `anonymous` in development), an
+          // appeal's or (a payload naming none) no appeal's, with the execution the page shows.
+          if (name === 'decode')
+            await auditReads(app, request, readsInPayloads(out.filter((_, i) => encrypted(payloads[i]!))), {
+              workflowId: workflowIdOfReferer(request.headers.referer),
+            });
           request.log.info({ codec: name, payloads: out.length, namespace: request.headers['x-namespace'] }, 'codec');
           return { payloads: out.map(toJson) };
         } catch (error) {

@@ -16,20 +16,23 @@ export interface Reader {
   /** `GET /v1/appeals/:id`: the method and the route's pattern, not the URL (no query strings in the trail). */
   route: string;
   requestId?: string | null;
+  /** The workflow execution the request said it read (the codec server's caller), if it said. */
+  workflowId?: string | null;
 }
 
-/** What one answer disclosed of one appeal. */
+/** What one answer disclosed of one appeal, or (`appealId: null`) of text that names no appeal. */
 export interface AppealRead {
-  appealId: string;
+  appealId: string | null;
   fields: readonly ReadField[];
 }
 
 /**
- * Writes the reads of one answer in one INSERT (one row per appeal, its fields merged, in the
- * order of `READ_FIELDS`); nothing when the answer disclosed nothing. Returns the rows written.
+ * Writes the reads of one answer in one INSERT (one row per appeal, and one for what named no
+ * appeal, its fields merged, in the order of `READ_FIELDS`); nothing when the answer disclosed
+ * nothing. Returns the rows written.
  */
 export async function recordReads(db: DbOrTx, reader: Reader, reads: readonly AppealRead[]): Promise<number> {
-  const byAppeal = new Map<string, Set<ReadField>>();
+  const byAppeal = new Map<string | null, Set<ReadField>>();
   for (const read of reads) {
     if (read.fields.length === 0) continue;
     const fields = byAppeal.get(read.appealId) ?? new Set<ReadField>();
@@ -45,6 +48,7 @@ export async function recordReads(db: DbOrTx, reader: Reader, reads: readonly Ap
     fields: READ_FIELDS.filter((f) => fields.has(f)),
     route: reader.route,
     requestId: reader.requestId ?? null,
+    workflowId: reader.workflowId ?? null,
   }));
   // Most answers disclose one appeal: that INSERT is prepared.
   if (rows.length === 1) await oneRead(db).execute(rows[0]);
@@ -63,6 +67,7 @@ const oneRead = preparedPerHandle((db) =>
       fields: sql.placeholder('fields'),
       route: sql.placeholder('route'),
       requestId: sql.placeholder('requestId'),
+      workflowId: sql.placeholder('workflowId'),
     })
     .prepare('read_audit_row'),
 );

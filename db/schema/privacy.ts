@@ -20,11 +20,17 @@ export const readAudit = pgTable(
     keyName: text('key_name').notNull(),
     role: text('role').notNull(),
     unitId: text('unit_id'),
-    appealId: text('appeal_id').notNull(),
+    /**
+     * The appeal read; null when the answer disclosed text that names no appeal (a payload the codec
+     * server decoded for the Temporal UI that carries no appeal id).
+     */
+    appealId: text('appeal_id'),
     fields: text('fields').array().$type<ReadField[]>().notNull(),
     /** The route that answered, e.g. `GET /v1/appeals/:appealId`. */
     route: text('route').notNull(),
     requestId: text('request_id'),
+    /** The workflow execution the codec server decoded payloads of, when the request said (the UI's page address). */
+    workflowId: text('workflow_id'),
   },
   (t) => [
     index('read_audit_appeal_idx').on(t.appealId, t.at),

@@ -38,15 +38,25 @@ const ReadAuditEntry = Type.Object(
     id: Type.Integer(),
     at: Type.String({ format: 'date-time' }),
     keyName: Type.String(),
-    role: StringEnum(ROLES),
+    role: StringEnum([...ROLES, 'anonymous'], {
+      description:
+        "The key's role; `anonymous`: a call to the codec server without a key, which only the development keys let in",
+    }),
     unitId: Nullable(Type.String()),
-    appealId: Type.String(),
+    appealId: Nullable(Type.String(), {
+      description:
+        'The appeal read; null: what the codec server decoded for the Temporal UI held a contact or text but named no appeal',
+    }),
     fields: Type.Array(StringEnum(READ_FIELDS), {
       description:
         "`contact`: the requester's name or phone in clear; `content`: the appeal's text, address or attachments (a masked contact is no read of the contact)",
     }),
     route: Type.String({ description: 'Method and route pattern, e.g. `GET /v1/appeals/:id`' }),
     requestId: Nullable(Type.String(), { description: "The answer's `X-Request-Id`" }),
+    workflowId: Nullable(Type.String(), {
+      description:
+        'The workflow execution the codec server decoded payloads of, when the request said so (the Temporal UI page address it came from: `Referer`, sent in full when the UI and `/codec` share an origin)',
+    }),
   },
   { title: 'ReadAuditEntry' },
 );
@@ -59,7 +69,7 @@ const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['privacy'],
         summary: "Who read a requester's contact or an appeal's content, newest first (Art. 26, 29(4))",
         description:
-          "Roles: supervisor, admin (403 for every other role). One row per answer and appeal that disclosed the requester's name or phone in clear (`contact`) or the appeal's content (`content`: a case with its work order, a list or inbox item with the content's first line, a recurring address of the hot spots), written before the answer was sent; an answer whose row could not be written was not sent. The table is append-only: PostgreSQL refuses to change or remove a row. Filters: `appealId` (the appeal id or its work order number), `keyName`, `from` (inclusive) and `to` (exclusive) on the time of the read. Paged by id, newest first: pass `nextBefore` as `before` for the next page (null: no more). 403 before the filters are looked at; 400 naming the field for a bad filter.",
+          "Roles: supervisor, admin (403 for every other role). One row per answer and appeal that disclosed the requester's name or phone in clear (`contact`) or the appeal's content (`content`: a case with its work order, a list or inbox item with the content's first line, a recurring address of the hot spots, what the codec server decoded for the Temporal UI: a work order is its appeal's, any other payload holding a contact or text the appeal it names or none, `appealId: null`, with the execution in `workflowId` when the request said), written before the answer was sent; an answer whose row could not be written was not sent. The table is append-only: PostgreSQL refuses to change or remove a row. Filters: `appealId` (the appeal id or its work order number), `keyName`, `from` (inclusive) and `to` (exclusive) on the time of the read. Paged by id, newest first: pass `nextBefore` as `before` for the next page (null: no more). 403 before the filters are looked at; 400 naming the field for a bad filter.",
         querystring: ReadAuditQuery,
         response: {
           200: Type.Object({
@@ -94,12 +104,13 @@ const readAuditRoutes: FastifyPluginAsyncTypebox = async (app) => {
           id: r.id,
           at: r.at.toISOString(),
           keyName: r.keyName,
-          role: r.role as Role,
+          role: r.role as Role | 'anonymous',
           unitId: r.unitId,
           appealId: r.appealId,
           fields: r.fields,
           route: r.route,
           requestId: r.requestId,
+          workflowId: r.workflowId,
         })),
         nextBefore,
       };
