@@ -280,15 +280,30 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
 
     c = await appeal.skip(hours(2));
     expect(c).toMatchObject({ overdue: true, overdueSince: missed, dueAt: missed, acceptanceReminders: 2 });
+    // The tier's last reminder gets its window: no escalation at the instant it goes out.
+    expect(c.escalationLevel).toBe(0);
+    expect(c.escalations ?? []).toEqual([]);
+    c = await appeal.skip(hours(2));
+    expect(c).toMatchObject({ acceptanceReminders: 3, escalationLevel: 1 });
     expect(c.escalations).toEqual([
       expect.objectContaining({ level: 1, coordinatorId: 'chaoyang-gov', cause: 'acceptance', status: 'requested' }),
     ]);
     expect(c.pendingActors).toEqual(expect.arrayContaining(['unit:chaoyang-jianwai', 'coordinator:chaoyang-gov']));
     c = await appeal.skip(hours(2));
-    expect(c.acceptanceReminders).toBe(3);
+    expect(c.acceptanceReminders).toBe(4);
     expect(c.escalations!.map((e) => [e.level, e.coordinatorId])).toEqual([
       [1, 'chaoyang-gov'],
       [2, 'city-joint-office'],
+    ]);
+    // Each escalation came one window after the tier's last reminder, with the new tier's reminder.
+    const timeline = c.timeline.filter((e) => e.type === 'acceptance_reminder' || e.type === 'escalated');
+    expect(timeline.map((e) => [e.type, Math.round((Date.parse(e.at) - Date.parse(missed)) / hours(1))])).toEqual([
+      ['acceptance_reminder', 0],
+      ['acceptance_reminder', 2],
+      ['escalated', 4],
+      ['acceptance_reminder', 4],
+      ['escalated', 6],
+      ['acceptance_reminder', 6],
     ]);
     c = await appeal.skip(hours(2));
     expect(c.acceptanceReminders).toBe(4);
@@ -321,6 +336,7 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(c).toMatchObject({ stage: 'handling', overdue: false });
     expect(c.overdueSince).toBeUndefined();
+    await appeal.saveHistoryAsFixture('acceptance-reminders-window');
   });
 
   it('objection upheld on review: the same unit handles it, and the buck-passing is recorded', async () => {

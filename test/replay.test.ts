@@ -44,6 +44,10 @@ const REQUIRED = [
   ...PATHS.map((name) => `${CURRENT_ERA}${name}`),
   // A dispatch whose triage Update carried the plan the API read with the decision (no read of its own).
   `${CURRENT_ERA}plan-given`,
+  // An order left unaccepted through every tier: reminded and escalated at one instant (before
+  // `reminder-window-before-escalation`), and escalated a window after the tier's last reminder.
+  `${CURRENT_ERA}acceptance-reminders-at-once`,
+  `${CURRENT_ERA}acceptance-reminders-window`,
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
   'continued-as-new-carried-run',

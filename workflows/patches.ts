@@ -85,6 +85,13 @@ export const PATCHES = {
    * only where a case takes that path (cases before it took the answer at the next attempt).
    */
   callbackWithinAttempt: 'callback-within-attempt',
+  /**
+   * An unaccepted order's last reminder of a tier gets its window: the case goes one tier up when
+   * that window has passed too, and the unit is reminded at the new tier then (cases before it
+   * were escalated at the instant of the tier's last reminder). A marker of its own, recorded
+   * where a case first misses an acceptance window.
+   */
+  reminderWindowBeforeEscalation: 'reminder-window-before-escalation',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -2,9 +2,12 @@
  * Art. 14, 16: the dispatched unit accepts at once or objects with reasons; the center reviews
  * an objection (upheld: the same unit; granted: re-dispatch). A missed acceptance window makes
  * the case overdue until it is accepted: it counts against the unit, reminds it by the policy,
- * and escalates tier by tier once the reminders of a tier are spent.
+ * and escalates tier by tier once the reminders of a tier are spent and the last one's window
+ * has passed.
  */
+import * as wf from '@temporalio/workflow';
 import { invalidAction } from '../../domain/errors.js';
+import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import { escalate } from './coordination.js';
 import type { Inbox } from './inbox.js';
@@ -73,46 +76,78 @@ export async function awaitAcceptance(run: AppealRun, inbox: Inbox, planned?: Pl
 }
 
 /**
- * The acceptance window has passed: overdue from then on, recorded against the unit once,
- * reminded every acceptance window, and one tier up when the tier's reminders are spent.
- * Returns when to remind next (none once every tier and reminder is spent).
+ * The acceptance window has passed: overdue from then on, recorded against the unit once, and
+ * reminded every acceptance window. Once a tier's reminders are spent and the last one's window
+ * has passed too, the case goes one tier up and the unit is reminded at the new tier. Returns
+ * when to remind next (none once every tier and reminder is spent).
  */
 async function remind(
   run: AppealRun,
   remindersAtTier: number,
 ): Promise<{ nextReminderAt: string | undefined; remindersAtTier: number }> {
   const s = run.state;
-  const lead = s.leadUnitId!;
-  const limits = run.policyLimits;
   if (!s.overdue) {
     run.markOverdue(s.deadlines.acceptance!);
     const key = run.step('acceptance_overdue', 'center', { payload: { dueAt: s.deadlines.acceptance } });
-    run.accountability(lead, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`, key);
+    run.accountability(s.leadUnitId!, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`, key);
   }
-  s.acceptanceReminders += 1;
-  remindersAtTier += 1;
   const remindedAt = run.now();
+  if (!wf.patched(PATCHES.reminderWindowBeforeEscalation)) return remindThenEscalate(run, remindersAtTier, remindedAt);
+  if (remindersAtTier >= reminderLimit(run)) {
+    // Every tier asked and its reminders spent: the case stays overdue, waiting, with no more timers.
+    if (!(await escalateAcceptance(run))) return { nextReminderAt: undefined, remindersAtTier };
+    remindersAtTier = 0;
+  }
+  sendReminder(run, remindedAt);
+  return { nextReminderAt: await nextReminder(run, remindedAt), remindersAtTier: remindersAtTier + 1 };
+}
+
+/** Cases from before `reminder-window-before-escalation`: a tier's last reminder and the escalation at one instant. */
+async function remindThenEscalate(
+  run: AppealRun,
+  remindersAtTier: number,
+  remindedAt: string,
+): Promise<{ nextReminderAt: string | undefined; remindersAtTier: number }> {
+  sendReminder(run, remindedAt);
+  remindersAtTier += 1;
+  const limit = reminderLimit(run);
+  let climbed = false;
+  if (remindersAtTier >= limit) {
+    climbed = await escalateAcceptance(run);
+    if (climbed) remindersAtTier = 0;
+  }
+  if (!climbed && remindersAtTier >= limit) return { nextReminderAt: undefined, remindersAtTier };
+  return { nextReminderAt: await nextReminder(run, remindedAt), remindersAtTier };
+}
+
+/** The policy's reminders at the case's current tier. */
+function reminderLimit(run: AppealRun): number {
+  const limits = run.policyLimits;
+  return (
+    limits.reminderLimits[run.state.escalationLevel] ?? limits.reminderLimits.at(-1) ?? limits.acceptanceReminderLimit
+  );
+}
+
+function sendReminder(run: AppealRun, remindedAt: string): void {
+  const s = run.state;
+  s.acceptanceReminders += 1;
   run.notify(
-    `unit:${lead}`,
+    `unit:${s.leadUnitId!}`,
     'acceptance_reminder',
     `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`,
   );
   run.step('acceptance_reminder', 'center', { at: remindedAt, payload: { reminder: s.acceptanceReminders } });
-  const limit =
-    limits.reminderLimits[s.escalationLevel] ?? limits.reminderLimits.at(-1) ?? limits.acceptanceReminderLimit;
-  let climbed = false;
-  if (remindersAtTier >= limit) {
-    climbed = await escalate(
-      run,
-      'acceptance',
-      `not accepted by ${s.deadlines.acceptance} after ${s.acceptanceReminders} reminder(s)`,
-    );
-    if (climbed) remindersAtTier = 0;
-  }
-  // Every tier asked and its reminders spent: the case stays overdue, waiting, with no more timers.
-  if (!climbed && remindersAtTier >= limit) return { nextReminderAt: undefined, remindersAtTier };
-  return { nextReminderAt: await run.deadline(remindedAt, 'acceptance').then(keepAcceptance(run)), remindersAtTier };
 }
+
+const escalateAcceptance = (run: AppealRun): Promise<boolean> =>
+  escalate(
+    run,
+    'acceptance',
+    `not accepted by ${run.state.deadlines.acceptance} after ${run.state.acceptanceReminders} reminder(s)`,
+  );
+
+const nextReminder = (run: AppealRun, remindedAt: string): Promise<string> =>
+  run.deadline(remindedAt, 'acceptance').then(keepAcceptance(run));
 
 /** A reminder's window is not the acceptance deadline: the missed deadline stays on the case. */
 function keepAcceptance(run: AppealRun) {
