@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
 import { districtGovernmentOf, requesterPhoneOf } from '../../db/queries/notificationRecipients.js';
-import { getEndpoint, getNotificationEndpoint } from '../../db/queries/webhooks.js';
-import type { NotificationAudience } from '../../db/schema/webhooks.js';
+import { getEndpoint, listNotificationEndpoints } from '../../db/queries/webhooks.js';
+import type { NotificationAudience, NotificationEndpoint } from '../../db/schema/webhooks.js';
 import { deliver, type Delivery, type DeliveryOutcome } from './deliver.js';
 
 export { verifyWebhookSignature, deliveryIdOf, WEBHOOK_HEADERS, LEGACY_WEBHOOK_HEADERS } from './webhook.js';
@@ -32,25 +32,48 @@ type Message = Pick<Notification, 'appealId' | 'notificationKey' | 'kind' | 'mes
 /** Why a notification goes nowhere: no endpoint for its recipient, a disabled one, no phone, no such recipient. */
 export type Unsent = 'no_endpoint' | 'disabled' | 'no_contact' | 'unknown_recipient';
 
+/** The endpoint of an audience that is not a unit (the requester, the center, the governments). */
+type AudienceEndpoint = (audience: NotificationAudience) => Promise<NotificationEndpoint | undefined>;
+
+/**
+ * The audiences' endpoints, read once (a handful of rows) for the notifications of one call, where
+ * each notification read its own.
+ */
+function audienceEndpoints(db: Database): AudienceEndpoint {
+  let byAudience: Promise<Map<NotificationAudience, NotificationEndpoint>> | undefined;
+  return async (audience) => {
+    byAudience ??= listNotificationEndpoints(db).then((rows) => new Map(rows.map((row) => [row.audience, row])));
+    return (await byAudience).get(audience);
+  };
+}
+
 /**
  * Where one notification goes: a unit (or a coordinator) to its unit system's endpoint; a
  * coordinator without one, and the stability-risk push of `government`, to the governments'
  * endpoint with the government's id in the payload; the requester and the center to theirs.
  */
-async function route(db: Database, to: string, message: Message): Promise<Delivery | Unsent> {
+async function route(
+  db: Database,
+  endpointOf: AudienceEndpoint,
+  to: string,
+  message: Message,
+): Promise<Delivery | Unsent> {
   const [, party, id] = /^(unit|coordinator):(.+)$/.exec(to) ?? [];
   if (party && id) {
     const endpoint = await getEndpoint(db, { unitId: id });
     if (endpoint) return enabled({ ...message, audience: 'unit', recipient: id, unitId: id, endpoint });
     if (party === 'unit') return 'no_endpoint';
-    return toAudience(db, 'government', message, { recipient: id, unitId: id });
+    return toAudience(db, endpointOf('government'), message, { recipient: id, unitId: id });
   }
   if (to === 'government') {
     const governmentId = await districtGovernmentOf(db, { appealId: message.appealId });
-    return toAudience(db, 'government', message, { recipient: governmentId ?? 'government', unitId: governmentId });
+    return toAudience(db, endpointOf('government'), message, {
+      recipient: governmentId ?? 'government',
+      unitId: governmentId,
+    });
   }
-  if (to === 'center') return toAudience(db, 'center', message, { recipient: 'center' });
-  if (to === 'requester') return toAudience(db, 'requester', message, { recipient: 'requester' }, true);
+  if (to === 'center') return toAudience(db, endpointOf('center'), message, { recipient: 'center' });
+  if (to === 'requester') return toAudience(db, endpointOf('requester'), message, { recipient: 'requester' }, true);
   return 'unknown_recipient';
 }
 
@@ -58,13 +81,14 @@ const enabled = (delivery: Delivery): Delivery | Unsent => (delivery.endpoint.en
 
 async function toAudience(
   db: Database,
-  audience: NotificationAudience,
+  audienceEndpoint: Promise<NotificationEndpoint | undefined>,
   message: Message,
   target: Pick<Delivery, 'recipient' | 'unitId'>,
   withPhone = false,
 ): Promise<Delivery | Unsent> {
-  const endpoint = await getNotificationEndpoint(db, { audience });
+  const endpoint = await audienceEndpoint;
   if (!endpoint) return 'no_endpoint';
+  const { audience } = endpoint;
   if (!endpoint.enabled) return 'disabled';
   if (!withPhone) return { ...message, ...target, audience, endpoint };
   const phone = await requesterPhoneOf(db, { appealId: message.appealId });
@@ -111,15 +135,18 @@ export function createNotificationActivities(deps: NotificationDeps) {
   const unsent = (n: Notification, webhook: Unsent) =>
     deps.log.info({ ...fieldsOf(n), webhook }, 'notification not sent');
 
-  const routeOf = async (n: Notification): Promise<Delivery | Unsent> => {
-    const routed = await route(deps.db, n.to, n);
+  const routeOf = async (n: Notification, endpointOf = audienceEndpoints(deps.db)): Promise<Delivery | Unsent> => {
+    const routed = await route(deps.db, endpointOf, n.to, n);
     if (typeof routed === 'string') unsent(n, routed);
     return routed;
   };
 
   /** Routes one notification and delivers it when it has somewhere to go. */
-  async function send(notification: Notification): Promise<DeliveryOutcome | 'unknown_recipient'> {
-    const routed = await routeOf(notification);
+  async function send(
+    notification: Notification,
+    endpointOf?: AudienceEndpoint,
+  ): Promise<DeliveryOutcome | 'unknown_recipient'> {
+    const routed = await routeOf(notification, endpointOf);
     if (typeof routed !== 'string') return deliver(delivery, routed);
     return routed;
   }
@@ -147,10 +174,11 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * The answer names no endpoint, secret or phone: it goes into the history.
      */
     async announceNotices(notifications: Notification[]): Promise<{ notices: AnnouncedNotice[] }> {
+      const endpointOf = audienceEndpoints(deps.db);
       const notices = await Promise.all(
         notifications.map(async (n): Promise<AnnouncedNotice> => {
           announce(n);
-          const routed = await routeOf(n);
+          const routed = await routeOf(n, endpointOf);
           return { ...n, route: typeof routed === 'string' ? routed : 'send' };
         }),
       );
@@ -161,7 +189,8 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async deliverNotices(
       notifications: Notification[],
     ): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
-      return { webhooks: await inRecipientOrder(notifications, send) };
+      const endpointOf = audienceEndpoints(deps.db);
+      return { webhooks: await inRecipientOrder(notifications, (n) => send(n, endpointOf)) };
     },
   };
 }
