@@ -28,6 +28,11 @@ export const RELATIONSHIPS = [
   'liaison',
   /** Leads the appeal this one was merged into (并单): it now answers this requester too. */
   'originalLead',
+  /**
+   * The government of the appeal's district, pushed an appeal flagged a risk to social stability at
+   * intake (Art. 11): it reads what it was told of, whether or not the case involves it otherwise.
+   */
+  'stabilityGovernment',
   /** Named by the record's list of involved units, its part no longer detailed (an old record, an action's pre-check). */
   'otherInvolved',
   'uninvolved',
@@ -70,6 +75,8 @@ export const VISIBILITY: Readonly<Record<Relationship, Sight>> = {
   liaison: masked,
   // The original's lead answers the merged appeal's requester as well (Art. 17(1)).
   originalLead: { ...all, triageHints: false },
+  // Told of the risk, not asked to act: it reads the work order as every party but the lead does.
+  stabilityGovernment: masked,
   otherInvolved: masked,
   uninvolved: none,
 };
@@ -95,6 +102,8 @@ export interface CaseParties {
   forwarding?: { liaisonUnitId: string };
   /** A merged appeal: the lead unit of the original it was merged into (read from the original's record). */
   mergedIntoLeadUnitId?: string;
+  /** A stability risk: the government of its district (Art. 11), when that is the caller's unit (read from the directory). */
+  stabilityGovernmentId?: string;
 }
 
 /** Every part the caller has in the case (a unit may have several, e.g. lead and consultation candidate). */
@@ -116,6 +125,7 @@ export function relationshipsOf(principal: Principal, c: CaseParties): Relations
     [c.consultation?.candidateUnitIds.includes(unitId) ?? false, 'consultationCandidate'],
     [c.forwarding?.liaisonUnitId === unitId, 'liaison'],
     [principal.role === 'unit' && c.mergedIntoLeadUnitId === unitId, 'originalLead'],
+    [c.stabilityGovernmentId === unitId, 'stabilityGovernment'],
   ];
   const found = parts.filter(([holds]) => holds).map(([, r]) => r);
   if (found.length > 0) return found;

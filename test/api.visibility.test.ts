@@ -28,6 +28,7 @@ const KEYS = {
   ...TEST_KEYS,
   sanlitun: { key: 'test-unit-chaoyang-sanlitun-key', role: 'unit', unitId: 'chaoyang-sanlitun' },
   gov: { key: 'test-unit-chaoyang-gov-key', role: 'unit', unitId: 'chaoyang-gov' },
+  haidianGov: { key: 'test-coordinator-haidian-gov-key', role: 'coordinator', unitId: 'haidian-gov' },
 } satisfies Record<string, { key: string; role: Role; unitId?: string }>;
 type Caller = keyof typeof KEYS;
 const API_KEYS = JSON.stringify(
@@ -215,6 +216,101 @@ describe('who sees what of a case, over HTTP', () => {
   });
 });
 
+describe('a stability risk, pushed to its district government at intake (Art. 11)', () => {
+  let risk: string;
+  let ordinary: string;
+
+  beforeAll(async () => {
+    // Still in triage: no unit is involved yet, the district government was told all the same.
+    const flagged = await as('intake')({
+      method: 'POST',
+      url: '/v1/appeals',
+      payload: { ...noiseAppeal(), stabilityRisk: true },
+    });
+    expect(flagged.statusCode, flagged.body).toBe(201);
+    risk = flagged.json<{ case: CaseView }>().case.appealId;
+    const plain = await as('intake')({ method: 'POST', url: '/v1/appeals', payload: noiseAppeal() });
+    expect(plain.statusCode, plain.body).toBe(201);
+    ordinary = plain.json<{ case: CaseView }>().case.appealId;
+  });
+
+  it("is read by the government of the appeal's district, the contact masked, and the read is audited", async () => {
+    for (const caller of ['coordinator', 'gov'] as const) {
+      const res = await as(caller)({
+        method: 'GET',
+        url: `/v1/appeals/${risk}`,
+        headers: { 'x-request-id': `stability-${caller}` },
+      });
+      expect(res.statusCode, `${caller}: ${res.body}`).toBe(200);
+      const view = res.json<CaseView>();
+      expect(view).toMatchObject({ appealId: risk, stage: 'triage', stabilityRisk: true });
+      expect(view.workOrder).toEqual({ ...workOrder(MASKED), stabilityRisk: true });
+      expect(view.triageHints, caller).toBeUndefined();
+      expect(res.body).not.toContain(PHONE);
+    }
+    const audit = await as('supervisor')({ method: 'GET', url: `/v1/read-audit?appealId=${risk}` });
+    const rows = audit
+      .json<{ items: { keyName: string; unitId: string; fields: string[]; route: string; requestId: string }[] }>()
+      .items.filter((e) => e.requestId.startsWith('stability-'));
+    expect(rows.map((e) => [e.keyName, e.unitId, e.fields, e.route])).toEqual([
+      ['gov', 'chaoyang-gov', ['content'], 'GET /v1/appeals/:id'],
+      ['coordinator', 'chaoyang-gov', ['content'], 'GET /v1/appeals/:id'],
+    ]);
+  });
+
+  it("is no one else's: another district's government, a street of the district; an appeal without the flag stays unseen", async () => {
+    for (const caller of ['haidianGov', 'jianwai'] as const) {
+      const res = await as(caller)({ method: 'GET', url: `/v1/appeals/${risk}` });
+      expect(res.statusCode, caller).toBe(404);
+      expect(res.body).not.toContain(PHONE);
+    }
+    expect((await as('coordinator')({ method: 'GET', url: `/v1/appeals/${ordinary}` })).statusCode).toBe(404);
+  });
+
+  it("is in that government's inbox and list, in no other's", async () => {
+    const ids = async (caller: Caller, url: string) => {
+      const res = await as(caller)({ method: 'GET', url });
+      expect(res.statusCode, `${caller} ${url}: ${res.body}`).toBe(200);
+      return res.json<Summaries>().items.map((i) => i.appealId);
+    };
+    for (const [caller, url] of [
+      ['coordinator', '/v1/units/chaoyang-gov/inbox'],
+      ['coordinator', '/v1/appeals'],
+      ['gov', '/v1/appeals?stage=triage'],
+      ['center', '/v1/appeals?unitId=chaoyang-gov'],
+    ] as [Caller, string][]) {
+      const listed = await ids(caller, url);
+      expect(listed, `${caller} ${url}`).toContain(risk);
+      expect(listed, `${caller} ${url}`).not.toContain(ordinary);
+    }
+    expect(await ids('haidianGov', '/v1/units/haidian-gov/inbox')).not.toContain(risk);
+    expect(await ids('haidianGov', '/v1/appeals')).not.toContain(risk);
+    expect(await ids('jianwai', '/v1/appeals')).not.toContain(risk);
+  });
+
+  it('is read only: dispatched elsewhere, the government still reads it, and the case refuses its action', async () => {
+    // A city-wide enterprise leads: no street, so the district government supervises nothing here.
+    const dispatched = await as('center')({
+      method: 'POST',
+      url: `/v1/appeals/${risk}/triage`,
+      payload: { disposition: 'dispatch', unitId: 'beijing-water' },
+    });
+    expect(dispatched.statusCode, dispatched.body).toBe(200);
+    expect(dispatched.json<CaseView>()).toMatchObject({ leadUnitId: 'beijing-water', supervisingUnitIds: [] });
+    const read = await as('coordinator')({ method: 'GET', url: `/v1/appeals/${risk}` });
+    expect(read.statusCode, read.body).toBe(200);
+    expect(read.json<CaseView>().workOrder?.requester).toEqual(MASKED);
+
+    const accept = await as('gov')({ method: 'POST', url: `/v1/appeals/${risk}/accept`, payload: {} });
+    expect(accept.statusCode, accept.body).toBe(403);
+    expect(accept.json()).toMatchObject({ code: 'ActionForbidden' });
+    expect((await as('center')({ method: 'GET', url: `/v1/appeals/${risk}` })).json<CaseView>()).toMatchObject({
+      stage: 'awaiting_acceptance',
+      leadUnitId: 'beijing-water',
+    });
+  });
+});
+
 describe('the visibility table', () => {
   const unit = (unitId: string, role: 'unit' | 'coordinator' = 'unit'): Principal => ({ name: unitId, role, unitId });
   const c: CaseParties = {
@@ -244,6 +340,17 @@ describe('the visibility table', () => {
     expect(relationshipsOf(unit('liaison'), c)).toEqual(['liaison']);
     expect(relationshipsOf(unit('old'), c)).toEqual(['otherInvolved']);
     expect(relationshipsOf(unit('elsewhere'), c)).toEqual(['uninvolved']);
+    // The district government told of a stability risk (Art. 11), by a unit key or a coordinator key.
+    for (const role of ['unit', 'coordinator'] as const)
+      expect(relationshipsOf(unit('district-gov', role), { ...c, stabilityGovernmentId: 'district-gov' })).toEqual([
+        'stabilityGovernment',
+      ]);
+    expect(sightOf(unit('district-gov'), { ...c, stabilityGovernmentId: 'district-gov' })).toEqual({
+      case: true,
+      workOrder: true,
+      contactInClear: false,
+      triageHints: false,
+    });
     // A coordinator key of the lead's unit speaks as the coordinator, not as the lead.
     expect(relationshipsOf(unit('lead', 'coordinator'), c)).toEqual(['otherInvolved']);
   });

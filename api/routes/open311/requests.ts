@@ -12,7 +12,7 @@ import { HttpError } from '../../errors.js';
 import { listScope } from '../../visibility.js';
 import { currentCase, requesterStatus } from '../../requesterStatus.js';
 import { assertCanSee } from '../v1/cases.js';
-import { unitFilter } from '../v1/shared.js';
+import { unitFilterOf } from '../v1/shared.js';
 import { startAppeal } from '../v1/startAppeal.js';
 import { checkJurisdiction, optionalKey, requireKey } from './access.js';
 import { FORMATS, sendList } from './format.js';
@@ -100,7 +100,7 @@ const requests: FastifyPluginAsyncTypebox = async (app) => {
       checkJurisdiction(q.jurisdiction_id);
       const scope = listScope(principal);
       const ids = split(q.service_request_id);
-      const where: (SQL | undefined)[] = [scope ? unitFilter(scope.unitId) : undefined];
+      const where: (SQL | undefined)[] = [scope ? await unitFilterOf(app.db, scope.unitId) : undefined];
       if (ids?.length) {
         // The spec: a list of ids overrides every other filter.
         if (ids.length > 100) throw new HttpError(400, 'service_request_id: at most 100 ids', 'service_request_id');
@@ -145,7 +145,7 @@ const requests: FastifyPluginAsyncTypebox = async (app) => {
         if (principal) {
           if (!row) throw notFound(id);
           try {
-            assertCanSee(principal, row.involvedUnitIds);
+            await assertCanSee(app, principal, row);
           } catch {
             throw notFound(id);
           }

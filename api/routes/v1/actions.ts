@@ -69,11 +69,12 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const attachments = checkedAttachments(request.body as { attachments?: d.AttachmentRef[] });
         if (attachments) (request.body as { attachments?: d.AttachmentRef[] }).attachments = attachments;
         // A unit sees only its cases: the record (current once an action has answered) says which, 404 outside them.
+        // A district government that only reads a stability risk (Art. 11) gets past this; the workflow refuses its action (403).
         const scoped = principal.role === 'unit' || principal.role === 'coordinator';
         // A dispatch carries the plan read here with the decision (see api/dispatchPlan.ts).
         const dispatching = action === 'triageAppeal' && (request.body as d.TriageInput).disposition === 'dispatch';
         const record = scoped || dispatching ? await getAppealRecord(app.db, appealId) : undefined;
-        if (scoped) assertCanSee(principal, record?.involvedUnitIds ?? []);
+        if (scoped) await assertCanSee(app, principal, record);
         const refusal = await referenceRefusal(app.db, action, appealId, request.body, record);
         if (refusal) {
           if (!scoped) await assertAppealExists(app, appealId);

@@ -20,13 +20,19 @@ import {
   IdParams,
   principalOf,
   summarize,
-  unitFilter,
+  unitFilterOf,
 } from './shared.js';
 
 const ListQuery = Type.Object(
   {
     stage: Type.Optional(StringEnum(d.STAGES)),
-    unitId: Type.Optional(Type.String({ maxLength: 100, description: 'Lead or co-handling unit' })),
+    unitId: Type.Optional(
+      Type.String({
+        maxLength: 100,
+        description:
+          'A unit party to the appeal: it leads, co-handles, supervises, was summoned, coordinates or was consulted; a district government also for the stability risks of its district (Art. 11)',
+      }),
+    ),
     districtId: Type.Optional(Type.String({ maxLength: 100 })),
     streetId: Type.Optional(Type.String({ maxLength: 100 })),
     appealType: Type.Optional(StringEnum(d.APPEAL_TYPES)),
@@ -112,7 +118,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['appeals'],
         summary: 'List case records with filters, newest intake first, cursor paginated',
         description:
-          "A unit or coordinator key sees only appeals its unit is involved in. Each item carries the content's first line, never the requester's contact.",
+          "A unit or coordinator key sees only appeals its unit is involved in (`unitId` narrows to those of a unit), and a district government's key also the appeals of its district flagged a risk to social stability (Art. 11). Each item carries the content's first line, never the requester's contact.",
         querystring: ListQuery,
         response: {
           200: Type.Object({
@@ -128,8 +134,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const scope = listScope(principalOf(request));
       const where: (SQL | undefined)[] = [
         q.stage ? eq(appeals.stage, q.stage) : undefined,
-        q.unitId ? unitFilter(q.unitId) : undefined,
-        scope ? unitFilter(scope.unitId) : undefined,
+        q.unitId ? await unitFilterOf(app.db, q.unitId) : undefined,
+        scope ? await unitFilterOf(app.db, scope.unitId) : undefined,
         q.districtId ? eq(appeals.districtId, q.districtId) : undefined,
         q.streetId ? eq(appeals.streetId, q.streetId) : undefined,
         q.appealType ? eq(appeals.appealType, q.appealType) : undefined,

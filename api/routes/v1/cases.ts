@@ -11,6 +11,7 @@ import type { Static } from '@sinclair/typebox';
 import { appealWorkflowId, involvedUnitIds, type AppealCase, type Stage } from '../../../domain/appeal.js';
 import { caseQuery } from '../../../workflows/appeal/definitions.js';
 import { getAppealRecord, listAuditEvents } from '../../../db/queries/cases.js';
+import { findHandlingUnit } from '../../../db/queries/directory.js';
 import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
@@ -104,9 +105,40 @@ export async function workflowGone(app: FastifyInstance, appealId: string, actio
     : notFound();
 }
 
-/** 404 (not 403) for a caller the visibility table does not let see the case, so a case's existence does not leak. */
-export function assertCanSee(principal: Principal, involvedUnitIds: readonly string[]): void {
-  if (!sightOf(principal, { involvedUnitIds }).case) throw notFound();
+/** What the record says of who is in a case: its involved units, and whether its district's government was told of a risk. */
+export type RecordParties = Pick<Appeal, 'involvedUnitIds' | 'stabilityRisk' | 'districtId'>;
+
+/**
+ * The caller's unit when it is the government of the appeal's district and the appeal is flagged a
+ * risk to social stability, which intake pushes to that government (Art. 11): a party that reads
+ * the case (`stabilityGovernment`). Read from the directory; undefined otherwise.
+ */
+export async function stabilityGovernmentOf(
+  app: FastifyInstance,
+  principal: Principal,
+  appeal: { stabilityRisk?: boolean | null; districtId?: string | null },
+): Promise<string | undefined> {
+  const unitId = principal.unitId;
+  if (principal.role !== 'unit' && principal.role !== 'coordinator') return undefined;
+  if (!unitId || !appeal.stabilityRisk || !appeal.districtId) return undefined;
+  const unit = await findHandlingUnit(app.db, unitId);
+  return unit?.kind === 'district_government' && unit.districtId === appeal.districtId ? unitId : undefined;
+}
+
+/**
+ * 404 (not 403) for a caller the visibility table does not let see the case (none: no record),
+ * so a case's existence does not leak.
+ */
+export async function assertCanSee(
+  app: FastifyInstance,
+  principal: Principal,
+  record: RecordParties | null | undefined,
+): Promise<void> {
+  const involvedUnitIds = record?.involvedUnitIds ?? [];
+  if (sightOf(principal, { involvedUnitIds }).case) return;
+  const stabilityGovernmentId = record ? await stabilityGovernmentOf(app, principal, record) : undefined;
+  if (!sightOf(principal, { involvedUnitIds, ...(stabilityGovernmentId ? { stabilityGovernmentId } : {}) }).case)
+    throw notFound();
 }
 
 /**
@@ -224,19 +256,30 @@ export async function loadCase(
   let appealCase = await readCase(app, appealId, record);
   // Just after the intake is recorded the workflow may not yet have taken the number its record has.
   if (!appealCase.workOrderNo && record?.workOrderNo) appealCase = { ...appealCase, workOrderNo: record.workOrderNo };
-  const parties = await partiesOf(app, principalOf(request), appealCase);
+  const parties = await partiesOf(app, principalOf(request), appealCase, record);
   if (!sightOf(principalOf(request), parties).case) throw notFound();
   return presentCase(app, request, appealCase, record, parties);
 }
 
 /**
  * Who is in the case, for a unit's sight of it: a merged appeal is also its original's lead's
- * (the lead answers both requesters), read from the original's record as it stands now.
+ * (the lead answers both requesters), read from the original's record as it stands now; a
+ * stability risk is also its district government's (Art. 11), read from the directory.
  */
-async function partiesOf(app: FastifyInstance, principal: Principal, appealCase: ApiCase): Promise<CaseParties> {
-  if (principal.role !== 'unit' || appealCase.disposition !== 'merged' || !appealCase.originalAppealId)
-    return appealCase;
+async function partiesOf(
+  app: FastifyInstance,
+  principal: Principal,
+  appealCase: ApiCase,
+  record: Appeal | null,
+): Promise<CaseParties> {
+  if (principal.role !== 'unit' && principal.role !== 'coordinator') return appealCase;
   if (appealCase.involvedUnitIds.includes(principal.unitId ?? '')) return appealCase;
-  const original = await getAppealRecord(app.db, appealCase.originalAppealId);
-  return original?.leadUnitId ? { ...appealCase, mergedIntoLeadUnitId: original.leadUnitId } : appealCase;
+  let parties: CaseParties = appealCase;
+  if (principal.role === 'unit' && appealCase.disposition === 'merged' && appealCase.originalAppealId) {
+    const original = await getAppealRecord(app.db, appealCase.originalAppealId);
+    if (original?.leadUnitId) parties = { ...parties, mergedIntoLeadUnitId: original.leadUnitId };
+  }
+  // The record has the flag and the district whatever the case's source (an old record's rebuilt case has neither).
+  const stabilityGovernmentId = await stabilityGovernmentOf(app, principal, record ?? appealCase);
+  return stabilityGovernmentId ? { ...parties, stabilityGovernmentId } : parties;
 }

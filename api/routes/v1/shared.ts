@@ -1,10 +1,12 @@
 /** Schema pieces and helpers the /v1 route files share. */
 import { Type, type Static } from '@sinclair/typebox';
-import { arrayContains, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, or, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Stage } from '../../../domain/appeal.js';
 import { beijingMonthOf, MONTH_PATTERN } from '../../../domain/months.js';
 import { appeals } from '../../../db/schema/index.js';
+import type { DbOrTx } from '../../../db/client.js';
+import { findHandlingUnit, type HandlingUnit } from '../../../db/queries/directory.js';
 import { AppealCaseSchema, AppealSummary, ErrorBody, Id } from '../../schemas.js';
 import type { Principal, Role } from '../../plugins/auth.js';
 import { HttpError } from '../../errors.js';
@@ -81,8 +83,21 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   closedAt: r.closedAt?.toISOString() ?? null,
 });
 
-/** Appeals a unit is involved in: it leads, supervises, co-handles, was summoned, coordinates or was consulted. */
-export const unitFilter = (unitId: string): SQL => arrayContains(appeals.involvedUnitIds, [unitId]);
+/**
+ * Appeals a unit is a party to: it leads, supervises, co-handles, was summoned, coordinates or was
+ * consulted (the record's involved units); and, for the government of a district, the appeals of
+ * its district flagged a risk to social stability, pushed to it at intake (Art. 11). `unit`: the
+ * unit as the directory has it (undefined: unknown, only the involved units count).
+ */
+export function unitFilter(unitId: string, unit: Pick<HandlingUnit, 'kind' | 'districtId'> | undefined): SQL {
+  const involved = arrayContains(appeals.involvedUnitIds, [unitId]);
+  if (unit?.kind !== 'district_government' || !unit.districtId) return involved;
+  return or(involved, and(eq(appeals.stabilityRisk, true), eq(appeals.districtId, unit.districtId)))!;
+}
+
+/** `unitFilter` of a unit id as given, looked up in the directory. */
+export const unitFilterOf = async (db: DbOrTx, unitId: string): Promise<SQL> =>
+  unitFilter(unitId, await findHandlingUnit(db, unitId));
 
 /** The actor names a unit answers to. */
 export const actorsOf = (unitId: string): string[] => [`unit:${unitId}`, `coordinator:${unitId}`];

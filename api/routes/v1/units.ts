@@ -16,7 +16,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['units'],
         summary: 'What waits on a unit: open appeals it is involved in, those waiting on it first, most urgent first',
         description:
-          'Open appeals the unit leads, supervises, co-handles, was summoned to, coordinates or was consulted on. Those on which the unit owes something now (`pendingActors`: to accept, report, report in, give an opinion …) come first, then by deadline. A unit or coordinator key reads only its own inbox (403 otherwise).',
+          'Open appeals the unit leads, supervises, co-handles, was summoned to, coordinates or was consulted on, and for a district government the open appeals of its district flagged a risk to social stability (Art. 11: pushed to it at intake; it reads them, it does not act on them). Those on which the unit owes something now (`pendingActors`: to accept, report, report in, give an opinion …) come first, then by deadline. A unit or coordinator key reads only its own inbox (403 otherwise).',
         params: Type.Object({ unitId: Type.String({ minLength: 1, maxLength: 100 }) }),
         querystring: Type.Object(
           { limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) },
@@ -35,11 +35,12 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(403, 'a unit reads only its own inbox');
       if (principal.role === 'intake') throw new HttpError(403, 'intake keys do not read unit inboxes');
       // A unit the directory does not know has no inbox (as its rates and records have none).
-      if (!(await findHandlingUnit(app.db, unitId))) throw new HttpError(404, 'unit not found');
+      const unit = await findHandlingUnit(app.db, unitId);
+      if (!unit) throw new HttpError(404, 'unit not found');
       const rows = await app.db
         .select()
         .from(appeals)
-        .where(and(ne(appeals.stage, 'closed'), unitFilter(unitId)))
+        .where(and(ne(appeals.stage, 'closed'), unitFilter(unitId, unit)))
         .orderBy(
           sql`${arrayOverlaps(appeals.pendingActors, actorsOf(unitId))} desc`,
           sql`${appeals.dueAt} asc nulls last`,
