@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { preparedPerHandle, type DbOrTx } from '../client.js';
 import { streets, units } from '../schema/reference.js';
 import {
@@ -59,6 +59,30 @@ const unitEndpoint = preparedPerHandle((db) =>
 export async function getEndpoint(db: DbOrTx, params: { unitId: string }): Promise<UnitWebhook | undefined> {
   const [row] = await unitEndpoint(db).execute({ unitId: params.unitId });
   return row;
+}
+
+/**
+ * Units' endpoints by unit id, from the one after `after` on; one row more than `limit` tells
+ * whether a next page exists.
+ */
+export async function listEndpoints(
+  db: DbOrTx,
+  params: { after?: string; limit: number },
+): Promise<{ rows: UnitWebhook[]; next: string | null }> {
+  const found = await db
+    .select()
+    .from(unitWebhooks)
+    .where(params.after !== undefined ? gt(unitWebhooks.unitId, params.after) : undefined)
+    .orderBy(asc(unitWebhooks.unitId))
+    .limit(params.limit + 1);
+  const rows = found.slice(0, params.limit);
+  return { rows, next: found.length > params.limit ? rows.at(-1)!.unitId : null };
+}
+
+/** The removed endpoint of a unit; undefined when it had none. */
+export async function deleteEndpoint(db: DbOrTx, params: { unitId: string }): Promise<UnitWebhook | undefined> {
+  const [removed] = await db.delete(unitWebhooks).where(eq(unitWebhooks.unitId, params.unitId)).returning();
+  return removed;
 }
 
 /**

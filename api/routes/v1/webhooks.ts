@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { listDeadLetters, upsertEndpoint } from '../../../db/queries/webhooks.js';
+import { deleteEndpoint, listDeadLetters, listEndpoints, upsertEndpoint } from '../../../db/queries/webhooks.js';
+import type { UnitWebhook } from '../../../db/schema/webhooks.js';
+import type { Principal } from '../../plugins/auth.js';
 import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
-import { Nullable, StringEnum } from '../../schemaTypes.js';
+import { Nullable, PATTERNS, StringEnum } from '../../schemaTypes.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
 import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
 import { errors } from './shared.js';
@@ -14,6 +16,38 @@ const Endpoint = Type.Object({
   enabled: Type.Boolean(),
   secret: GeneratedSecret,
 });
+
+/** A unit's endpoint as read back: never its secret. */
+const ShownEndpoint = Type.Object({
+  unitId: Type.String(),
+  url: Type.String(),
+  enabled: Type.Boolean(),
+  updatedAt: Type.String({ format: 'date-time', description: 'When it was last configured' }),
+});
+const shown = (row: UnitWebhook) => ({
+  unitId: row.unitId,
+  url: row.url,
+  enabled: row.enabled,
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/** As for the other audiences' endpoints: admin, supervisors and the center read them, admin changes them. */
+function mayRead(principal: Principal): void {
+  if (principal.role !== 'admin' && principal.role !== 'supervisor' && principal.role !== 'center')
+    throw new HttpError(403, `role ${principal.role} may not read webhook endpoints`);
+}
+function mayConfigure(principal: Principal): void {
+  if (principal.role !== 'admin') throw new HttpError(403, `role ${principal.role} may not configure webhooks`);
+}
+
+/** The list's cursor: the last unit id of a page, opaque; anything else is a 400, never a query. */
+const encodeCursor = (unitId: string) => Buffer.from(unitId).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const unitId = Buffer.from(cursor, 'base64url').toString();
+  if (!new RegExp(PATTERNS.id.pattern).test(unitId) || unitId.length > 100 || encodeCursor(unitId) !== cursor)
+    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor', 'VALIDATION');
+  return unitId;
+}
 
 const Audience = StringEnum(DELIVERY_AUDIENCES, {
   description: '`unit`, or the recipient that is not a unit: `requester`, `center`, `government`.',
@@ -65,8 +99,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const principal = request.principal!;
-      if (principal.role !== 'admin') throw new HttpError(403, `role ${principal.role} may not configure webhooks`);
+      mayConfigure(request.principal!);
       const { unitId } = request.params;
       const { url, enabled = true } = request.body;
       const secrets = secretsOf(request.body);
@@ -74,6 +107,58 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       if (!saved) throw new HttpError(404, `unit ${unitId} not found`);
       request.log.info({ unitId, enabled: saved.enabled }, 'webhook endpoint configured');
       return { unitId: saved.unitId, url: saved.url, enabled: saved.enabled, ...shownSecret(saved, secrets) };
+    },
+  );
+
+  app.get(
+    '/admin/unit-webhooks',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: "The units' configured webhook endpoints, by unit id",
+        description:
+          'Roles: admin, supervisor, center (as the endpoints of the other audiences, `GET /v1/notification-endpoints`). Secrets are never returned. By unit id, `limit` at a time: pass `nextCursor` as `cursor` for the next page (null: no more). 400 naming the field for a bad `limit` or `cursor`.',
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+            cursor: Type.Optional(Type.String({ maxLength: 200, description: '`nextCursor` of the previous page' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ items: Type.Array(ShownEndpoint), nextCursor: Nullable(Type.String()) }),
+          ...errors(400, 401, 403, 503),
+        },
+      },
+    },
+    async (request) => {
+      mayRead(request.principal!);
+      const { limit, cursor } = request.query;
+      const after = cursor !== undefined ? decodeCursor(cursor) : undefined;
+      const { rows, next } = await listEndpoints(app.db, { ...(after !== undefined ? { after } : {}), limit });
+      return { items: rows.map(shown), nextCursor: next === null ? null : encodeCursor(next) };
+    },
+  );
+
+  app.delete(
+    '/admin/unit-webhooks/:unitId',
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: "Remove a unit system's webhook endpoint",
+        description:
+          "Role: admin. Answers the removed endpoint (without its secret); from then on the unit's notifications are only logged, and a coordinator's go to the `government` endpoint. 404 naming the unit when it has none.",
+        params: Type.Object({ unitId: Id }),
+        response: { 200: ShownEndpoint, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      mayConfigure(request.principal!);
+      const { unitId } = request.params;
+      const removed = await deleteEndpoint(app.db, { unitId });
+      if (!removed) throw new HttpError(404, `no webhook endpoint is configured for unit ${unitId}`);
+      request.log.info({ unitId }, 'webhook endpoint removed');
+      return shown(removed);
     },
   );
 
