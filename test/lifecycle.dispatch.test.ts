@@ -354,6 +354,12 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
       .from(accountabilityRecords)
       .where(eq(accountabilityRecords.appealId, appeal.appealId));
     expect(records).toEqual([expect.objectContaining({ unitId: 'chaoyang-jianwai', kind: 'objection_rejected' })]);
+    // Upheld, the order is the unit's: it cannot object again and send the case back to review.
+    const again = await appeal.refused(d.objectToDispatchUpdate, { by: unit('chaoyang-jianwai'), reason: '再次异议' });
+    expect(again.type).toBe(ErrorType.ActionNotAllowed);
+    expect(again.message).toContain('reviewed and upheld: accept the order');
+    c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
+    expect(c.stage).toBe('handling');
   });
 
   it('objection granted: re-dispatched to another unit with fresh deadlines', async () => {
@@ -378,6 +384,8 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     // The unit that objected can no longer act on the order.
     const refused = await appeal.refused(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(refused.type).toBe(ErrorType.ActionForbidden);
+    // The new unit has not objected to this dispatch: its own objection is open to it (not sent here).
+    expect(c.objection?.unitId).toBe('chaoyang-jianwai');
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('city-urban-management') });
     expect(c.stage).toBe('handling');
     await appeal.saveHistoryAsFixture('objection-redispatch');

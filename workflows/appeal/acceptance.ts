@@ -6,7 +6,7 @@
  * has passed.
  */
 import * as wf from '@temporalio/workflow';
-import { invalidAction } from '../../domain/errors.js';
+import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import { escalate } from './coordination.js';
@@ -27,6 +27,13 @@ export function registerAcceptanceActions(run: AppealRun, inbox: Inbox): void {
     validate: (input) => {
       if (!input.reason?.trim())
         throw invalidAction('objectToDispatch', s.stage, 'a dispatch objection needs its reasons (Art. 14)');
+      // Art. 16: one objection per dispatch. Upheld on review, the order is the unit's to accept.
+      if (s.objection && s.objection.unitId === s.leadUnitId)
+        throw actionNotAllowed(
+          'objectToDispatch',
+          s.stage,
+          `${s.objection.unitId}'s objection of ${s.objection.at} was reviewed and upheld: accept the order`,
+        );
     },
     apply: (input) => {
       inbox.objection = input;
