@@ -3,8 +3,9 @@
  * `CHROMIUM_PATH` points at another binary): the API listens on a real port, real cases run on the
  * dev server — some closed with callbacks so the league table has rows, some past their acceptance
  * window (a policy of seconds, in this file's database) so they are stuck — and the page renders
- * the table, the chart and the Temporal UI links from them. A screenshot is kept in
- * `.jiesu/artifacts/supervise.png`.
+ * the table, the chart and the Temporal UI links from them; more stuck cases than a page holds are
+ * read a page at a time. Screenshots are kept in `.jiesu/artifacts/`: `supervise.png`, and the
+ * stuck cases before and after "more" (`supervise-stuck-more.png`, `supervise-stuck-all.png`).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
 const taskQueue = `${TASK_QUEUE}-supervise-page`;
 const UI = 'http://temporal-ui.test:8233';
 const SCREENSHOT = join(STATE_DIR, 'artifacts', 'supervise.png');
+const SCREENSHOT_MORE = join(STATE_DIR, 'artifacts', 'supervise-stuck-more.png');
+const SCREENSHOT_ALL = join(STATE_DIR, 'artifacts', 'supervise-stuck-all.png');
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -352,6 +355,82 @@ describe('the supervisor page in headless Chromium', () => {
       .poll(() => texts(page, '#league tbody tr:not(.unranked) td:nth-child(3) .unit'))
       .toEqual(['北京市自来水集团有限责任公司']);
     await page.close();
+  });
+
+  it('pages through the stuck cases: the first 100 open ones, then the rest on "more", closed cases never', async () => {
+    // Many more stuck cases than one page holds (records only: the page reads records), and overdue
+    // cases that have closed since, received last: they must not take the places of open ones.
+    const receivedAt = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const many = Array.from({ length: 130 }, (_, i) => `page-stuck-${String(i).padStart(3, '0')}`);
+    await database.db.insert(appeals).values([
+      ...many.map((id, i) => ({
+        id,
+        workflowId: `appeal-${id}`,
+        channel: 'phone',
+        appealType: 'complaint',
+        categoryCode: 'urban.road_damage',
+        content: `丰台积压 ${i}`,
+        districtId: 'fengtai',
+        stage: 'awaiting_acceptance',
+        nextActor: 'center',
+        overdue: true,
+        dueAt: receivedAt(60 + i),
+        receivedAt: receivedAt(120 + i),
+      })),
+      ...Array.from({ length: 5 }, (_, i) => ({
+        id: `page-done-${i}`,
+        workflowId: `appeal-page-done-${i}`,
+        channel: 'phone',
+        appealType: 'complaint',
+        categoryCode: 'urban.road_damage',
+        content: '已办结',
+        districtId: 'fengtai',
+        stage: 'closed',
+        overdue: true,
+        receivedAt: new Date(),
+        closedAt: new Date(),
+      })),
+    ]);
+    const everyStuck = [...stuck.map((s) => s.appealId), ...many];
+
+    const page = await open(`key=dev-supervisor&level=street&month=${month}`);
+    expect(await shown(page)).toBe('ready');
+    const rows = page.locator('#stuck tbody tr[data-appeal-id]');
+    expect(await rows.count()).toBe(100);
+    expect(await page.locator('#stuck-total').innerText()).toBe(`100 / ${everyStuck.length} 件 cases`);
+    const more = page.locator('#stuck-more');
+    expect(await more.isVisible()).toBe(true);
+    expect(await more.innerText()).toBe(`显示后 ${everyStuck.length - 100} 件 Show ${everyStuck.length - 100} more`);
+
+    await page.locator('#stuck-card').screenshot({ path: SCREENSHOT_MORE });
+
+    await more.click();
+    await expect.poll(() => rows.count()).toBe(everyStuck.length);
+    const ids = await Promise.all(
+      Array.from({ length: everyStuck.length }, (_, i) => rows.nth(i).getAttribute('data-appeal-id')),
+    );
+    expect([...ids].sort()).toEqual([...everyStuck].sort());
+    expect(ids.some((id) => id?.startsWith('page-done-'))).toBe(false);
+    expect(await more.isVisible()).toBe(false);
+    expect(await page.locator('#stuck-total').innerText()).toBe(`${everyStuck.length} 件 cases`);
+    // Newest intake first, across the pages, as the API pages.
+    const fengtai = ids.filter((id) => id?.startsWith('page-stuck-'));
+    expect(fengtai).toEqual(many);
+    // The list scrolls in place: the last case is reached inside it, the header stays in view.
+    await rows.last().scrollIntoViewIfNeeded();
+    await page.locator('#stuck-card').screenshot({ path: SCREENSHOT_ALL });
+    await page.close();
+
+    // The route the page reads: `open` is a boolean, named when it is not.
+    const bad = await call('dev-supervisor', 'GET', '/v1/appeals?overdue=true&open=maybe');
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'querystring/open' });
+    const closed = await ok<{ items: { appealId: string }[] }>(
+      'dev-supervisor',
+      'GET',
+      '/v1/appeals?overdue=true&open=false&districtId=fengtai',
+    );
+    expect(closed.items.map((i) => i.appealId).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `page-done-${i}`));
   });
 
   it('refuses a key that is not a supervisor, center or admin key, and asks for a key without one', async () => {

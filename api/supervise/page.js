@@ -25,7 +25,15 @@ const FILTER_OF_STAGE = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { key: '', level: 'street', month: '', showUnranked: false, config: null, names: new Map() };
+const state = {
+  key: '',
+  level: 'street',
+  month: '',
+  showUnranked: false,
+  config: null,
+  names: new Map(),
+  stuck: null,
+};
 
 /** `YYYY-MM` of an instant in Beijing. */
 function beijingMonth(date) {
@@ -209,17 +217,27 @@ function renderOverdue(overview) {
   );
 }
 
+/** Stuck cases come a page at a time (newest intake first, as `GET /v1/appeals` pages); "more" reads the next. */
+const STUCK_PAGE = 100;
+const stuckUrl = (cursor) =>
+  `/v1/appeals?overdue=true&open=true&limit=${STUCK_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+
 function renderStuck(appeals, overview) {
   const names = new Map();
   for (const d of overview.districts) {
     if (d.districtId) names.set(d.districtId, d.name);
     for (const s of d.streets) if (s.streetId) names.set(s.streetId, s.name);
   }
-  const open = appeals.items.filter((a) => a.stage !== 'closed');
-  $('stuck-total').textContent = `${open.length}${appeals.nextCursor ? '+' : ''} 件 cases`;
+  // The overview counts the same cases: open and overdue.
+  state.stuck = { names, total: overview.total, shown: 0, cursor: null };
+  $('stuck').tBodies[0].replaceChildren();
+  appendStuck(appeals);
+}
+
+function appendStuck(appeals) {
+  const { names } = state.stuck;
   const body = $('stuck').tBodies[0];
-  body.replaceChildren();
-  for (const a of open) {
+  for (const a of appeals.items) {
     const filter = filterOf(FILTER_OF_STAGE[a.stage]);
     const unit = /^unit:(.+)$/.exec(a.nextActor || '');
     const waiting = filterOf('waitingOnUnit');
@@ -283,8 +301,31 @@ function renderStuck(appeals, overview) {
       ),
     );
   }
-  if (open.length === 0)
+  state.stuck.shown += appeals.items.length;
+  state.stuck.cursor = appeals.nextCursor;
+  const { shown, total, cursor } = state.stuck;
+  if (shown === 0)
     body.append(el('tr', {}, el('td', { colspan: 7, class: 'meta', text: '没有卡住的案件 Nothing is stuck' })));
+  // The count was read a moment before the page: cases may have become stuck since.
+  const of = cursor ? (total > shown ? ` / ${total}` : '+') : '';
+  $('stuck-total').textContent = `${shown}${of} 件 cases`;
+  const more = $('stuck-more');
+  more.hidden = !cursor;
+  more.disabled = false;
+  const next = total > shown ? Math.min(STUCK_PAGE, total - shown) : 0;
+  more.textContent = next > 0 ? `显示后 ${next} 件 Show ${next} more` : '显示更多 Show more';
+}
+
+async function moreStuck() {
+  const more = $('stuck-more');
+  if (!state.stuck?.cursor || more.disabled) return;
+  more.disabled = true;
+  try {
+    appendStuck(await api(stuckUrl(state.stuck.cursor)));
+  } catch (error) {
+    more.disabled = false;
+    $('status').textContent = `加载失败 Failed to load: ${error.message}`;
+  }
 }
 
 function renderFilters() {
@@ -382,7 +423,7 @@ async function load() {
     const [ranking, overview, stuck] = await Promise.all([
       api(`/v1/rankings/${state.month}?level=${state.level}`),
       api('/v1/overview/overdue'),
-      api('/v1/appeals?overdue=true&limit=200'),
+      api(stuckUrl(null)),
     ]);
     let hot = null;
     let hotError = null;
@@ -430,6 +471,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   for (const a of document.querySelectorAll('#signout, .signout')) a.addEventListener('click', signOut);
   $('refresh').addEventListener('click', () => void load());
+  $('stuck-more').addEventListener('click', () => void moreStuck());
   $('level').addEventListener('click', (event) => {
     const button = event.target.closest('button[data-level]');
     if (!button) return;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
 import * as d from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
@@ -38,6 +38,12 @@ const ListQuery = Type.Object(
     appealType: Type.Optional(StringEnum(d.APPEAL_TYPES)),
     categoryCode: Type.Optional(Type.String({ maxLength: 100 })),
     overdue: Type.Optional(Type.Boolean()),
+    open: Type.Optional(
+      Type.Boolean({
+        description:
+          '`true`: open cases only (not closed: the cases `GET /v1/overview/overdue` counts with `overdue=true`); `false`: closed ones only',
+      }),
+    ),
     receivedFrom: Type.Optional(Type.String({ format: 'date-time' })),
     receivedTo: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
@@ -141,6 +147,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         q.appealType ? eq(appeals.appealType, q.appealType) : undefined,
         q.categoryCode ? eq(appeals.categoryCode, q.categoryCode) : undefined,
         q.overdue !== undefined ? eq(appeals.overdue, q.overdue) : undefined,
+        // A closed case stays overdue if it was: only `open` tells a stuck case from a finished one.
+        q.open === undefined ? undefined : q.open ? isNull(appeals.closedAt) : isNotNull(appeals.closedAt),
         q.receivedFrom ? gte(appeals.receivedAt, new Date(q.receivedFrom)) : undefined,
         q.receivedTo ? lt(appeals.receivedAt, new Date(q.receivedTo)) : undefined,
       ];
