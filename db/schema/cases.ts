@@ -88,6 +88,10 @@ export const appeals = pgTable(
     index('appeals_involved_units_idx').using('gin', t.involvedUnitIds),
     index('appeals_next_actor_idx').on(t.nextActor, t.dueAt),
     index('appeals_pending_actors_idx').using('gin', t.pendingActors),
+    // A district government's list takes its district's appeals flagged a stability risk (Art. 11).
+    index('appeals_stability_risk_district_idx')
+      .on(t.districtId)
+      .where(sql`${t.stabilityRisk}`),
     // Duplicate detection: same requester, same place, same category, recent first.
     index('appeals_duplicate_idx').on(t.requesterPhone, t.categoryCode, t.streetId, t.receivedAt),
   ],

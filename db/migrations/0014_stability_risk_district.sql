@@ -1,0 +1,1 @@
+CREATE INDEX "appeals_stability_risk_district_idx" ON "appeals" USING btree ("district_id") WHERE "appeals"."stability_risk";
