@@ -13,7 +13,7 @@ import { appealStage, findHandlingUnit, findHandlingUnits, type HandlingUnit } f
 import { knowledgeEntryExists } from '../db/queries/knowledge.js';
 import { findAppealIdByWorkOrderNo } from '../db/queries/workOrderNumbers.js';
 import { isWorkOrderNo } from '../domain/workOrderNumbers.js';
-import { HOTLINE_CENTER_UNIT_ID, workOrderReferences } from '../db/queries/reference.js';
+import { HOTLINE_CENTER_UNIT_ID, sectorAuthoritiesFor, workOrderReferences } from '../db/queries/reference.js';
 import { HttpError } from './errors.js';
 import type { StartAppealBody } from './schemas.js';
 
@@ -24,6 +24,9 @@ const SUMMONABLE: readonly HandlingUnitKind[] = ['city_department', 'district_de
 /** Who coordinates (Art. 22): the district government, a sector authority, or the city-level office. */
 const COORDINATING: readonly HandlingUnitKind[] = ['district_government', 'sector_authority'];
 const CITY_JOINT_OFFICE_ID = 'city-joint-office';
+/** A reached requester's answers (Art. 24), in the order the refusal names the first one sent. */
+const CALLBACK_ANSWERS = ['contacted', 'resolved', 'satisfaction'] as const;
+type CallbackAnswerField = (typeof CALLBACK_ANSWERS)[number];
 
 /** A unit that can lead or co-handle: known to the directory, and not the center itself. */
 async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<HandlingUnit> {
@@ -36,16 +39,36 @@ async function handlingUnit(db: DbOrTx, field: string, unitId: string): Promise<
 
 /**
  * A Beijing unit that handles an order itself: not the central/military liaison, which forwards
- * matters to organs outside Beijing's system (Art. 23; the center routes them at triage) and is
- * not assessed. A co-handler and a re-dispatch name one.
+ * matters to organs outside Beijing's system (Art. 23) and is not assessed. A central matter
+ * reaches it by its category (a triage dispatch the catalogue routes, on the liaison's
+ * follow-up policy), never by being named: a lead, a co-handler and a re-dispatch name a
+ * Beijing unit.
  */
-async function beijingUnit(db: DbOrTx, field: string, unitId: string, what: string): Promise<void> {
+async function beijingUnit(db: DbOrTx, field: string, unitId: string, what: string): Promise<HandlingUnit> {
   const unit = await handlingUnit(db, field, unitId);
   if (unit.kind === 'central_military_liaison')
     throw refused(
       field,
       `${unitId} is the central/military liaison, which forwards matters at triage and takes no part in ${what}`,
     );
+  return unit;
+}
+
+/**
+ * A district government acts for the appeals of its own district (Art. 14, 22): one of another
+ * district neither leads nor coordinates the case. An appeal whose district is unknown names
+ * none, so any government may be chosen for it.
+ */
+async function ownDistrict(context: Context, field: string, unit: HandlingUnit): Promise<void> {
+  if (unit.kind !== 'district_government' || !unit.districtId) return;
+  const { districtId } = await recordOf(context);
+  if (districtId && unit.districtId !== districtId)
+    throw refused(field, `${unit.id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
+}
+
+/** A unit that leads the case from now on: a Beijing unit, a district government only of the appeal's district. */
+async function leadUnit(context: Context, field: string, unitId: string, what: string): Promise<void> {
+  await ownDistrict(context, field, await beijingUnit(context.db, field, unitId, what));
 }
 
 /**
@@ -68,21 +91,50 @@ async function otherAppeal(
   return { appealId, workOrderNo: other.workOrderNo };
 }
 
+/** What the checks read of the appeal's record. */
+interface AppealFacts {
+  districtId: string | null;
+  categoryCode: string;
+  leadUnitId: string | null;
+}
+
 interface Context {
   db: DbOrTx;
   /** The appeal the action is sent to. */
   appealId: string;
-  /** Its record's district, when the route has read the record already (undefined: read it here). */
-  districtId?: string | null;
+  /** Its record, when the route has read it already (undefined: read here, once, by a check that needs it). */
+  record?: AppealFacts;
+}
+
+/**
+ * The appeal's record as the checks need it; an appeal without one yet (just started) has
+ * nothing to check against, and its workflow answers.
+ */
+async function recordOf(context: Context): Promise<Partial<AppealFacts>> {
+  context.record ??= await getAppealRecord(context.db, context.appealId);
+  return context.record ?? {};
 }
 
 // Each check reads only the fields it names; the route's schema has already shaped the body.
 const CHECKS = {
   triageAppeal: async (
-    { db, appealId }: Context,
-    body: { unitId?: string; originalAppealId?: string; knowledgeEntryId?: string },
+    context: Context,
+    body: { disposition: string; unitId?: string; originalAppealId?: string; knowledgeEntryId?: string },
   ) => {
-    if (body.unitId) await handlingUnit(db, 'unitId', body.unitId);
+    const { db, appealId } = context;
+    if (body.unitId)
+      await leadUnit(
+        context,
+        'unitId',
+        body.unitId,
+        'a dispatch that names it (a central or military matter reaches it by its category: dispatch without unitId)',
+      );
+    // The workflow would only say it "must name another appeal".
+    if (body.disposition === 'repeat' && !body.originalAppealId)
+      throw refused(
+        'originalAppealId',
+        'is required for a repeat: the original appeal, by its id or work order number',
+      );
     if (body.originalAppealId)
       body.originalAppealId = (
         await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false })
@@ -93,17 +145,19 @@ const CHECKS = {
   giveConsultationOpinion: async ({ db }: Context, body: { proposedLeadUnitId?: string }) => {
     if (body.proposedLeadUnitId) await handlingUnit(db, 'proposedLeadUnitId', body.proposedLeadUnitId);
   },
-  concludeConsultation: async ({ db }: Context, body: { leadUnitId: string }) => {
-    await handlingUnit(db, 'leadUnitId', body.leadUnitId);
-  },
-  decideObjection: async ({ db }: Context, body: { decision: string; newUnitId?: string }) => {
+  concludeConsultation: async (context: Context, body: { leadUnitId: string }) =>
+    leadUnit(context, 'leadUnitId', body.leadUnitId, 'a consultation among Beijing units'),
+  decideObjection: async (context: Context, body: { decision: string; newUnitId?: string }) => {
     // Upheld, the same unit handles it (Art. 14): a new unit named with it would silently go nowhere.
     if (body.newUnitId && body.decision !== 'redispatch')
       throw refused('newUnitId', 'only a re-dispatch names a new unit; an upheld dispatch stays with the same unit');
-    if (body.newUnitId) await beijingUnit(db, 'newUnitId', body.newUnitId, 'a re-dispatch');
+    if (body.newUnitId) await leadUnit(context, 'newUnitId', body.newUnitId, 'a re-dispatch');
   },
-  addCoHandler: async ({ db }: Context, body: { unitId: string }) =>
-    beijingUnit(db, 'unitId', body.unitId, 'co-handling'),
+  addCoHandler: async (context: Context, body: { unitId: string }) => {
+    await beijingUnit(context.db, 'unitId', body.unitId, 'co-handling');
+    if (body.unitId === (await recordOf(context)).leadUnitId)
+      throw refused('unitId', `${body.unitId} leads this appeal: the lead unit cannot be its own co-handler`);
+  },
   blowWhistle: async ({ db }: Context, body: { departmentIds: string[] }) => {
     const found = await findHandlingUnits(db, body.departmentIds);
     body.departmentIds.forEach((id, i) => {
@@ -113,9 +167,9 @@ const CHECKS = {
         throw refused(`departmentIds/${i}`, `${id} is a ${unit.kind}, not a department the whistle can summon`);
     });
   },
-  requestCoordination: async ({ db, appealId, districtId: known }: Context, body: { coordinatorId: string }) => {
+  requestCoordination: async (context: Context, body: { coordinatorId: string }) => {
     const id = body.coordinatorId;
-    const unit = await findHandlingUnit(db, id);
+    const unit = await findHandlingUnit(context.db, id);
     if (!unit) throw refused('coordinatorId', `unknown unit ${id}`);
     const cityOffice = unit.kind === 'city_department' && unit.id === CITY_JOINT_OFFICE_ID;
     if (!COORDINATING.includes(unit.kind) && !cityOffice)
@@ -123,12 +177,23 @@ const CHECKS = {
         'coordinatorId',
         `${id} is a ${unit.kind}, not a district government, sector authority or the city joint office`,
       );
-    // Art. 22: a district government coordinates the appeals of its own district.
-    if (unit.kind === 'district_government') {
-      const districtId = known !== undefined ? known : (await getAppealRecord(db, appealId))?.districtId;
-      if (districtId && unit.districtId && unit.districtId !== districtId)
-        throw refused('coordinatorId', `${id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
+    // Art. 22: a district government coordinates the appeals of its own district,
+    await ownDistrict(context, 'coordinatorId', unit);
+    // a sector authority those of its sectors: the ones the escalation would go to (db/queries/escalation.ts).
+    if (unit.kind === 'sector_authority') {
+      const { categoryCode } = await recordOf(context);
+      if (categoryCode && !(await sectorAuthoritiesFor(context.db, categoryCode)).includes(id))
+        throw refused('coordinatorId', `${id} does not cover ${categoryCode}`);
     }
+  },
+  recordCallback: async (
+    _context: Context,
+    body: { reached: boolean } & Partial<Record<CallbackAnswerField, unknown>>,
+  ) => {
+    // An unreached requester answered nothing: answers sent with it would be dropped without a word.
+    if (body.reached) return;
+    const given = CALLBACK_ANSWERS.find((field) => body[field] !== undefined);
+    if (given) throw refused(given, 'only with reached true: an unreached requester gives no answers');
   },
   mergeAppeal: async ({ db, appealId }: Context, body: { originalAppealId: string; originalWorkOrderNo?: string }) => {
     const original = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: true });
@@ -144,12 +209,12 @@ export async function referenceRefusal(
   action: ActionName,
   appealId: string,
   body: unknown,
-  record?: { districtId: string | null },
+  record?: AppealFacts,
 ): Promise<HttpError | undefined> {
   const check = (CHECKS as Partial<Record<ActionName, (context: Context, body: unknown) => Promise<void>>>)[action];
   if (!check) return undefined;
   try {
-    await check({ db, appealId, ...(record ? { districtId: record.districtId } : {}) }, body);
+    await check({ db, appealId, ...(record ? { record } : {}) }, body);
     return undefined;
   } catch (error) {
     if (error instanceof HttpError) return error;

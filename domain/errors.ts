@@ -52,7 +52,10 @@ export function invalidAction(
   });
 }
 
-/** The input field a refusal's reason starts with (`reason is required` → `reason`), for the API's `field`. */
+/**
+ * The input field a refusal's reason starts with (`reason is required`, `newUnitId is the unit
+ * that objected` → its name), for the API's `field`. A reason that starts otherwise names none.
+ */
 function fieldNamedBy(why: string): string | undefined {
-  return /^([A-Za-z]+)(?: \([^)]*\))? (?:is required|must )/.exec(why)?.[1];
+  return /^([a-z][A-Za-z]*)(?: \([^)]*\))? (?:is |must )/.exec(why)?.[1];
 }

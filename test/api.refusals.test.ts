@@ -257,6 +257,141 @@ describe('references are checked before anything enters a case', () => {
     );
   });
 
+  it("a coordination request names a sector authority only of the appeal's sector, as the escalation picks it", async () => {
+    const id = await startHandledCase();
+    // A water outage: sector-water covers utilities.water, sector-energy power, gas and heating.
+    const energy = await refused(
+      'water',
+      id,
+      'coordination-request',
+      { coordinatorId: 'sector-energy', reason: '需协调' },
+      'body/coordinatorId',
+    );
+    expect(energy.json<{ message: string }>().message).toBe(
+      'body/coordinatorId: sector-energy does not cover utilities.water.outage',
+    );
+    const water = await as(
+      app,
+      'water',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/coordination-request`,
+      payload: { coordinatorId: 'sector-water', reason: '需协调' },
+    });
+    expect(water.statusCode, water.body).toBe(200);
+  });
+
+  it("a lead is a Beijing unit, and a district government only of the appeal's district, however it is named", async () => {
+    const id = await startCase();
+    // The water outage lies in Chaoyang: Haidian's government neither leads nor takes it over.
+    const triage = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'dispatch', unitId: 'haidian-gov' },
+      'body/unitId',
+    );
+    expect(triage.json<{ message: string }>().message).toBe(
+      'body/unitId: haidian-gov governs district haidian; this appeal lies in chaoyang',
+    );
+    await refused(
+      'center',
+      id,
+      'consultation-conclusion',
+      { leadUnitId: 'haidian-gov', reason: '会商结论' },
+      'body/leadUnitId',
+    );
+    await refused(
+      'center',
+      id,
+      'objection-decision',
+      { decision: 'redispatch', reason: '改派', newUnitId: 'haidian-gov' },
+      'body/newUnitId',
+    );
+    // The central/military liaison is reached by a central matter's category, never named as a lead.
+    const liaison = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'dispatch', unitId: 'central-military-liaison' },
+      'body/unitId',
+    );
+    expect(liaison.json<{ message: string }>().message).toContain('central/military liaison');
+    await refused(
+      'center',
+      id,
+      'consultation-conclusion',
+      { leadUnitId: 'central-military-liaison', reason: '会商结论' },
+      'body/leadUnitId',
+    );
+    // The government of its own district takes it.
+    const own = await as(
+      app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/triage`,
+      payload: { disposition: 'dispatch', unitId: 'chaoyang-gov' },
+    });
+    expect(own.statusCode, own.body).toBe(200);
+    expect(own.json<{ leadUnitId: string }>().leadUnitId).toBe('chaoyang-gov');
+  });
+
+  it('an unreached callback carries no answers: each is refused naming the first one sent', async () => {
+    const id = await startCase();
+    for (const path of ['callback', 'callback-answers']) {
+      const all = await refused(
+        'center',
+        id,
+        path,
+        { reached: false, contacted: true, resolved: true, satisfaction: 'satisfied' },
+        'body/contacted',
+      );
+      expect(all.json<{ message: string }>().message).toContain('only with reached true');
+      await refused('center', id, path, { reached: false, satisfaction: 'unsatisfied' }, 'body/satisfaction');
+      await refused('center', id, path, { reached: false, resolved: false, channel: 'phone' }, 'body/resolved');
+    }
+  });
+
+  it('names the field of a co-handler that is the lead, a re-dispatch to the objecting unit and a repeat without its original', async () => {
+    const handled = await startHandledCase();
+    const own = await refused(
+      'water',
+      handled,
+      'co-handlers',
+      { unitId: 'beijing-water', task: '核查' },
+      'body/unitId',
+    );
+    expect(own.json<{ message: string }>().message).toContain('cannot be its own co-handler');
+
+    const objected = await startCase();
+    const center = as(app, 'center');
+    const water = as(app, 'water');
+    for (const [caller, path, payload] of [
+      [center, 'triage', { disposition: 'dispatch' }],
+      [water, 'object', { reason: '不属本单位职责' }],
+    ] as const) {
+      const res = await caller({ method: 'POST', url: `/v1/appeals/${objected}/${path}`, payload });
+      expect(res.statusCode, `${path}: ${res.body}`).toBe(200);
+    }
+    await refused(
+      'center',
+      objected,
+      'objection-decision',
+      { decision: 'redispatch', reason: '改派', newUnitId: 'beijing-water' },
+      'body/newUnitId',
+    );
+
+    const repeat = await refused(
+      'center',
+      await startCase(),
+      'triage',
+      { disposition: 'repeat', reason: '重复诉求', answer: '已在办理' },
+      'body/originalAppealId',
+    );
+    expect(repeat.json<{ message: string }>().message).toContain('is required');
+  });
+
   it('an upheld objection names no new unit; a triage answer cites a knowledge-base entry that exists', async () => {
     const id = await startCase();
     await refused(

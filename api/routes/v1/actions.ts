@@ -134,8 +134,14 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const appealId = await resolveAppealId(app, request.params.id);
       request.log = request.log.child({ appealId, action: 'callback-answers' });
       // A closed case takes no answer, even while its workflow is still finishing.
-      if ((await getAppealRecord(app.db, appealId))?.stage === 'closed')
-        throw new HttpError(409, 'callback-answers is not allowed: the appeal is closed');
+      const record = await getAppealRecord(app.db, appealId);
+      if (record?.stage === 'closed') throw new HttpError(409, 'callback-answers is not allowed: the appeal is closed');
+      // A body that contradicts itself is refused here: the workflow would drop it without a word.
+      const refusal = await referenceRefusal(app.db, 'recordCallback', appealId, request.body, record);
+      if (refusal) {
+        if (!record) await assertAppealExists(app, appealId);
+        throw refusal;
+      }
       const handle = app.temporal.workflow.getHandle(d.appealWorkflowId(appealId));
       try {
         await handle.signal(d.recordCallbackSignal, { ...request.body, by });
