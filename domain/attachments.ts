@@ -38,6 +38,13 @@ export function kindOf(contentType: string): AttachmentKind | undefined {
 const megabytes = (bytes: number) => `${bytes / MB} MB`;
 
 /**
+ * A user name or password in a URL would be kept (in a case's history, an endpoint's row) and
+ * shown to everyone who reads it: the refusal of such a URL, or undefined.
+ */
+export const credentialsRefusal = (url: URL): string | undefined =>
+  url.username || url.password ? 'must not carry a user name or password' : undefined;
+
+/**
  * The first reason a list of references is refused, with the field it concerns relative to the
  * list's owner (`attachments/0/size`), or undefined when every reference keeps the limits.
  */
@@ -56,8 +63,8 @@ export function attachmentRefusal(refs: readonly AttachmentRef[]): { field: stri
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       return at('url', `only http(s) references are taken, not ${url.protocol} (the bytes stay in their store)`);
     if (ref.url.length > MAX_ATTACHMENT_URL_LENGTH) return at('url', `at most ${MAX_ATTACHMENT_URL_LENGTH} characters`);
-    // A password in a URL would be kept in the case's history and shown to everyone who reads it.
-    if (url.username || url.password) return at('url', 'must not carry a user name or password');
+    const credentials = credentialsRefusal(url);
+    if (credentials) return at('url', credentials);
     const kind = kindOf(ref.contentType);
     if (!kind) return at('contentType', `must be one of ${ATTACHMENT_CONTENT_TYPES.join(', ')}`);
     if (!Number.isInteger(ref.size) || ref.size <= 0) return at('size', 'must be a positive number of bytes');

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { API_KEYS_JSON, as } from './support/api.js';
 import { buildServer } from '../api/buildServer.js';
 import { loadApiConfig } from '../api/config.js';
-import { getEndpoint } from '../db/queries/webhooks.js';
+import { getEndpoint, upsertEndpoint } from '../db/queries/webhooks.js';
 
 let database: TestDatabase;
 let app: FastifyInstance;
@@ -147,5 +147,34 @@ describe("the units' webhook endpoints", () => {
     const bad = await admin({ method: 'DELETE', url: '/v1/admin/unit-webhooks/a%20b' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ field: 'params/unitId' });
+  });
+
+  it('refuses an endpoint URL with a user name or password, naming url, for a unit and for the other audiences', async () => {
+    const admin = as(app, 'admin');
+    for (const url of ['http://user:pw@x.example/', 'https://token@x.example/hook']) {
+      for (const path of ['/v1/units/beijing-drainage/webhook', '/v1/notification-endpoints/center']) {
+        const res = await admin({ method: 'PUT', url: path, payload: { url } });
+        expect(res.statusCode, `${path}: ${res.body}`).toBe(400);
+        expect(res.json()).toMatchObject({
+          field: 'body/url',
+          message: 'body/url: must not carry a user name or password',
+        });
+        expect(res.body).not.toContain('pw@');
+      }
+    }
+    expect(await getEndpoint(database.db, { unitId: 'beijing-drainage' })).toBeUndefined();
+
+    // One kept before they were refused is read back without them.
+    await upsertEndpoint(database.db, {
+      unitId: 'beijing-drainage',
+      url: 'http://user:pw@x.example/hook',
+      enabled: true,
+      newSecret: 'whsec_kept-before',
+    });
+    const listed = await admin({ method: 'GET', url: '/v1/admin/unit-webhooks' });
+    expect(listed.json<Page>().items).toContainEqual(
+      expect.objectContaining({ unitId: 'beijing-drainage', url: 'http://x.example/hook' }),
+    );
+    expect(listed.body).not.toContain('pw@');
   });
 });

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { credentialsRefusal } from '../../../domain/attachments.js';
 import { generateWebhookSecret, isStandardSecret, SECRET_PREFIX } from '../../../domain/webhookSecrets.js';
 import { HttpError } from '../../errors.js';
 
@@ -14,7 +15,7 @@ export const EndpointBody = Type.Object(
       format: 'uri',
       pattern: '^https?://',
       maxLength: 2000,
-      description: 'Where notifications are POSTed (http or https).',
+      description: 'Where notifications are POSTed (http or https), without a user name or password.',
     }),
     secret: Type.Optional(
       Type.String({
@@ -50,8 +51,21 @@ export function refuseCoercion(request: FastifyRequest, _reply: FastifyReply, do
   done();
 }
 
-/** The secret the caller gave (checked) and the one a new endpoint gets when it gave none. */
+function urlRefusal(url: string): string | undefined {
+  try {
+    return credentialsRefusal(new URL(url));
+  } catch {
+    return 'not a URL';
+  }
+}
+
+/**
+ * The secret the caller gave (checked) and the one a new endpoint gets when it gave none. The
+ * URL is checked first: one with a user name or password is refused, as an attachment's is.
+ */
 export function secretsOf(body: Static<typeof EndpointBody>): { secret?: string; newSecret: string } {
+  const refusal = urlRefusal(body.url);
+  if (refusal) throw new HttpError(400, `body/url: ${refusal}`, 'body/url', 'VALIDATION');
   const { secret } = body;
   if (secret?.startsWith(SECRET_PREFIX) && !isStandardSecret(secret))
     throw new HttpError(
@@ -61,6 +75,19 @@ export function secretsOf(body: Static<typeof EndpointBody>): { secret?: string;
       'VALIDATION',
     );
   return { secret, newSecret: generateWebhookSecret() };
+}
+
+/** An endpoint's URL as read back: one kept with a user name or password before they were refused shows neither. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!credentialsRefusal(parsed)) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** The answer's `secret`: only a secret the service generated for this request. */

@@ -10,7 +10,7 @@ import { NOTIFICATION_AUDIENCES, type NotificationEndpoint } from '../../../db/s
 import { HttpError } from '../../errors.js';
 import { StringEnum } from '../../schemaTypes.js';
 import type { Principal } from '../../plugins/auth.js';
-import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
+import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret, shownUrl } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const AudienceParams = Type.Object({
@@ -27,7 +27,7 @@ const Endpoint = Type.Object({
   secret: GeneratedSecret,
 });
 
-const shown = (row: NotificationEndpoint) => ({ audience: row.audience, url: row.url, enabled: row.enabled });
+const shown = (row: NotificationEndpoint) => ({ audience: row.audience, url: shownUrl(row.url), enabled: row.enabled });
 
 function mayRead(principal: Principal): void {
   if (principal.role !== 'admin' && principal.role !== 'supervisor' && principal.role !== 'center')

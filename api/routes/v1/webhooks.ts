@@ -7,7 +7,7 @@ import { HttpError } from '../../errors.js';
 import { Id } from '../../schemas.js';
 import { Nullable, PATTERNS, StringEnum } from '../../schemaTypes.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
-import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret } from './endpointBody.js';
+import { EndpointBody, GeneratedSecret, refuseCoercion, secretsOf, shownSecret, shownUrl } from './endpointBody.js';
 import { errors } from './shared.js';
 
 const Endpoint = Type.Object({
@@ -26,7 +26,7 @@ const ShownEndpoint = Type.Object({
 });
 const shown = (row: UnitWebhook) => ({
   unitId: row.unitId,
-  url: row.url,
+  url: shownUrl(row.url),
   enabled: row.enabled,
   updatedAt: row.updatedAt.toISOString(),
 });
