@@ -239,4 +239,28 @@ describe('assessments over HTTP', () => {
     const types = (await listAuditEvents(database.db, id)).map((e) => e.type);
     expect(types).toContain('assessment_exemption_refused');
   });
+
+  it('a retried exemption request with its Idempotency-Key answers the row again; the key with another request is a 409', async () => {
+    const id = await closedWaterCase();
+    const url = `/v1/assessments/${id}/beijing-water/exemption-request`;
+    const ask = (key: string, reason: string) =>
+      as(app, 'water')({ method: 'POST', url, headers: { 'idempotency-key': key }, payload: { reason } });
+    const reason = '因市政施工导致停水，非本单位原因';
+    const first = await ask('ex-retry', reason);
+    expect(first.statusCode, first.body).toBe(200);
+    const retried = await ask('ex-retry', reason);
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.json()).toEqual(first.json());
+    // The key sent with another reason, or a new key for a row already asked for: the row is asked for once.
+    const otherBody = await ask('ex-retry', '另一理由');
+    expect(otherBody.statusCode, otherBody.body).toBe(409);
+    expect(otherBody.json<{ message: string }>().message).toContain('Idempotency-Key was already used');
+    const newKey = await ask('ex-other', reason);
+    expect(newKey.statusCode, newKey.body).toBe(409);
+    expect(newKey.json<{ message: string }>().message).toContain('an exemption was already asked for');
+    const requested = (await listAuditEvents(database.db, id)).filter(
+      (e) => e.type === 'assessment_exemption_requested',
+    );
+    expect(requested).toHaveLength(1);
+  });
 });

@@ -33,9 +33,17 @@ export async function reserveIdempotencyKey(
   const { key, requestHash, appealId } = params;
   const [inserted] = await reservation(db).execute({ key, requestHash, appealId });
   if (inserted) return inserted;
-  const [existing] = await db
+  return findIdempotencyKey(db, key);
+}
+
+/** The key's reservation, without making one; undefined when the key was never reserved (or not yet committed). */
+export async function findIdempotencyKey(
+  db: DbOrTx,
+  key: string,
+): Promise<{ appealId: string; requestHash: string } | undefined> {
+  const [row] = await db
     .select({ appealId: idempotencyKeys.appealId, requestHash: idempotencyKeys.requestHash })
     .from(idempotencyKeys)
-    .where(eq(idempotencyKeys.key, params.key));
-  return existing;
+    .where(eq(idempotencyKeys.key, key));
+  return row;
 }

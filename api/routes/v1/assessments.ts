@@ -16,6 +16,7 @@ import {
   type ExemptionOutcome,
 } from '../../../db/queries/assessment.js';
 import { getAppealRecord } from '../../../db/queries/cases.js';
+import { findIdempotencyKey } from '../../../db/queries/idempotency.js';
 import {
   findRatedUnit,
   levelOf,
@@ -38,8 +39,19 @@ import {
   UnitMonthView,
 } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { callerKey, reserveForAction } from '../../idempotency.js';
 import { partyOf } from '../../plugins/auth.js';
-import { AppealRef, COMMON_ERRORS, errors, Month, monthSoFar, NoQuery, principalOf, rolesOnly } from './shared.js';
+import {
+  AppealRef,
+  COMMON_ERRORS,
+  errors,
+  IdempotencyHeaders,
+  Month,
+  monthSoFar,
+  NoQuery,
+  principalOf,
+  rolesOnly,
+} from './shared.js';
 import { resolveAppealId } from './appealIds.js';
 
 const RowParams = Type.Object({ appealId: AppealRef, unitId: Id });
@@ -126,7 +138,8 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['assessments'],
         summary: 'A unit asks for an exemption of its assessment, with a reason (Art. 25, 31)',
         description:
-          'Role: unit, for its own row only (any other row is a 404). Once per row: 409 if an exemption was already asked for or decided, or the row is exempt. Audited (`assessment_exemption_requested`). Answers the row.',
+          'Role: unit, for its own row only (any other row is a 404). Once per row: 409 if an exemption was already asked for or decided, or the row is exempt. With an `Idempotency-Key` (per API key), a retry of the request that asked for it answers the row again instead of the 409, and the key sent with another request (another row or reason) is a 409. Audited (`assessment_exemption_requested`). Answers the row.',
+        headers: IdempotencyHeaders,
         params: RowParams,
         body: ExemptionRequestBody,
         response: { 200: AssessmentView, ...errors(...COMMON_ERRORS) },
@@ -140,14 +153,37 @@ const assessmentsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (principal.role !== 'unit') throw new HttpError(403, `role ${principal.role} may not ask for an exemption`);
       if (principal.unitId !== unitId) throw notFound();
       const reason = reasonOf(request.body.reason);
-      const outcome = await requestExemption(app.db, {
+      const key = request.headers['idempotency-key'];
+      const reservation = key && {
+        principalName: principal.name,
+        idempotencyKey: key,
+        action: 'requestExemption',
         appealId,
-        unitId,
-        reason,
-        actor: describeParty(partyOf(principal)!),
-        caller: principal.name,
-        at: new Date(),
+        body: { unitId, ...request.body },
+      };
+      // The key is kept with the row's change, in one transaction: only a request that asked for the exemption holds it.
+      const outcome = await app.db.transaction(async (tx) => {
+        const done = await requestExemption(tx, {
+          appealId,
+          unitId,
+          reason,
+          actor: describeParty(partyOf(principal)!),
+          caller: principal.name,
+          at: new Date(),
+        });
+        if (reservation && !('refused' in done)) await reserveForAction(tx, reservation);
+        return done;
       });
+      // A retry of the request that asked for it answers the row, as the first did; another request with its key is a 409.
+      if (
+        reservation &&
+        'refused' in outcome &&
+        outcome.refused === 'conflict' &&
+        (await findIdempotencyKey(app.db, callerKey(principal.name, reservation.idempotencyKey)))
+      ) {
+        await reserveForAction(app.db, reservation);
+        return view(outcome.row);
+      }
       const row = answer(outcome, (r) =>
         r.exempt && !r.exemptionStatus
           ? `the assessment is exempt already: ${r.exemptReason ?? ''}`
