@@ -3,10 +3,13 @@
  * work order number they quote on the phone rather than an internal id, and instants in Beijing
  * time. The workflow and the activities say them alike; pure functions, safe in the sandbox.
  */
-import type { Satisfaction } from './appeal.js';
+import type { ReportResultInput, Satisfaction } from './appeal.js';
 
-/** How the requester names the appeal: its work order number, or (a case from before numbers) its id. */
-const ref = (appeal: { workOrderNo?: string | null; appealId: string }): string =>
+/**
+ * How every party names the appeal: its work order number, or (a case from before numbers) its id.
+ * The parties' messages (partyMessages.ts) say it alike.
+ */
+export const ref = (appeal: { workOrderNo?: string | null; appealId: string }): string =>
   `工单 ${appeal.workOrderNo ?? appeal.appealId}`;
 
 /** An instant as `2026-12-08 16:00（北京时间）`. */
@@ -21,6 +24,15 @@ export const SATISFACTION_IN_WORDS: Readonly<Record<Satisfaction, string> & Reco
   unsatisfied: '不满意',
 };
 
+/** A result's outcome (Art. 24: resolved; explained with reason; cannot be resolved, with reason) in words. */
+export const OUTCOME_IN_WORDS: Readonly<
+  Record<ReportResultInput['outcome'], string> & Record<string, string | undefined>
+> = {
+  resolved: '已解决',
+  explained: '已解释说明',
+  unresolvable: '暂无法解决',
+};
+
 type Appeal = { workOrderNo?: string | null; appealId: string };
 
 export const requesterMessages = {
@@ -29,6 +41,8 @@ export const requesterMessages = {
   forwarded: (appeal: Appeal, organ: string) => `您的诉求（${ref(appeal)}）已转至${organ}办理，热线中心将跟进。`,
   extended: (appeal: Appeal, until: string, reason: string) =>
     `您的诉求（${ref(appeal)}）办理时限延长至 ${beijingTimeText(until)}。理由：${reason}`,
+  /** Cases from before denials went unsaid: the deadline stays. */
+  extensionDenied: (appeal: Appeal) => `您的诉求（${ref(appeal)}）办理时限不变。`,
   callbackAnswered: (appeal: Appeal, satisfaction: Satisfaction | undefined) =>
     `感谢您的评价：${ref(appeal)} 的回访已记录（${satisfaction ? SATISFACTION_IN_WORDS[satisfaction] : '未评价'}）。`,
   callbackUnreachable: (appeal: Appeal) => `热线中心未能联系到您进行回访，${ref(appeal)} 已办结。`,

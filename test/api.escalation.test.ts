@@ -12,15 +12,18 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { startApiWorld, until, type ApiWorld } from './support/api.js';
 import { addFastPolicy, buildDevKeyApi, routeCategoryTo, withKey } from './support/fastPolicies.js';
 import { TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { beijingTimeText } from '../domain/requesterMessages.js';
 
 interface Escalation {
   level: number;
   cause: string;
   coordinatorId: string;
   status: string;
+  reason?: string;
 }
 interface CaseView {
   appealId: string;
+  workOrderNo?: string;
   stage: string;
   districtId?: string;
   streetId?: string;
@@ -225,6 +228,8 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
     );
     expect(escalated).toMatchObject({ stage: 'callback', overdue: true, overdueSince: due, escalationLevel: 1 });
     expect(escalated.escalations?.[0]).toMatchObject({ level: 1, cause: 'handling', coordinatorId: 'sector-energy' });
+    // The reason the parties read, in Beijing time.
+    expect(escalated.escalations?.[0]?.reason).toBe(`办理时限 ${beijingTimeText(due)} 已过，仍未答复办理结果`);
     expect(escalated.pendingActors).toContain('coordinator:sector-energy');
     const types = escalated.timeline.map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['handling_overdue', 'escalated']));
@@ -252,7 +257,11 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
         expect.objectContaining({ unitId: 'sector-energy', kind: 'escalation' }),
       ]),
     );
-    expect(delivered.find((n) => n.kind === 'red_light')?.message).toContain(due);
+    const redLight = delivered.find((n) => n.kind === 'red_light')?.message;
+    expect(redLight).toContain(`工单 ${gas.workOrderNo}`);
+    expect(redLight).toContain(beijingTimeText(due));
+    expect(redLight).not.toContain(id);
+    expect(delivered.find((n) => n.kind === 'escalation')?.message).toContain(`工单 ${gas.workOrderNo}`);
   });
 
   it('a street-only appeal takes its district from the street and escalates to that district government', async () => {

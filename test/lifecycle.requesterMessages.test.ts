@@ -134,8 +134,52 @@ describe("the requester's messages", () => {
 
 describe('Art. 11: a risk to social stability', () => {
   it('is pushed to the government and to the center at intake', async () => {
-    const appeal = await t.world.startAppeal({ stabilityRisk: true });
+    const appeal = await t.world.startAppeal({ stabilityRisk: true, categoryCode: 'utilities.gas.leak' });
     const pushed = (await appeal.notifications()).filter((n) => n.kind === 'stability_risk');
     expect(pushed.map((n) => n.to).sort()).toEqual(['center', 'government']);
+    // What the government can act on: the number, the category, the district and street, in Chinese.
+    const { workOrderNo } = await appeal.settle();
+    for (const n of pushed) {
+      expect(n.message).toContain(`工单 ${workOrderNo}`);
+      expect(n.message).toContain('社会稳定风险');
+      expect(n.message).toContain('utilities.gas.leak');
+      expect(n.message).toContain('chaoyang');
+      expect(n.message).toContain('chaoyang-jianwai');
+      expect(n.message).not.toContain(appeal.appealId);
+    }
+  });
+});
+
+describe("the other parties' messages", () => {
+  it('the order names the work order number and its deadlines in Beijing time; an escalation says why in Chinese', async () => {
+    const appeal = await t.world.startAppeal({ categoryCode: 'urban.road_damage', streetId: street });
+    let c = await appeal.act(d.triageAppealUpdate, { by: center, disposition: 'dispatch' });
+    const told = await appeal.notifications();
+    const dispatched = told.find((n) => n.kind === 'dispatched' && n.to === `unit:${street}`)?.message;
+    expect(dispatched).toBe(
+      `工单 ${c.workOrderNo} 已派至你单位，请于 ${beijingTimeText(c.deadlines.acceptance!)} 前签收，${beijingTimeText(c.deadlines.handling!)} 前办结。`,
+    );
+    // The street's district government supervises it.
+    expect(told.find((n) => n.kind === 'supervise')?.message).toBe(
+      `工单 ${c.workOrderNo} 已派至你区的 ${street} 办理，请督办。`,
+    );
+
+    // Left unaccepted: reminded, then escalated, every party told in the same words.
+    const missed = c.deadlines.acceptance!;
+    // General policy: reminded at the missed deadline and 2 h later; one window after that, one tier up.
+    await appeal.skipTo(missed);
+    await appeal.skip(hours(2));
+    c = await appeal.skip(hours(2));
+    expect(c.escalationLevel).toBe(1);
+    expect(c.escalations?.[0]?.reason).toBe(`截至 ${beijingTimeText(missed)} 未签收，已催办 2 次`);
+    const after = await appeal.notifications();
+    expect(after.find((n) => n.kind === 'acceptance_reminder')?.message).toBe(
+      `催办：工单 ${c.workOrderNo} 应于 ${beijingTimeText(missed)} 前签收，你单位尚未签收，请立即签收。`,
+    );
+    const escalation = after.find((n) => n.kind === 'escalation')!;
+    expect(escalation.message).toContain(`工单 ${c.workOrderNo} 升级至你单位协调（第 1 级）`);
+    expect(escalation.message).toContain(c.escalations![0]!.reason);
+    expect(escalation.message).toContain(beijingTimeText(c.escalations![0]!.dueAt));
+    for (const n of after.filter((x) => x.to !== 'requester')) expect(n.message).not.toContain(appeal.appealId);
   });
 });

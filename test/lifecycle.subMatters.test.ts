@@ -145,7 +145,9 @@ describe('co-handling units (Art. 16)', () => {
     expect(await auditTypeOf(appeal, records[0]!.auditStepKey)).toBe('co_handler_overdue');
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_overdue')).toEqual([lead]);
-    expect(messageOf(told, 'co_handler_overdue', lead)).toContain(`co-handler ${coUnit} missed ${dueAt}`);
+    expect(messageOf(told, 'co_handler_overdue', lead)).toContain(
+      `协办单位 ${coUnit} 未在 ${beijingTimeText(dueAt)} 前报送`,
+    );
     // The lead hears both reports; the co-handler itself was told by its own workflow.
     expect(kindsTo(told, 'co_handler_report')).toEqual([lead, lead]);
     expect(kindsTo(await childNotifications(coHandlerChild(appeal, coUnit)), 'co_handler_overdue')).toEqual([
@@ -182,7 +184,7 @@ describe('co-handling units (Art. 16)', () => {
     expect(await auditTypeOf(appeal, noReport.auditStepKey)).toBe('co_handler_no_report');
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_no_report')).toEqual([lead]);
-    expect(messageOf(told, 'co_handler_no_report', lead)).toContain(`co-handler ${coUnit} gave no report`);
+    expect(messageOf(told, 'co_handler_no_report', lead)).toContain(`协办单位 ${coUnit} 在办理时限前未报送`);
 
     c = await appeal.act(d.recordCallbackUpdate, {
       by: center,
@@ -233,7 +235,9 @@ describe('co-handling units (Art. 16)', () => {
     expect(child.typedSearchAttributes.get(DueAt)?.toISOString()).toBe(due);
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_added')).toEqual(['unit:city-urban-management']);
-    expect(messageOf(told, 'co_handler_added', 'unit:city-urban-management')).toContain(`by ${due}`);
+    expect(messageOf(told, 'co_handler_added', 'unit:city-urban-management')).toContain(
+      `请于 ${beijingTimeText(due)} 前向 ${street} 报送`,
+    );
   });
 
   it('added a day before the deadline: due at the earlier of its own window and the margin before the deadline', async () => {
@@ -325,7 +329,9 @@ describe('extension (Art. 17)', () => {
     const toRequester = told.find((n) => n.kind === 'extension_decided' && n.to === 'requester')!;
     expect(toRequester.message).toContain('需协调产权单位，产权人在外地');
     expect(toRequester.message).toContain(beijingTimeText(newDue));
-    expect(told.find((n) => n.kind === 'extension_decided' && n.to === lead)!.message).toContain('approved');
+    expect(told.find((n) => n.kind === 'extension_decided' && n.to === lead)!.message).toContain(
+      `延期申请已批准（理由充分），办理时限至 ${beijingTimeText(newDue)}`,
+    );
     const approved = (await listAuditEvents(t.database.db, appeal.appealId)).find(
       (e) => e.type === 'extension_approved',
     );
@@ -365,7 +371,7 @@ describe('extension (Art. 17)', () => {
     expect(records.filter((r) => r.unitId === street).map((r) => r.kind)).toEqual(['overdue_extended_handling']);
     const after = await appeal.notifications();
     expect(kindsTo(after, 'red_light')).toEqual([lead]);
-    expect(messageOf(after, 'red_light', lead)).toContain(`the extended handling deadline ${newDue} passed`);
+    expect(messageOf(after, 'red_light', lead)).toContain(`已超过延长后的办理时限 ${beijingTimeText(newDue)}`);
     expect(after).toEqual(
       expect.arrayContaining([expect.objectContaining({ to: 'coordinator:chaoyang-gov', kind: 'escalation' })]),
     );
@@ -623,7 +629,7 @@ describe('yellow-light warnings', () => {
     const warnings = async () =>
       (await appeal.notifications())
         .filter((n) => n.kind === 'deadline_warning')
-        .map((n) => [n.to, /(\d+)% of the handling time has passed/.exec(n.message)?.[1]]);
+        .map((n) => [n.to, /办理时间已过 (\d+)%/.exec(n.message)?.[1]]);
     const warningEvents = async () =>
       (await listAuditEvents(t.database.db, appeal.appealId)).filter((e) => e.type === 'deadline_warning');
 

@@ -259,7 +259,7 @@ describe('webhooks end to end through the API, the dev server and the worker', (
 
     const start = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: waterOutage() });
     expect(start.statusCode, start.body).toBe(201);
-    const appealId = start.json<{ case: { appealId: string } }>().case.appealId;
+    const { appealId, workOrderNo } = start.json<{ case: { appealId: string; workOrderNo: string } }>().case;
     const triaged = await as(
       app,
       'center',
@@ -275,7 +275,8 @@ describe('webhooks end to end through the API, the dev server and the worker', (
     expect(dispatched, 'no dispatched delivery reached the receiver').toBeDefined();
     const payload = JSON.parse(dispatched!.body) as WebhookPayload;
     expect(payload).toMatchObject({ appealId, unitId: 'beijing-water', kind: 'dispatched' });
-    expect(payload.message).toContain(appealId);
+    // The unit reads the work order number it works with, not the internal id.
+    expect(payload.message).toContain(`工单 ${workOrderNo}`);
     expect(dispatched!.headers['x-jiesu-delivery']).toBe(payload.deliveryId);
     const { timestamp, signature } = signatureOf(dispatched!);
     expect(verifyWebhookSignature(SECRET, timestamp, dispatched!.body, signature)).toBe(true);

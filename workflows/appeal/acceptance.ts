@@ -7,6 +7,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import { escalate } from './coordination.js';
@@ -96,7 +97,7 @@ async function remind(
   if (!s.overdue) {
     run.markOverdue(s.deadlines.acceptance!);
     const key = run.step('acceptance_overdue', 'center', { payload: { dueAt: s.deadlines.acceptance } });
-    run.accountability(s.leadUnitId!, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`, key);
+    run.accountability(s.leadUnitId!, 'late_acceptance', caseReasons.notAccepted(s.deadlines.acceptance!), key);
   }
   const remindedAt = run.now();
   if (!wf.patched(PATCHES.reminderWindowBeforeEscalation)) return remindThenEscalate(run, remindersAtTier, remindedAt);
@@ -141,7 +142,7 @@ function sendReminder(run: AppealRun, remindedAt: string): void {
   run.notify(
     `unit:${s.leadUnitId!}`,
     'acceptance_reminder',
-    `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`,
+    partyMessages.acceptanceReminder(s, missedAcceptance(run)),
   );
   run.step('acceptance_reminder', 'center', { at: remindedAt, payload: { reminder: s.acceptanceReminders } });
 }
@@ -150,8 +151,11 @@ const escalateAcceptance = (run: AppealRun): Promise<boolean> =>
   escalate(
     run,
     'acceptance',
-    `not accepted by ${run.state.deadlines.acceptance} after ${run.state.acceptanceReminders} reminder(s)`,
+    caseReasons.notAcceptedAfterReminders(missedAcceptance(run), run.state.acceptanceReminders),
   );
+
+/** The acceptance deadline the unit missed: the case is overdue since (a reminder's window moves `deadlines.acceptance`). */
+const missedAcceptance = (run: AppealRun): string => run.state.overdueSince ?? run.state.deadlines.acceptance!;
 
 const nextReminder = (run: AppealRun, remindedAt: string): Promise<string> =>
   run.deadline(remindedAt, 'acceptance').then(keepAcceptance(run));
@@ -174,19 +178,11 @@ async function reviewObjection(run: AppealRun, inbox: Inbox): Promise<void> {
   s.objection = { unitId: lead, reason: objection.reason, at: run.now() };
   const reviewDue = await run.deadline(s.objection.at, 'objectionReview');
   run.enter('objection_review', 'center', reviewDue);
-  run.notify(
-    'center',
-    'objection',
-    `${lead} objects to appeal ${s.appealId}: ${objection.reason}. Review by ${reviewDue}.`,
-  );
+  run.notify('center', 'objection', partyMessages.objection(s, lead, objection.reason, reviewDue));
   run.step('dispatch_objection', describeParty(objection.by), { at: s.objection.at, reason: objection.reason });
   if (!(await run.await(() => inbox.objectionDecision !== undefined, reviewDue))) {
     run.markOverdue(reviewDue);
-    run.notify(
-      'center',
-      'objection_review_overdue',
-      `The objection on appeal ${s.appealId} was to be reviewed by ${reviewDue}.`,
-    );
+    run.notify('center', 'objection_review_overdue', partyMessages.objectionReviewOverdue(s, reviewDue));
     run.step('objection_review_overdue', 'center');
     await run.await(() => inbox.objectionDecision !== undefined);
   }
@@ -195,23 +191,15 @@ async function reviewObjection(run: AppealRun, inbox: Inbox): Promise<void> {
   if (decision.decision === 'upheld') {
     const acceptance = await run.deadline(run.now(), 'acceptance');
     run.enter('awaiting_acceptance', `unit:${lead}`, acceptance);
-    run.notify(
-      `unit:${lead}`,
-      'objection_rejected',
-      `Your objection on appeal ${s.appealId} was not granted (${decision.reason}): accept by ${acceptance}.`,
-    );
+    run.notify(`unit:${lead}`, 'objection_rejected', partyMessages.objectionRejected(s, decision.reason, acceptance));
     const key = run.step('objection_upheld', describeParty(decision.by), { reason: decision.reason });
     run.accountability(lead, 'objection_rejected', decision.reason, key);
     return;
   }
-  run.notify(
-    `unit:${lead}`,
-    'objection_granted',
-    `Your objection on appeal ${s.appealId} was granted: it goes to ${decision.newUnitId}.`,
-  );
+  run.notify(`unit:${lead}`, 'objection_granted', partyMessages.objectionGranted(s, decision.newUnitId!));
   run.step('objection_granted', describeParty(decision.by), {
     reason: decision.reason,
     payload: { newUnitId: decision.newUnitId },
   });
-  await dispatchTo(run, decision.newUnitId!, describeParty(decision.by), 're-dispatched after objection');
+  await dispatchTo(run, decision.newUnitId!, describeParty(decision.by), caseReasons.redispatchedAfterObjection);
 }

@@ -5,6 +5,7 @@
  * unit the answer denies is a matter for accountability (Art. 29(2)). An unsatisfied appeal may
  * be ordered re-handled, up to the policy's cap.
  */
+import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty, type CallbackAnswerInput } from './definitions.js';
@@ -95,11 +96,7 @@ export async function callBack(
     const attemptEnd = new Date(
       Math.min(Date.parse(await run.deadline(run.now(), 'callbackAttempt')), Date.parse(windowEnd)),
     ).toISOString();
-    run.notify(
-      'center',
-      'callback_attempt',
-      `Call back the requester of appeal ${s.appealId} (attempt ${s.callback.attempts}).`,
-    );
+    run.notify('center', 'callback_attempt', partyMessages.callbackAttempt(s, s.callback.attempts));
     run.step('callback_attempt', 'center', { payload: { attempt: s.callback.attempts, trigger } });
     const answer = await answerWithin(run, inbox, attemptEnd);
     if (!answer) continue;
@@ -167,16 +164,11 @@ function holdClaimsToAnswer(run: AppealRun, auditStepKey: string): void {
     run.accountability(
       s.leadUnitId,
       'claim_contradicted',
-      `first contact recorded at ${s.firstContactAt}; the requester says there was none`,
+      caseReasons.contactContradicted(s.firstContactAt),
       auditStepKey,
     );
   if (s.result?.outcome === 'resolved' && s.callback?.resolved === false)
-    run.accountability(
-      s.leadUnitId,
-      'claim_contradicted',
-      'reported resolved; the requester says it is not',
-      auditStepKey,
-    );
+    run.accountability(s.leadUnitId, 'claim_contradicted', caseReasons.resolvedContradicted, auditStepKey);
 }
 
 /** An unsatisfied, reasonable appeal goes back to the lead unit with a new deadline. */
@@ -193,11 +185,7 @@ export async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<voi
   const handling = await run.deadline(orderedAt, 'handling');
   s.deadlines[`rehandling${s.rehandlings}`] = handling;
   run.enter('rehandling', `unit:${s.leadUnitId}`, handling);
-  run.notify(
-    `unit:${s.leadUnitId}`,
-    'rehandling',
-    `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
-  );
+  run.notify(`unit:${s.leadUnitId}`, 'rehandling', partyMessages.rehandling(s, handling, order.reason));
   if (run.runsWith(PATCHES.tellRequesterAndCenter))
     run.notify('requester', 'rehandling', requesterMessages.rehandling(s, handling));
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });

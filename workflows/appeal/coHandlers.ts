@@ -7,6 +7,7 @@
  */
 import * as wf from '@temporalio/workflow';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import { caseReasons, partyMessages, type CaseEnding } from '../../domain/partyMessages.js';
 import {
   caseEndedSignal,
   coHandlerOverdueSignal,
@@ -49,6 +50,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
         args: [
           {
             appealId: s.appealId,
+            ...(s.workOrderNo ? { workOrderNo: s.workOrderNo } : {}),
             unitId: co.unitId,
             leadUnitId: s.leadUnitId!,
             task: co.task,
@@ -62,7 +64,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
       run.notify(
         `unit:${co.unitId}`,
         'co_handler_added',
-        `Appeal ${s.appealId}: ${co.task} — report to ${s.leadUnitId} by ${co.dueAt}.`,
+        partyMessages.coHandlerAdded(s, co.task, s.leadUnitId!, co.dueAt),
       );
       run.step('co_handler_added', describeParty(input.by), {
         at: addedAt,
@@ -109,7 +111,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
       run.notify(
         `unit:${s.leadUnitId}`,
         'co_handler_report',
-        `Co-handler ${co.unitId} gave its ${interim ? 'interim' : 'final'} report on appeal ${s.appealId}: ${input.report}`,
+        partyMessages.coHandlerReport(s, co.unitId, interim, input.report),
       );
       run.step('co_handler_report', describeParty(input.by), {
         at,
@@ -133,13 +135,9 @@ export function registerCoHandlerActions(run: AppealRun): void {
     const co = s.coHandlers.find((c) => c.unitId === unitId);
     if (!co || co.status !== 'open') return;
     co.status = 'late';
-    run.notify(
-      `unit:${s.leadUnitId}`,
-      'co_handler_overdue',
-      `Appeal ${s.appealId}: co-handler ${unitId} missed ${dueAt}.`,
-    );
+    run.notify(`unit:${s.leadUnitId}`, 'co_handler_overdue', partyMessages.coHandlerOverdue(s, unitId, dueAt));
     const key = run.step('co_handler_overdue', 'center', { payload: { unitId, dueAt } });
-    run.accountability(unitId, 'late_co_handler', `no report by ${dueAt}`, key);
+    run.accountability(unitId, 'late_co_handler', caseReasons.noCoHandlerReport(dueAt), key);
   });
 }
 
@@ -166,16 +164,12 @@ async function awaitPart(
   const outcome = await child.result();
   if (outcome.status !== 'missing' || co.status === 'done' || co.status === 'ended') return;
   co.status = 'ended';
-  run.notify(
-    `unit:${s.leadUnitId}`,
-    'co_handler_no_report',
-    `Appeal ${s.appealId}: co-handler ${co.unitId} gave no report by the handling deadline.`,
-  );
+  run.notify(`unit:${s.leadUnitId}`, 'co_handler_no_report', partyMessages.coHandlerNoReport(s, co.unitId));
   const key = run.step('co_handler_no_report', 'center', { payload: { unitId: co.unitId } });
   run.accountability(
     co.unitId,
     'co_handler_no_report',
-    `no report by the handling deadline ${s.deadlines.handling}`,
+    caseReasons.noCoHandlerReportByHandlingDeadline(s.deadlines.handling!),
     key,
   );
 }
@@ -190,13 +184,15 @@ export async function moveCoHandlerDeadlines(run: AppealRun): Promise<void> {
 }
 
 /** At the close: open co-handlers are told, their workflows ended by the appeal and awaited. */
-export async function endCoHandlers(run: AppealRun, why: string): Promise<void> {
+export async function endCoHandlers(run: AppealRun, ending: CaseEnding): Promise<void> {
   const s = run.state;
   const open = s.coHandlers.filter((c) => c.status === 'open' || c.status === 'late');
   for (const co of open) {
     co.status = 'ended';
-    run.notify(`unit:${co.unitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: your part is no longer needed.`);
+    run.notify(`unit:${co.unitId}`, 'case_ended', partyMessages.coHandlerCaseEnded(s, ending));
   }
+  // The co-handler's workflow shows it in the Temporal UI, in the words it always had.
+  const why = ending ? `was ${ending}` : 'is closed';
   await Promise.all(
     open.map(async (co) => {
       const child = run.children.get(co.unitId);

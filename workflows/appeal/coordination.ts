@@ -6,6 +6,7 @@
  * the policy's window, and is late like anyone else.
  */
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import { caseReasons, partyMessages, type CaseEnding } from '../../domain/partyMessages.js';
 import { describeParty, type CoordinationState, type EscalationState } from './definitions.js';
 import { onAction } from './rules.js';
 import type { AppealRun } from './run.js';
@@ -36,7 +37,7 @@ export function registerCoordinationActions(run: AppealRun): void {
       run.notify(
         `coordinator:${input.coordinatorId}`,
         'coordination_requested',
-        `Appeal ${s.appealId}: ${s.leadUnitId} asks you to coordinate (${input.reason}). Give your opinion by ${request.dueAt}.`,
+        partyMessages.coordinationRequested(s, s.leadUnitId!, input.reason, request.dueAt),
       );
       run.step('coordination_requested', describeParty(input.by), {
         at: requestedAt,
@@ -62,7 +63,7 @@ export function registerCoordinationActions(run: AppealRun): void {
       run.notify(
         `unit:${s.leadUnitId}`,
         'coordination_opinion',
-        `Appeal ${s.appealId}: ${coordinatorId} gave its opinion: ${input.opinion}`,
+        partyMessages.coordinationOpinion(s, coordinatorId, input.opinion),
       );
       run.step('coordination_opinion', describeParty(input.by), {
         reason: input.opinion,
@@ -110,23 +111,23 @@ export async function escalate(run: AppealRun, cause: EscalationState['cause'], 
   };
   s.escalationLevel = level;
   (s.escalations ??= []).push(escalation);
-  run.notify(
-    `coordinator:${coordinatorId}`,
-    'escalation',
-    `Appeal ${s.appealId} is escalated to you (level ${level}): ${why}. Give your opinion by ${dueAt}.`,
-  );
+  run.notify(`coordinator:${coordinatorId}`, 'escalation', partyMessages.escalation(s, level, why, dueAt));
   run.step('escalated', 'center', { at: requestedAt, reason: why, payload: { level, coordinatorId, cause, dueAt } });
   run.alongsideOf(async () => {
     await awaitOpinion(run, escalation, 'escalation');
     // A handling breach climbs on while the tier stays silent; acceptance climbs by its reminders.
     if (escalation.status === 'late' && cause === 'handling' && !run.closing)
-      await escalate(run, cause, `level ${level} (${coordinatorId}) gave no opinion by ${dueAt}`);
+      await escalate(run, cause, caseReasons.tierSilent(level, coordinatorId, dueAt));
   });
   return true;
 }
 
 /** Waits for the authority's opinion; a missed window is recorded against it. True when it answered in time. */
-async function awaitOpinion(run: AppealRun, request: CoordinationState, what: string): Promise<boolean> {
+async function awaitOpinion(
+  run: AppealRun,
+  request: CoordinationState,
+  what: 'coordination' | 'escalation',
+): Promise<boolean> {
   const s = run.state;
   if (await run.waitUntil(() => request.status !== 'requested', request.dueAt)) return request.status === 'answered';
   if (request.status !== 'requested') return false;
@@ -134,25 +135,26 @@ async function awaitOpinion(run: AppealRun, request: CoordinationState, what: st
   run.notify(
     `coordinator:${request.coordinatorId}`,
     'coordination_overdue',
-    `Appeal ${s.appealId}: your opinion was due ${request.dueAt}.`,
+    partyMessages.coordinationOverdue(s, request.dueAt),
   );
   const key = run.step('coordination_overdue', 'center', {
     payload: { coordinatorId: request.coordinatorId, dueAt: request.dueAt, what },
   });
-  run.accountability(request.coordinatorId, 'late_coordination_opinion', `no ${what} opinion by ${request.dueAt}`, key);
+  run.accountability(
+    request.coordinatorId,
+    'late_coordination_opinion',
+    caseReasons.noOpinion(what, request.dueAt),
+    key,
+  );
   return false;
 }
 
 /** At the close: open requests end, their authorities are told. */
-export function endCoordination(run: AppealRun, why: string): void {
+export function endCoordination(run: AppealRun, ending: CaseEnding): void {
   const s = run.state;
   for (const request of [s.coordination, ...(s.escalations ?? [])]) {
     if (!request || (request.status !== 'requested' && request.status !== 'late')) continue;
     request.status = 'ended';
-    run.notify(
-      `coordinator:${request.coordinatorId}`,
-      'case_ended',
-      `Appeal ${s.appealId} ${why}: no opinion is needed.`,
-    );
+    run.notify(`coordinator:${request.coordinatorId}`, 'case_ended', partyMessages.coordinationCaseEnded(s, ending));
   }
 }

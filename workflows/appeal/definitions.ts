@@ -52,7 +52,9 @@ export const mergeAppealUpdate = defineUpdate<t.AppealCase, [t.MergeInput]>('mer
 export const recordCallbackSignal = defineSignal<[t.CallbackAnswerInput]>('recordCallback');
 
 /** Sent by a duplicate's workflow to its original when the center merges it (并单): the original records the link. */
-export const duplicateMergedSignal = defineSignal<[{ appealId: string; reason: string }]>('duplicateMerged');
+/** `workOrderNo`: the duplicate's, which the original's lead is told (duplicates merged before it was sent name their id). */
+export const duplicateMergedSignal =
+  defineSignal<[{ appealId: string; workOrderNo?: string; reason: string }]>('duplicateMerged');
 
 /** Each action of the rules table (`domain/actions.ts`) and the Update that carries it. */
 export const ACTION_UPDATES = {

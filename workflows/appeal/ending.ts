@@ -7,6 +7,7 @@
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import * as wf from '@temporalio/workflow';
 import { invalidAction } from '../../domain/errors.js';
+import { partyMessages } from '../../domain/partyMessages.js';
 import { appealWorkflowId, describeParty, duplicateMergedSignal } from './definitions.js';
 import { endCoHandlers } from './coHandlers.js';
 import { endCoordination } from './coordination.js';
@@ -43,14 +44,14 @@ export function registerEndingActions(run: AppealRun): void {
     processed: () => false,
   });
   // On an original: a duplicate was merged into it.
-  wf.setHandler(duplicateMergedSignal, ({ appealId, reason }) => {
+  wf.setHandler(duplicateMergedSignal, ({ appealId, workOrderNo, reason }) => {
     if (s.stage === 'closed') return;
     (s.mergedAppealIds ??= []).push(appealId);
     if (s.leadUnitId)
       run.notify(
         `unit:${s.leadUnitId}`,
         'duplicate_merged',
-        `Appeal ${appealId} was merged into appeal ${s.appealId}: ${reason}`,
+        partyMessages.duplicateMerged({ appealId, workOrderNo }, s, reason),
       );
     run.step('duplicate_merged', 'center', { reason, payload: { appealId } });
   });
@@ -61,14 +62,14 @@ export async function close(run: AppealRun): Promise<void> {
   const s = run.state;
   run.closing = true;
   const ended = run.ended;
-  const why = ended ? `was ${ended.kind}` : 'is closed';
-  await endCoHandlers(run, why);
-  endWhistle(run, why);
-  endCoordination(run, why);
+  await endCoHandlers(run, ended?.kind);
+  endWhistle(run, ended?.kind);
+  endCoordination(run, ended?.kind);
   if (ended) {
     s.disposition = ended.kind;
     s.originalAppealId = ended.originalAppealId;
-    if (s.leadUnitId) run.notify(`unit:${s.leadUnitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: ${ended.reason}`);
+    if (s.leadUnitId)
+      run.notify(`unit:${s.leadUnitId}`, 'case_ended', partyMessages.leadCaseEnded(s, ended.kind, ended.reason));
     if (ended.kind === 'merged') {
       run.notify('requester', 'merged', requesterMessages.merged(s, ended.originalWorkOrderNo));
       await linkToOriginal(run, ended.originalAppealId!, ended.reason);
@@ -85,9 +86,11 @@ export async function close(run: AppealRun): Promise<void> {
 
 async function linkToOriginal(run: AppealRun, originalAppealId: string, reason: string): Promise<void> {
   try {
-    await wf
-      .getExternalWorkflowHandle(appealWorkflowId(originalAppealId))
-      .signal(duplicateMergedSignal, { appealId: run.state.appealId, reason });
+    await wf.getExternalWorkflowHandle(appealWorkflowId(originalAppealId)).signal(duplicateMergedSignal, {
+      appealId: run.state.appealId,
+      ...(run.state.workOrderNo ? { workOrderNo: run.state.workOrderNo } : {}),
+      reason,
+    });
   } catch (error) {
     // The original closed in the meantime: the link stays on this case and in its audit trail.
     wf.log.warn('original appeal not told of the merge', { originalAppealId, error: (error as Error).message });

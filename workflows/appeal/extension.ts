@@ -3,6 +3,7 @@
  * center decides; the requester is told the new date and why. A request still pending at the
  * deadline holds the breach until it is decided, and the unit is judged then.
  */
+import { partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { moveCoHandlerDeadlines } from './coHandlers.js';
@@ -30,11 +31,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
     apply: (input) => {
       setExtensionAside(s);
       s.extension = { status: 'requested', reason: input.reason, requestedAt: run.now() };
-      run.notify(
-        'center',
-        'extension_requested',
-        `Appeal ${s.appealId}: ${s.leadUnitId} asks for an extension: ${input.reason}`,
-      );
+      run.notify('center', 'extension_requested', partyMessages.extensionRequested(s, s.leadUnitId!, input.reason));
       run.step('extension_requested', describeParty(input.by), { reason: input.reason });
       inbox.handlingChanged++;
     },
@@ -66,7 +63,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
       run.notify(
         `unit:${s.leadUnitId}`,
         'extension_decided',
-        `Appeal ${s.appealId}: extension ${input.approved ? 'approved' : 'denied'} (${input.reason}); handle by ${s.deadlines.handling}.`,
+        partyMessages.extensionDecided(s, input.approved, input.reason, s.deadlines.handling!),
       );
       run.step(input.approved ? 'extension_approved' : 'extension_denied', describeParty(input.by), {
         reason: input.reason,

@@ -4,6 +4,7 @@
  * the policy's interval until the organ's feedback is recorded. Nothing is "accepted", and the
  * liaison is not assessed like a Beijing unit.
  */
+import { partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { describeParty } from './definitions.js';
@@ -48,11 +49,7 @@ export async function forward(run: AppealRun, inbox: Inbox): Promise<void> {
   let nextFollowUp = await run.deadline(at, 'centralFollowUp');
   s.forwarding.nextFollowUpAt = nextFollowUp;
   run.enter('forwarded', `unit:${liaison}`, nextFollowUp);
-  run.notify(
-    `unit:${liaison}`,
-    'forward',
-    `Appeal ${s.appealId} is a central/military matter: forward it and record the organ.`,
-  );
+  run.notify(`unit:${liaison}`, 'forward', partyMessages.forward(s));
   run.step('forwarding_requested', 'center', { at, payload: { liaisonUnitId: liaison, nextFollowUpAt: nextFollowUp } });
   while (!(await run.await(() => inbox.forwardingFeedback !== undefined, nextFollowUp))) {
     s.forwarding.followUps += 1;
@@ -60,11 +57,7 @@ export async function forward(run: AppealRun, inbox: Inbox): Promise<void> {
     nextFollowUp = await run.deadline(followedAt, 'centralFollowUp');
     s.forwarding.nextFollowUpAt = nextFollowUp;
     run.waitOn(`unit:${liaison}`, nextFollowUp);
-    run.notify(
-      `unit:${liaison}`,
-      'follow_up',
-      `Appeal ${s.appealId}: follow-up ${s.forwarding.followUps} — what did ${s.forwarding.organ ?? 'the organ'} answer?`,
-    );
+    run.notify(`unit:${liaison}`, 'follow_up', partyMessages.followUp(s, s.forwarding.followUps, s.forwarding.organ));
     run.step('forwarding_follow_up', 'center', { at: followedAt, payload: { followUp: s.forwarding.followUps } });
   }
   const feedback = inbox.forwardingFeedback!;

@@ -4,6 +4,7 @@
  * time; at the deadline without a result the unit is held to account, gets the red-light
  * notice, the case escalates, and the callback starts (Art. 24) — escalation alongside it.
  */
+import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { invalidAction } from '../../domain/errors.js';
 import { continueAsNewIfDue, type HandlingProgress } from './continuation.js';
@@ -70,7 +71,7 @@ export async function handle(run: AppealRun, inbox: Inbox, resumed?: HandlingPro
         run.notify(
           `unit:${lead}`,
           'deadline_warning',
-          `Appeal ${s.appealId}: ${Math.round(fractions[i]! * 100)}% of the handling time has passed; due ${s.deadlines.handling}.`,
+          partyMessages.deadlineWarning(s, fractions[i]!, s.deadlines.handling!),
         );
         run.step('deadline_warning', 'center', { payload: { fraction: fractions[i] } });
       });
@@ -102,7 +103,7 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
   run.enter('result_reported', 'center', s.deadlines.handling);
   run.notify('requester', 'result', requesterMessages.result(s, result.summary));
-  run.notify('center', 'result', `Appeal ${s.appealId}: ${s.leadUnitId} reported its result (${result.outcome}).`);
+  run.notify('center', 'result', partyMessages.resultReported(s, s.leadUnitId!, result.outcome));
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,
     payload: { outcome: result.outcome, ...attachments },
@@ -117,17 +118,13 @@ async function breach(run: AppealRun): Promise<void> {
   const due = s.deadlines.handling!;
   run.markOverdue(due);
   const extended = s.extension?.status === 'approved';
-  run.notify(
-    `unit:${lead}`,
-    'red_light',
-    `Appeal ${s.appealId}: the ${extended ? 'extended ' : ''}handling deadline ${due} passed without a result.`,
-  );
+  run.notify(`unit:${lead}`, 'red_light', partyMessages.redLight(s, due, extended));
   const key = run.step('handling_overdue', 'center', { payload: { dueAt: due, extended } });
   run.accountability(
     lead,
     extended ? 'overdue_extended_handling' : 'overdue_handling',
-    `no result by the ${extended ? 'extended ' : ''}deadline ${due}`,
+    caseReasons.handlingBreached(due, extended),
     key,
   );
-  await escalate(run, 'handling', `handling deadline ${due} passed without a result`);
+  await escalate(run, 'handling', caseReasons.handlingBreached(due, extended));
 }

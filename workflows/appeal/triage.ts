@@ -10,6 +10,7 @@ import type {
 } from '../../activities/dispatch/index.js';
 import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
+import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
@@ -140,9 +141,9 @@ export async function intake(run: AppealRun): Promise<void> {
   }
   run.publish();
   if (order.stabilityRisk) {
-    run.notify('government', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
-    if (run.runsWith(PATCHES.tellRequesterAndCenter))
-      run.notify('center', 'stability_risk', `Appeal ${order.appealId} is flagged as a risk to social stability.`);
+    const flagged = partyMessages.stabilityRisk(run.state, order);
+    run.notify('government', 'stability_risk', flagged);
+    if (run.runsWith(PATCHES.tellRequesterAndCenter)) run.notify('center', 'stability_risk', flagged);
     run.step('stability_risk_pushed', 'center');
   }
 }
@@ -207,7 +208,7 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
     if (!leadUnitId) {
       run.waitOn('center');
       run.step('manual_dispatch_needed', 'center', {
-        reason: 'the dispatch catalogue names no unit and the district is unknown: the center chooses one',
+        reason: caseReasons.manualDispatchNeeded,
       });
       continue;
     }
@@ -258,12 +259,11 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
   s.consultation = { candidateUnitIds: candidates, opinions: [] };
   const due = await run.deadline(run.now(), 'consultation');
   run.enter('consultation', 'center', due);
-  for (const unitId of candidates)
-    run.notify(`unit:${unitId}`, 'consultation', `Consultation on appeal ${s.appealId}: give your opinion by ${due}.`);
+  for (const unitId of candidates) run.notify(`unit:${unitId}`, 'consultation', partyMessages.consultation(s, due));
   run.step('consultation_opened', 'center', { payload: { candidates, dueAt: due } });
   if (!(await run.await(() => inbox.consultationLead !== undefined, due))) {
     run.markOverdue(due);
-    run.notify('center', 'consultation_overdue', `Consultation on appeal ${s.appealId} was due ${due}: conclude it.`);
+    run.notify('center', 'consultation_overdue', partyMessages.consultationOverdue(s, due));
     run.step('consultation_overdue', 'center');
     await run.await(() => inbox.consultationLead !== undefined);
   }
@@ -307,13 +307,9 @@ export async function sendOrder(run: AppealRun, actor: string, reason?: string, 
     ? run.keepDeadlines(planned.deadlines)
     : await run.deadlinesFrom(at, ['acceptance', 'handling']);
   run.enter('awaiting_acceptance', `unit:${unitId}`, deadlines.acceptance);
-  run.notify(
-    `unit:${unitId}`,
-    'dispatched',
-    `Appeal ${s.appealId} is yours: accept by ${deadlines.acceptance}, handle by ${deadlines.handling}.`,
-  );
+  run.notify(`unit:${unitId}`, 'dispatched', partyMessages.dispatched(s, deadlines.acceptance!, deadlines.handling!));
   for (const supervisor of s.supervisingUnitIds)
-    run.notify(`unit:${supervisor}`, 'supervise', `Appeal ${s.appealId} was dispatched to ${unitId} in your district.`);
+    run.notify(`unit:${supervisor}`, 'supervise', partyMessages.supervise(s, unitId));
   run.step('dispatched', actor, {
     at,
     reason,

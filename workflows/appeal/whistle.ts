@@ -3,6 +3,7 @@
  * within the policy's window; a late report-in is recorded against the department.
  */
 import { actionForbidden, actionNotAllowed, invalidAction } from '../../domain/errors.js';
+import { caseReasons, partyMessages, type CaseEnding } from '../../domain/partyMessages.js';
 import { describeParty, type AppealCase } from './definitions.js';
 import { onAction } from './rules.js';
 import type { AppealRun } from './run.js';
@@ -58,11 +59,7 @@ export function registerWhistleActions(run: AppealRun): void {
       const dueAt = await run.deadline(at, 'whistleReportIn');
       for (const dept of departments) {
         dept.dueAt = dueAt;
-        run.notify(
-          `unit:${dept.unitId}`,
-          'whistle',
-          `${s.leadUnitId} blew the whistle on appeal ${s.appealId} (${input.reason}): report in by ${dueAt}.`,
-        );
+        run.notify(`unit:${dept.unitId}`, 'whistle', partyMessages.whistle(s, s.leadUnitId!, input.reason, dueAt));
       }
       run.step('whistle', describeParty(input.by), {
         at,
@@ -85,11 +82,7 @@ export function registerWhistleActions(run: AppealRun): void {
       dept.status = 'done';
       dept.reportedAt = run.now();
       dept.note = input.note;
-      run.notify(
-        `unit:${s.leadUnitId}`,
-        'report_in',
-        `${dept.unitId} reported in on appeal ${s.appealId}: ${input.note}`,
-      );
+      run.notify(`unit:${s.leadUnitId}`, 'report_in', partyMessages.reportIn(s, dept.unitId, input.note));
       run.step('report_in', describeParty(input.by), { reason: input.note });
     },
   });
@@ -100,26 +93,22 @@ async function awaitReportIn(run: AppealRun, dept: Department): Promise<void> {
   if (await run.waitUntil(() => dept.status !== 'open', dept.dueAt)) return;
   if (dept.status !== 'open') return;
   dept.status = 'late';
-  run.notify(
-    `unit:${dept.unitId}`,
-    'report_in_overdue',
-    `Appeal ${s.appealId}: you were to report in by ${dept.dueAt}.`,
-  );
+  run.notify(`unit:${dept.unitId}`, 'report_in_overdue', partyMessages.reportInOverdueToDepartment(s, dept.dueAt));
   run.notify(
     `unit:${s.leadUnitId}`,
     'report_in_overdue',
-    `Appeal ${s.appealId}: ${dept.unitId} did not report in by ${dept.dueAt}.`,
+    partyMessages.reportInOverdueToLead(s, dept.unitId, dept.dueAt),
   );
   const key = run.step('report_in_overdue', 'center', { payload: { unitId: dept.unitId, dueAt: dept.dueAt } });
-  run.accountability(dept.unitId, 'late_report_in', `did not report in by ${dept.dueAt}`, key);
+  run.accountability(dept.unitId, 'late_report_in', caseReasons.noReportIn(dept.dueAt), key);
 }
 
 /** At the close: summoned departments still open are told and their part ends. */
-export function endWhistle(run: AppealRun, why: string): void {
+export function endWhistle(run: AppealRun, ending: CaseEnding): void {
   const s = run.state;
   for (const dept of s.whistle?.departments ?? []) {
     if (dept.status !== 'open' && dept.status !== 'late') continue;
     dept.status = 'ended';
-    run.notify(`unit:${dept.unitId}`, 'case_ended', `Appeal ${s.appealId} ${why}: no report-in is needed.`);
+    run.notify(`unit:${dept.unitId}`, 'case_ended', partyMessages.whistleCaseEnded(s, ending));
   }
 }

@@ -5,6 +5,8 @@ export const coHandlerWorkflowId = (appealId: string, unitId: string): string =>
 
 export interface CoHandlerAssignment {
   appealId: string;
+  /** The number its messages name (parts started before it was passed name the appeal's id). */
+  workOrderNo?: string;
   unitId: string;
   leadUnitId: string;
   task: string;

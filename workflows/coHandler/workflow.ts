@@ -9,6 +9,7 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { appealWorkflowId } from '../../domain/appeal.js';
+import { partyMessages } from '../../domain/partyMessages.js';
 import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../searchAttributes.js';
 import {
   caseEndedSignal,
@@ -72,7 +73,7 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
       notificationKey: `co-handling-late:${unitId}`,
       to: `unit:${unitId}`,
       kind: 'co_handler_overdue',
-      message: `Your part of appeal ${appealId} was due ${assignment.dueAt}: give the reason for the delay and an interim report.`,
+      message: partyMessages.coHandlingLate(assignment, assignment.dueAt),
     });
     // Until the final report, the case's close, or the appeal's own deadline (which an extension may move).
     for (;;) {

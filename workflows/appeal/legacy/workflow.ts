@@ -20,6 +20,8 @@ import { describeParty, DUPLICATE_WINDOW_DAYS, type AppealCase, type WorkOrder }
 import { registerHandlers, type Inbox } from './handlers.js';
 import { AppealRun, CaseEnded, records } from './run.js';
 import { PATCHES } from '../../patches.js';
+import { caseReasons, partyMessages } from '../../../domain/partyMessages.js';
+import { requesterMessages } from '../../../domain/requesterMessages.js';
 
 /** Re-handling orders after an unsatisfied callback, at most (then the case closes as it stands). */
 const MAX_REHANDLINGS = 2;
@@ -81,11 +83,7 @@ async function intake(run: AppealRun): Promise<void> {
   }
   run.publish();
   if (run.order.stabilityRisk) {
-    run.notify(
-      'government',
-      'stability_risk',
-      `Appeal ${run.order.appealId} is flagged as a risk to social stability.`,
-    );
+    run.notify('government', 'stability_risk', partyMessages.stabilityRisk(run.state, run.order));
     run.step('stability_risk_pushed', 'center');
   }
 }
@@ -109,7 +107,7 @@ async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | undefine
       s.disposition = decision.disposition;
       s.answer = decision.answer;
       s.originalAppealId = decision.originalAppealId;
-      run.notify('requester', 'triage_answer', decision.answer);
+      run.notify('requester', 'triage_answer', requesterMessages.answer(s, decision.answer));
       run.step(`triage_${decision.disposition}`, describeParty(decision.by), {
         reason: decision.reason,
         payload: {
@@ -136,7 +134,7 @@ async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | undefine
     if (!leadUnitId) {
       run.waitOn('center');
       run.step('manual_dispatch_needed', 'center', {
-        reason: 'the dispatch catalogue names no unit and the district is unknown: the center chooses one',
+        reason: caseReasons.manualDispatchNeeded,
       });
       continue;
     }
@@ -152,12 +150,11 @@ async function consult(run: AppealRun, inbox: Inbox, plan: DispatchPlan, propose
   s.consultation = { candidateUnitIds: candidates, opinions: [] };
   const { consultation: due } = await run.deadlinesFrom(run.now(), ['consultation']);
   run.enter('consultation', 'center', due);
-  for (const unitId of candidates)
-    run.notify(`unit:${unitId}`, 'consultation', `Consultation on appeal ${s.appealId}: give your opinion by ${due}.`);
+  for (const unitId of candidates) run.notify(`unit:${unitId}`, 'consultation', partyMessages.consultation(s, due!));
   run.step('consultation_opened', 'center', { payload: { candidates } });
   if (!(await run.waitUntil(() => inbox.consultationLead !== undefined, due))) {
     s.overdue = true;
-    run.notify('center', 'consultation_overdue', `Consultation on appeal ${s.appealId} was due ${due}: conclude it.`);
+    run.notify('center', 'consultation_overdue', partyMessages.consultationOverdue(s, due!));
     run.step('consultation_overdue', 'center');
     await run.waitUntil(() => inbox.consultationLead !== undefined);
   }
@@ -184,13 +181,9 @@ async function dispatchTo(
   const at = run.now();
   const deadlines = await run.deadlinesFrom(at, ['acceptance', 'handling']);
   run.enter('awaiting_acceptance', `unit:${unitId}`, deadlines.acceptance);
-  run.notify(
-    `unit:${unitId}`,
-    'dispatched',
-    `Appeal ${s.appealId} is yours: accept by ${deadlines.acceptance}, handle by ${deadlines.handling}.`,
-  );
+  run.notify(`unit:${unitId}`, 'dispatched', partyMessages.dispatched(s, deadlines.acceptance!, deadlines.handling!));
   for (const supervisor of s.supervisingUnitIds)
-    run.notify(`unit:${supervisor}`, 'supervise', `Appeal ${s.appealId} was dispatched to ${unitId} in your district.`);
+    run.notify(`unit:${supervisor}`, 'supervise', partyMessages.supervise(s, unitId));
   run.step('dispatched', actor, { at, reason, payload: { unitId, route: plan.route, policy: plan.policy, deadlines } });
 }
 
@@ -217,16 +210,12 @@ async function dispatchAndAwaitAcceptance(
       s.acceptanceReminders += 1;
       s.overdue = true;
       if (s.acceptanceReminders === 1)
-        run.accountability(lead, 'late_acceptance', `not accepted by ${s.deadlines.acceptance}`);
-      run.notify(
-        `unit:${lead}`,
-        'acceptance_reminder',
-        `Appeal ${s.appealId} was to be accepted by ${s.deadlines.acceptance}.`,
-      );
+        run.accountability(lead, 'late_acceptance', caseReasons.notAccepted(s.deadlines.acceptance!));
+      run.notify(`unit:${lead}`, 'acceptance_reminder', partyMessages.acceptanceReminder(s, s.deadlines.acceptance!));
       const remindedAt = run.now();
       run.step('acceptance_reminder', 'center', { at: remindedAt, payload: { reminder: s.acceptanceReminders } });
       if (s.acceptanceReminders >= limits.acceptanceReminderLimit && s.escalationLevel === 0)
-        escalate(run, 'acceptance overdue after reminders');
+        escalate(run, caseReasons.notAcceptedAfterReminders(s.deadlines.acceptance!, s.acceptanceReminders));
       const { acceptance } = await run.deadlinesFrom(remindedAt, ['acceptance']);
       s.dueAt = acceptance;
       s.overdue = false;
@@ -248,11 +237,7 @@ async function dispatchAndAwaitAcceptance(
     run.step('dispatch_objection', describeParty(objection.by), { at: s.objection.at, reason: objection.reason });
     if (!(await run.waitUntil(() => inbox.objectionDecision !== undefined, reviewDue))) {
       s.overdue = true;
-      run.notify(
-        'center',
-        'objection_review_overdue',
-        `The objection on appeal ${s.appealId} was to be reviewed by ${reviewDue}.`,
-      );
+      run.notify('center', 'objection_review_overdue', partyMessages.objectionReviewOverdue(s, reviewDue!));
       run.step('objection_review_overdue', 'center');
       await run.waitUntil(() => inbox.objectionDecision !== undefined);
     }
@@ -265,16 +250,12 @@ async function dispatchAndAwaitAcceptance(
       run.notify(
         `unit:${lead}`,
         'objection_rejected',
-        `Your objection on appeal ${s.appealId} was not granted: accept by ${acceptance}.`,
+        partyMessages.objectionRejected(s, decision.reason, acceptance!),
       );
       run.step('objection_upheld', describeParty(decision.by), { reason: decision.reason });
     } else {
       if (wf.patched(PATCHES.notifyUnitsOfDecisions)) {
-        run.notify(
-          `unit:${lead}`,
-          'objection_granted',
-          `Your objection on appeal ${s.appealId} was granted: it goes to ${decision.newUnitId}.`,
-        );
+        run.notify(`unit:${lead}`, 'objection_granted', partyMessages.objectionGranted(s, decision.newUnitId!));
       }
       run.step('objection_granted', describeParty(decision.by), {
         reason: decision.reason,
@@ -285,7 +266,7 @@ async function dispatchAndAwaitAcceptance(
         decision.newUnitId!,
         dispatch.plan,
         describeParty(decision.by),
-        're-dispatched after objection',
+        caseReasons.redispatchedAfterObjection,
       );
     }
   }
@@ -296,11 +277,7 @@ function escalate(run: AppealRun, why: string): void {
   const s = run.state;
   s.escalationLevel += 1;
   const coordinator = s.escalationLevel === 1 && s.districtId ? `${s.districtId}-gov` : 'hotline-center';
-  run.notify(
-    `coordinator:${coordinator}`,
-    'escalation',
-    `Appeal ${s.appealId} is escalated to level ${s.escalationLevel}: ${why}.`,
-  );
+  run.notify(`coordinator:${coordinator}`, 'escalation', partyMessages.escalation(s, s.escalationLevel, why));
   run.step('escalated', 'center', { reason: why, payload: { level: s.escalationLevel, coordinator } });
 }
 
@@ -340,11 +317,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         workflowId,
         args: [{ appealId: s.appealId, unitId: add.unitId, leadUnitId: lead, task: add.task, dueAt }],
       });
-      run.notify(
-        `unit:${add.unitId}`,
-        'co_handler_added',
-        `Appeal ${s.appealId}: ${add.task} — report to ${lead} by ${dueAt}.`,
-      );
+      run.notify(`unit:${add.unitId}`, 'co_handler_added', partyMessages.coHandlerAdded(s, add.task, lead, dueAt));
       run.step('co_handler_added', describeParty(add.by), {
         at: addedAt,
         payload: { unitId: add.unitId, task: add.task, dueAt },
@@ -360,18 +333,18 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         await wf
           .getExternalWorkflowHandle(co.workflowId)
           .signal(coHandlerReportedSignal, { report: report.report, lateReason: report.lateReason });
-      run.notify(`unit:${lead}`, 'co_handler_report', `Co-handler ${unitId} reported on appeal ${s.appealId}.`);
+      run.notify(
+        `unit:${lead}`,
+        'co_handler_report',
+        partyMessages.coHandlerReport(s, unitId, report.interim === true, report.report),
+      );
       run.publish();
     }
     if (s.whistle?.departments.some((x) => x.dueAt === '')) {
       const { whistleReportIn } = await run.deadlinesFrom(run.now(), ['whistleReportIn']);
       for (const dept of s.whistle.departments.filter((x) => x.dueAt === '')) {
         dept.dueAt = whistleReportIn!;
-        run.notify(
-          `unit:${dept.unitId}`,
-          'whistle',
-          `${lead} blew the whistle on appeal ${s.appealId}: report in by ${dept.dueAt}.`,
-        );
+        run.notify(`unit:${dept.unitId}`, 'whistle', partyMessages.whistle(s, lead, s.whistle.reason, dept.dueAt));
       }
       run.publish();
     }
@@ -381,7 +354,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       run.notify(
         `coordinator:${s.coordination.coordinatorId}`,
         'coordination_requested',
-        `Appeal ${s.appealId}: give your opinion by ${coordinationOpinion}.`,
+        partyMessages.coordinationRequested(s, lead, s.coordination.reason, coordinationOpinion!),
       );
       run.publish();
     }
@@ -404,14 +377,14 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         'requester',
         'extension_decided',
         decision.approved
-          ? `Your appeal's handling deadline is now ${s.deadlines.handling}.`
-          : 'The handling deadline stays as it was.',
+          ? requesterMessages.extended(s, s.deadlines.handling!, s.extension?.reason ?? decision.reason)
+          : requesterMessages.extensionDenied(s),
       );
       if (wf.patched(PATCHES.notifyUnitsOfDecisions)) {
         run.notify(
           `unit:${s.leadUnitId}`,
           'extension_decided',
-          `Appeal ${s.appealId}: extension ${decision.approved ? 'approved' : 'denied'}; handle by ${s.deadlines.handling}.`,
+          partyMessages.extensionDecided(s, decision.approved, decision.reason, s.deadlines.handling!),
         );
       }
       run.step(decision.approved ? 'extension_approved' : 'extension_denied', describeParty(decision.by), {
@@ -430,7 +403,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         run.notify(
           `unit:${lead}`,
           'deadline_warning',
-          `Appeal ${s.appealId}: ${Math.round(fraction * 100)}% of the handling time has passed; due ${s.deadlines.handling}.`,
+          partyMessages.deadlineWarning(s, fraction, s.deadlines.handling!),
         );
         run.step('deadline_warning', 'center', { payload: { fraction } });
       }
@@ -447,7 +420,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         run.notify(
           `unit:${dept.unitId}`,
           'report_in_overdue',
-          `Appeal ${s.appealId}: you were to report in by ${dept.dueAt}.`,
+          partyMessages.reportInOverdueToDepartment(s, dept.dueAt),
         );
         run.step('report_in_overdue', 'center', { payload: { unitId: dept.unitId } });
       }
@@ -457,7 +430,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       run.notify(
         `coordinator:${s.coordination.coordinatorId}`,
         'coordination_overdue',
-        `Appeal ${s.appealId}: your opinion was due ${s.coordination.dueAt}.`,
+        partyMessages.coordinationOverdue(s, s.coordination.dueAt),
       );
       run.step('coordination_overdue', 'center');
     }
@@ -465,8 +438,8 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
       breached = true;
       s.overdue = true;
       if (s.extension?.status !== 'approved')
-        run.accountability(lead, 'overdue_handling', `no result by ${s.deadlines.handling}`);
-      escalate(run, `handling deadline ${s.deadlines.handling} passed without a result`);
+        run.accountability(lead, 'overdue_handling', caseReasons.handlingBreached(s.deadlines.handling!));
+      escalate(run, caseReasons.handlingBreached(s.deadlines.handling!));
       nextEscalationAt = (await run.deadlinesFrom(run.now(), ['coordinationOpinion'])).coordinationOpinion;
     } else if (breached && nextEscalationAt && now >= Date.parse(nextEscalationAt)) {
       if (s.escalationLevel >= limits.escalationLevels) {
@@ -474,7 +447,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
         run.step('escalation_exhausted', 'center');
         return;
       }
-      escalate(run, 'still no result after the previous level');
+      escalate(run, caseReasons.stillNoResult);
       nextEscalationAt = (await run.deadlinesFrom(run.now(), ['coordinationOpinion'])).coordinationOpinion;
     }
 
@@ -494,7 +467,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
   inbox.result = undefined;
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now() };
   run.enter('result_reported', 'center', s.deadlines.handling);
-  run.notify('requester', 'result', result.summary);
+  run.notify('requester', 'result', requesterMessages.result(s, result.summary));
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,
     payload: { outcome: result.outcome },
@@ -515,11 +488,7 @@ async function callBack(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Pro
     s.callback.attempts += 1;
     const { callbackAttempt } = await run.deadlinesFrom(run.now(), ['callbackAttempt']);
     const attemptEnd = new Date(Math.min(Date.parse(callbackAttempt!), Date.parse(windowEnd!))).toISOString();
-    run.notify(
-      'center',
-      'callback_attempt',
-      `Call back the requester of appeal ${s.appealId} (attempt ${s.callback.attempts}).`,
-    );
+    run.notify('center', 'callback_attempt', partyMessages.callbackAttempt(s, s.callback.attempts));
     run.step('callback_attempt', 'center', { payload: { attempt: s.callback.attempts } });
     if (!(await run.waitUntil(() => inbox.callbackAnswer !== undefined, attemptEnd))) continue;
     const answer = inbox.callbackAnswer!;
@@ -560,11 +529,7 @@ async function orderRehandling(run: AppealRun, inbox: Inbox): Promise<void> {
   const { handling } = await run.deadlinesFrom(orderedAt, ['handling']);
   s.deadlines[`rehandling${s.rehandlings}`] = handling!;
   run.enter('rehandling', `unit:${s.leadUnitId}`, handling);
-  run.notify(
-    `unit:${s.leadUnitId}`,
-    'rehandling',
-    `Appeal ${s.appealId} is to be handled again by ${handling}: ${order.reason}`,
-  );
+  run.notify(`unit:${s.leadUnitId}`, 'rehandling', partyMessages.rehandling(s, handling!, order.reason));
   run.step('rehandling_ordered', describeParty(order.by), { at: orderedAt, reason: order.reason });
 }
 
@@ -574,8 +539,7 @@ async function close(run: AppealRun): Promise<void> {
   if (run.ended) {
     s.disposition = run.ended.kind;
     s.originalAppealId = run.ended.originalAppealId;
-    if (run.ended.kind === 'merged')
-      run.notify('requester', 'merged', `Your appeal continues as appeal ${run.ended.originalAppealId}.`);
+    if (run.ended.kind === 'merged') run.notify('requester', 'merged', requesterMessages.merged(s));
   }
   s.stage = 'closed';
   run.waitOn('none');

@@ -10,6 +10,7 @@ import * as wf from '@temporalio/workflow';
 import type { Activities } from '../../../activities/index.js';
 import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../../searchAttributes.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../../domain/notifications.js';
+import { partyMessages } from '../../../domain/partyMessages.js';
 import { coHandlerReportedSignal, type CoHandlerAssignment, type CoHandlerOutcome } from '../definitions.js';
 
 const { notify } = wf.proxyActivities<Activities>(NOTIFY_ACTIVITY_OPTIONS);
@@ -46,7 +47,7 @@ export async function coHandlerWorkflow(assignment: CoHandlerAssignment): Promis
       notificationKey: `cohandler-late:${assignment.unitId}`,
       to: `unit:${assignment.unitId}`,
       kind: 'co_handler_overdue',
-      message: `Your part of appeal ${assignment.appealId} was due ${assignment.dueAt}: report with the reason for the delay and an interim report.`,
+      message: partyMessages.coHandlingLate(assignment, assignment.dueAt),
     });
     await wf.condition(() => report !== undefined);
   }
