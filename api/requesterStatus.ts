@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { appealWorkflowId, STAGES, type Stage } from '../domain/appeal.js';
-import { beijingTimeText, SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
+import { beijingTimeText, OUTCOME_IN_WORDS, SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
 import { caseQuery } from '../workflows/appeal/definitions.js';
 import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
 import { getAppealRecord } from '../db/queries/cases.js';
@@ -44,12 +44,6 @@ export function stageInPlainWords(stage: Stage, disposition: string | null | und
     ? CLOSED_AS[disposition]!
     : STAGE_IN_PLAIN_WORDS[stage];
 }
-
-const OUTCOMES: Readonly<Record<string, string>> = {
-  resolved: '已解决',
-  explained: '已解释说明',
-  unresolvable: '暂无法解决',
-};
 
 export const ANSWER_KINDS = [
   'triage_answer',
@@ -121,7 +115,11 @@ function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answe
   }
   // Every round's result: a re-handling set the earlier ones aside, and the requester was told each.
   for (const result of [...(c.earlierResults ?? []), ...(c.result ? [c.result] : [])])
-    answers.push({ kind: 'result', at: result.at, text: `${OUTCOMES[result.outcome] ?? ''}：${result.summary}` });
+    answers.push({
+      kind: 'result',
+      at: result.at,
+      text: `${OUTCOME_IN_WORDS[result.outcome] ?? ''}：${result.summary}`,
+    });
   if (fwd?.feedback) answers.push({ kind: 'forwarding_feedback', at: fwd.feedbackAt ?? null, text: fwd.feedback });
   if (c.callback?.reached && c.callback.satisfaction)
     answers.push({

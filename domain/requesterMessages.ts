@@ -54,5 +54,7 @@ export const requesterMessages = {
   withdrawn: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已撤回。`,
   /** The center's answer at triage, the unit's result, the organ's feedback: their text, under the number. */
   answer: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）答复：${text}`,
-  result: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）办理结果：${text}`,
+  /** A unit's result says its outcome first, as the status route does; the organ's feedback has none. */
+  result: (appeal: Appeal, text: string, outcome?: string) =>
+    `您的诉求（${ref(appeal)}）办理结果：${outcome ? `${OUTCOME_IN_WORDS[outcome] ?? outcome}：` : ''}${text}`,
 };

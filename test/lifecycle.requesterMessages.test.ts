@@ -82,11 +82,37 @@ describe("the requester's messages", () => {
       'result',
       'callback_answered',
     ]);
+    // Each result with its outcome in words before the unit's text, as the status route shows it.
+    expect(told.filter((n) => n.kind === 'result').map((n) => n.message)).toEqual([
+      `您的诉求（工单 ${c.workOrderNo}）办理结果：已解决：已恢复供水`,
+      `您的诉求（工单 ${c.workOrderNo}）办理结果：已解决：已更换加压泵`,
+    ]);
     expect(told.find((n) => n.kind === 'rehandling')?.message).toContain(beijingTimeText(c.deadlines.rehandling1!));
     expect(told.filter((n) => n.kind === 'callback_answered').map((n) => n.message)).toEqual([
       expect.stringContaining('（不满意）'),
       expect.stringContaining('（满意）'),
     ]);
+  });
+
+  it("an explained result and one that cannot be resolved say so before the unit's text", async () => {
+    for (const [outcome, words] of [
+      ['explained', '已解释说明'],
+      ['unresolvable', '暂无法解决'],
+    ] as const) {
+      const appeal = await t.world.acceptedAppeal({ categoryCode: 'urban.road_damage', streetId: street });
+      const c = await appeal.act(d.reportResultUpdate, {
+        by: unit(street),
+        outcome,
+        summary: '已向诉求人说明规划情况',
+      });
+      expect((await toRequester(appeal)).find((n) => n.kind === 'result')?.message).toBe(
+        `您的诉求（工单 ${c.workOrderNo}）办理结果：${words}：已向诉求人说明规划情况`,
+      );
+      // The center hears the outcome in the same words.
+      expect((await appeal.notifications()).find((n) => n.kind === 'result' && n.to === 'center')?.message).toContain(
+        `（${words}）`,
+      );
+    }
   });
 
   it('a call that did not reach the requester, then one that did within the same attempt: the answer is taken at once', async () => {

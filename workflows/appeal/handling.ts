@@ -102,7 +102,7 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   const attachments = result.attachments?.length ? { attachments: result.attachments } : {};
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
   run.enter('result_reported', 'center', s.deadlines.handling);
-  run.notify('requester', 'result', requesterMessages.result(s, result.summary));
+  run.notify('requester', 'result', requesterMessages.result(s, result.summary, result.outcome));
   run.notify('center', 'result', partyMessages.resultReported(s, s.leadUnitId!, result.outcome));
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,

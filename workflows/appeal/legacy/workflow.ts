@@ -467,7 +467,7 @@ async function handle(run: AppealRun, inbox: Inbox, limits: PolicyLimits): Promi
   inbox.result = undefined;
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now() };
   run.enter('result_reported', 'center', s.deadlines.handling);
-  run.notify('requester', 'result', requesterMessages.result(s, result.summary));
+  run.notify('requester', 'result', requesterMessages.result(s, result.summary, result.outcome));
   run.step('result_reported', describeParty(result.by), {
     reason: result.summary,
     payload: { outcome: result.outcome },
