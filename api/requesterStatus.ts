@@ -1,7 +1,8 @@
 /**
  * What the requester may read of their own appeal (Art. 7, 9(3)), and nothing else: the stage
  * (also in plain words), the unit in charge (its name), the deadline written on the work order,
- * and the answers the process gave them — the triage answer, a forwarding, an extension with its
+ * and the answers the process gave them — the triage answer (a repeat's names its original and
+ * where it stands), a forwarding, an extension with its
  * reason, the result, the forwarded organ's feedback, their own callback answer, a withdrawal or
  * a merge. No internal notes, no other party's ids, no contact. Both the status route and
  * Open311's `requests/{id}` answer from here.
@@ -93,12 +94,35 @@ const when = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean): st
 const lastWhen = (c: Pick<ApiCase, 'timeline'>, test: (type: string) => boolean): string | null =>
   [...c.timeline].reverse().find((e) => test(e.type))?.at ?? null;
 
+/** The stages whose plain words address the requester, said of another requester's appeal. */
+const OF_ANOTHER_REQUESTER: Readonly<Partial<Record<Stage, string>>> = {
+  triage: '热线中心正在研判',
+  callback: '热线中心正在回访诉求人',
+};
+
+/**
+ * Art. 12: a repeat names the original the requester follows and where it stands now — its stage
+ * in words and, once reported, its outcome (not the unit's text: that answered another requester).
+ */
+function repeatAnswer(answer: string, original: Appeal | undefined): string {
+  if (!original) return answer;
+  const stage = original.stage as Stage;
+  const outcome = OUTCOME_IN_WORDS[(original.result as { outcome?: string } | null)?.outcome ?? ''];
+  const words = OF_ANOTHER_REQUESTER[stage] ?? stageInPlainWords(stage, original.disposition);
+  const where = `${words}${outcome ? `（${outcome}）` : ''}`;
+  return `您的诉求与工单 ${original.workOrderNo ?? original.id} 为重复诉求，该工单目前：${where}。答复：${answer}`;
+}
+
 /** The answers the case gave its requester, oldest first. */
 function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answer[] {
   const answers: Answer[] = [];
   const closingDisposition = c.answer !== undefined && c.disposition && !(c.disposition in CLOSED_AS);
   if (closingDisposition)
-    answers.push({ kind: 'triage_answer', at: when(c, (t) => t === `triage_${c.disposition}`), text: c.answer! });
+    answers.push({
+      kind: 'triage_answer',
+      at: when(c, (t) => t === `triage_${c.disposition}`),
+      text: c.disposition === 'repeat' ? repeatAnswer(c.answer!, original) : c.answer!,
+    });
   const fwd = c.forwarding;
   if (fwd?.organ)
     answers.push({ kind: 'forwarded', at: fwd.forwardedAt ?? null, text: `已转至${fwd.organ}办理，热线中心跟进。` });
@@ -141,7 +165,7 @@ function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answe
 
 /**
  * The name of whoever deals with the appeal: the organ a central/military matter was forwarded
- * to (through its callback too), the lead of the original a merged appeal continues in, or the lead.
+ * to (through its callback too), the lead of the original a merged or repeat appeal follows, or the lead.
  */
 async function unitInCharge(
   app: FastifyInstance,
@@ -156,9 +180,10 @@ async function unitInCharge(
 
 /** The requester's view of the case `c` (as the workflow or the record holds it) recorded as `row`. */
 export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: Appeal): Promise<RequesterStatus> {
-  // A merged appeal's original, read once: who handles it now, and the number the requester is told.
+  // A merged or repeat appeal's original, read once: who handles it now, the number the requester
+  // is told, and (a repeat) where it stands.
   const original =
-    c.disposition === 'merged' && c.originalAppealId
+    (c.disposition === 'merged' || c.disposition === 'repeat') && c.originalAppealId
       ? ((await getAppealRecord(app.db, c.originalAppealId)) ?? undefined)
       : undefined;
   const stage = c.stage as Stage;

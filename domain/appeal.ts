@@ -99,6 +99,8 @@ export type TriageInput =
       legalChannel?: string;
       /** repeat: the open or finished original. */
       originalAppealId?: string;
+      /** repeat: the original's work order number (the API looks it up), which the requester is told to follow. */
+      originalWorkOrderNo?: string;
       knowledgeEntryId?: string;
     }
   | {

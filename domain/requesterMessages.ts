@@ -54,6 +54,9 @@ export const requesterMessages = {
   withdrawn: (appeal: Appeal) => `您的诉求（${ref(appeal)}）已撤回。`,
   /** The center's answer at triage, the unit's result, the organ's feedback: their text, under the number. */
   answer: (appeal: Appeal, text: string) => `您的诉求（${ref(appeal)}）答复：${text}`,
+  /** Art. 12: a repeat names the original to follow; its progress shows under this number's status. */
+  repeat: (appeal: Appeal, originalWorkOrderNo: string, text: string) =>
+    `您的诉求（${ref(appeal)}）与工单 ${originalWorkOrderNo} 为重复诉求，不再另行办理，凭本工单编号可查询工单 ${originalWorkOrderNo} 的办理情况。答复：${text}`,
   /** A unit's result says its outcome first, as the status route does; the organ's feedback has none. */
   result: (appeal: Appeal, text: string, outcome?: string) =>
     `您的诉求（${ref(appeal)}）办理结果：${outcome ? `${OUTCOME_IN_WORDS[outcome] ?? outcome}：` : ''}${text}`,

@@ -230,6 +230,41 @@ describe('GET /v1/status/:ref', () => {
     expect(told?.message).toContain(`已与工单 ${originalNo} 的相同诉求并案办理`);
   });
 
+  it("a repeat names its original's number and where the original stands, and the unit handling it (Art. 12)", async () => {
+    const original = await start();
+    expect((await act('center', original.id, 'triage', { disposition: 'dispatch' })).statusCode).toBe(200);
+    const originalNo = (await status(original.id, original.token)).json<Status>().workOrderNo!;
+    const repeat = await start();
+    const triaged = await act('center', repeat.id, 'triage', {
+      disposition: 'repeat',
+      reason: '重复',
+      answer: '您反映的问题已有工单在办理',
+      originalAppealId: originalNo,
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    const body = (await status(repeat.id, repeat.token)).json<Status>();
+    expect(body).toMatchObject({ stage: 'closed', unitInCharge: { name: '北京市自来水集团有限责任公司' } });
+    expect(body.answers).toEqual([
+      {
+        kind: 'triage_answer',
+        at: expect.any(String) as unknown,
+        text: `您的诉求与工单 ${originalNo} 为重复诉求，该工单目前：已派给承办单位，等待签收。答复：您反映的问题已有工单在办理`,
+      },
+    ]);
+    // Where the original stands is read at each request: its result's outcome once reported, never its text.
+    expect((await act('water', original.id, 'accept', {})).statusCode).toBe(200);
+    const reported = await act('water', original.id, 'result', {
+      outcome: 'resolved',
+      summary: '已恢复供水，王先生家已通水',
+    });
+    expect(reported.statusCode, reported.body).toBe(200);
+    const later = (await status(repeat.id, repeat.token)).json<Status>();
+    expect(later.answers[0]?.text).toContain(
+      `工单 ${originalNo} 为重复诉求，该工单目前：热线中心正在回访诉求人（已解决）`,
+    );
+    expect(JSON.stringify(later)).not.toContain('王先生');
+  });
+
   it('answers a wrong token and an unknown appeal with the same 404, and a missing token with a 400', async () => {
     const one = await start();
     const other = await start();

@@ -43,6 +43,31 @@ describe("the requester's messages", () => {
     );
   });
 
+  it('a repeat names the original to follow when its number is known (Art. 12)', async () => {
+    const original = await t.world.startAppeal();
+    const originalNo = (await original.settle()).workOrderNo!;
+    const repeat = await t.world.startAppeal();
+    const triage = {
+      by: center,
+      disposition: 'repeat',
+      reason: '重复诉求',
+      answer: '您反映的问题已有工单在办理',
+      originalAppealId: original.appealId,
+    } as const;
+    await repeat.act(d.triageAppealUpdate, { ...triage, originalWorkOrderNo: originalNo });
+    const { workOrderNo } = await repeat.settle();
+    expect((await toRequester(repeat)).find((n) => n.kind === 'triage_answer')?.message).toBe(
+      `您的诉求（工单 ${workOrderNo}）与工单 ${originalNo} 为重复诉求，不再另行办理，凭本工单编号可查询工单 ${originalNo} 的办理情况。答复：您反映的问题已有工单在办理`,
+    );
+    // A repeat decided without the number (a direct Update) is told the answer alone.
+    const bare = await t.world.startAppeal();
+    await bare.act(d.triageAppealUpdate, triage);
+    const bareNo = (await bare.settle()).workOrderNo;
+    expect((await toRequester(bare)).find((n) => n.kind === 'triage_answer')?.message).toBe(
+      `您的诉求（工单 ${bareNo}）答复：您反映的问题已有工单在办理`,
+    );
+  });
+
   it('an approved extension with its reason', async () => {
     const appeal = await t.world.acceptedAppeal({ categoryCode: 'urban.road_damage', streetId: street });
     await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });

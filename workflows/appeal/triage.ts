@@ -170,7 +170,12 @@ export async function triage(run: AppealRun, inbox: Inbox): Promise<Dispatch | u
       s.disposition = decision.disposition;
       s.answer = decision.answer;
       s.originalAppealId = decision.originalAppealId;
-      run.notify('requester', 'triage_answer', requesterMessages.answer(s, decision.answer));
+      // Art. 12: a repeat names the original the requester follows (when the API looked its number up).
+      const told =
+        decision.disposition === 'repeat' && decision.originalWorkOrderNo
+          ? requesterMessages.repeat(s, decision.originalWorkOrderNo, decision.answer)
+          : requesterMessages.answer(s, decision.answer);
+      run.notify('requester', 'triage_answer', told);
       run.step(`triage_${decision.disposition}`, describeParty(decision.by), {
         reason: decision.reason,
         payload: {
