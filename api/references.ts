@@ -119,7 +119,13 @@ async function recordOf(context: Context): Promise<Partial<AppealFacts>> {
 const CHECKS = {
   triageAppeal: async (
     context: Context,
-    body: { disposition: string; unitId?: string; originalAppealId?: string; knowledgeEntryId?: string },
+    body: {
+      disposition: string;
+      unitId?: string;
+      originalAppealId?: string;
+      originalWorkOrderNo?: string;
+      knowledgeEntryId?: string;
+    },
   ) => {
     const { db, appealId } = context;
     if (body.unitId)
@@ -135,10 +141,12 @@ const CHECKS = {
         'originalAppealId',
         'is required for a repeat: the original appeal, by its id or work order number',
       );
-    if (body.originalAppealId)
-      body.originalAppealId = (
-        await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false })
-      ).appealId;
+    if (body.originalAppealId) {
+      const original = await otherAppeal(db, 'originalAppealId', body.originalAppealId, appealId, { open: false });
+      body.originalAppealId = original.appealId;
+      // A repeat's requester is told the number of the original they can follow (Art. 12).
+      if (body.disposition === 'repeat' && original.workOrderNo) body.originalWorkOrderNo = original.workOrderNo;
+    }
     if (body.knowledgeEntryId && !(await knowledgeEntryExists(db, body.knowledgeEntryId)))
       throw refused('knowledgeEntryId', `unknown knowledge-base entry ${body.knowledgeEntryId}`);
   },

@@ -242,6 +242,10 @@ describe('GET /v1/status/:ref', () => {
       originalAppealId: originalNo,
     });
     expect(triaged.statusCode, triaged.body).toBe(200);
+    // What the requester is sent names the original's number (the API looks it up with the triage's checks).
+    const history = await world.env.client.workflow.getHandle(appealWorkflowId(repeat.id)).fetchHistory();
+    const told = notificationsIn(history.events ?? []).find((n) => n.to === 'requester' && n.kind === 'triage_answer');
+    expect(told?.message).toContain(`与工单 ${originalNo} 为重复诉求`);
     const body = (await status(repeat.id, repeat.token)).json<Status>();
     expect(body).toMatchObject({ stage: 'closed', unitInCharge: { name: '北京市自来水集团有限责任公司' } });
     expect(body.answers).toEqual([
