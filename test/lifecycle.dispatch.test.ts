@@ -278,8 +278,12 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     expect(described.typedSearchAttributes.get(Overdue)).toBe(true);
     expect(described.typedSearchAttributes.get(DueAt)?.toISOString()).toBe(missed);
 
+    // The missed deadline stays the case's acceptance deadline; the next reminder is due a window on.
+    expect(c.deadlines.acceptance).toBe(missed);
+    expect(Math.round((Date.parse(c.deadlines.acceptanceReminder!) - Date.parse(missed)) / 1000)).toBe(2 * 3600);
     c = await appeal.skip(hours(2));
     expect(c).toMatchObject({ overdue: true, overdueSince: missed, dueAt: missed, acceptanceReminders: 2 });
+    expect(c.deadlines.acceptance).toBe(missed);
     // The tier's last reminder gets its window: no escalation at the instant it goes out.
     expect(c.escalationLevel).toBe(0);
     expect(c.escalations ?? []).toEqual([]);

@@ -154,20 +154,21 @@ const escalateAcceptance = (run: AppealRun): Promise<boolean> =>
     caseReasons.notAcceptedAfterReminders(missedAcceptance(run), run.state.acceptanceReminders),
   );
 
-/** The acceptance deadline the unit missed: the case is overdue since (a reminder's window moves `deadlines.acceptance`). */
+/** The acceptance deadline the unit missed: the case is overdue since. */
 const missedAcceptance = (run: AppealRun): string => run.state.overdueSince ?? run.state.deadlines.acceptance!;
 
-const nextReminder = (run: AppealRun, remindedAt: string): Promise<string> =>
-  run.deadline(remindedAt, 'acceptance').then(keepAcceptance(run));
-
-/** A reminder's window is not the acceptance deadline: the missed deadline stays on the case. */
-function keepAcceptance(run: AppealRun) {
-  const missed = run.state.deadlines.acceptance;
-  return (next: string): string => {
-    run.state.deadlines.acceptance = missed!;
-    run.state.deadlines.acceptanceReminder = next;
-    return next;
-  };
+/**
+ * The next reminder, one acceptance window on. A reminder's window is not the acceptance
+ * deadline: the missed deadline stays on the case, the reminder's goes to `acceptanceReminder`.
+ * The missed one is taken before the window is counted, which writes the case's deadlines.
+ */
+async function nextReminder(run: AppealRun, remindedAt: string): Promise<string> {
+  const deadlines = run.state.deadlines;
+  const missed = deadlines.acceptance;
+  const next = await run.deadline(remindedAt, 'acceptance');
+  if (missed) deadlines.acceptance = missed;
+  deadlines.acceptanceReminder = next;
+  return next;
 }
 
 async function reviewObjection(run: AppealRun, inbox: Inbox): Promise<void> {
