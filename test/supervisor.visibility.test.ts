@@ -68,5 +68,8 @@ describe('supervisors in the Temporal UI', () => {
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toContain('awaiting_acceptance');
     expect(metadata.currentDetails).toContain('unit:beijing-water');
+    // Instants in Beijing time, as parties are told them, not UTC.
+    expect(metadata.currentDetails).toMatch(/since \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
+    expect(metadata.currentDetails).not.toMatch(/\d{2}:\d{2}:\d{2}(\.\d+)?Z/);
   });
 });

@@ -11,6 +11,7 @@ import type { StepInput as StepRecordInput } from '../../activities/records/inde
 import type { AnnouncedNotice, Notification } from '../../activities/notifications/index.js';
 import type { PolicyLimits, WindowName } from '../../activities/deadlines/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
+import { beijingTimeText } from '../../domain/requesterMessages.js';
 import { PATCHES, type PatchId } from '../patches.js';
 import { caseAtIntake, pendingActors } from '../../domain/caseAtIntake.js';
 import { countWindows, WorkingCalendar, type DeadlineRules } from '../../domain/workingCalendar.js';
@@ -694,16 +695,18 @@ export class AppealRun {
     const openEscalation = [...(s.escalations ?? [])]
       .reverse()
       .find((e) => e.status === 'requested' || e.status === 'late');
+    // Supervisors read Beijing time, as every party is told it.
+    const at = (iso: string | undefined): string => (iso ? beijingTimeText(iso) : '—');
     wf.setCurrentDetails(
       [
-        `**${s.stage}** · waiting on \`${s.nextActor}\` since ${s.waitingSince}`,
+        `**${s.stage}** · waiting on \`${s.nextActor}\` since ${at(s.waitingSince)}`,
         s.dueAt
-          ? `due ${s.dueAt}${s.overdue ? ` — **OVERDUE** since ${s.overdueSince ?? s.dueAt}` : ''}`
+          ? `due ${at(s.dueAt)}${s.overdue ? ` — **OVERDUE** since ${at(s.overdueSince ?? s.dueAt)}` : ''}`
           : 'no deadline running',
         s.leadUnitId ? `lead unit: ${s.leadUnitId}${s.leadUnitKind ? ` (${s.leadUnitKind})` : ''}` : 'no lead unit yet',
         s.coHandlers.length ? `co-handlers: ${s.coHandlers.map((c) => `${c.unitId} (${c.status})`).join(', ')}` : '',
         openEscalation
-          ? `escalation level ${s.escalationLevel}: ${openEscalation.coordinatorId} owes an opinion by ${openEscalation.dueAt}`
+          ? `escalation level ${s.escalationLevel}: ${openEscalation.coordinatorId} owes an opinion by ${at(openEscalation.dueAt)}`
           : s.escalationLevel
             ? `escalation level ${s.escalationLevel}`
             : '',
