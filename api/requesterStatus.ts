@@ -101,16 +101,20 @@ const OF_ANOTHER_REQUESTER: Readonly<Partial<Record<Stage, string>>> = {
 };
 
 /**
- * Art. 12: a repeat names the original the requester follows and where it stands now — its stage
- * in words and, once reported, its outcome (not the unit's text: that answered another requester).
+ * Where the original a repeat or merged appeal follows stands now: its stage in words and, once
+ * reported, its outcome (not the unit's text: that answered another requester).
  */
-function repeatAnswer(answer: string, original: Appeal | undefined): string {
-  if (!original) return answer;
+function whereOriginalStands(original: Appeal): string {
   const stage = original.stage as Stage;
   const outcome = OUTCOME_IN_WORDS[(original.result as { outcome?: string } | null)?.outcome ?? ''];
   const words = OF_ANOTHER_REQUESTER[stage] ?? stageInPlainWords(stage, original.disposition);
-  const where = `${words}${outcome ? `（${outcome}）` : ''}`;
-  return `您的诉求与工单 ${original.workOrderNo ?? original.id} 为重复诉求，该工单目前：${where}。答复：${answer}`;
+  return `该工单目前：${words}${outcome ? `（${outcome}）` : ''}`;
+}
+
+/** Art. 12: a repeat names the original the requester follows and where it stands now. */
+function repeatAnswer(answer: string, original: Appeal | undefined): string {
+  if (!original) return answer;
+  return `您的诉求与工单 ${original.workOrderNo ?? original.id} 为重复诉求，${whereOriginalStands(original)}。答复：${answer}`;
 }
 
 /** The answers the case gave its requester, oldest first. */
@@ -157,7 +161,8 @@ function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answe
     answers.push({
       kind: 'merged',
       at: row.closedAt?.toISOString() ?? null,
-      text: `您的诉求已并入工单 ${original?.workOrderNo ?? c.originalAppealId} 一并办理。`,
+      // The original's progress is this requester's too: where it stands, as for a repeat.
+      text: `您的诉求已并入工单 ${original?.workOrderNo ?? c.originalAppealId} 一并办理${original ? `，${whereOriginalStands(original)}` : ''}。`,
     });
   }
   return answers.sort((a, b) => (a.at ?? '').localeCompare(b.at ?? ''));

@@ -223,7 +223,13 @@ describe('GET /v1/status/:ref', () => {
       stageText: '已并入其他工单一并办理',
       unitInCharge: { name: '北京市自来水集团有限责任公司' },
     });
-    expect(body.answers.find((a) => a.kind === 'merged')?.text).toContain(originalNo!);
+    // Where the original stands is this requester's progress too, read at each request.
+    expect(body.answers.find((a) => a.kind === 'merged')?.text).toBe(
+      `您的诉求已并入工单 ${originalNo} 一并办理，该工单目前：已派给承办单位，等待签收。`,
+    );
+    expect((await act('water', original.id, 'accept', {})).statusCode).toBe(200);
+    const later = (await status(duplicate.id, duplicate.token)).json<Status>();
+    expect(later.answers.find((a) => a.kind === 'merged')?.text).not.toContain('等待签收');
     // What the requester is sent names the original's number too (the API looks it up for the merge).
     const history = await world.env.client.workflow.getHandle(appealWorkflowId(duplicate.id)).fetchHistory();
     const told = notificationsIn(history.events ?? []).find((n) => n.to === 'requester' && n.kind === 'merged');
