@@ -424,6 +424,10 @@ export const AppealSummary = Type.Object(
     nextActor: Nullable(Type.String(), {
       description: 'Who must act next: `center`, `unit:<id>`, `coordinator:<id>`, `requester` or `none`',
     }),
+    pendingActors: Type.Array(Type.String(), {
+      description:
+        "Everyone who owes something on the case now, the main process and its sub-matters alike (a co-handler's report, a coordinator's opinion): an inbox reader finds `unit:<id>` or `coordinator:<id>` of its own here",
+    }),
     waitingSince: Nullable(Type.String()),
     dueAt: Nullable(Type.String()),
     overdue: Type.Boolean(),

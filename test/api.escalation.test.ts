@@ -39,7 +39,7 @@ interface CaseView {
   timeline: { type: string; actor: string }[];
 }
 interface Page {
-  items: { appealId: string; overdue: boolean; nextActor: string | null }[];
+  items: { appealId: string; overdue: boolean; nextActor: string | null; pendingActors: string[] }[];
 }
 interface Delivered {
   appealId: string;
@@ -179,6 +179,8 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
       5_000,
     );
     expect(inbox.items.map((i) => i.appealId).slice(0, 2)).toEqual([id, own.appealId]);
+    // Each item says who owes something on it now: the government finds itself there.
+    expect(inbox.items[0]?.pendingActors).toContain('coordinator:chaoyang-gov');
 
     // An authority the case was not escalated to neither reads nor answers it.
     const outsider = coordinator('haidian-gov');

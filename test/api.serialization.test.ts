@@ -97,6 +97,7 @@ const summary = (nulls: boolean) => ({
   coHandlerIds: nulls ? [] : ['chaoyang-housing'],
   involvedUnitIds: nulls ? [] : ['bj-water', 'chaoyang-housing'],
   nextActor: nulls ? null : 'unit:bj-water',
+  pendingActors: nulls ? [] : ['unit:bj-water', 'unit:chaoyang-housing'],
   waitingSince: nulls ? null : at(150),
   dueAt: nulls ? null : at(1440),
   overdue: false,

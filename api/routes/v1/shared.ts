@@ -75,6 +75,7 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   coHandlerIds: r.coHandlerIds,
   involvedUnitIds: r.involvedUnitIds,
   nextActor: r.nextActor,
+  pendingActors: r.pendingActors,
   waitingSince: r.waitingSince?.toISOString() ?? null,
   dueAt: r.dueAt?.toISOString() ?? null,
   overdue: r.overdue,
