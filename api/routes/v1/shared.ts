@@ -1,6 +1,6 @@
 /** Schema pieces and helpers the /v1 route files share. */
 import { Type, type Static } from '@sinclair/typebox';
-import { and, arrayContains, eq, or, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Stage } from '../../../domain/appeal.js';
 import { beijingMonthOf, MONTH_PATTERN } from '../../../domain/months.js';
@@ -93,7 +93,8 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
 export function unitFilter(unitId: string, unit: Pick<HandlingUnit, 'kind' | 'districtId'> | undefined): SQL {
   const involved = arrayContains(appeals.involvedUnitIds, [unitId]);
   if (unit?.kind !== 'district_government' || !unit.districtId) return involved;
-  return or(involved, and(eq(appeals.stabilityRisk, true), eq(appeals.districtId, unit.districtId)))!;
+  // The flag as the bare column, the predicate of the partial index that serves this (appeals_stability_risk_district_idx).
+  return or(involved, and(sql`${appeals.stabilityRisk}`, eq(appeals.districtId, unit.districtId)))!;
 }
 
 /** `unitFilter` of a unit id as given, looked up in the directory. */
