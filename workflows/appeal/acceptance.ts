@@ -106,7 +106,8 @@ async function remind(
     if (!(await escalateAcceptance(run))) return { nextReminderAt: undefined, remindersAtTier };
     remindersAtTier = 0;
   }
-  sendReminder(run, remindedAt);
+  // Said after the escalation it follows (its read moved the clock), so the timeline stays in order.
+  sendReminder(run, run.now());
   return { nextReminderAt: await nextReminder(run, remindedAt), remindersAtTier: remindersAtTier + 1 };
 }
 
