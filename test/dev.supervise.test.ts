@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lastFailure } from '../scripts/lib/cluster.js';
 import { supervise, type Supervised } from '../scripts/lib/supervise.js';
 
 const alive = (pid: number): boolean => {
@@ -131,5 +132,34 @@ describe('supervise', () => {
     expect(lines[0]).toMatch(
       /^child \(pid -\) could not start: spawn \/nonexistent\/jiesu-binary ENOENT; restarting in 50 ms$/,
     );
+  });
+  it("names why the child ended, as its output tells it, in the exit's line", async () => {
+    const { lines } = start('process.exit(1)', {
+      initialDelayMs: 60_000,
+      exitReason: () => 'Failed to start gRPC listener: address already in use',
+    });
+    await until(() => lines.some((l) => l.includes('exited')));
+    expect(lines.find((l) => l.includes('exited'))).toMatch(
+      /^child \(pid \d+\) exited with exit code 1 \(Failed to start gRPC listener: address already in use\); restarting in 30 s$/,
+    );
+  });
+
+  it('lastFailure picks the last failing line of a Go service, a pino log or a panic', () => {
+    const go = [
+      '{"level":"info","msg":"history starting"}',
+      '{"level":"error","msg":"Queue reader unable to retrieve tasks","error":"shard status unknown"}',
+      '{"level":"fatal","msg":"Failed to start gRPC listener","error":"listen tcp 127.0.0.1:21034: bind: address already in use"}',
+      '{"level":"info","msg":"after"}',
+    ].join('\n');
+    expect(lastFailure(go)).toBe(
+      'Failed to start gRPC listener: listen tcp 127.0.0.1:21034: bind: address already in use',
+    );
+    expect(lastFailure('{"level":60,"msg":"worker failed","err":{"message":"connection refused"}}')).toBe(
+      'worker failed: connection refused',
+    );
+    expect(lastFailure('starting\npanic: runtime error: invalid memory address\n\ngoroutine 1')).toBe(
+      'panic: runtime error: invalid memory address',
+    );
+    expect(lastFailure('{"level":"info","msg":"fine"}\nplain text')).toBeUndefined();
   });
 });

@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchOnPort, portFromEnv } from '../scripts/lib/ports.js';
+import { freeLowPorts, launchOnPort, portFromEnv } from '../scripts/lib/ports.js';
+import { freeClusterPorts, portsOf } from '../scripts/lib/temporalServer.js';
 
 const open: Server[] = [];
 afterEach(async () => {
@@ -82,5 +83,20 @@ describe('portFromEnv', () => {
   it.each(['0', '65536', 'abc', '80.5', '-1'])('refuses %s, naming the variable', (value) => {
     process.env[NAME] = value;
     expect(() => portFromEnv(NAME, 3000)).toThrow(`${NAME}=${value} is not a valid port`);
+  });
+});
+
+describe('ports picked for servers that bind later', () => {
+  it('lie below the ephemeral range, are free, distinct and never one excluded', async () => {
+    const cluster = portsOf(await freeClusterPorts('a test cluster'));
+    expect(new Set(cluster).size).toBe(13);
+    const apps = await freeLowPorts(20, 'test apps', cluster);
+    for (const port of [...cluster, ...apps]) {
+      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeLessThan(32_768);
+    }
+    expect(new Set([...cluster, ...apps]).size).toBe(33);
+    // Each is free: a server can bind it now.
+    for (const port of apps) await listen(port);
   });
 });

@@ -13,9 +13,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startLocalStack } from '../lib/localStack.js';
 import { STATE_DIR } from '../lib/paths.js';
-import { assertPortFree } from '../lib/ports.js';
 import { startTemporalCluster } from '../lib/cluster.js';
-import { clusterPorts, TEMPORAL_SERVER_VERSION, TEMPORAL_SERVICES, type TemporalPorts } from '../lib/temporalServer.js';
+import { freeClusterPorts, TEMPORAL_SERVER_VERSION } from '../lib/temporalServer.js';
 
 export const TOPOLOGIES = ['dev', 'cluster', 'both'] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
@@ -35,31 +34,6 @@ export interface BenchTemporal {
 /** History shards of the benchmark's cluster: as `npm run cluster` and the compose topology. */
 const SHARDS = 4;
 
-/**
- * A base whose twelve ports (see `clusterPorts`) are all free, tried from a random start. Below
- * 32,768: Temporal keeps each service's membership port in a PostgreSQL smallint, and a service
- * whose port is above it cannot join the ring.
- */
-async function freeClusterPorts(): Promise<TemporalPorts> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const ports = clusterPorts(10_000 + Math.floor(Math.random() * 225) * 100);
-    const all = [
-      ports.frontendHttp,
-      ...TEMPORAL_SERVICES.flatMap((s) => [ports.grpc[s], ports.membership[s], ports.metrics[s]]),
-    ];
-    const free = await Promise.all(
-      all.map((p) =>
-        assertPortFree(p, 'bench cluster').then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    if (free.every(Boolean)) return ports;
-  }
-  throw new Error('no free range of ports for the benchmark cluster');
-}
-
 export async function startBenchTemporal(
   topology: Exclude<Topology, 'both'>,
   options: { namespace: string; devStore: DevStore; log: (message: string) => void; signal: AbortSignal },
@@ -67,7 +41,7 @@ export async function startBenchTemporal(
   if (topology === 'cluster') {
     const cluster = await startTemporalCluster({
       postgres: { cluster: 'bench-cluster', throwaway: true },
-      temporalPorts: await freeClusterPorts(),
+      temporalPorts: await freeClusterPorts('the benchmark cluster'),
       shards: SHARDS,
       logDir: join(STATE_DIR, 'bench', `cluster-${process.pid}`, 'logs'),
       namespace: options.namespace,

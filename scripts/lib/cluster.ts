@@ -121,6 +121,7 @@ export class ClusterProcess {
       env,
       stdio: ['ignore', this.out, this.out],
       log: this.log,
+      exitReason: () => lastFailure(this.logTail(40)),
     });
     this.starts += 1;
     const starting = (this.starting = new AbortController());
@@ -170,6 +171,29 @@ export class ClusterProcess {
     } catch {
       return '(no output)';
     }
+  }
+}
+
+/**
+ * The last line of a process's output that reports a failure (a Go service's fatal or error entry,
+ * a pino error, a panic), shortened to its message and error: what a crash loop says about itself.
+ */
+export function lastFailure(output: string): string | undefined {
+  const line = output
+    .split('\n')
+    .reverse()
+    .find((l) => /"level":"(fatal|dpanic|panic|error)"|"level":(50|60)\b|^panic:|^fatal error:/.test(l));
+  if (!line) return undefined;
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; error?: unknown; err?: { message?: unknown } };
+    const error = entry.error ?? entry.err?.message;
+    return [entry.msg, error]
+      .filter((part) => part !== undefined)
+      .map(String)
+      .join(': ')
+      .slice(0, 400);
+  } catch {
+    return line.slice(0, 400);
   }
 }
 
@@ -276,6 +300,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     if (failures.length) throw new Error(failures.join('\n'));
   };
 
+  const processes = new Map<string, ClusterProcess>();
   try {
     // PostgreSQL for Temporal and the application, migrated and seeded. The frontend's address is
     // known ahead: the stack only records it.
@@ -310,7 +335,6 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     );
     log(schema);
 
-    const processes = new Map<string, ClusterProcess>();
     // Ctrl-C while starting: every supervisor is told at once, so none restarts a child the
     // terminal's signal already ended; the step under way then fails and the rest is stopped.
     const stopProcesses = () => Promise.all([...processes.values()].map((p) => p.stop())).then(() => undefined);
@@ -342,8 +366,11 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       started.push({ what: `the Temporal ${service} service`, stop: () => temporal[service].stop() });
       log(`Temporal ${service} service ready (pid ${temporal[service].pid})`);
     };
-    // History and matching first, as Temporal's own start order; the worker service needs the frontend.
-    await Promise.all([startService('history'), startService('matching')]);
+    // One at a time, history first: on fresh databases the first service to start writes the
+    // cluster's metadata, and a second one starting at the same moment loses that race and exits.
+    // The worker service needs the frontend.
+    await startService('history');
+    await startService('matching');
     await startService('frontend');
     await stepOf('waiting for the Temporal frontend', () => waitForFrontend(temporalAddress), signal);
     await startService('worker');
@@ -426,12 +453,18 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       },
     };
   } catch (error) {
+    // A service in a crash loop makes a later step fail: its own words say why.
+    const crashes = [...processes.values()]
+      .filter((p) => p.restarts > 0)
+      .map(
+        (p) => `${p.name} restarted ${p.restarts} times; last: ${lastFailure(p.logTail(40)) ?? '(no failure logged)'}`,
+      );
     const unstopped = await stopAll().then(
       () => undefined,
       (e: Error) => e,
     );
-    if (unstopped) throw new Error(`${(error as Error).message}\n${unstopped.message}`, { cause: error });
-    throw error;
+    const message = [(error as Error).message, ...crashes, ...(unstopped ? [unstopped.message] : [])].join('\n');
+    throw message === (error as Error).message ? error : new Error(message, { cause: error });
   }
 }
 

@@ -38,6 +38,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` distinct ports below the system's ephemeral range (32,768 and up), free now and not in
+ * `exclude` (ports picked for servers not yet started). For a server that binds minutes after the
+ * pick: a port in the ephemeral range could meanwhile be taken by any outgoing connection.
+ */
+export async function freeLowPorts(count: number, what: string, exclude: Iterable<number> = []): Promise<number[]> {
+  const taken = new Set(exclude);
+  const picked: number[] = [];
+  for (let tries = 0; picked.length < count; tries++) {
+    if (tries >= 200) throw new Error(`no ${count} free ports below 32768 for ${what}`);
+    const port = 10_000 + Math.floor(Math.random() * 22_768);
+    if (taken.has(port)) continue;
+    taken.add(port);
+    if (
+      await assertPortFree(port, what).then(
+        () => true,
+        () => false,
+      )
+    )
+      picked.push(port);
+  }
+  return picked;
+}
+
 const TAKEN = /address already in use|EADDRINUSE/i;
 
 /**

@@ -23,6 +23,8 @@ export interface SuperviseOptions {
   resetAfterMs?: number;
   /** SIGTERM, then SIGKILL after this long (default 5 s). */
   stopGraceMs?: number;
+  /** Why the child ended, as its own output tells it, added to the exit's log line. */
+  exitReason?: () => string | undefined;
 }
 
 export interface Supervised {
@@ -72,7 +74,10 @@ export function supervise(options: SuperviseOptions): Supervised {
       quickFailures = Date.now() - startedAt >= resetAfter ? 0 : quickFailures + 1;
       const delay = Math.min(maxDelay, initialDelay * 2 ** Math.max(0, quickFailures - 1));
       restarts += 1;
-      options.log(`${options.label} (pid ${current.pid ?? '-'}) ${how}; restarting in ${formatDelay(delay)}`);
+      const reason = options.exitReason?.();
+      options.log(
+        `${options.label} (pid ${current.pid ?? '-'}) ${how}${reason ? ` (${reason})` : ''}; restarting in ${formatDelay(delay)}`,
+      );
       timer = setTimeout(start, delay);
     };
     // A spawn failure (ENOENT, EACCES) comes as 'error' without 'exit': treat it as an exit.

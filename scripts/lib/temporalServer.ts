@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ROOT, STATE_DIR, TOOLS_DIR } from './paths.js';
+import { assertPortFree } from './ports.js';
 import { run, tail } from './run.js';
 
 /** Pinned: v1.29.1 builds with the Go toolchain installed here (later ones may need a newer Go). */
@@ -153,6 +154,35 @@ export function clusterPorts(base = 7400): TemporalPorts {
     membership: { frontend: at(53), history: at(54), matching: at(55), worker: at(59) },
     metrics: { frontend: at(63), history: at(64), matching: at(65), worker: at(69) },
   };
+}
+
+/** The thirteen ports of a cluster's Temporal services. */
+export const portsOf = (ports: TemporalPorts): number[] => [
+  ports.frontendHttp,
+  ...TEMPORAL_SERVICES.flatMap((s) => [ports.grpc[s], ports.membership[s], ports.metrics[s]]),
+];
+
+/**
+ * A base whose thirteen ports (see `clusterPorts`) are all free, tried from a random start, for a
+ * cluster beside others (the benchmark's, the drills'). All below 32,768: Temporal keeps each
+ * service's membership port in a PostgreSQL smallint; and the system's ephemeral ports lie above
+ * it, so a port picked there could be taken by any outgoing connection before the service binds
+ * it, and a service that cannot bind its port exits.
+ */
+export async function freeClusterPorts(what: string): Promise<TemporalPorts> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const ports = clusterPorts(10_000 + Math.floor(Math.random() * 225) * 100);
+    const free = await Promise.all(
+      portsOf(ports).map((p) =>
+        assertPortFree(p, what).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    if (free.every(Boolean)) return ports;
+  }
+  throw new Error(`no free range of ports for ${what}`);
 }
 
 export interface TemporalPostgres {

@@ -6,14 +6,14 @@
  * cluster's processes through a small control server on loopback (test/support/clusterControl.ts).
  */
 import { createServer, type Server } from 'node:http';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCluster, type Cluster } from '../../scripts/lib/cluster.js';
 import { STATE_DIR } from '../../scripts/lib/paths.js';
-import { assertPortFree, freePort } from '../../scripts/lib/ports.js';
+import { freeLowPorts, freePort } from '../../scripts/lib/ports.js';
 import { step } from '../../scripts/lib/log.js';
-import { TEMPORAL_SERVICES, type TemporalPorts } from '../../scripts/lib/temporalServer.js';
+import { freeClusterPorts, portsOf } from '../../scripts/lib/temporalServer.js';
 import { writeWorkflowBundle } from '../../worker/bundle.js';
 import { API_KEYS_JSON } from './keys.js';
 
@@ -27,37 +27,6 @@ declare module 'vitest' {
     clusterDatabaseUrl: string;
     clusterControlUrl: string;
   }
-}
-
-/**
- * A free port below 32768: Temporal stores membership ports as a PostgreSQL smallint, and the
- * system's ephemeral ports lie above that.
- */
-async function freeLowPort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (taken.has(port)) continue;
-    const free = await assertPortFree(port, 'a Temporal membership port').then(
-      () => true,
-      () => false,
-    );
-    if (free) {
-      taken.add(port);
-      return port;
-    }
-  }
-}
-
-async function freeTemporalPorts(): Promise<TemporalPorts> {
-  const each = async (pick: () => Promise<number>) =>
-    Object.fromEntries(await Promise.all(TEMPORAL_SERVICES.map(async (s) => [s, await pick()] as const)));
-  const low = new Set<number>();
-  return {
-    grpc: (await each(freePort)) as TemporalPorts['grpc'],
-    membership: (await each(() => freeLowPort(low))) as TemporalPorts['membership'],
-    metrics: (await each(freePort)) as TemporalPorts['metrics'],
-    frontendHttp: await freePort(),
-  };
 }
 
 /** POST /processes/<name>/<kill|stop|start>, POST /deploy, GET /processes, GET /processes/<name>/log. */
@@ -100,6 +69,44 @@ function controlServer(cluster: Cluster, dir: string): Server {
   });
 }
 
+/**
+ * The drills' cluster on ports of its own. A start that fails (a service of the Temporal server
+ * that does not come up on a loaded machine) is tried once more on new ports, after saying why;
+ * the first attempt's logs stay beside the second's.
+ */
+async function startDrillCluster(bundle: string, logDir: string): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    const temporalPorts = await freeClusterPorts('the cluster drills');
+    const apiPorts = (await freeLowPorts(2, "the cluster drills' APIs", portsOf(temporalPorts))) as [number, number];
+    try {
+      return await startCluster({
+        postgres: { cluster: PG_PREFIX, throwaway: true },
+        temporalPorts,
+        shards: 4,
+        apiPorts,
+        workflowBundlePath: bundle,
+        logDir,
+        appEnv: {
+          API_KEYS: API_KEYS_JSON,
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'info',
+          // Short enough that an action held up by a drill answers 503 and the client retries it.
+          WORKFLOW_TIMEOUT_MS: '10000',
+        },
+        log: (message) => step(`cluster: ${message}`),
+      });
+    } catch (error) {
+      if (attempt >= 2) throw error;
+      const kept = `${logDir}-attempt-${attempt}`;
+      await rm(kept, { recursive: true, force: true });
+      await rename(logDir, kept).catch(() => undefined);
+      step(
+        `cluster drills: the cluster did not start (logs in ${kept}); once more on new ports:\n${(error as Error).message}`,
+      );
+    }
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   const dir = join(STATE_DIR, 'cluster-drills');
@@ -109,23 +116,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The last run's logs are kept until the next run, for a look after a red one.
   const logDir = join(dir, 'logs');
   await rm(logDir, { recursive: true, force: true });
+  await rm(`${logDir}-attempt-1`, { recursive: true, force: true });
 
-  const cluster = await startCluster({
-    postgres: { cluster: PG_PREFIX, throwaway: true },
-    temporalPorts: await freeTemporalPorts(),
-    shards: 4,
-    apiPorts: [await freePort(), await freePort()],
-    workflowBundlePath: bundle,
-    logDir,
-    appEnv: {
-      API_KEYS: API_KEYS_JSON,
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      // Short enough that an action held up by a drill answers 503 and the client retries it.
-      WORKFLOW_TIMEOUT_MS: '10000',
-    },
-    log: (message) => step(`cluster: ${message}`),
-  });
+  const cluster = await startDrillCluster(bundle, logDir);
   step(`cluster drills: cluster up in ${Math.round((Date.now() - started) / 1000)} s (logs in ${logDir})`);
 
   const control = controlServer(cluster, dir);
