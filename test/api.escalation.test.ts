@@ -297,3 +297,15 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
     expect(listed.json<Page>().items.map((i) => i.appealId)).toContain(id);
   });
 });
+
+describe('dev keys', () => {
+  it("a unit's or coordinator's key naming no unit of the directory is refused; a known one is let in", async () => {
+    for (const key of ['dev-unit-no-such-unit', 'dev-coordinator-no-such-gov']) {
+      const res = await withKey(app, key)('GET', '/v1/appeals?limit=1');
+      expect(res.statusCode, res.body).toBe(401);
+      expect(res.json<{ message: string }>().message).toContain(`${key} names unit no-such-`);
+    }
+    expect((await unit('beijing-water')('GET', '/v1/units/beijing-water/inbox')).statusCode).toBe(200);
+    expect((await coordinator('chaoyang-gov')('GET', '/v1/appeals?limit=1')).statusCode).toBe(200);
+  });
+});

@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../../platform/env.js';
 import type { Party } from '../../domain/appeal.js';
+import { findHandlingUnit } from '../../db/queries/directory.js';
 import { HttpError } from '../errors.js';
 
 export const ROLES = ['intake', 'center', 'unit', 'coordinator', 'supervisor', 'admin'] as const;
@@ -139,14 +140,29 @@ export default fp<{ keys: ApiKeyEntry[] | 'dev'; nodeEnv: string }>(
     };
     app.decorate('identify', identify);
 
+    // A dev key names its unit in the key itself: one the directory does not know is no party.
+    // Units once found are remembered; a miss is asked again (a unit may be added meanwhile).
+    const knownUnits = new Set<string>();
+    const devUnitKnown = async (unitId: string): Promise<boolean> => {
+      if (knownUnits.has(unitId)) return true;
+      if (!(await findHandlingUnit(app.db, unitId))) return false;
+      knownUnits.add(unitId);
+      return true;
+    };
+
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
       if (!match) throw new HttpError(401, 'missing API key: send Authorization: Bearer <key>');
       const principal = identify(match[1]!);
       if (!principal) throw new HttpError(401, 'unknown API key');
+      if (keys === 'dev' && principal.unitId && !(await devUnitKnown(principal.unitId)))
+        throw new HttpError(
+          401,
+          `unknown API key: ${principal.name} names unit ${principal.unitId}, not in the directory`,
+        );
       request.principal = principal;
       request.log = request.log.child({ caller: principal.name, role: principal.role });
     });
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['db'] },
 );
