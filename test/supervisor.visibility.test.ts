@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { as, startApiWorld, until, waterOutage, type ApiWorld } from './support/api.js';
 import { ROOT } from '../scripts/lib/paths.js';
 import { appealWorkflowId, TASK_QUEUE } from '../workflows/appeal/definitions.js';
+import { coHandlingWorkflowId } from '../workflows/coHandler/definitions.js';
 
 let database: TestDatabase;
 let world: ApiWorld;
@@ -71,5 +72,27 @@ describe('supervisors in the Temporal UI', () => {
     // Instants in Beijing time, as parties are told them, not UTC.
     expect(metadata.currentDetails).toMatch(/since \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
     expect(metadata.currentDetails).not.toMatch(/\d{2}:\d{2}:\d{2}(\.\d+)?Z/);
+
+    // A co-handler's own workflow says what it owes and by when, in Beijing time as well.
+    const unit = as(world.app, 'water');
+    expect((await unit({ method: 'POST', url: `/v1/appeals/${appealId}/accept`, payload: {} })).statusCode).toBe(200);
+    const added = await unit({
+      method: 'POST',
+      url: `/v1/appeals/${appealId}/co-handlers`,
+      payload: { unitId: 'beijing-drainage', task: '核查管网' },
+    });
+    expect(added.statusCode, added.body).toBe(200);
+    const coHandler = world.env.client.workflow.getHandle(coHandlingWorkflowId(appealId, 'beijing-drainage'));
+    const coDetails = await until(
+      () =>
+        coHandler.query<{ currentDetails?: string }>('__temporal_workflow_metadata').then(
+          (m) => m.currentDetails ?? '',
+          () => '',
+        ),
+      (details) => details.includes('owes its part'),
+    );
+    expect(coDetails).toMatch(
+      /beijing-drainage\*\* owes its part to beijing-water by \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/,
+    );
   });
 });

@@ -10,6 +10,7 @@ import type { Activities } from '../../activities/index.js';
 import { NOTIFY_ACTIVITY_OPTIONS } from '../../domain/notifications.js';
 import { appealWorkflowId } from '../../domain/appeal.js';
 import { partyMessages } from '../../domain/partyMessages.js';
+import { beijingTimeText } from '../../domain/requesterMessages.js';
 import { AppealId, AppealStage, CoHandlerUnit, DueAt, LeadUnit, NextActor, Overdue } from '../searchAttributes.js';
 import {
   caseEndedSignal,
@@ -50,7 +51,7 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
     ]);
     wf.setCurrentDetails(
       waiting
-        ? `co-handler **${unitId}** owes its part to ${leadUnitId} by ${assignment.dueAt}${overdue ? ' — **OVERDUE**: reason and interim report required' : ''}\n\n${assignment.task}`
+        ? `co-handler **${unitId}** owes its part to ${leadUnitId} by ${beijingTimeText(assignment.dueAt)}${overdue ? ' — **OVERDUE**: reason and interim report required' : ''}\n\n${assignment.task}`
         : `co-handler ${unitId}: ${final ? 'reported' : (ended ?? 'no report by the handling deadline')}`,
     );
   };
