@@ -361,7 +361,9 @@ describe('dispatch and acceptance (Art. 14, 16)', () => {
     // Upheld, the order is the unit's: it cannot object again and send the case back to review.
     const again = await appeal.refused(d.objectToDispatchUpdate, { by: unit('chaoyang-jianwai'), reason: '再次异议' });
     expect(again.type).toBe(ErrorType.ActionNotAllowed);
-    expect(again.message).toContain('reviewed and upheld: accept the order');
+    expect(again.message).toMatch(
+      /chaoyang-jianwai's objection of \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间） was reviewed and upheld: accept the order/,
+    );
     c = await appeal.act(d.acceptDispatchUpdate, { by: unit('chaoyang-jianwai') });
     expect(c.stage).toBe('handling');
   });

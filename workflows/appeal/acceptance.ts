@@ -8,6 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
+import { beijingTimeText } from '../../domain/requesterMessages.js';
 import { PATCHES } from '../patches.js';
 import { describeParty } from './definitions.js';
 import { escalate } from './coordination.js';
@@ -33,7 +34,7 @@ export function registerAcceptanceActions(run: AppealRun, inbox: Inbox): void {
         throw actionNotAllowed(
           'objectToDispatch',
           s.stage,
-          `${s.objection.unitId}'s objection of ${s.objection.at} was reviewed and upheld: accept the order`,
+          `${s.objection.unitId}'s objection of ${beijingTimeText(s.objection.at)} was reviewed and upheld: accept the order`,
         );
     },
     apply: (input) => {
