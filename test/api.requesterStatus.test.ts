@@ -183,6 +183,22 @@ describe('GET /v1/status/:ref', () => {
     expect((await act('water', id, 'result', { outcome: 'resolved', summary: '已更换加压泵' })).statusCode).toBe(200);
     const results = (await status(id, token)).json<Status>().answers.filter((a) => a.kind === 'result');
     expect(results.map((a) => a.text)).toEqual(['已解决：已恢复供水', '已解决：已更换加压泵']);
+
+    // Unsatisfied again, re-handled a second time, then unsatisfied at the policy's cap: the case
+    // closes, and a third order is refused saying why.
+    const unsatisfied = { reached: true, contacted: true, resolved: false, satisfaction: 'unsatisfied' };
+    expect((await act('center', id, 'callback', unsatisfied)).statusCode).toBe(200);
+    expect((await act('center', id, 'rehandling', { reason: '仍有异味' })).statusCode).toBe(200);
+    expect((await act('water', id, 'result', { outcome: 'resolved', summary: '已冲洗管道' })).statusCode).toBe(200);
+    const last = await act('center', id, 'callback', unsatisfied);
+    expect(last.json<{ stage: string }>().stage).toBe('closed');
+    // Once its workflow has ended, the record answers for the case.
+    await world.env.client.workflow.getHandle(appealWorkflowId(id)).result();
+    const third = await act('center', id, 'rehandling', { reason: '再次办理' });
+    expect(third.statusCode, third.body).toBe(409);
+    expect(third.json<{ message: string }>().message).toMatch(
+      /^rehandling is not allowed: the appeal is closed since \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）: the callback's answer was unsatisfied after 2 re-handling order\(s\), all that policy \S+ v\d+ allows$/,
+    );
   });
 
   it('tells the triage answer of an appeal closed at triage, and a withdrawal', async () => {

@@ -12,6 +12,8 @@ import { appealWorkflowId, involvedUnitIds, type AppealCase, type Stage } from '
 import { caseQuery } from '../../../workflows/appeal/definitions.js';
 import { getAppealRecord, listAuditEvents } from '../../../db/queries/cases.js';
 import { findHandlingUnit } from '../../../db/queries/directory.js';
+import { getPolicy } from '../../../db/queries/reference.js';
+import { beijingTimeText } from '../../../domain/requesterMessages.js';
 import type { Appeal } from '../../../db/schema/index.js';
 import type { AppealCaseSchema } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
@@ -100,9 +102,26 @@ export const notFound = () => new HttpError(404, 'appeal not found');
  * or never existed (404).
  */
 export async function workflowGone(app: FastifyInstance, appealId: string, action: string): Promise<HttpError> {
-  return (await getAppealRecord(app.db, appealId))
-    ? new HttpError(409, `${action} is not allowed: the appeal is closed`)
-    : notFound();
+  const record = await getAppealRecord(app.db, appealId);
+  if (!record) return notFound();
+  const since = record.closedAt ? ` since ${beijingTimeText(record.closedAt.toISOString())}` : '';
+  return new HttpError(
+    409,
+    `${action} is not allowed: the appeal is closed${since}${await whyNoRehandling(app, action, record)}`,
+  );
+}
+
+/**
+ * Why a re-handling order finds the case closed after an unsatisfied callback (Art. 24): the
+ * case had every re-handling its policy allows, or the center ordered none within the window.
+ */
+async function whyNoRehandling(app: FastifyInstance, action: string, record: Appeal): Promise<string> {
+  const final = record.finalCase;
+  if (action !== 'rehandling' || final?.callback?.satisfaction !== 'unsatisfied' || final.forwarding) return '';
+  const policy = final.policy ? await getPolicy(app.db, final.policy.code, final.policy.version) : undefined;
+  if (policy && final.rehandlings >= policy.rehandlingCap)
+    return `: the callback's answer was unsatisfied after ${final.rehandlings} re-handling order(s), all that policy ${policy.code} v${policy.version} allows`;
+  return ": the callback's answer was unsatisfied and no re-handling was ordered within the window that followed it";
 }
 
 /** What the record says of who is in a case: its involved units, and whether its district's government was told of a risk. */
