@@ -431,6 +431,10 @@ export const AppealSummary = Type.Object(
     waitingSince: Nullable(Type.String()),
     dueAt: Nullable(Type.String()),
     overdue: Type.Boolean(),
+    overdueSince: Nullable(Type.String(), {
+      description:
+        'Since when the case is overdue: the first window it missed in its stage, until the obligation is met',
+    }),
     escalationLevel: Type.Integer(),
     receivedAt: Type.String(),
     closedAt: Nullable(Type.String()),

@@ -39,7 +39,13 @@ interface CaseView {
   timeline: { type: string; actor: string }[];
 }
 interface Page {
-  items: { appealId: string; overdue: boolean; nextActor: string | null; pendingActors: string[] }[];
+  items: {
+    appealId: string;
+    overdue: boolean;
+    overdueSince: string | null;
+    nextActor: string | null;
+    pendingActors: string[];
+  }[];
 }
 interface Delivered {
   appealId: string;
@@ -179,8 +185,10 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
       5_000,
     );
     expect(inbox.items.map((i) => i.appealId).slice(0, 2)).toEqual([id, own.appealId]);
-    // Each item says who owes something on it now: the government finds itself there.
+    // Each item says who owes something on it now: the government finds itself there; and since when it is overdue.
     expect(inbox.items[0]?.pendingActors).toContain('coordinator:chaoyang-gov');
+    expect(inbox.items[0]).toMatchObject({ overdue: true, overdueSince: missed });
+    expect(inbox.items[1]).toMatchObject({ appealId: own.appealId, overdueSince: null });
 
     // An authority the case was not escalated to neither reads nor answers it.
     const outsider = coordinator('haidian-gov');
@@ -204,6 +212,12 @@ describe('escalation the escalated authority can act on (Art. 22)', () => {
     expect(accepted.statusCode, accepted.body).toBe(200);
     expect(accepted.json<CaseView>()).toMatchObject({ stage: 'handling', overdue: false });
     expect(await until(overdueAwaitingIds, (ids) => !ids.includes(id), 5_000)).not.toContain(id);
+    // Listed no longer overdue: the obligation was met.
+    const listed = await center()('GET', `/v1/appeals?stage=handling&districtId=chaoyang&limit=200`);
+    expect(listed.json<Page>().items.find((i) => i.appealId === id)).toMatchObject({
+      overdue: false,
+      overdueSince: null,
+    });
   });
 
   it('a sector case past its handling deadline escalates to the sector authority; the lead gets the red light', async () => {

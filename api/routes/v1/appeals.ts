@@ -20,6 +20,7 @@ import {
   IdParams,
   principalOf,
   summarize,
+  summaryColumns,
   unitFilterOf,
 } from './shared.js';
 
@@ -159,7 +160,7 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       }
       const rows = await app.db
-        .select()
+        .select(summaryColumns)
         .from(appeals)
         .where(and(...where))
         .orderBy(desc(appeals.receivedAt), desc(appeals.id))

@@ -61,7 +61,43 @@ export function monthSoFar(month: string, now = new Date()): string {
   return month;
 }
 
-export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealSummary> => ({
+/**
+ * What a list item is made of: the record's columns, without the case's JSON documents (a page
+ * of 50 would carry them all), and since when the case is overdue, read out of its current case
+ * (its final case once closed).
+ */
+export const summaryColumns = {
+  id: appeals.id,
+  workOrderNo: appeals.workOrderNo,
+  stage: appeals.stage,
+  appealType: appeals.appealType,
+  categoryCode: appeals.categoryCode,
+  content: appeals.content,
+  districtId: appeals.districtId,
+  streetId: appeals.streetId,
+  leadUnitId: appeals.leadUnitId,
+  coHandlerIds: appeals.coHandlerIds,
+  involvedUnitIds: appeals.involvedUnitIds,
+  nextActor: appeals.nextActor,
+  pendingActors: appeals.pendingActors,
+  waitingSince: appeals.waitingSince,
+  dueAt: appeals.dueAt,
+  overdue: appeals.overdue,
+  escalationLevel: appeals.escalationLevel,
+  receivedAt: appeals.receivedAt,
+  closedAt: appeals.closedAt,
+  overdueSince: sql<
+    string | null
+  >`coalesce(${appeals.currentCase}->>'overdueSince', ${appeals.finalCase}->>'overdueSince')`.as('overdue_since'),
+};
+type SummaryRow = Omit<
+  { [K in keyof typeof summaryColumns]: (typeof appeals.$inferSelect)[K & keyof typeof appeals.$inferSelect] },
+  'overdueSince'
+> & {
+  overdueSince: string | null;
+};
+
+export const summarize = (r: SummaryRow): Static<typeof AppealSummary> => ({
   appealId: r.id,
   workOrderNo: r.workOrderNo,
   stage: r.stage as Stage,
@@ -79,6 +115,7 @@ export const summarize = (r: typeof appeals.$inferSelect): Static<typeof AppealS
   waitingSince: r.waitingSince?.toISOString() ?? null,
   dueAt: r.dueAt?.toISOString() ?? null,
   overdue: r.overdue,
+  overdueSince: r.overdueSince,
   escalationLevel: r.escalationLevel,
   receivedAt: r.receivedAt.toISOString(),
   closedAt: r.closedAt?.toISOString() ?? null,

@@ -6,7 +6,7 @@ import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { auditReads, contentReads } from '../../readAudit.js';
-import { actorsOf, errors, summarize, unitFilter } from './shared.js';
+import { actorsOf, errors, summarize, summaryColumns, unitFilter } from './shared.js';
 
 const units: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -38,7 +38,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
       const unit = await findHandlingUnit(app.db, unitId);
       if (!unit) throw new HttpError(404, 'unit not found');
       const rows = await app.db
-        .select()
+        .select(summaryColumns)
         .from(appeals)
         .where(and(ne(appeals.stage, 'closed'), unitFilter(unitId, unit)))
         .orderBy(
