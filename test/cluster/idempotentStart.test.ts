@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { waterOutage } from '../support/api.js';
-import { call, connectDrill, type Drill } from '../support/clusterClient.js';
+import { call, connectDrill, untilAnswered, type Answer, type Drill } from '../support/clusterClient.js';
 import { expectIntactRecords } from '../support/faultStack.js';
 import { appealWorkflowId } from '../../workflows/appeal/definitions.js';
 
@@ -26,15 +26,25 @@ describe('cluster: one Idempotency-Key sent to both API replicas at once', () =>
   it('starts one workflow and one record; every answer names the same case', async () => {
     const key = `race-${randomUUID()}`;
     const body = waterOutage();
+    // Ten identical starts on one workflow id queue up in the server: on a loaded machine some may
+    // wait past the start's bound and answer 503, which a client sends again with the same key.
+    const seen: Answer<Started>[] = [];
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => call<Started>((i % 2) as 0 | 1, 'intake', 'POST', '/v1/appeals', body, key)),
+      Array.from({ length: 10 }, (_, i) =>
+        untilAnswered(() => call<Started>((i % 2) as 0 | 1, 'intake', 'POST', '/v1/appeals', body, key), 60_000, seen),
+      ),
     );
     const byStatus = answers.reduce<Record<number, number>>(
       (n, a) => ({ ...n, [a.status]: (n[a.status] ?? 0) + 1 }),
       {},
     );
-    expect(byStatus, answers.map((a) => a.text).join('\n')).toEqual({ 201: 1, 200: 9 });
-    expect(answers.filter((a) => a.body.created)).toHaveLength(1);
+    const retried = seen.length > answers.length;
+    // One answer says it created the case; the answer of a start that was sent again (its first
+    // try may have been the one that started it) says it found it.
+    expect(byStatus, seen.map((a) => a.text).join('\n')).toEqual(
+      retried ? { 200: 10 - (byStatus[201] ?? 0), ...(byStatus[201] ? { 201: 1 } : {}) } : { 201: 1, 200: 9 },
+    );
+    expect(answers.filter((a) => a.body.created)).toHaveLength(byStatus[201] ?? 0);
     const ids = new Set(answers.map((a) => a.body.case.appealId));
     expect(ids.size).toBe(1);
     const [appealId] = [...ids] as [string];
