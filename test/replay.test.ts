@@ -48,6 +48,9 @@ const REQUIRED = [
   // `reminder-window-before-escalation`), and escalated a window after the tier's last reminder.
   `${CURRENT_ERA}acceptance-reminders-at-once`,
   `${CURRENT_ERA}acceptance-reminders-window`,
+  // A case closed after its handling deadline passed with no result: put back on time at the close
+  // (before `closed-stays-overdue`, the era's `escalation-at-breach`), and closed overdue.
+  `${CURRENT_ERA}escalation-at-breach-stays-overdue`,
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
   'continued-as-new-carried-run',
@@ -98,5 +101,6 @@ describe('which process a recorded case runs', async () => {
     expect(markers.includes(PATCHES.leanCase)).toBe(lean);
     expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !oneMarker);
     expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !oneMarker);
+    expect(markers.includes(PATCHES.closedStaysOverdue)).toBe(file.endsWith('-stays-overdue.history.pb'));
   });
 });

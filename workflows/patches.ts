@@ -92,6 +92,13 @@ export const PATCHES = {
    * where a case first misses an acceptance window.
    */
   reminderWindowBeforeEscalation: 'reminder-window-before-escalation',
+  /**
+   * A case that closes overdue (its handling deadline passed with no result, then the callback
+   * closed it) stays overdue, since when it was: closing does not meet the obligation it missed
+   * (cases before it were put back on time at the close). A marker of its own, recorded only where
+   * a case closes overdue.
+   */
+  closedStaysOverdue: 'closed-stays-overdue',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

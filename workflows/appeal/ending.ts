@@ -8,6 +8,7 @@ import { requesterMessages } from '../../domain/requesterMessages.js';
 import * as wf from '@temporalio/workflow';
 import { invalidAction } from '../../domain/errors.js';
 import { partyMessages } from '../../domain/partyMessages.js';
+import { PATCHES } from '../patches.js';
 import { appealWorkflowId, describeParty, duplicateMergedSignal } from './definitions.js';
 import { endCoHandlers } from './coHandlers.js';
 import { endCoordination } from './coordination.js';
@@ -76,7 +77,8 @@ export async function close(run: AppealRun): Promise<void> {
     } else run.notify('requester', 'withdrawn', requesterMessages.withdrawn(s));
   }
   s.stage = 'closed';
-  run.onTime();
+  // Closing meets no missed obligation: a case overdue stays so, since when it was.
+  if (!(s.overdue && wf.patched(PATCHES.closedStaysOverdue))) run.onTime();
   run.waitOn('none');
   run.step(ended ? ended.kind : 'closed', ended ? ended.by : 'center', { reason: ended?.reason });
   await assess(run);
