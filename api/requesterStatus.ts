@@ -3,8 +3,8 @@
  * (also in plain words), the unit in charge (its name), the deadline written on the work order,
  * and the answers the process gave them — the triage answer (a repeat's names its original and
  * where it stands), a forwarding, an extension with its
- * reason, the result, the forwarded organ's feedback, their own callback answer, a withdrawal or
- * a merge. No internal notes, no other party's ids, no contact. Both the status route and
+ * reason, every round's result, the forwarded organ's feedback, their own callback answers and the
+ * re-handling each unsatisfied one led to, a withdrawal or a merge. No internal notes, no other party's ids, no contact. Both the status route and
  * Open311's `requests/{id}` answer from here.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -14,7 +14,7 @@ import { appealWorkflowId, STAGES, type Stage } from '../domain/appeal.js';
 import { beijingTimeText, OUTCOME_IN_WORDS, SATISFACTION_IN_WORDS } from '../domain/requesterMessages.js';
 import { caseQuery } from '../workflows/appeal/definitions.js';
 import { getHandlingUnit, HOTLINE_CENTER_UNIT_ID } from '../db/queries/reference.js';
-import { getAppealRecord } from '../db/queries/cases.js';
+import { getAppealRecord, listAuditEventsOfTypes } from '../db/queries/cases.js';
 import type { Appeal } from '../db/schema/index.js';
 import { HttpError } from './errors.js';
 import { Nullable, StringEnum } from './schemaTypes.js';
@@ -53,6 +53,7 @@ export const ANSWER_KINDS = [
   'result',
   'forwarding_feedback',
   'callback',
+  'rehandling',
   'withdrawn',
   'merged',
 ] as const;
@@ -117,8 +118,11 @@ function repeatAnswer(answer: string, original: Appeal | undefined): string {
   return `您的诉求与工单 ${original.workOrderNo ?? original.id} 为重复诉求，${whereOriginalStands(original)}。答复：${answer}`;
 }
 
+/** A callback answer or a re-handling order, as the audit trail keeps it. */
+type CallbackRound = Awaited<ReturnType<typeof listAuditEventsOfTypes>>[number];
+
 /** The answers the case gave its requester, oldest first. */
-function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answer[] {
+function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined, rounds: CallbackRound[]): Answer[] {
   const answers: Answer[] = [];
   const closingDisposition = c.answer !== undefined && c.disposition && !(c.disposition in CLOSED_AS);
   if (closingDisposition)
@@ -149,11 +153,30 @@ function answersOf(c: ApiCase, row: Appeal, original: Appeal | undefined): Answe
       text: `${OUTCOME_IN_WORDS[result.outcome] ?? ''}：${result.summary}`,
     });
   if (fwd?.feedback) answers.push({ kind: 'forwarding_feedback', at: fwd.feedbackAt ?? null, text: fwd.feedback });
-  if (c.callback?.reached && c.callback.satisfaction)
+  const callbackText = (satisfaction: string) =>
+    `回访已完成，您的评价：${SATISFACTION_IN_WORDS[satisfaction] ?? satisfaction}。`;
+  // Every round's callback answer and the re-handling it led to, as the audit trail keeps them.
+  for (const step of rounds) {
+    const satisfaction = step.payload.satisfaction;
+    if (step.type === 'callback_answered' && typeof satisfaction === 'string')
+      answers.push({ kind: 'callback', at: step.at.toISOString(), text: callbackText(satisfaction) });
+  }
+  rounds
+    .filter((step) => step.type === 'rehandling_ordered')
+    .forEach((step, i) => {
+      const until = c.deadlines[`rehandling${i + 1}`];
+      answers.push({
+        kind: 'rehandling',
+        at: step.at.toISOString(),
+        text: `根据您的回访意见，您的诉求将重新办理${until ? `，办理时限至 ${beijingTimeText(until)}` : ''}。`,
+      });
+    });
+  // A case whose trail lacks the answer (recorded before its steps were kept): the case's own.
+  if (!answers.some((a) => a.kind === 'callback') && c.callback?.reached && c.callback.satisfaction)
     answers.push({
       kind: 'callback',
       at: lastWhen(c, (t) => t === 'callback_answered'),
-      text: `回访已完成，您的评价：${SATISFACTION_IN_WORDS[c.callback.satisfaction] ?? c.callback.satisfaction}。`,
+      text: callbackText(c.callback.satisfaction),
     });
   if (c.disposition === 'withdrawn')
     answers.push({ kind: 'withdrawn', at: row.closedAt?.toISOString() ?? null, text: '您的诉求已撤回。' });
@@ -202,7 +225,12 @@ export async function requesterStatus(app: FastifyInstance, c: ApiCase, row: App
     closed,
     unitInCharge: await unitInCharge(app, c, original),
     deadline: closed ? null : (c.deadlines.handling ?? null),
-    answers: answersOf(c, row, original),
+    answers: answersOf(
+      c,
+      row,
+      original,
+      await listAuditEventsOfTypes(app.db, row.id, ['callback_answered', 'rehandling_ordered']),
+    ),
   };
 }
 

@@ -196,6 +196,24 @@ describe('GET /v1/status/:ref', () => {
     await world.env.client.workflow.getHandle(appealWorkflowId(id)).result();
     const third = await act('center', id, 'rehandling', { reason: '再次办理' });
     expect(third.statusCode, third.body).toBe(409);
+    // Every round's callback answer and the re-handling it led to stay told, in order.
+    const rounds = (await status(id, token)).json<Status>().answers;
+    expect(rounds.filter((a) => ['result', 'callback', 'rehandling'].includes(a.kind)).map((a) => a.kind)).toEqual([
+      'result',
+      'callback',
+      'rehandling',
+      'result',
+      'callback',
+      'rehandling',
+      'result',
+      'callback',
+    ]);
+    expect(rounds.filter((a) => a.kind === 'callback').map((a) => a.text)).toEqual(
+      Array(3).fill('回访已完成，您的评价：不满意。'),
+    );
+    expect(rounds.find((a) => a.kind === 'rehandling')?.text).toMatch(
+      /^根据您的回访意见，您的诉求将重新办理，办理时限至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）。$/,
+    );
     expect(third.json<{ message: string }>().message).toMatch(
       /^rehandling is not allowed: the appeal is closed since \d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）: the callback's answer was unsatisfied after 2 re-handling order\(s\), all that policy \S+ v\d+ allows$/,
     );

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, is, sql, SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, is, sql, SQL } from 'drizzle-orm';
 import { PgDialect, PgTransaction, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { preparedPerHandle, runNamed, type DbOrTx, type NamedStatement } from '../client.js';
@@ -353,4 +353,13 @@ export async function getAppealRecord(db: DbOrTx, appealId: string) {
 
 export async function listAuditEvents(db: DbOrTx, appealId: string) {
   return db.select().from(auditEvents).where(eq(auditEvents.appealId, appealId)).orderBy(auditEvents.seq);
+}
+
+/** The audit events of an appeal of the given types, in order: when each was and what it carried. */
+export async function listAuditEventsOfTypes(db: DbOrTx, appealId: string, types: readonly string[]) {
+  return db
+    .select({ type: auditEvents.type, at: auditEvents.at, payload: auditEvents.payload })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.appealId, appealId), inArray(auditEvents.type, [...types])))
+    .orderBy(auditEvents.seq);
 }
