@@ -27,7 +27,7 @@ interface Started {
   case: { appealId: string; stage: string };
 }
 interface Page {
-  items: { appealId: string; nextActor: string | null; involvedUnitIds: string[] }[];
+  items: { appealId: string; nextActor: string | null; involvedUnitIds: string[]; pendingActors: string[] }[];
   nextCursor: string | null;
 }
 interface CaseView {
@@ -724,6 +724,36 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect(seen.size).toBe(all.json<Page>().items.length);
     expect(pages).toBeGreaterThan(1);
     expect((await as(app, 'center')({ method: 'GET', url: '/v1/appeals?cursor=garbage' })).statusCode).toBe(400);
+  });
+
+  it("pages through a unit's inbox in its order: what the unit owes first, then by deadline", async () => {
+    // Cases waiting on the unit (dispatched) and cases in triage, which it is not part of yet.
+    const dispatched = await Promise.all([startWaterCase(), startWaterCase(), startWaterCase()]);
+    for (const id of dispatched) expect((await dispatchAsCenter(app, id)).statusCode).toBe(200);
+    const inbox = (query: string) => as(app, 'water')({ method: 'GET', url: `/v1/units/beijing-water/inbox?${query}` });
+    const whole = (await inbox('limit=500')).json<Page>();
+    expect(whole.nextCursor).toBeNull();
+    expect(whole.items.map((i) => i.appealId)).toEqual(expect.arrayContaining(dispatched));
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await inbox(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json<Page>();
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      paged.push(...page.items.map((i) => i.appealId));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 200);
+    // Every case once, in the order of the whole inbox.
+    expect(paged).toEqual(whole.items.map((i) => i.appealId));
+    expect(pages).toBeGreaterThan(1);
+    const owed = whole.items.map((i) => i.pendingActors.includes('unit:beijing-water'));
+    expect(owed.indexOf(false) === -1 || owed.lastIndexOf(true) < owed.indexOf(false)).toBe(true);
+    const refused = await inbox('cursor=garbage');
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json<{ message: string }>().message).toContain('querystring/cursor');
   });
 
   it('logs one line per request with the request and appeal ids, requester data masked', async () => {

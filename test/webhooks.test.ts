@@ -352,4 +352,35 @@ describe('webhooks end to end through the API, the dev server and the worker', (
     expect((await as(app, 'water')({ method: 'GET', url: '/v1/webhooks/dead-letters' })).statusCode).toBe(403);
     expect((await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?limit=0' })).statusCode).toBe(400);
   });
+
+  it('pages through dead letters, newest first, by a cursor', async () => {
+    await upsertEndpoint(database.db, { unitId: 'beijing-water', url: receiver.url, secret: SECRET, enabled: true });
+    for (let i = 0; i < 3; i++) {
+      receiver.answers.push(410);
+      await expect(notifyAt(1, notification())).resolves.toEqual({ webhook: 'dead_letter' });
+    }
+    type DeadLetters = { items: { deliveryId: string }[]; nextCursor: string | null };
+    const read = async (query: string) => {
+      const res = await as(
+        app,
+        'admin',
+      )({ method: 'GET', url: `/v1/webhooks/dead-letters?unitId=beijing-water&${query}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<DeadLetters>();
+    };
+    const whole = await read('limit=500');
+    expect(whole.items.length).toBeGreaterThanOrEqual(3);
+    expect(whole.nextCursor).toBeNull();
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await read(`limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.items.length).toBe(1);
+      paged.push(page.items[0]!.deliveryId);
+      cursor = page.nextCursor;
+    } while (cursor && paged.length < 100);
+    expect(paged).toEqual(whole.items.map((i) => i.deliveryId));
+    const refused = await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?cursor=bm9wZQ' });
+    expect(refused.json()).toMatchObject({ statusCode: 400, field: 'querystring/cursor' });
+  });
 });

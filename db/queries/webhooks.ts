@@ -218,8 +218,15 @@ async function writeOutcome(
 /** Dead letters, newest first, optionally of one recipient or one audience. */
 export async function listDeadLetters(
   db: DbOrTx,
-  params: { unitId?: string; audience?: DeliveryAudience; limit: number },
+  params: {
+    unitId?: string;
+    audience?: DeliveryAudience;
+    limit: number;
+    /** Only those after this one in the order (newest first): the previous page's last. */
+    after?: { deadLetteredAt: Date; deliveryId: string };
+  },
 ): Promise<WebhookDelivery[]> {
+  const { after } = params;
   return db
     .select()
     .from(webhookDeliveries)
@@ -228,6 +235,9 @@ export async function listDeadLetters(
         eq(webhookDeliveries.status, 'dead_letter'),
         params.unitId ? eq(webhookDeliveries.unitId, params.unitId) : undefined,
         params.audience ? eq(webhookDeliveries.audience, params.audience) : undefined,
+        after
+          ? sql`(${webhookDeliveries.deadLetteredAt}, ${webhookDeliveries.deliveryId}) < (${after.deadLetteredAt.toISOString()}::timestamptz, ${after.deliveryId}::text)`
+          : undefined,
       ),
     )
     .orderBy(desc(webhookDeliveries.deadLetteredAt), desc(webhookDeliveries.deliveryId))

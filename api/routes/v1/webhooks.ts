@@ -4,6 +4,7 @@ import { deleteEndpoint, listDeadLetters, listEndpoints, upsertEndpoint } from '
 import type { UnitWebhook } from '../../../db/schema/webhooks.js';
 import type { Principal } from '../../plugins/auth.js';
 import { HttpError } from '../../errors.js';
+import { isStorableInstant } from '../../instants.js';
 import { Id } from '../../schemas.js';
 import { Nullable, PATTERNS, StringEnum } from '../../schemaTypes.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
@@ -83,6 +84,20 @@ const DeadLetter = Type.Object({
 });
 
 /** Unit systems' webhook endpoints and the deliveries given up on (to every audience). */
+/** Only what a dead-letter page's `nextCursor` holds: an instant and a delivery id; anything else is a 400. */
+function decodeDeadLetterCursor(cursor: string): { deadLetteredAt: Date; deliveryId: string } {
+  const [at = '', deliveryId = '', ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const deadLetteredAt = new Date(at);
+  if (
+    rest.length > 0 ||
+    !isStorableInstant(deadLetteredAt.getTime()) ||
+    deadLetteredAt.toISOString() !== at ||
+    !/^[A-Za-z0-9._:-]{1,200}$/.test(deliveryId)
+  )
+    throw new HttpError(400, 'querystring/cursor: not a cursor of this list', 'querystring/cursor', 'VALIDATION');
+  return { deadLetteredAt, deliveryId };
+}
+
 const webhooks: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/units/:unitId/webhook',
@@ -175,20 +190,36 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
             unitId: Type.Optional(Id),
             audience: Type.Optional(Audience),
             limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+            cursor: Type.Optional(Type.String({ maxLength: 500, description: '`nextCursor` of the previous page' })),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(DeadLetter) }), ...errors(400, 401, 403, 503) },
+        response: {
+          200: Type.Object({
+            items: Type.Array(DeadLetter),
+            nextCursor: Type.Union([Type.String(), Type.Null()], {
+              description: 'The next page (older deliveries), or null after the last',
+            }),
+          }),
+          ...errors(400, 401, 403, 503),
+        },
       },
     },
     async (request) => {
       const principal = request.principal!;
       if (principal.role !== 'admin' && principal.role !== 'supervisor')
         throw new HttpError(403, `role ${principal.role} may not read dead letters`);
-      const { unitId, audience, limit } = request.query;
-      const rows = await listDeadLetters(app.db, { unitId, audience, limit });
+      const { unitId, audience, limit, cursor } = request.query;
+      const after = cursor ? decodeDeadLetterCursor(cursor) : undefined;
+      const rows = await listDeadLetters(app.db, { unitId, audience, limit: limit + 1, ...(after ? { after } : {}) });
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
       return {
-        items: rows.map((r) => ({
+        nextCursor:
+          rows.length > limit && last?.deadLetteredAt
+            ? Buffer.from(`${last.deadLetteredAt.toISOString()}|${last.deliveryId}`).toString('base64url')
+            : null,
+        items: page.map((r) => ({
           deliveryId: r.deliveryId,
           appealId: r.appealId,
           unitId: r.unitId,
