@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { DestinationStream } from 'pino';
@@ -64,6 +65,8 @@ export async function buildServer(config: ApiConfig, options: ServerOptions = {}
     // One line per request, written by requestLog.ts once the appeal id is known.
     disableRequestLogging: true,
     requestIdHeader: 'x-request-id',
+    // Unique across processes and restarts: the read audit keeps it (a counter would repeat).
+    genReqId: () => randomUUID(),
     requestIdLogLabel: 'requestId',
     bodyLimit: 256 * 1024,
     // A path parameter longer than the router's default (100) would miss its route; the schema refuses it with a 400.

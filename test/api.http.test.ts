@@ -791,6 +791,11 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     });
     expect(requests[0]!.appealId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
     expect(requests[2]).toMatchObject({ appealId: requests[0]!.appealId, statusCode: 200, url: '/v1/appeals/:id' });
+    // A request that names no id gets one unique across processes and restarts.
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    expect(requests[1]!.requestId).toMatch(uuid);
+    expect(requests[2]!.requestId).toMatch(uuid);
+    expect(requests[2]!.requestId).not.toBe(requests[1]!.requestId);
     const all = lines.map((l) => JSON.stringify(l)).join('\n');
     for (const secret of ['张三', '13900000000', '李四', '13811112222']) expect(all).not.toContain(secret);
   });
