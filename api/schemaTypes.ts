@@ -97,7 +97,9 @@ export function Nullable<T extends TSchema>(schema: T, options: SchemaOptions = 
  * meaning (`must not be blank`), not ajv's `must match pattern "\S"`.
  */
 export const PATTERNS = {
-  notBlank: { pattern: '\\S', meaning: 'must not be blank' },
+  // At least one character that shows: not white space, nor an invisible format character
+  // (zero-width space and joiners, word joiner, byte order mark, soft hyphen).
+  notBlank: { pattern: '[^\\s\\u00ad\\u200b-\\u200f\\u2060-\\u2064\\ufeff]', meaning: 'must not be blank' },
   phone: {
     pattern: '^\\+?(?:[0-9][ -]?){4,19}[0-9]$',
     meaning: 'must be a phone number: 5 to 20 digits, single spaces or hyphens between them (+ first allowed)',

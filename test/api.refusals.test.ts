@@ -588,6 +588,16 @@ describe('a work order is refused when its place or instant does not fit', () =>
       'intake',
     )({ method: 'POST', url: '/v1/appeals', payload: { ...waterOutage(), content: ' \n ' } });
     expect(blank.json<{ message: string }>().message).toBe('body/content: must not be blank');
+    // Invisible characters alone are blank too; beside visible text they are text.
+    for (const [field, payload] of [
+      ['body/content', { ...waterOutage(), content: '\u200b\u200b' }],
+      ['body/requester/name', { ...waterOutage(), requester: { name: '\u200b\ufeff', phone: '13900000000' } }],
+    ] as const) {
+      const invisible = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload });
+      expect(invisible.json<{ message: string }>().message).toBe(`${field}: must not be blank`);
+    }
+    const joined = { ...waterOutage(), content: '小区\u200b停水' };
+    expect((await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: joined })).statusCode).toBe(201);
     // A call taken yesterday and a landline with its area code are what intake records every day.
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     const landline = { ...waterOutage(), receivedAt: yesterday, requester: { name: '张三', phone: '010-6512 3456' } };
