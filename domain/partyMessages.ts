@@ -6,7 +6,7 @@
  * (an escalation's, an accountability record's, a step's). Pure functions, safe in the sandbox.
  */
 import type { ReportResultInput } from './appeal.js';
-import { beijingTimeText as at, OUTCOME_IN_WORDS, ref } from './requesterMessages.js';
+import { beijingTimeText as at, OUTCOME_IN_WORDS, ref, SATISFACTION_IN_WORDS } from './requesterMessages.js';
 
 type Appeal = { workOrderNo?: string | null; appealId: string };
 
@@ -99,6 +99,15 @@ export const partyMessages = {
   callbackAttempt: (appeal: Appeal, attempt: number) => `请回访 ${ref(appeal)} 的诉求人（第 ${attempt} 次）。`,
   leadCaseEnded: (appeal: Appeal, ending: Exclude<CaseEnding, undefined>, reason: string) =>
     `${ref(appeal)} ${endedAs(ending)}：${reason}`,
+  /** To the lead at a close after the callback: what the requester answered, or that they were not reached. */
+  leadCaseClosed: (appeal: Appeal, callback: { reached?: boolean; satisfaction?: string } | undefined) =>
+    `${ref(appeal)} 已办结。${
+      callback?.reached && callback.satisfaction
+        ? `回访评价：${SATISFACTION_IN_WORDS[callback.satisfaction] ?? callback.satisfaction}。`
+        : callback?.reached === false
+          ? '回访未能联系到诉求人。'
+          : ''
+    }`,
   /** To the original's lead: a duplicate joins its case. */
   duplicateMerged: (duplicate: Appeal, original: Appeal, reason: string) =>
     `${ref(duplicate)} 已并入 ${ref(original)} 一并办理：${reason}`,

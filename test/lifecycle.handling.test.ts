@@ -222,6 +222,12 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     // Closed with no result ever reported: it stays overdue, since the deadline it missed.
     expect(c).toMatchObject({ stage: 'closed', overdue: true, overdueSince: due, escalationLevel: 1 });
     expect(c.callback).toMatchObject({ reached: true, channel: 'sms', trigger: 'deadline' });
+    expect((await appeal.notifications()).filter((n) => n.kind === 'case_closed')).toEqual([
+      expect.objectContaining({
+        to: `unit:${street}`,
+        message: expect.stringMatching(/已办结。回访评价：基本满意。$/),
+      }),
+    ]);
     await appeal.expectVirtualTimeMoved(days(7));
     // Recorded since `closed-stays-overdue` under a name of its own: `escalation-at-breach` of this
     // era is the same case recorded before, put back on time at its close.
@@ -290,6 +296,14 @@ describe('callback (Art. 24)', () => {
     const events = await listAuditEvents(t.database.db, appeal.appealId);
     expect(events.filter((e) => e.type === 'callback_attempt')).toHaveLength(3);
     expect(events.map((e) => e.type)).toContain('callback_unreachable');
+    // The lead hears its case closed, and how the callback went.
+    const closedNotices = (await appeal.notifications()).filter((n) => n.kind === 'case_closed');
+    expect(closedNotices).toEqual([
+      expect.objectContaining({
+        to: 'unit:beijing-water',
+        message: expect.stringMatching(/已办结。回访未能联系到诉求人。$/),
+      }),
+    ]);
     await appeal.saveHistoryAsFixture('callback-on-result');
   });
 

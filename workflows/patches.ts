@@ -99,6 +99,12 @@ export const PATCHES = {
    * a case closes overdue.
    */
   closedStaysOverdue: 'closed-stays-overdue',
+  /**
+   * The lead unit is told when its case closes after the callback (`case_closed`, with the
+   * requester's answer), as it is told of a withdrawal or a merge (cases before it were not). A
+   * marker of its own, recorded where a case with a lead closes that way.
+   */
+  leadToldOfClose: 'lead-told-of-close',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -75,7 +75,8 @@ export async function close(run: AppealRun): Promise<void> {
       run.notify('requester', 'merged', requesterMessages.merged(s, ended.originalWorkOrderNo));
       await linkToOriginal(run, ended.originalAppealId!, ended.reason);
     } else run.notify('requester', 'withdrawn', requesterMessages.withdrawn(s));
-  }
+  } else if (s.leadUnitId && !s.forwarding && wf.patched(PATCHES.leadToldOfClose))
+    run.notify(`unit:${s.leadUnitId}`, 'case_closed', partyMessages.leadCaseClosed(s, s.callback));
   s.stage = 'closed';
   // Closing meets no missed obligation: a case overdue stays so, since when it was.
   if (!(s.overdue && wf.patched(PATCHES.closedStaysOverdue))) run.onTime();
