@@ -225,7 +225,7 @@ describe('tiered coordination (Art. 22) and escalation at breach', () => {
     expect((await appeal.notifications()).filter((n) => n.kind === 'case_closed')).toEqual([
       expect.objectContaining({
         to: `unit:${street}`,
-        message: expect.stringMatching(/已办结。回访评价：基本满意。$/),
+        message: expect.stringMatching(/已办结。回访评价：基本满意。$/) as unknown,
       }),
     ]);
     await appeal.expectVirtualTimeMoved(days(7));
@@ -301,7 +301,7 @@ describe('callback (Art. 24)', () => {
     expect(closedNotices).toEqual([
       expect.objectContaining({
         to: 'unit:beijing-water',
-        message: expect.stringMatching(/已办结。回访未能联系到诉求人。$/),
+        message: expect.stringMatching(/已办结。回访未能联系到诉求人。$/) as unknown,
       }),
     ]);
     await appeal.saveHistoryAsFixture('callback-on-result');
