@@ -162,7 +162,10 @@ const SummonedDepartment = Type.Object({
   note: Type.Optional(Type.String({ description: 'What the department said when it reported in' })),
 });
 const Extension = Type.Object({
-  status: literals(['requested', 'approved', 'denied'] as const),
+  status: literals(['requested', 'approved', 'denied', 'lapsed'] as const, {
+    description:
+      '`lapsed`: the result was reported while the request waited for the center, which then had nothing to decide',
+  }),
   reason: Type.String(),
   requestedAt: Type.String(),
   decidedAt: Type.Optional(Type.String()),

@@ -300,7 +300,8 @@ export interface WhistleState {
 
 /** The lead unit's request for an extension (Art. 17) and the center's decision. */
 export interface ExtensionState {
-  status: 'requested' | 'approved' | 'denied';
+  /** `lapsed`: the result came while the request waited for the center, which had nothing left to decide. */
+  status: 'requested' | 'approved' | 'denied' | 'lapsed';
   reason: string;
   requestedAt: string;
   decidedAt?: string;

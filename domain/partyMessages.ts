@@ -117,6 +117,7 @@ export const partyMessages = {
 export const caseReasons = {
   notAcceptedAfterReminders: (due: string, reminders: number) => `截至 ${at(due)} 未签收，已催办 ${reminders} 次`,
   notAccepted: (due: string) => `未在 ${at(due)} 前签收`,
+  extensionLapsed: '办理结果已报送，延期申请无需审批',
   handlingBreached: (due: string, extended = false) =>
     `${extended ? '延长后的' : ''}办理时限 ${at(due)} 已过，仍未答复办理结果`,
   tierSilent: (level: number, coordinatorId: string, due: string) =>

@@ -145,6 +145,22 @@ describe('extension (Art. 17)', () => {
     expect(c.deadlines.handling).toBe(oldDue);
   });
 
+  it('still waiting when the result comes: it lapses, and no one owes a decision on it', async () => {
+    const appeal = await acceptedAppeal();
+    let c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    expect(c.pendingActors).toContain('center');
+    const oldDue = c.deadlines.handling;
+    c = await appeal.act(d.reportResultUpdate, { by: unit(street), outcome: 'resolved', summary: '已修复' });
+    expect(c.stage).toBe('result_reported');
+    expect(c.extension).toMatchObject({ status: 'lapsed', decisionReason: '办理结果已报送，延期申请无需审批' });
+    expect(c.extension?.decidedAt).toBe(c.result?.at);
+    expect(c.deadlines.handling).toBe(oldDue);
+    // The center now owes the callback only, not an extension decision.
+    expect(c.nextActor).toBe('center');
+    const refused = await appeal.refused(d.decideExtensionUpdate, { by: center, approved: true, reason: '同意' });
+    expect(refused.type).toBe(ErrorType.ActionNotAllowed);
+  });
+
   it('asked after the deadline: refused (the case is in its callback), with no history event', async () => {
     const appeal = await acceptedAppeal();
     const c = await appeal.skipTo(plus((await appeal.state()).deadlines.handling!, hours(1)));

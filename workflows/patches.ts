@@ -105,6 +105,12 @@ export const PATCHES = {
    * marker of its own, recorded where a case with a lead closes that way.
    */
   leadToldOfClose: 'lead-told-of-close',
+  /**
+   * An extension request still waiting for the center when the result is reported lapses (there
+   * is nothing left to extend); cases before it kept it waiting, with no one able to decide it.
+   * A marker of its own, recorded where a result meets a waiting request.
+   */
+  extensionLapsesAtResult: 'extension-lapses-at-result',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -4,7 +4,9 @@
  * time; at the deadline without a result the unit is held to account, gets the red-light
  * notice, the case escalates, and the callback starts (Art. 24) — escalation alongside it.
  */
+import * as wf from '@temporalio/workflow';
 import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
+import { PATCHES } from '../patches.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { invalidAction } from '../../domain/errors.js';
 import { continueAsNewIfDue, type HandlingProgress } from './continuation.js';
@@ -101,6 +103,9 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   // The report's attachments are references (Art. 9(2)): they travel with the case, their bytes never do.
   const attachments = result.attachments?.length ? { attachments: result.attachments } : {};
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
+  // A request for more time still waiting for the center is moot once the result is in.
+  if (s.extension?.status === 'requested' && wf.patched(PATCHES.extensionLapsesAtResult))
+    Object.assign(s.extension, { status: 'lapsed', decidedAt: run.now(), decisionReason: caseReasons.extensionLapsed });
   run.enter('result_reported', 'center', s.deadlines.handling);
   run.notify('requester', 'result', requesterMessages.result(s, result.summary, result.outcome));
   run.notify('center', 'result', partyMessages.resultReported(s, s.leadUnitId!, result.outcome));
