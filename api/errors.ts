@@ -9,6 +9,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { ACTION_RULES, type ActionName } from '../domain/actions.js';
 import { ErrorType } from '../domain/errors.js';
 import { postgresError } from '../db/queries/errors.js';
 import { patternMeaning } from './schemaTypes.js';
@@ -105,8 +106,14 @@ export function businessFailure(error: unknown): { type: string; message: string
   if (!(error instanceof WorkflowUpdateFailedError || error instanceof WorkflowFailedError)) return undefined;
   const cause = error.cause;
   if (!(cause instanceof ApplicationFailure && cause.type && cause.type in BUSINESS_STATUS)) return undefined;
-  const field = (cause.details?.[0] as { field?: unknown } | undefined)?.field;
-  return { type: cause.type, message: cause.message, ...(typeof field === 'string' ? { field: `body/${field}` } : {}) };
+  const { field, action } = (cause.details?.[0] ?? {}) as { field?: unknown; action?: unknown };
+  // The workflow names its Update (`acceptDispatch …`); the caller knows the action by its path (`accept …`).
+  const named = typeof action === 'string' && action in ACTION_RULES ? (action as ActionName) : undefined;
+  const message =
+    named && cause.message.startsWith(`${named} `)
+      ? `${ACTION_RULES[named].path}${cause.message.slice(named.length)}`
+      : cause.message;
+  return { type: cause.type, message, ...(typeof field === 'string' ? { field: `body/${field}` } : {}) };
 }
 
 interface ValidationEntry {

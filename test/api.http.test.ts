@@ -348,7 +348,8 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     const early = await center({ method: 'POST', url: `/v1/appeals/${id}/callback`, payload: { reached: false } });
     expect(early.statusCode).toBe(409);
     expect(early.json()).toMatchObject({ code: 'ActionNotAllowed' });
-    expect(early.json<{ message: string }>().message).toContain('triage');
+    // Named by its path, as the caller knows it, not by the workflow's Update (recordCallback).
+    expect(early.json<{ message: string }>().message).toMatch(/^callback is not allowed in stage triage: /);
 
     await center({ method: 'POST', url: `/v1/appeals/${id}/triage`, payload: { disposition: 'dispatch' } });
     await as(app, 'water')({ method: 'POST', url: `/v1/appeals/${id}/accept`, payload: {} });
