@@ -356,6 +356,11 @@ describe('GET requests/{id} and requests', () => {
     );
     expect(tooWide.statusCode).toBe(400);
     expect(tooWide.json()).toEqual([{ code: 400, description: 'start_date: the window may span at most 90 days' }]);
+    const backwards = await app.inject(
+      `${BASE}/requests.json?api_key=${TEST_KEYS.intake.key}&start_date=2026-12-01T00:00:00Z&end_date=2026-11-01T00:00:00Z`,
+    );
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json()).toEqual([{ code: 400, description: 'end_date: must be after start_date' }]);
     // A unit's key lists only the appeals its unit is in.
     const unit = await app.inject(`${BASE}/requests.json?api_key=${TEST_KEYS.jianwai.key}&service_request_id=${id}`);
     expect(unit.json()).toEqual([]);

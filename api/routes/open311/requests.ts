@@ -108,6 +108,8 @@ const requests: FastifyPluginAsyncTypebox = async (app) => {
       } else {
         const end = q.end_date ? new Date(q.end_date) : new Date();
         const start = q.start_date ? new Date(q.start_date) : new Date(end.getTime() - WINDOW_DAYS * DAY_MS);
+        if (start.getTime() >= end.getTime())
+          throw new HttpError(400, 'end_date: must be after start_date', 'end_date');
         if (end.getTime() - start.getTime() > WINDOW_DAYS * DAY_MS)
           throw new HttpError(400, `start_date: the window may span at most ${WINDOW_DAYS} days`, 'start_date');
         where.push(gte(appeals.receivedAt, start), lt(appeals.receivedAt, end));
