@@ -365,5 +365,17 @@ describe('the edges of the routes', () => {
   it('an action with nothing required may come without a body', async () => {
     const res = await as(app, 'water')({ method: 'POST', url: '/v1/appeals/no-such-appeal/accept' });
     expect(res.statusCode, res.body).toBe(404);
+    // A JSON null is a body, and not an object: refused before anything is looked up.
+    const nullBody = await as(
+      app,
+      'water',
+    )({
+      method: 'POST',
+      url: '/v1/appeals/no-such-appeal/accept',
+      headers: { 'content-type': 'application/json' },
+      payload: 'null',
+    });
+    expect(nullBody.statusCode, nullBody.body).toBe(400);
+    expect(nullBody.json<{ message: string }>().message).toBe('body: must be object');
   });
 });

@@ -56,7 +56,8 @@ const actionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
         // An action whose body has nothing required (accept, first contact …) may be sent without one.
         preValidation: (request, _reply, done) => {
-          request.body ??= {};
+          // No body at all; a JSON null is a body, and not an object (400).
+          if (request.body === undefined) request.body = {};
           done();
         },
       },
