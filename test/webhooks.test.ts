@@ -302,6 +302,10 @@ describe('webhooks end to end through the API, the dev server and the worker', (
 
     const unknown = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/no-such-unit/webhook', payload: body });
     expect(unknown.statusCode).toBe(404);
+    // The center is told at its own endpoint, never at a unit's.
+    const center = await as(app, 'admin')({ method: 'PUT', url: '/v1/units/hotline-center/webhook', payload: body });
+    expect(center.json()).toMatchObject({ statusCode: 400, field: 'params/unitId' });
+    expect(center.json<{ message: string }>().message).toContain('/v1/notification-endpoints/center');
     // Streets and townships lead cases too: they get endpoints like departments.
     const street = await as(
       app,

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { deleteEndpoint, listDeadLetters, listEndpoints, upsertEndpoint } from '../../../db/queries/webhooks.js';
 import type { UnitWebhook } from '../../../db/schema/webhooks.js';
 import type { Principal } from '../../plugins/auth.js';
+import { HOTLINE_CENTER_UNIT_ID } from '../../../db/queries/reference.js';
 import { HttpError } from '../../errors.js';
 import { isStorableInstant } from '../../instants.js';
 import { Id } from '../../schemas.js';
@@ -116,6 +117,13 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       mayConfigure(request.principal!);
       const { unitId } = request.params;
+      // The center is told at its own endpoint: a unit endpoint of its would never be called.
+      if (unitId === HOTLINE_CENTER_UNIT_ID)
+        throw new HttpError(
+          400,
+          `params/unitId: ${unitId} is the hotline center, told at the center's endpoint (PUT /v1/notification-endpoints/center)`,
+          'params/unitId',
+        );
       const { url, enabled = true } = request.body;
       const secrets = secretsOf(request.body);
       const saved = await upsertEndpoint(app.db, { unitId, url, enabled, ...secrets });
