@@ -115,6 +115,13 @@ async function recordOf(context: Context): Promise<Partial<AppealFacts>> {
   return context.record ?? {};
 }
 
+/** The triage fields that only one closing disposition takes (Art. 12); a knowledge entry may back any answer. */
+const DISPOSITION_OF_FIELD = {
+  emergencyNumber: 'emergency_transfer',
+  legalChannel: 'legal_channel',
+  originalAppealId: 'repeat',
+} as const;
+
 // Each check reads only the fields it names; the route's schema has already shaped the body.
 const CHECKS = {
   triageAppeal: async (
@@ -128,6 +135,10 @@ const CHECKS = {
     },
   ) => {
     const { db, appealId } = context;
+    // A field of one closing disposition sent with another would silently go nowhere.
+    for (const [field, disposition] of Object.entries(DISPOSITION_OF_FIELD))
+      if ((body as Record<string, unknown>)[field] !== undefined && body.disposition !== disposition)
+        throw refused(field, `belongs to disposition ${disposition}, not ${body.disposition}`);
     if (body.unitId)
       await leadUnit(
         context,

@@ -426,6 +426,24 @@ describe('references are checked before anything enters a case', () => {
     );
     expect(noNumber.json<{ message: string }>().message).toContain('emergencyNumber (110/119/120/122) is required');
     await refused('center', id, 'triage', { disposition: 'repeat', ...closing }, 'body/originalAppealId');
+    // A field of another disposition would go nowhere: refused, naming it.
+    const misplaced = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'admonished', ...closing, emergencyNumber: '110' },
+      'body/emergencyNumber',
+    );
+    expect(misplaced.json<{ message: string }>().message).toBe(
+      'body/emergencyNumber: belongs to disposition emergency_transfer, not admonished',
+    );
+    await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'explained', ...closing, originalAppealId: id },
+      'body/originalAppealId',
+    );
   });
 
   it('a closing triage is refused for what its own disposition lacks, naming that field', async () => {
