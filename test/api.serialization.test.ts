@@ -101,6 +101,7 @@ const summary = (nulls: boolean) => ({
   waitingSince: nulls ? null : at(150),
   dueAt: nulls ? null : at(1440),
   overdue: false,
+  overdueSince: nulls ? null : at(1500),
   escalationLevel: 0,
   receivedAt: at(0),
   closedAt: nulls ? null : at(2000),

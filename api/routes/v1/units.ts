@@ -5,6 +5,7 @@ import { appeals } from '../../../db/schema/index.js';
 import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
+import { Nullable } from '../../schemaTypes.js';
 import { isStorableInstant } from '../../instants.js';
 import { auditReads, contentReads } from '../../readAudit.js';
 import { actorsOf, errors, summarize, summaryColumns, unitFilter } from './shared.js';
@@ -65,7 +66,7 @@ const units: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             items: Type.Array(Type.Ref(AppealSummary)),
-            nextCursor: Type.Union([Type.String(), Type.Null()], {
+            nextCursor: Nullable(Type.String(), {
               description: 'The next page of the same order, or null after the last',
             }),
           }),

@@ -205,7 +205,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: Type.Object({
             items: Type.Array(DeadLetter),
-            nextCursor: Type.Union([Type.String(), Type.Null()], {
+            nextCursor: Nullable(Type.String(), {
               description: 'The next page (older deliveries), or null after the last',
             }),
           }),
