@@ -217,6 +217,23 @@ describe('co-handling units (Art. 16)', () => {
     });
   });
 
+  it('ended without its report while the case waits on an extension: a late report is refused saying so', async () => {
+    const appeal = await acceptedAppeal();
+    const coUnit = 'chaoyang-housing';
+    let c = await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: coUnit, task: '核实产权' });
+    const co = c.coHandlers[0]!;
+    c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    await appeal.skipTo(c.deadlines.handling!);
+    // The lead's breach waits for the decision; the co-handler's part ended at its own deadline.
+    c = await until(appeal, (x) => x.coHandlers[0]!.status === 'ended', 'the co-handler is ended');
+    expect(c.stage).toBe('handling');
+    const refused = await appeal.refused(d.reportCoHandlerPartUpdate, { by: unit(coUnit), report: '已核实' });
+    expect(refused.type).toBe(ErrorType.ActionNotAllowed);
+    expect(refused.message).toBe(
+      `reportCoHandlerPart is not allowed in stage handling: this co-handler's part has ended without its report (due ${beijingTimeText(co.dueAt)})`,
+    );
+  });
+
   it('added with less time left than the margin: due at the main deadline, not in the past', async () => {
     const appeal = await acceptedAppeal();
     const due = (await appeal.state()).deadlines.handling!;

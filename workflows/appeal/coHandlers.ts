@@ -8,6 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { caseReasons, partyMessages, type CaseEnding } from '../../domain/partyMessages.js';
+import { beijingTimeText } from '../../domain/requesterMessages.js';
 import {
   caseEndedSignal,
   coHandlerOverdueSignal,
@@ -78,8 +79,14 @@ export function registerCoHandlerActions(run: AppealRun): void {
     validate: (input) => {
       const co = coHandlerOf(run, input.by as { role: string; unitId?: string })!;
       if (!input.report?.trim()) throw invalidAction('reportCoHandlerPart', s.stage, 'report is required');
-      if (co.status === 'done' || co.status === 'ended')
+      if (co.status === 'done')
         throw actionNotAllowed('reportCoHandlerPart', s.stage, 'this co-handler has already reported');
+      if (co.status === 'ended')
+        throw actionNotAllowed(
+          'reportCoHandlerPart',
+          s.stage,
+          `this co-handler's part has ended without its report (due ${beijingTimeText(co.dueAt)})`,
+        );
       if (co.status === 'late' && !input.lateReason?.trim() && !co.lateReason)
         throw invalidAction(
           'reportCoHandlerPart',
