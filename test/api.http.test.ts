@@ -727,6 +727,28 @@ describe('HTTP API against the dev server, the worker and PostgreSQL', () => {
     expect((await as(app, 'center')({ method: 'GET', url: '/v1/appeals?cursor=garbage' })).statusCode).toBe(400);
   });
 
+  it('a case of no known place dispatched by hand to a district government lies in its district from then on', async () => {
+    const { districtId: _placed, ...noPlace } = waterOutage();
+    const start = await as(app, 'intake')({ method: 'POST', url: '/v1/appeals', payload: noPlace });
+    expect(start.statusCode, start.body).toBe(201);
+    const id = start.json<Started>().case.appealId;
+    const triaged = await as(
+      app,
+      'center',
+    )({
+      method: 'POST',
+      url: `/v1/appeals/${id}/triage`,
+      payload: { disposition: 'dispatch', unitId: 'haidian-gov' },
+    });
+    expect(triaged.statusCode, triaged.body).toBe(200);
+    expect(triaged.json()).toMatchObject({ leadUnitId: 'haidian-gov', districtId: 'haidian' });
+    // The record and the search attribute say so too: lists by district and the Temporal UI find it.
+    const listed = await as(app, 'center')({ method: 'GET', url: '/v1/appeals?districtId=haidian&limit=200' });
+    expect(listed.json<Page>().items.map((i) => i.appealId)).toContain(id);
+    const description = await world.env.client.workflow.getHandle(appealWorkflowId(id)).describe();
+    expect(description.searchAttributes.District).toEqual(['haidian']);
+  });
+
   it("pages through a unit's inbox in its order: what the unit owes first, then by deadline", async () => {
     // Cases waiting on the unit (dispatched) and cases in triage, which it is not part of yet.
     const dispatched = await Promise.all([startWaterCase(), startWaterCase(), startWaterCase()]);

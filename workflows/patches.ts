@@ -111,6 +111,13 @@ export const PATCHES = {
    * A marker of its own, recorded where a result meets a waiting request.
    */
   extensionLapsesAtResult: 'extension-lapses-at-result',
+  /**
+   * A case of no known district that the center dispatches to a unit of a district (a district
+   * government, a street, a district department) takes that district: lists, the overview and the
+   * `District` search attribute find it there (cases before it kept none). A marker of its own,
+   * recorded where a case takes that path.
+   */
+  districtFromLead: 'district-from-lead',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

@@ -21,6 +21,7 @@ export interface StepInput {
   patch?: {
     stage?: string;
     leadUnitId?: string | null;
+    districtId?: string;
     coHandlerIds?: string[];
     involvedUnitIds?: string[];
     nextActor?: string;

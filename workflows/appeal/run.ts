@@ -315,6 +315,8 @@ export class AppealRun {
       patch: {
         stage: s.stage,
         leadUnitId: s.leadUnitId ?? null,
+        // Known at intake, or from the lead chosen for a case of no known place.
+        ...(s.districtId ? { districtId: s.districtId } : {}),
         coHandlerIds: s.coHandlers.map((c) => c.unitId),
         involvedUnitIds: involvedUnitIds(s),
         pendingActors: s.pendingActors,

@@ -8,6 +8,7 @@ import type {
   PlanDispatchInput,
   UnitDescription,
 } from '../../activities/dispatch/index.js';
+import * as wf from '@temporalio/workflow';
 import { intakeFields, triageHintsOf } from '../../domain/appeal.js';
 import { invalidAction } from '../../domain/errors.js';
 import { caseReasons, partyMessages } from '../../domain/partyMessages.js';
@@ -292,6 +293,8 @@ export async function assignLead(run: AppealRun, unitId: string, known?: UnitDes
   const unit = known ?? (await run.records.describeUnit({ unitId }));
   s.leadUnitId = unitId;
   s.leadUnitKind = unit?.kind;
+  // A case of no known place lies, from now on, in the district of the unit chosen to lead it.
+  if (!s.districtId && unit?.districtId && wf.patched(PATCHES.districtFromLead)) s.districtId = unit.districtId;
   const isStreet = unit?.kind === 'street' || unit?.kind === 'township';
   s.supervisingUnitIds = isStreet && unit.districtGovernmentId ? [unit.districtGovernmentId] : [];
   return unit?.kind;
