@@ -354,6 +354,8 @@ describe('webhooks end to end through the API, the dev server and the worker', (
     const other = await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=chaoyang-gov' });
     expect(other.json<{ items: unknown[] }>().items).toEqual([]);
     expect((await as(app, 'water')({ method: 'GET', url: '/v1/webhooks/dead-letters' })).statusCode).toBe(403);
+    const unknown = await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?unitId=no-such-unit' });
+    expect(unknown.json()).toMatchObject({ statusCode: 404, message: 'unit no-such-unit not found' });
     expect((await as(app, 'admin')({ method: 'GET', url: '/v1/webhooks/dead-letters?limit=0' })).statusCode).toBe(400);
   });
 

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { deleteEndpoint, listDeadLetters, listEndpoints, upsertEndpoint } from '../../../db/queries/webhooks.js';
 import type { UnitWebhook } from '../../../db/schema/webhooks.js';
 import type { Principal } from '../../plugins/auth.js';
+import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { HOTLINE_CENTER_UNIT_ID } from '../../../db/queries/reference.js';
 import { HttpError } from '../../errors.js';
 import { isStorableInstant } from '../../instants.js';
@@ -209,7 +210,7 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
               description: 'The next page (older deliveries), or null after the last',
             }),
           }),
-          ...errors(400, 401, 403, 503),
+          ...errors(400, 401, 403, 404, 503),
         },
       },
     },
@@ -218,6 +219,8 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       if (principal.role !== 'admin' && principal.role !== 'supervisor')
         throw new HttpError(403, `role ${principal.role} may not read dead letters`);
       const { unitId, audience, limit, cursor } = request.query;
+      // As the unit's other routes: a unit the directory does not know is a 404, not an empty list.
+      if (unitId && !(await findHandlingUnit(app.db, unitId))) throw new HttpError(404, `unit ${unitId} not found`);
       const after = cursor ? decodeDeadLetterCursor(cursor) : undefined;
       const rows = await listDeadLetters(app.db, { unitId, audience, limit: limit + 1, ...(after ? { after } : {}) });
       const page = rows.slice(0, limit);
