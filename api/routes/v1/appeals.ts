@@ -5,11 +5,10 @@ import * as d from '../../../domain/appeal.js';
 import { appeals } from '../../../db/schema/index.js';
 import { AppealSummary, StartAppealBody } from '../../schemas.js';
 import { Nullable, StringEnum } from '../../schemaTypes.js';
-import { HttpError } from '../../errors.js';
 import { listScope } from '../../visibility.js';
 import { auditReads, contentReads } from '../../readAudit.js';
 import { resolveAppealId } from './appealIds.js';
-import { isStorableInstant } from '../../instants.js';
+import { decodeInstantCursor, encodeInstantCursor } from '../../cursors.js';
 import { loadCase } from './cases.js';
 import { startAppeal } from './startAppeal.js';
 import {
@@ -52,19 +51,6 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const encodeCursor = (row: { receivedAt: Date; id: string }) =>
-  Buffer.from(`${row.receivedAt.toISOString()}|${row.id}`).toString('base64url');
-const CURSOR_ID = /^[A-Za-z0-9._:-]{1,100}$/;
-/** Only what `encodeCursor` writes: an ISO instant and an appeal id; anything else is a 400, never a query. */
-function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
-  const [at = '', id = '', ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const receivedAt = new Date(at);
-  const valid = isStorableInstant(receivedAt.getTime()) && receivedAt.toISOString() === at && CURSOR_ID.test(id);
-  if (!valid || rest.length > 0)
-    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor', 'VALIDATION');
-  return { receivedAt, id };
-}
 
 const RequesterToken = Type.String({
   description:
@@ -154,7 +140,8 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         q.receivedTo ? lt(appeals.receivedAt, new Date(q.receivedTo)) : undefined,
       ];
       if (q.cursor) {
-        const c = decodeCursor(q.cursor);
+        const { at, id } = decodeInstantCursor(q.cursor);
+        const c = { receivedAt: at, id };
         where.push(
           or(lt(appeals.receivedAt, c.receivedAt), and(eq(appeals.receivedAt, c.receivedAt), lt(appeals.id, c.id))),
         );
@@ -169,7 +156,10 @@ const appealsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const last = page.at(-1);
       // Each item shows the content's first line: a read of each appeal's content.
       await auditReads(app, request, contentReads(page.map((r) => r.id)));
-      return { items: page.map(summarize), nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+      return {
+        items: page.map(summarize),
+        nextCursor: rows.length > q.limit && last ? encodeInstantCursor(last.receivedAt, last.id) : null,
+      };
     },
   );
 };

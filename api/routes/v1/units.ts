@@ -6,7 +6,7 @@ import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { AppealSummary } from '../../schemas.js';
 import { HttpError } from '../../errors.js';
 import { Nullable } from '../../schemaTypes.js';
-import { isStorableInstant } from '../../instants.js';
+import { isIsoInstant, notACursor } from '../../cursors.js';
 import { auditReads, contentReads } from '../../readAudit.js';
 import { actorsOf, errors, summarize, summaryColumns, unitFilter } from './shared.js';
 
@@ -21,9 +21,6 @@ interface InboxCursor {
 const encodeInboxCursor = (c: InboxCursor): string =>
   Buffer.from(JSON.stringify([c.owed ? 1 : 0, c.dueAt, c.receivedAt, c.id])).toString('base64url');
 
-const instant = (value: unknown): value is string =>
-  typeof value === 'string' && isStorableInstant(Date.parse(value)) && new Date(value).toISOString() === value;
-
 /** Only what `encodeInboxCursor` writes; anything else is a 400, never a query. */
 function decodeInboxCursor(cursor: string): InboxCursor {
   let parsed: unknown;
@@ -36,14 +33,14 @@ function decodeInboxCursor(cursor: string): InboxCursor {
     const [owed, dueAt, receivedAt, id] = parsed as unknown[];
     if (
       (owed === 0 || owed === 1) &&
-      (dueAt === null || instant(dueAt)) &&
-      instant(receivedAt) &&
+      (dueAt === null || isIsoInstant(dueAt)) &&
+      isIsoInstant(receivedAt) &&
       typeof id === 'string' &&
       /^[A-Za-z0-9._:-]{1,100}$/.test(id)
     )
       return { owed: owed === 1, dueAt, receivedAt, id };
   }
-  throw new HttpError(400, 'querystring/cursor: not a cursor of this inbox', 'querystring/cursor', 'VALIDATION');
+  throw notACursor();
 }
 
 const units: FastifyPluginAsyncTypebox = async (app) => {

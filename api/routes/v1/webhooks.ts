@@ -6,7 +6,7 @@ import type { Principal } from '../../plugins/auth.js';
 import { findHandlingUnit } from '../../../db/queries/directory.js';
 import { HOTLINE_CENTER_UNIT_ID } from '../../../db/queries/reference.js';
 import { HttpError } from '../../errors.js';
-import { isStorableInstant } from '../../instants.js';
+import { decodeInstantCursor, encodeInstantCursor, notACursor } from '../../cursors.js';
 import { Id } from '../../schemas.js';
 import { Nullable, PATTERNS, StringEnum } from '../../schemaTypes.js';
 import { DELIVERY_AUDIENCES } from '../../../db/schema/webhooks.js';
@@ -48,7 +48,7 @@ const encodeCursor = (unitId: string) => Buffer.from(unitId).toString('base64url
 function decodeCursor(cursor: string): string {
   const unitId = Buffer.from(cursor, 'base64url').toString();
   if (!new RegExp(PATTERNS.id.pattern).test(unitId) || unitId.length > 100 || encodeCursor(unitId) !== cursor)
-    throw new HttpError(400, 'querystring/cursor: not a cursor of this API', 'querystring/cursor', 'VALIDATION');
+    throw notACursor();
   return unitId;
 }
 
@@ -86,20 +86,6 @@ const DeadLetter = Type.Object({
 });
 
 /** Unit systems' webhook endpoints and the deliveries given up on (to every audience). */
-/** Only what a dead-letter page's `nextCursor` holds: an instant and a delivery id; anything else is a 400. */
-function decodeDeadLetterCursor(cursor: string): { deadLetteredAt: Date; deliveryId: string } {
-  const [at = '', deliveryId = '', ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const deadLetteredAt = new Date(at);
-  if (
-    rest.length > 0 ||
-    !isStorableInstant(deadLetteredAt.getTime()) ||
-    deadLetteredAt.toISOString() !== at ||
-    !/^[A-Za-z0-9._:-]{1,200}$/.test(deliveryId)
-  )
-    throw new HttpError(400, 'querystring/cursor: not a cursor of this list', 'querystring/cursor', 'VALIDATION');
-  return { deadLetteredAt, deliveryId };
-}
-
 const webhooks: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/units/:unitId/webhook',
@@ -221,14 +207,15 @@ const webhooks: FastifyPluginAsyncTypebox = async (app) => {
       const { unitId, audience, limit, cursor } = request.query;
       // As the unit's other routes: a unit the directory does not know is a 404, not an empty list.
       if (unitId && !(await findHandlingUnit(app.db, unitId))) throw new HttpError(404, `unit ${unitId} not found`);
-      const after = cursor ? decodeDeadLetterCursor(cursor) : undefined;
+      const from = cursor ? decodeInstantCursor(cursor) : undefined;
+      const after = from && { deadLetteredAt: from.at, deliveryId: from.id };
       const rows = await listDeadLetters(app.db, { unitId, audience, limit: limit + 1, ...(after ? { after } : {}) });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
         nextCursor:
           rows.length > limit && last?.deadLetteredAt
-            ? Buffer.from(`${last.deadLetteredAt.toISOString()}|${last.deliveryId}`).toString('base64url')
+            ? encodeInstantCursor(last.deadLetteredAt, last.deliveryId)
             : null,
         items: page.map((r) => ({
           deliveryId: r.deliveryId,
