@@ -23,6 +23,7 @@ import { say } from './bench/log.js';
 import { runPool, sideBySide, statsOf, type Case, type Stats } from './bench/measure.js';
 import {
   floorRatios,
+  actionFloorsTable,
   cpuTable,
   memoryLines,
   ratios,
@@ -234,6 +235,8 @@ const awaitingAcceptance: string[] = [];
 const inHandling: string[] = [];
 /** Open workflows that do nothing: what the Update and query floors act on. */
 const floorsOpen: string[] = [];
+/** Open workflows whose Update has an action's shape (floor/workflows.ts). */
+const shapedOpen: string[] = [];
 
 async function keepSettled(ids: string[], pool: string[], stage?: Stage): Promise<void> {
   const missing = new Set(await ops.settle(ids, stage));
@@ -317,6 +320,19 @@ function floorCase(name: string, op: (workflowId: string) => Promise<unknown>): 
       return pick(floorsOpen, count);
     },
     op,
+  };
+  return c;
+}
+
+/** The action-shaped Update: on workflows of its own, a pool of them started (untimed) as needed. */
+function shapedFloorCase(): Case<unknown> {
+  const c: Case<string> = {
+    name: 'shaped update floor',
+    prepare: async (count) => {
+      while (shapedOpen.length < Math.min(count, 50)) shapedOpen.push(await floor.startShaped());
+      return pick(shapedOpen, count);
+    },
+    op: (id) => floor.shapedUpdate(id),
   };
   return c;
 }
@@ -421,6 +437,7 @@ function listCase(name: string, list: (limit: number) => Promise<unknown>): Case
 async function runComparisons(n: number, rounds: number, label: string): Promise<Comparison[]> {
   const options = { n, concurrency: CONCURRENCY, rounds, onRound: say };
   const updateFloor = () => floorCase('update floor', (id) => floor.update(id));
+  const recordedUpdateFloor = () => floorCase('recorded update floor', (id) => floor.recordedUpdate(id));
   say(`${label}: start (${n} each way)`);
   const start = startCases();
   const s = await sideBySide([floorStartCase(), start.direct, start.directRecorded, start.http], options);
@@ -428,6 +445,8 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
   const triage = await sideBySide(
     [
       updateFloor(),
+      recordedUpdateFloor(),
+      shapedFloorCase(),
       triageCase('triage direct', (id) => ops.triageDirect(id)),
       triageCase('triage HTTP', (id) => ops.triageHttp(id)),
     ],
@@ -446,6 +465,8 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
   const accept = await sideBySide(
     [
       updateFloor(),
+      recordedUpdateFloor(),
+      shapedFloorCase(),
       acceptCase('accept direct', (id) => ops.acceptDirect(id)),
       acceptCase('accept HTTP', (id) => ops.acceptHttp(id)),
     ],
@@ -455,6 +476,8 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
   const result = await sideBySide(
     [
       updateFloor(),
+      recordedUpdateFloor(),
+      shapedFloorCase(),
       resultCase('result direct', (id) => ops.resultDirect(id)),
       resultCase('result HTTP', (id) => ops.resultHttp(id)),
     ],
@@ -478,6 +501,8 @@ async function runComparisons(n: number, rounds: number, label: string): Promise
     directHow: `handle.executeUpdate(${update})`,
     httpHow: `POST /v1/appeals/:id/${path}`,
     floor: stats['update floor'],
+    recordedFloor: stats['recorded update floor'],
+    shapedFloor: stats['shaped update floor'],
     direct: stats[`${name} direct`]!,
     http: stats[`${name} HTTP`]!,
   });
@@ -687,6 +712,10 @@ process.stdout.write(
     'CPU per operation (ms, user and system, until its background work settled): this process (client, API, worker) · the Temporal server · PostgreSQL',
     '',
     cpuTable(comparisons),
+    '',
+    'The actions against two more floors (in parentheses: ÷ the empty Update): the recorded Update runs one local activity that does nothing before it answers, as every action records its step; the shaped Update also changes two search attributes, replaces a timer and answers 1.5 KB, as an action does, without its work:',
+    '',
+    actionFloorsTable(comparisons),
     '',
     ...memoryLines(memory),
     '',

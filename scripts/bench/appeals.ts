@@ -22,7 +22,15 @@ import {
 } from '../../workflows/appeal/definitions.js';
 import type { appealWorkflow } from '../../workflows/index.js';
 import { BENCH_LEAD_UNIT, type BenchStack } from './stack.js';
-import { FLOOR_TASK_QUEUE, floorQuery, floorUpdate, type floorWorkflow } from './floor/workflows.js';
+import {
+  FLOOR_TASK_QUEUE,
+  floorQuery,
+  floorRecordedUpdate,
+  floorShapedUpdate,
+  type floorShapedWorkflow,
+  floorUpdate,
+  type floorWorkflow,
+} from './floor/workflows.js';
 import { waterOutage } from '../lib/sampleAppeals.js';
 
 /** The body every benchmark start posts. */
@@ -168,7 +176,22 @@ export function floorOps(stack: BenchStack) {
       await client.workflow.start<typeof floorWorkflow>('floorWorkflow', { taskQueue: FLOOR_TASK_QUEUE, workflowId });
       return workflowId;
     },
+    /** A raw start of the workflow whose Update has an action's shape; answers the workflow id. */
+    async startShaped(): Promise<string> {
+      const workflowId = `floor-shaped-${randomUUID()}`;
+      await client.workflow.start<typeof floorShapedWorkflow>('floorShapedWorkflow', {
+        taskQueue: FLOOR_TASK_QUEUE,
+        workflowId,
+      });
+      return workflowId;
+    },
+    /** An Update with an action's shape: search attributes, a timer replaced, one local activity, a case-sized answer. */
+    shapedUpdate: (workflowId: string): Promise<string> =>
+      client.workflow.getHandle(workflowId).executeUpdate(floorShapedUpdate),
     update: (workflowId: string): Promise<null> => client.workflow.getHandle(workflowId).executeUpdate(floorUpdate),
+    /** An Update whose handler runs one local activity that does nothing. */
+    recordedUpdate: (workflowId: string): Promise<null> =>
+      client.workflow.getHandle(workflowId).executeUpdate(floorRecordedUpdate),
     query: (workflowId: string): Promise<null> => client.workflow.getHandle(workflowId).query(floorQuery),
   };
 }

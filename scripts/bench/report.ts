@@ -12,6 +12,10 @@ export interface Comparison {
   httpHow: string;
   /** The same kind of operation on a workflow that does nothing: the server's own cost. */
   floor?: Stats;
+  /** For an action: an Update whose handler runs one local activity that does nothing (the SDK's least durable action). */
+  recordedFloor?: Stats;
+  /** For an action: an Update of an action's shape without its work (search attributes, a timer replaced, one local activity, a case-sized answer). */
+  shapedFloor?: Stats;
   direct: Stats;
   http: Stats;
 }
@@ -82,6 +86,45 @@ export function table(rows: Comparison[]): string {
       r.floor ? `${times(f.p50)} · ${times(f.opsPerSec)}` : '–',
     ];
   });
+  return markdownTable(header, cells);
+}
+
+/**
+ * The actions against two more floors of the same server: the recorded Update (one local
+ * activity before the answer: what the SDK adds to the empty Update for any action that
+ * records something) and the shaped Update (an action's search attributes, timer, local
+ * activity and answer size without its work: what Temporal spends on this design). What an
+ * action costs above the shaped Update is Jiesu's own.
+ */
+export function actionFloorsTable(rows: Comparison[]): string {
+  const header = [
+    'operation',
+    'empty Update p50 · CPU/op',
+    'recorded Update p50 · CPU/op',
+    'shaped Update p50 · CPU/op',
+    'HTTP p50 · CPU/op',
+    'HTTP ÷ shaped p50 · CPU',
+  ];
+  const cpuOf = (s: Stats | undefined) => (s?.cpuMsPerOp ? cpuTotal(s.cpuMsPerOp) : Number.NaN);
+  const cell = (s: Stats | undefined, empty: Stats) =>
+    s
+      ? `${ms(s.p50Ms)} ms · ${cpuMs(s.cpuMsPerOp)} (${times(s.p50Ms / empty.p50Ms)} · ${times(cpuOf(s) / cpuOf(empty))})`
+      : '–';
+  const cells = rows
+    .filter((r) => r.floor && (r.recordedFloor || r.shapedFloor))
+    .map((r) => {
+      const empty = r.floor!;
+      return [
+        r.operation,
+        `${ms(empty.p50Ms)} ms · ${cpuMs(empty.cpuMsPerOp)}`,
+        cell(r.recordedFloor, empty),
+        cell(r.shapedFloor, empty),
+        cell(r.http, empty),
+        r.shapedFloor
+          ? `${times(r.http.p50Ms / r.shapedFloor.p50Ms)} · ${times(cpuOf(r.http) / cpuOf(r.shapedFloor))}`
+          : '–',
+      ];
+    });
   return markdownTable(header, cells);
 }
 

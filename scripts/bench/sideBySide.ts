@@ -82,6 +82,23 @@ export function compareTable(results: Record<Side, CompareResults>): string {
         return c ? [cpuParts(c.http.cpuMsPerOp), times(cpuRatio(c))] : ['–', '–'];
       }),
     ]);
+  const floorsHeader = [
+    'operation',
+    ...SIDES.flatMap((side) => [`${side}: recorded · shaped Update ÷ empty p50`, `${side}: HTTP ÷ shaped p50`]),
+  ];
+  const floorsCells = results.dev.comparisons
+    .filter((dev) => dev.shapedFloor)
+    .map((dev) => [
+      dev.operation,
+      ...SIDES.flatMap((side) => {
+        const c = results[side].comparisons.find((x) => x.operation === dev.operation);
+        if (!c?.recordedFloor || !c.shapedFloor || !c.floor) return ['–', '–'];
+        return [
+          `${times(c.recordedFloor.p50Ms / c.floor.p50Ms)} · ${times(c.shapedFloor.p50Ms / c.floor.p50Ms)}`,
+          times(c.http.p50Ms / c.shapedFloor.p50Ms),
+        ];
+      }),
+    ]);
   const targets = results.dev.targets.map((t) => {
     const other = results.cluster.targets.find((x) => x.what === t.what);
     const cell = (x: Target | undefined) => (x ? `${x.met ? 'met' : 'not met'} (${x.measured})` : '–');
@@ -93,6 +110,10 @@ export function compareTable(results: Record<Side, CompareResults>): string {
     "CPU per operation through HTTP (ms; this process: client, API, worker) and its ratio to the floor's:",
     '',
     markdownTable(cpuHeader, cpuCells),
+    '',
+    'The actions against the recorded Update (one local activity before the answer) and the shaped Update (also search attributes, a timer replaced, a case-sized answer):',
+    '',
+    markdownTable(floorsHeader, floorsCells),
     '',
     markdownTable(['target', 'dev', 'cluster'], targets),
   ].join('\n');

@@ -19,6 +19,7 @@ import { workerTelemetry } from '../../worker/runtime.js';
 import { freePort } from '../lib/ports.js';
 import { say } from './log.js';
 import { FLOOR_TASK_QUEUE } from './floor/workflows.js';
+import { floorActivities } from './floor/activities.js';
 import { startBenchTemporal, type DevStore, type Topology } from './topology.js';
 
 /** The lead unit the catalogue dispatches the benchmark's appeals to (utilities.water.outage). */
@@ -144,6 +145,7 @@ export async function startBenchStack(
     namespace: NAMESPACE,
     taskQueue: FLOOR_TASK_QUEUE,
     workflowsPath: new URL('./floor/workflows.ts', import.meta.url).pathname,
+    activities: floorActivities,
   });
   const floorRunning = floorWorker.run();
   stoppers.add('floor worker', async () => {
