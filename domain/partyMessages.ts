@@ -1,12 +1,15 @@
 /**
  * What units, coordinators, the center and the governments are told, one function per
  * notification kind: in Chinese, naming the work order number the offices work with (not an
- * internal id), instants in Beijing time, like the requester's messages. Units are named by
- * their ids (the workflow holds no names). Also the reasons the case keeps for people to read
- * (an escalation's, an accountability record's, a step's). Pure functions, safe in the sandbox.
+ * internal id), instants in Beijing time, like the requester's messages. Units and districts
+ * are named by references the notice's activity fills in with the directory's names (the
+ * workflow holds no names: see partyNames.ts). Also the reasons the case keeps for people to
+ * read (an escalation's, an accountability record's, a step's), which name units by id. Pure
+ * functions, safe in the sandbox.
  */
 import type { ReportResultInput } from './appeal.js';
 import { beijingTimeText as at, OUTCOME_IN_WORDS, ref, SATISFACTION_IN_WORDS } from './requesterMessages.js';
+import { districtRef, unitRef as unit } from './partyNames.js';
 
 type Appeal = { workOrderNo?: string | null; appealId: string };
 
@@ -19,24 +22,24 @@ export const partyMessages = {
   // Intake and triage (Art. 11-14)
   /** Art. 11: pushed to the government (and the center) at once. */
   stabilityRisk: (appeal: Appeal, place: { categoryCode: string; districtId?: string; streetId?: string }) =>
-    `${ref(appeal)} 存在社会稳定风险，请即时关注处置。类别：${place.categoryCode}；区：${place.districtId ?? '未知'}；街道：${place.streetId ?? '未知'}。`,
+    `${ref(appeal)} 存在社会稳定风险，请即时关注处置。类别：${place.categoryCode}；区：${place.districtId ? districtRef(place.districtId) : '未知'}；街道：${place.streetId ? unit(place.streetId) : '未知'}。`,
   consultation: (appeal: Appeal, due: string) => `${ref(appeal)} 需会商确定承办单位，请于 ${at(due)} 前提出会商意见。`,
   consultationOverdue: (appeal: Appeal, due: string) => `${ref(appeal)} 的会商已于 ${at(due)} 到期，请作出会商结论。`,
   dispatched: (appeal: Appeal, acceptBy: string, handleBy: string) =>
     `${ref(appeal)} 已派至你单位，请于 ${at(acceptBy)} 前签收，${at(handleBy)} 前办结。`,
-  supervise: (appeal: Appeal, unitId: string) => `${ref(appeal)} 已派至你区的 ${unitId} 办理，请督办。`,
+  supervise: (appeal: Appeal, unitId: string) => `${ref(appeal)} 已派至你区的 ${unit(unitId)} 办理，请督办。`,
 
   // Acceptance and objection (Art. 14, 16)
   acceptanceReminder: (appeal: Appeal, due: string) =>
     `催办：${ref(appeal)} 应于 ${at(due)} 前签收，你单位尚未签收，请立即签收。`,
   objection: (appeal: Appeal, unitId: string, reason: string, due: string) =>
-    `${unitId} 对 ${ref(appeal)} 的派单提出异议：${reason}。请于 ${at(due)} 前审核。`,
+    `${unit(unitId)} 对 ${ref(appeal)} 的派单提出异议：${reason}。请于 ${at(due)} 前审核。`,
   objectionReviewOverdue: (appeal: Appeal, due: string) =>
     `${ref(appeal)} 的派单异议应于 ${at(due)} 前审核，已超时，请尽快审核。`,
   objectionRejected: (appeal: Appeal, reason: string, acceptBy: string) =>
     `你单位对 ${ref(appeal)} 的派单异议未获支持（${reason}），请于 ${at(acceptBy)} 前签收。`,
   objectionGranted: (appeal: Appeal, newUnitId: string) =>
-    `你单位对 ${ref(appeal)} 的派单异议已获支持，改派 ${newUnitId} 办理。`,
+    `你单位对 ${ref(appeal)} 的派单异议已获支持，改派 ${unit(newUnitId)} 办理。`,
 
   // Handling (Art. 16-22)
   deadlineWarning: (appeal: Appeal, fraction: number, due: string) =>
@@ -44,9 +47,9 @@ export const partyMessages = {
   redLight: (appeal: Appeal, due: string, extended: boolean) =>
     `亮红灯：${ref(appeal)} 已超过${extended ? '延长后的' : ''}办理时限 ${at(due)}，仍未答复办理结果。`,
   resultReported: (appeal: Appeal, unitId: string, outcome: ReportResultInput['outcome']) =>
-    `${ref(appeal)}：${unitId} 已答复办理结果（${OUTCOME_IN_WORDS[outcome] ?? outcome}），请安排回访。`,
+    `${ref(appeal)}：${unit(unitId)} 已答复办理结果（${OUTCOME_IN_WORDS[outcome] ?? outcome}），请安排回访。`,
   extensionRequested: (appeal: Appeal, unitId: string, reason: string) =>
-    `${ref(appeal)}：${unitId} 申请延期，理由：${reason}。请审批。`,
+    `${ref(appeal)}：${unit(unitId)} 申请延期，理由：${reason}。请审批。`,
   extensionDecided: (appeal: Appeal, approved: boolean, reason: string, handlingDue: string) =>
     `${ref(appeal)} 的延期申请${approved ? '已批准' : '未获批准'}（${reason}），办理时限至 ${at(handlingDue)}。`,
   rehandling: (appeal: Appeal, due: string, reason: string) =>
@@ -54,13 +57,13 @@ export const partyMessages = {
 
   // Co-handlers (Art. 16)
   coHandlerAdded: (appeal: Appeal, task: string, leadUnitId: string, due: string) =>
-    `${ref(appeal)} 协办任务：${task}。请于 ${at(due)} 前向 ${leadUnitId} 报送协办情况。`,
+    `${ref(appeal)} 协办任务：${task}。请于 ${at(due)} 前向 ${unit(leadUnitId)} 报送协办情况。`,
   coHandlerReport: (appeal: Appeal, unitId: string, interim: boolean, report: string) =>
-    `${ref(appeal)}：协办单位 ${unitId} 报送了${interim ? '阶段' : '最终'}协办情况：${report}`,
+    `${ref(appeal)}：协办单位 ${unit(unitId)} 报送了${interim ? '阶段' : '最终'}协办情况：${report}`,
   coHandlerOverdue: (appeal: Appeal, unitId: string, due: string) =>
-    `${ref(appeal)}：协办单位 ${unitId} 未在 ${at(due)} 前报送协办情况。`,
+    `${ref(appeal)}：协办单位 ${unit(unitId)} 未在 ${at(due)} 前报送协办情况。`,
   coHandlerNoReport: (appeal: Appeal, unitId: string) =>
-    `${ref(appeal)}：协办单位 ${unitId} 在办理时限前未报送协办情况。`,
+    `${ref(appeal)}：协办单位 ${unit(unitId)} 在办理时限前未报送协办情况。`,
   /** To the co-handler itself, from its own workflow. */
   coHandlingLate: (appeal: Appeal, due: string) =>
     `你单位在 ${ref(appeal)} 中的协办任务已于 ${at(due)} 到期：请说明延误理由并报送阶段协办情况。`,
@@ -69,19 +72,19 @@ export const partyMessages = {
 
   // Whistle (吹哨报到)
   whistle: (appeal: Appeal, leadUnitId: string, reason: string, due: string) =>
-    `${leadUnitId} 就 ${ref(appeal)} 吹哨（${reason}），请于 ${at(due)} 前报到。`,
-  reportIn: (appeal: Appeal, unitId: string, note: string) => `${unitId} 已就 ${ref(appeal)} 报到：${note}`,
+    `${unit(leadUnitId)} 就 ${ref(appeal)} 吹哨（${reason}），请于 ${at(due)} 前报到。`,
+  reportIn: (appeal: Appeal, unitId: string, note: string) => `${unit(unitId)} 已就 ${ref(appeal)} 报到：${note}`,
   reportInOverdueToDepartment: (appeal: Appeal, due: string) =>
     `${ref(appeal)}：你单位应于 ${at(due)} 前报到，已超时。`,
   reportInOverdueToLead: (appeal: Appeal, unitId: string, due: string) =>
-    `${ref(appeal)}：${unitId} 未在 ${at(due)} 前报到。`,
+    `${ref(appeal)}：${unit(unitId)} 未在 ${at(due)} 前报到。`,
   whistleCaseEnded: (appeal: Appeal, ending: CaseEnding) => `${ref(appeal)} ${endedAs(ending)}，无需再报到。`,
 
   // Coordination and escalation (Art. 22)
   coordinationRequested: (appeal: Appeal, leadUnitId: string, reason: string, due: string) =>
-    `${ref(appeal)}：${leadUnitId} 请你单位协调（${reason}），请于 ${at(due)} 前提出协调意见。`,
+    `${ref(appeal)}：${unit(leadUnitId)} 请你单位协调（${reason}），请于 ${at(due)} 前提出协调意见。`,
   coordinationOpinion: (appeal: Appeal, coordinatorId: string, opinion: string) =>
-    `${ref(appeal)}：${coordinatorId} 提出协调意见：${opinion}`,
+    `${ref(appeal)}：${unit(coordinatorId)} 提出协调意见：${opinion}`,
   /** `due`: cases from before escalations had a window of their own have none. */
   escalation: (appeal: Appeal, level: number, why: string, due?: string) =>
     `${ref(appeal)} 升级至你单位协调（第 ${level} 级）：${why}。请${due ? `于 ${at(due)} 前` : ''}提出协调意见。`,

@@ -194,8 +194,8 @@ describe('Art. 11: a risk to social stability', () => {
       expect(n.message).toContain(`工单 ${workOrderNo}`);
       expect(n.message).toContain('社会稳定风险');
       expect(n.message).toContain('utilities.gas.leak');
-      expect(n.message).toContain('chaoyang');
-      expect(n.message).toContain('chaoyang-jianwai');
+      // The district and the street by the names people know them by.
+      expect(n.message).toContain('区：朝阳区；街道：建外街道');
       expect(n.message).not.toContain(appeal.appealId);
     }
   });
@@ -212,7 +212,7 @@ describe("the other parties' messages", () => {
     );
     // The street's district government supervises it.
     expect(told.find((n) => n.kind === 'supervise')?.message).toBe(
-      `工单 ${c.workOrderNo} 已派至你区的 ${street} 办理，请督办。`,
+      `工单 ${c.workOrderNo} 已派至你区的 建外街道 办理，请督办。`,
     );
 
     // Left unaccepted: reminded, then escalated, every party told in the same words.

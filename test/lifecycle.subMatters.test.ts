@@ -6,6 +6,7 @@
  * what the units sent, and the sub-matters a later one took the place of, kept in the case.
  * Each asserts the records, who was told what, and the case.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { ApplicationFailure, UpdateDefinition } from '@temporalio/common';
@@ -96,6 +97,19 @@ async function childNotifications(handle: WorkflowHandle): Promise<Notification[
 
 const kindsTo = (told: Notification[], kind: string): string[] => told.filter((n) => n.kind === kind).map((n) => n.to);
 /** The text of the one notification of `kind` sent to `to`. */
+/** A unit's or a street's name in the seeded directory: messages name parties so. */
+const directoryNames = new Map<string, string>(
+  ['units', 'streets'].flatMap((file) =>
+    (
+      JSON.parse(readFileSync(new URL(`../db/seed/data/${file}.json`, import.meta.url), 'utf8')) as {
+        id: string;
+        name: string;
+      }[]
+    ).map((u): [string, string] => [u.id, u.name]),
+  ),
+);
+const nameOf = (id: string): string => directoryNames.get(id) ?? id;
+
 const messageOf = (told: Notification[], kind: string, to: string): string => {
   const sent = told.filter((n) => n.kind === kind && n.to === to);
   expect(sent, `${kind} to ${to}`).toHaveLength(1);
@@ -146,7 +160,7 @@ describe('co-handling units (Art. 16)', () => {
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_overdue')).toEqual([lead]);
     expect(messageOf(told, 'co_handler_overdue', lead)).toContain(
-      `协办单位 ${coUnit} 未在 ${beijingTimeText(dueAt)} 前报送`,
+      `协办单位 ${nameOf(coUnit)} 未在 ${beijingTimeText(dueAt)} 前报送`,
     );
     // The lead hears both reports; the co-handler itself was told by its own workflow.
     expect(kindsTo(told, 'co_handler_report')).toEqual([lead, lead]);
@@ -184,7 +198,7 @@ describe('co-handling units (Art. 16)', () => {
     expect(await auditTypeOf(appeal, noReport.auditStepKey)).toBe('co_handler_no_report');
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_no_report')).toEqual([lead]);
-    expect(messageOf(told, 'co_handler_no_report', lead)).toContain(`协办单位 ${coUnit} 在办理时限前未报送`);
+    expect(messageOf(told, 'co_handler_no_report', lead)).toContain(`协办单位 ${nameOf(coUnit)} 在办理时限前未报送`);
 
     c = await appeal.act(d.recordCallbackUpdate, {
       by: center,
@@ -253,7 +267,7 @@ describe('co-handling units (Art. 16)', () => {
     const told = await appeal.notifications();
     expect(kindsTo(told, 'co_handler_added')).toEqual(['unit:city-urban-management']);
     expect(messageOf(told, 'co_handler_added', 'unit:city-urban-management')).toContain(
-      `请于 ${beijingTimeText(due)} 前向 ${street} 报送`,
+      `请于 ${beijingTimeText(due)} 前向 ${nameOf(street)} 报送`,
     );
   });
 

@@ -4,6 +4,7 @@ import { districtGovernmentOf, requesterPhoneOf } from '../../db/queries/notific
 import { getEndpoint, listNotificationEndpoints } from '../../db/queries/webhooks.js';
 import type { NotificationAudience, NotificationEndpoint } from '../../db/schema/webhooks.js';
 import { deliver, type Delivery, type DeliveryOutcome } from './deliver.js';
+import { partyNamer } from './partyNames.js';
 
 export { verifyWebhookSignature, deliveryIdOf, WEBHOOK_HEADERS, LEGACY_WEBHOOK_HEADERS } from './webhook.js';
 export { type DeliveryOutcome } from './deliver.js';
@@ -127,6 +128,8 @@ async function inRecipientOrder<T>(notifications: Notification[], one: (n: Notif
  */
 export function createNotificationActivities(deps: NotificationDeps) {
   const delivery = { db: deps.db, log: deps.log, timeoutMs: deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS };
+  // Every message is said with its parties' names (the workflow names them by id).
+  const named = partyNamer(deps.db);
   const fieldsOf = ({ appealId, notificationKey, to, kind }: Notification) => ({
     appealId,
     notification: { key: notificationKey, to, kind },
@@ -152,8 +155,9 @@ export function createNotificationActivities(deps: NotificationDeps) {
   }
 
   async function notify(notification: Notification): Promise<{ webhook: DeliveryOutcome | 'unknown_recipient' }> {
-    announce(notification);
-    return { webhook: await send(notification) };
+    const [said] = await named([notification]);
+    announce(said!);
+    return { webhook: await send(said!) };
   }
 
   return {
@@ -164,7 +168,8 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * `inRecipientOrder`) until the last attempt dead-letters what is left.
      */
     async notifyAll(notifications: Notification[]): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
-      return { webhooks: await inRecipientOrder(notifications, async (n) => (await notify(n)).webhook) };
+      const said = await named(notifications);
+      return { webhooks: await inRecipientOrder(said, async (n) => (await notify(n)).webhook) };
     },
 
     /**
@@ -176,7 +181,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     async announceNotices(notifications: Notification[]): Promise<{ notices: AnnouncedNotice[] }> {
       const endpointOf = audienceEndpoints(deps.db);
       const notices = await Promise.all(
-        notifications.map(async (n): Promise<AnnouncedNotice> => {
+        (await named(notifications)).map(async (n): Promise<AnnouncedNotice> => {
           announce(n);
           const routed = await routeOf(n, endpointOf);
           return { ...n, route: typeof routed === 'string' ? routed : 'send' };
@@ -190,7 +195,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
       notifications: Notification[],
     ): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
       const endpointOf = audienceEndpoints(deps.db);
-      return { webhooks: await inRecipientOrder(notifications, (n) => send(n, endpointOf)) };
+      return { webhooks: await inRecipientOrder(await named(notifications), (n) => send(n, endpointOf)) };
     },
   };
 }

@@ -5,7 +5,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { appeals } from '../schema/cases.js';
-import { streets, units } from '../schema/reference.js';
+import { districts, streets, units } from '../schema/reference.js';
 import { getHandlingUnit, type HandlingUnit } from './reference.js';
 
 export type { HandlingUnit };
@@ -45,4 +45,24 @@ export async function appealStage(
     .from(appeals)
     .where(eq(appeals.id, appealId));
   return row;
+}
+
+/** The names of units (directory units, streets and townships) and districts, by id: those that exist. */
+export async function partyNames(
+  db: DbOrTx,
+  ids: { unit: readonly string[]; district: readonly string[] },
+): Promise<{ unit: Map<string, string>; district: Map<string, string> }> {
+  const [found, places] = await Promise.all([
+    findHandlingUnits(db, ids.unit),
+    ids.district.length
+      ? db
+          .select({ id: districts.id, name: districts.name })
+          .from(districts)
+          .where(inArray(districts.id, [...new Set(ids.district)]))
+      : [],
+  ]);
+  return {
+    unit: new Map([...found].map(([id, u]) => [id, u.name])),
+    district: new Map(places.map((d) => [d.id, d.name])),
+  };
 }
