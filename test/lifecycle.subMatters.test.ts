@@ -231,21 +231,42 @@ describe('co-handling units (Art. 16)', () => {
     });
   });
 
-  it('ended without its report while the case waits on an extension: a late report is refused saying so', async () => {
+  it('past the main deadline while the extension request waits, the part waits too; denied, it ends without its report', async () => {
     const appeal = await acceptedAppeal();
     const coUnit = 'chaoyang-housing';
     let c = await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: coUnit, task: '核实产权' });
-    const co = c.coHandlers[0]!;
     c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
-    await appeal.skipTo(c.deadlines.handling!);
-    // The lead's breach waits for the decision; the co-handler's part ended at its own deadline.
-    c = await until(appeal, (x) => x.coHandlers[0]!.status === 'ended', 'the co-handler is ended');
+    const due = c.deadlines.handling!;
+    const child = coHandlerChild(appeal, coUnit);
+    // The lead's breach waits for the decision, and so does the co-handler's part: late, still open.
+    await appeal.skipTo(plus(due, hours(1)));
+    c = await until(appeal, (x) => x.overdue && x.coHandlers[0]!.status === 'late', 'the case waits on the decision');
     expect(c.stage).toBe('handling');
-    const refused = await appeal.refused(d.reportCoHandlerPartUpdate, { by: unit(coUnit), report: '已核实' });
-    expect(refused.type).toBe(ErrorType.ActionNotAllowed);
-    expect(refused.message).toBe(
-      `reportCoHandlerPart is not allowed in stage handling: this co-handler's part has ended without its report (due ${beijingTimeText(co.dueAt)})`,
-    );
+    expect((await child.describe()).status.name).toBe('RUNNING');
+    c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit(coUnit),
+      report: '阶段性报告：产权人联系中',
+      lateReason: '产权人在外地',
+      interim: true,
+    });
+    expect(c.coHandlers[0]).toMatchObject({ status: 'late', lateReason: '产权人在外地' });
+
+    // Denied: the deadline stands, and the part ends without its final report.
+    c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: false, reason: '理由不充分' });
+    c = await until(appeal, (x) => x.coHandlers[0]!.status === 'ended', 'the co-handler is ended');
+    expect(await child.result()).toMatchObject({ unitId: coUnit, status: 'missing', late: true });
+    expect((await accountabilityOf(appeal)).map((r) => [r.unitId, r.kind])).toContainEqual([
+      coUnit,
+      'co_handler_no_report',
+    ]);
+    // What the child heard, in order: the request waits, then no longer.
+    const heard = (await child.fetchHistory()).events!.flatMap((e) => {
+      const signal = e.workflowExecutionSignaledEventAttributes;
+      if (signal?.signalName !== 'extensionPending') return [];
+      return (signal.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<unknown>(p as Payload));
+    });
+    expect(heard).toEqual([{ pending: true }, { pending: false }]);
+    await appeal.saveHistoryAsFixture('co-handler-extension-denied');
   });
 
   it('added with less time left than the margin: due at the main deadline, not in the past', async () => {

@@ -51,6 +51,9 @@ const REQUIRED = [
   // A case closed after its handling deadline passed with no result: put back on time at the close
   // (before `closed-stays-overdue`, the era's `escalation-at-breach`), and closed overdue.
   `${CURRENT_ERA}escalation-at-breach-stays-overdue`,
+  // A co-handler past the main deadline while the lead's extension request waits, then denied:
+  // its workflow hears the request and the decision (since `co-handlers-hear-of-extension`).
+  `${CURRENT_ERA}co-handler-extension-denied`,
   // A long case's first run, which ends by continuing as new, and a run that starts from the carried case.
   'continued-as-new-first-run',
   'continued-as-new-carried-run',
@@ -102,5 +105,8 @@ describe('which process a recorded case runs', async () => {
     expect(markers.includes(PATCHES.everyParty)).toBe(!legacy && !oneMarker);
     expect(markers.includes(PATCHES.localRecords)).toBe(!legacy && !activityRecords && !oneMarker);
     expect(markers.includes(PATCHES.closedStaysOverdue)).toBe(file.endsWith('-stays-overdue.history.pb'));
+    expect(markers.includes(PATCHES.coHandlersHearOfExtension)).toBe(
+      file.endsWith('-co-handler-extension-denied.history.pb'),
+    );
   });
 });

@@ -118,6 +118,14 @@ export const PATCHES = {
    * recorded where a case takes that path.
    */
   districtFromLead: 'district-from-lead',
+  /**
+   * The co-handlers' workflows hear of the lead's extension request and its decision (or lapse),
+   * so that a part past the main deadline waits for the center's decision as the case does, and
+   * ends only when the request is denied (cases before it ended the part at the main deadline,
+   * even while an extension that would have moved it waited). A marker of its own, recorded
+   * where an extension is asked with co-handlers open.
+   */
+  coHandlersHearOfExtension: 'co-handlers-hear-of-extension',
 } as const;
 
 export type PatchId = (typeof PATCHES)[keyof typeof PATCHES];

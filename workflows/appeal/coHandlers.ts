@@ -9,11 +9,13 @@ import * as wf from '@temporalio/workflow';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
 import { caseReasons, partyMessages, type CaseEnding } from '../../domain/partyMessages.js';
 import { beijingTimeText } from '../../domain/requesterMessages.js';
+import { PATCHES } from '../patches.js';
 import {
   caseEndedSignal,
   coHandlerOverdueSignal,
   coHandlingReportSignal,
   coHandlingWorkflowId,
+  extensionPendingSignal,
   mainDeadlineMovedSignal,
 } from '../coHandler/definitions.js';
 import { coHandlingWorkflow } from '../coHandler/workflow.js';
@@ -188,6 +190,21 @@ export async function moveCoHandlerDeadlines(run: AppealRun): Promise<void> {
     if (co.status === 'open' || co.status === 'late')
       await run.children.get(co.unitId)?.signal(mainDeadlineMovedSignal, { mainDueAt });
   }
+}
+
+/**
+ * The lead's extension request waits for the center, or no longer does (decided, or lapsed at the
+ * result): each open co-handler's workflow hears it, so that past the main deadline it waits for
+ * the decision as the case does.
+ */
+export async function tellCoHandlersOfExtension(run: AppealRun, pending: boolean): Promise<void> {
+  const open = run.state.coHandlers.filter((co) => co.status === 'open' || co.status === 'late');
+  if (open.length === 0 || !wf.patched(PATCHES.coHandlersHearOfExtension)) return;
+  await Promise.all(
+    open.map(async (co) => {
+      await run.children.get(co.unitId)?.signal(extensionPendingSignal, { pending });
+    }),
+  );
 }
 
 /** At the close: open co-handlers are told, their workflows ended by the appeal and awaited. */

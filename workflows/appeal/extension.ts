@@ -6,7 +6,7 @@
 import { partyMessages } from '../../domain/partyMessages.js';
 import { requesterMessages } from '../../domain/requesterMessages.js';
 import { actionNotAllowed, invalidAction } from '../../domain/errors.js';
-import { moveCoHandlerDeadlines } from './coHandlers.js';
+import { moveCoHandlerDeadlines, tellCoHandlersOfExtension } from './coHandlers.js';
 import { describeParty, type AppealCase } from './definitions.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
@@ -28,12 +28,13 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
       if (s.extension?.status === 'requested')
         throw actionNotAllowed('requestExtension', s.stage, 'an extension request is already waiting for the center');
     },
-    apply: (input) => {
+    apply: async (input) => {
       setExtensionAside(s);
       s.extension = { status: 'requested', reason: input.reason, requestedAt: run.now() };
       run.notify('center', 'extension_requested', partyMessages.extensionRequested(s, s.leadUnitId!, input.reason));
       run.step('extension_requested', describeParty(input.by), { reason: input.reason });
       inbox.handlingChanged++;
+      await tellCoHandlersOfExtension(run, true);
     },
   });
 
@@ -70,6 +71,7 @@ export function registerExtensionActions(run: AppealRun, inbox: Inbox): void {
         payload: { handling: s.deadlines.handling },
       });
       inbox.handlingChanged++;
+      await tellCoHandlersOfExtension(run, false);
     },
   });
 }

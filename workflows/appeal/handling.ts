@@ -12,6 +12,7 @@ import { invalidAction } from '../../domain/errors.js';
 import { continueAsNewIfDue, type HandlingProgress } from './continuation.js';
 import { escalate } from './coordination.js';
 import { describeParty } from './definitions.js';
+import { tellCoHandlersOfExtension } from './coHandlers.js';
 import type { Inbox } from './inbox.js';
 import { onAction } from './rules.js';
 import type { AppealRun } from './run.js';
@@ -59,7 +60,7 @@ export async function handle(run: AppealRun, inbox: Inbox, resumed?: HandlingPro
       () => inbox.result !== undefined || inbox.handlingChanged !== changed || run.mayContinueAsNew(inbox),
       new Date(nextWarning).toISOString(),
     );
-    if (inbox.result !== undefined) return reportResult(run, inbox);
+    if (inbox.result !== undefined) return await reportResult(run, inbox);
     if (acted && run.mayContinueAsNew(inbox)) {
       await continueAsNewIfDue(run, inbox, { startedAt: new Date(started).toISOString(), warned: [...warned] });
       continue;
@@ -87,7 +88,7 @@ export async function handle(run: AppealRun, inbox: Inbox, resumed?: HandlingPro
         run.step('handling_deadline_extension_pending', 'center', { payload: { dueAt: s.deadlines.handling } });
       }
       await run.await(() => inbox.result !== undefined || inbox.handlingChanged !== changed);
-      if (inbox.result !== undefined) return reportResult(run, inbox);
+      if (inbox.result !== undefined) return await reportResult(run, inbox);
       if (Date.now() < Date.parse(s.deadlines.handling!)) run.waitOn(`unit:${lead}`, s.deadlines.handling);
       continue;
     }
@@ -96,7 +97,7 @@ export async function handle(run: AppealRun, inbox: Inbox, resumed?: HandlingPro
   }
 }
 
-function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
+async function reportResult(run: AppealRun, inbox: Inbox): Promise<HandlingEnd> {
   const s = run.state;
   const result = inbox.result!;
   inbox.result = undefined;
@@ -104,8 +105,13 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
   const attachments = result.attachments?.length ? { attachments: result.attachments } : {};
   s.result = { outcome: result.outcome, summary: result.summary, at: run.now(), ...attachments };
   // A request for more time still waiting for the center is moot once the result is in.
-  if (s.extension?.status === 'requested' && wf.patched(PATCHES.extensionLapsesAtResult))
-    Object.assign(s.extension, { status: 'lapsed', decidedAt: run.now(), decisionReason: caseReasons.extensionLapsed });
+  const lapsed = s.extension?.status === 'requested' && wf.patched(PATCHES.extensionLapsesAtResult);
+  if (lapsed)
+    Object.assign(s.extension!, {
+      status: 'lapsed',
+      decidedAt: run.now(),
+      decisionReason: caseReasons.extensionLapsed,
+    });
   run.enter('result_reported', 'center', s.deadlines.handling);
   run.notify('requester', 'result', requesterMessages.result(s, result.summary, result.outcome));
   run.notify('center', 'result', partyMessages.resultReported(s, s.leadUnitId!, result.outcome));
@@ -113,6 +119,7 @@ function reportResult(run: AppealRun, inbox: Inbox): HandlingEnd {
     reason: result.summary,
     payload: { outcome: result.outcome, ...attachments },
   });
+  if (lapsed) await tellCoHandlersOfExtension(run, false);
   return 'result';
 }
 

@@ -47,6 +47,11 @@ export const coHandlingReportSignal =
   defineSignal<[{ report: string; interim: boolean; lateReason?: string }]>('coHandlingReport');
 /** The appeal's handling deadline moved (an extension). */
 export const mainDeadlineMovedSignal = defineSignal<[{ mainDueAt: string }]>('mainDeadlineMoved');
+/**
+ * The lead's extension request waits for the center (`pending`), or was decided or lapsed: past
+ * the main deadline, a part waits for the decision, as the case does.
+ */
+export const extensionPendingSignal = defineSignal<[{ pending: boolean }]>('extensionPending');
 /** The case closed (withdrawn, merged, called back) while the part was open. */
 export const caseEndedSignal = defineSignal<[{ why: string }]>('caseEnded');
 /** Sent by the co-handler's workflow to its appeal when its own deadline passes without a final report. */

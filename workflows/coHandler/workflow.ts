@@ -2,7 +2,8 @@
  * One co-handling unit's part of an appeal (Art. 16), as its own child workflow that owns its
  * deadline: at its deadline it tells the appeal (the co-handler is late: reason and interim
  * report required) and the unit; it ends with the final report, at the appeal's handling
- * deadline without one (`missing`), or when the appeal closes. The appeal awaits its result.
+ * deadline without one (`missing`; while the lead's extension request waits, once the center
+ * has decided it and the deadline stands), or when the appeal closes. The appeal awaits its result.
  * A stuck co-handler shows up in the Temporal UI under its own unit (`CoHandlerUnit`).
  */
 import * as wf from '@temporalio/workflow';
@@ -16,6 +17,7 @@ import {
   caseEndedSignal,
   coHandlerOverdueSignal,
   coHandlingReportSignal,
+  extensionPendingSignal,
   mainDeadlineMovedSignal,
   type CoHandlingAssignment,
   type CoHandlingOutcome,
@@ -36,6 +38,10 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
   });
   wf.setHandler(caseEndedSignal, (e) => {
     ended = e.why;
+  });
+  let extensionPending = false;
+  wf.setHandler(extensionPendingSignal, (e) => {
+    extensionPending = e.pending;
   });
   const settled = () => final !== undefined || ended !== undefined;
 
@@ -76,14 +82,17 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
       kind: 'co_handler_overdue',
       message: partyMessages.coHandlingLate(assignment, assignment.dueAt),
     });
-    // Until the final report, the case's close, or the appeal's own deadline (which an extension may move).
+    // Until the final report, the case's close, or the appeal's own deadline (which an extension may
+    // move: past it, while the lead's request waits, the part waits for the center's decision).
     for (;;) {
       const due = mainDueAt;
       if (await wf.condition(() => settled() || mainDueAt !== due, Math.max(0, Date.parse(due) - Date.now()))) {
         if (settled()) break;
         continue;
       }
-      break;
+      if (!extensionPending) break;
+      await wf.condition(() => settled() || mainDueAt !== due || !extensionPending);
+      if (settled() || mainDueAt === due) break;
     }
   }
   show(!inTime, false);
