@@ -55,16 +55,21 @@ async function beijingUnit(db: DbOrTx, field: string, unitId: string, what: stri
 }
 
 /**
- * A district government acts for the appeals of its own district (Art. 14, 22): one of another
- * district neither leads nor coordinates the case. An appeal whose district is unknown names
- * none, so any government may be chosen for it.
+ * A district government acts for the appeals of its own district (Art. 14, 22), and a street or
+ * township handles those of its own ground: one of another district neither leads nor
+ * coordinates the case (its supervision and escalation would go to the wrong government). An
+ * appeal whose district is unknown names none, so any may be chosen for it.
  */
 async function ownDistrict(context: Context, field: string, unit: HandlingUnit): Promise<void> {
-  if (unit.kind !== 'district_government' || !unit.districtId) return;
+  if (!DISTRICT_BOUND.includes(unit.kind) || !unit.districtId) return;
   const { districtId } = await recordOf(context);
-  if (districtId && unit.districtId !== districtId)
-    throw refused(field, `${unit.id} governs district ${unit.districtId}; this appeal lies in ${districtId}`);
+  if (!districtId || unit.districtId === districtId) return;
+  const what = unit.kind === 'district_government' ? 'governs district' : `is a ${unit.kind} of district`;
+  throw refused(field, `${unit.id} ${what} ${unit.districtId}; this appeal lies in ${districtId}`);
 }
+
+/** The kinds of unit bound to one district's appeals. */
+const DISTRICT_BOUND: readonly string[] = ['district_government', 'street', 'township'];
 
 /** A unit that leads the case from now on: a Beijing unit, a district government only of the appeal's district. */
 async function leadUnit(context: Context, field: string, unitId: string, what: string): Promise<void> {

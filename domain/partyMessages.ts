@@ -9,7 +9,7 @@
  */
 import type { ReportResultInput } from './appeal.js';
 import { beijingTimeText as at, OUTCOME_IN_WORDS, ref, SATISFACTION_IN_WORDS } from './requesterMessages.js';
-import { districtRef, unitRef as unit } from './partyNames.js';
+import { categoryRef, districtRef, unitRef as unit } from './partyNames.js';
 
 type Appeal = { workOrderNo?: string | null; appealId: string };
 
@@ -22,7 +22,7 @@ export const partyMessages = {
   // Intake and triage (Art. 11-14)
   /** Art. 11: pushed to the government (and the center) at once. */
   stabilityRisk: (appeal: Appeal, place: { categoryCode: string; districtId?: string; streetId?: string }) =>
-    `${ref(appeal)} 存在社会稳定风险，请即时关注处置。类别：${place.categoryCode}；区：${place.districtId ? districtRef(place.districtId) : '未知'}；街道：${place.streetId ? unit(place.streetId) : '未知'}。`,
+    `${ref(appeal)} 存在社会稳定风险，请即时关注处置。类别：${categoryRef(place.categoryCode)}；区：${place.districtId ? districtRef(place.districtId) : '未知'}；街道：${place.streetId ? unit(place.streetId) : '未知'}。`,
   consultation: (appeal: Appeal, due: string) => `${ref(appeal)} 需会商确定承办单位，请于 ${at(due)} 前提出会商意见。`,
   consultationOverdue: (appeal: Appeal, due: string) => `${ref(appeal)} 的会商已于 ${at(due)} 到期，请作出会商结论。`,
   dispatched: (appeal: Appeal, acceptBy: string, handleBy: string) =>

@@ -281,7 +281,7 @@ describe('references are checked before anything enters a case', () => {
     expect(water.statusCode, water.body).toBe(200);
   });
 
-  it("a lead is a Beijing unit, and a district government only of the appeal's district, however it is named", async () => {
+  it("a lead is a Beijing unit, and a district government, street or township only of the appeal's district, however it is named", async () => {
     const id = await startCase();
     // The water outage lies in Chaoyang: Haidian's government neither leads nor takes it over.
     const triage = await refused(
@@ -306,6 +306,25 @@ describe('references are checked before anything enters a case', () => {
       id,
       'objection-decision',
       { decision: 'redispatch', reason: '改派', newUnitId: 'haidian-gov' },
+      'body/newUnitId',
+    );
+    // Nor does a street or township of another district: its district government would supervise
+    // the case and take its escalation.
+    const street = await refused(
+      'center',
+      id,
+      'triage',
+      { disposition: 'dispatch', unitId: 'haidian-zhongguancun' },
+      'body/unitId',
+    );
+    expect(street.json<{ message: string }>().message).toBe(
+      'body/unitId: haidian-zhongguancun is a street of district haidian; this appeal lies in chaoyang',
+    );
+    await refused(
+      'center',
+      id,
+      'objection-decision',
+      { decision: 'redispatch', reason: '改派', newUnitId: 'haidian-zhongguancun' },
       'body/newUnitId',
     );
     // The central/military liaison is reached by a central matter's category, never named as a lead.

@@ -193,7 +193,7 @@ describe('Art. 11: a risk to social stability', () => {
     for (const n of pushed) {
       expect(n.message).toContain(`工单 ${workOrderNo}`);
       expect(n.message).toContain('社会稳定风险');
-      expect(n.message).toContain('utilities.gas.leak');
+      expect(n.message).toContain('类别：燃气泄漏');
       // The district and the street by the names people know them by.
       expect(n.message).toContain('区：朝阳区；街道：建外街道');
       expect(n.message).not.toContain(appeal.appealId);

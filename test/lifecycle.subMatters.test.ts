@@ -269,6 +269,34 @@ describe('co-handling units (Art. 16)', () => {
     await appeal.saveHistoryAsFixture('co-handler-extension-denied');
   });
 
+  it('added while the extension request waits: it starts knowing of it, and waits past the main deadline for the decision', async () => {
+    const appeal = await acceptedAppeal();
+    const coUnit = 'chaoyang-housing';
+    let c = await appeal.act(d.requestExtensionUpdate, { by: unit(street), reason: '需协调产权单位' });
+    c = await appeal.act(d.addCoHandlerUpdate, { by: unit(street), unitId: coUnit, task: '核实产权' });
+    // Its deadline is in its part; the policy's window from now is no deadline of the case.
+    expect(c.coHandlers[0]!.dueAt).toBeDefined();
+    expect(c.deadlines.coHandler).toBeUndefined();
+    const due = c.deadlines.handling!;
+    const child = coHandlerChild(appeal, coUnit);
+    await appeal.skipTo(plus(due, hours(1)));
+    c = await until(appeal, (x) => x.overdue && x.coHandlers[0]!.status === 'late', 'the case waits on the decision');
+    expect((await child.describe()).status.name).toBe('RUNNING');
+    // Approved: the part runs on to the new deadline.
+    c = await appeal.act(d.decideExtensionUpdate, { by: center, approved: true, reason: '理由充分' });
+    expect(c.coHandlers[0]!.status).toBe('late');
+    expect((await child.describe()).status.name).toBe('RUNNING');
+    c = await appeal.act(d.reportCoHandlerPartUpdate, {
+      by: unit(coUnit),
+      report: '阶段性报告：产权已核实',
+      lateReason: '产权人在外地',
+      interim: true,
+    });
+    c = await appeal.act(d.reportCoHandlerPartUpdate, { by: unit(coUnit), report: '产权已核实' });
+    expect(c.coHandlers[0]!.status).toBe('done');
+    expect(await child.result()).toMatchObject({ unitId: coUnit, status: 'done', late: true });
+  });
+
   it('added with less time left than the margin: due at the main deadline, not in the past', async () => {
     const appeal = await acceptedAppeal();
     const due = (await appeal.state()).deadlines.handling!;

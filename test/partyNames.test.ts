@@ -27,12 +27,16 @@ describe('references to parties in messages', () => {
       partyMessages.stabilityRisk(appeal, { categoryCode: 'x', districtId: 'chaoyang', streetId: 'chaoyang-jianwai' }),
       partyMessages.objectionGranted(appeal, 'No.Such Unit'),
     ];
-    expect(partyRefsIn(texts)).toEqual({ unit: ['chaoyang-jianwai'], district: ['chaoyang'] });
+    expect(partyRefsIn(texts)).toEqual({ unit: ['chaoyang-jianwai'], district: ['chaoyang'], category: ['x'] });
     // An id with a space is not a reference: it stays as written.
     expect(texts[2]).toContain('{unit:No.Such Unit}');
-    const names = { unit: new Map([['chaoyang-jianwai', '建外街道']]), district: new Map([['chaoyang', '朝阳区']]) };
+    const names = {
+      unit: new Map([['chaoyang-jianwai', '建外街道']]),
+      district: new Map([['chaoyang', '朝阳区']]),
+      category: new Map([['x', '某类']]),
+    };
     expect(withPartyNames(texts[0]!, names)).toBe('工单 20261202-000007 已派至你区的 建外街道 办理，请督办。');
-    expect(withPartyNames(texts[1]!, names)).toContain('区：朝阳区；街道：建外街道。');
+    expect(withPartyNames(texts[1]!, names)).toContain('类别：某类；区：朝阳区；街道：建外街道。');
     expect(withPartyNames(`${unitRef('gone')} · ${districtRef('nowhere')}`, names)).toBe('gone · nowhere');
   });
 });
@@ -53,7 +57,7 @@ describe('the namer of the notices’ activities', () => {
     const [risk] = await named([
       message(partyMessages.stabilityRisk(appeal, { categoryCode: 'utilities.gas.leak', districtId: 'chaoyang' })),
     ]);
-    expect(risk!.message).toContain('区：朝阳区；街道：未知。');
+    expect(risk!.message).toContain('类别：燃气泄漏；区：朝阳区；街道：未知。');
 
     // Renamed in the directory: the kept name holds for a few minutes, then the new one is read.
     await database.db

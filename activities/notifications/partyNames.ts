@@ -16,24 +16,24 @@ export function partyNamer(db: Database, now: () => number = Date.now) {
   /** The messages with their parties named; a message without references is left as it is, with no read. */
   return async function named<M extends { message: string }>(messages: M[]): Promise<M[]> {
     const refs = partyRefsIn(messages.map((m) => m.message));
-    if (refs.unit.length === 0 && refs.district.length === 0) return messages;
+    if (KINDS.every((kind) => refs[kind].length === 0)) return messages;
     const at = now();
-    const missing = {
-      unit: refs.unit.filter((id) => (kept.get(key('unit', id))?.until ?? 0) <= at),
-      district: refs.district.filter((id) => (kept.get(key('district', id))?.until ?? 0) <= at),
-    };
-    if (missing.unit.length > 0 || missing.district.length > 0) {
+    const missing = byKind((kind) => refs[kind].filter((id) => (kept.get(key(kind, id))?.until ?? 0) <= at));
+    if (KINDS.some((kind) => missing[kind].length > 0)) {
       const read = await partyNames(db, missing);
-      for (const kind of ['unit', 'district'] as const)
+      for (const kind of KINDS)
         for (const [id, name] of read[kind]) kept.set(key(kind, id), { name, until: at + KEEP_MS });
     }
-    const names = {
-      unit: new Map(refs.unit.flatMap((id) => nameOf(kept.get(key('unit', id)), id))),
-      district: new Map(refs.district.flatMap((id) => nameOf(kept.get(key('district', id)), id))),
-    };
+    const names = byKind((kind) => new Map(refs[kind].flatMap((id) => nameOf(kept.get(key(kind, id)), id))));
     return messages.map((m) => ({ ...m, message: withPartyNames(m.message, names) }));
   };
 }
 
+const KINDS: readonly PartyKind[] = ['unit', 'district', 'category'];
+const byKind = <T>(f: (kind: PartyKind) => T): Record<PartyKind, T> => ({
+  unit: f('unit'),
+  district: f('district'),
+  category: f('category'),
+});
 const nameOf = (entry: { name: string } | undefined, id: string): [string, string][] =>
   entry ? [[id, entry.name]] : [];

@@ -5,7 +5,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../client.js';
 import { appeals } from '../schema/cases.js';
-import { districts, streets, units } from '../schema/reference.js';
+import { categories, districts, streets, units } from '../schema/reference.js';
 import { getHandlingUnit, type HandlingUnit } from './reference.js';
 
 export type { HandlingUnit };
@@ -47,12 +47,12 @@ export async function appealStage(
   return row;
 }
 
-/** The names of units (directory units, streets and townships) and districts, by id: those that exist. */
+/** The names of units (directory units, streets and townships), districts and categories, by id: those that exist. */
 export async function partyNames(
   db: DbOrTx,
-  ids: { unit: readonly string[]; district: readonly string[] },
-): Promise<{ unit: Map<string, string>; district: Map<string, string> }> {
-  const [found, places] = await Promise.all([
+  ids: { unit: readonly string[]; district: readonly string[]; category: readonly string[] },
+): Promise<{ unit: Map<string, string>; district: Map<string, string>; category: Map<string, string> }> {
+  const [found, places, kinds] = await Promise.all([
     findHandlingUnits(db, ids.unit),
     ids.district.length
       ? db
@@ -60,9 +60,16 @@ export async function partyNames(
           .from(districts)
           .where(inArray(districts.id, [...new Set(ids.district)]))
       : [],
+    ids.category.length
+      ? db
+          .select({ id: categories.code, name: categories.name })
+          .from(categories)
+          .where(inArray(categories.code, [...new Set(ids.category)]))
+      : [],
   ]);
   return {
     unit: new Map([...found].map(([id, u]) => [id, u.name])),
     district: new Map(places.map((d) => [d.id, d.name])),
+    category: new Map(kinds.map((c) => [c.id, c.name])),
   };
 }

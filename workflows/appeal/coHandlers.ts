@@ -59,6 +59,7 @@ export function registerCoHandlerActions(run: AppealRun): void {
             task: co.task,
             dueAt: co.dueAt,
             mainDueAt: s.deadlines.handling!,
+            ...(s.extension?.status === 'requested' ? { extensionPending: true } : {}),
           },
         ],
         staticSummary: `co-handler ${co.unitId} of appeal ${s.appealId}`,
@@ -158,6 +159,9 @@ async function coHandlerDeadline(run: AppealRun, from: string): Promise<string> 
   const limits = run.policyLimits;
   const main = run.state.deadlines.handling!;
   const own = await run.deadline(from, 'coHandler');
+  // Each co-handler's own deadline is in its part (`coHandlers[].dueAt`): the policy's window
+  // from now is only its bound, not a deadline of the case.
+  delete run.state.deadlines.coHandler;
   const latest = AppealRun.before(main, limits.coHandlerMarginHours);
   if (latest > Date.parse(from)) return new Date(Math.min(Date.parse(own), latest)).toISOString();
   return limits.coHandlerWhenShort === 'main_deadline' ? main : own;

@@ -31,6 +31,8 @@ export const coHandlingWorkflowId = (appealId: string, unitId: string): string =
 export interface CoHandlingAssignment extends CoHandlerAssignment {
   /** The appeal's handling deadline: a co-handler with no final report by then never reported. */
   mainDueAt: string;
+  /** Added while the lead's extension request waits for the center (later changes come as `extensionPending`). */
+  extensionPending?: boolean;
 }
 
 /** How a co-handler's part ended: `missing` when it never gave its final report by the main deadline. */

@@ -39,7 +39,7 @@ export async function coHandlingWorkflow(assignment: CoHandlingAssignment): Prom
   wf.setHandler(caseEndedSignal, (e) => {
     ended = e.why;
   });
-  let extensionPending = false;
+  let extensionPending = assignment.extensionPending ?? false;
   wf.setHandler(extensionPendingSignal, (e) => {
     extensionPending = e.pending;
   });
