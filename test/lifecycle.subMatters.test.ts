@@ -132,6 +132,8 @@ describe('co-handling units (Art. 16)', () => {
     });
     expect(finalFirst.type).toBe(ErrorType.InvalidAction);
     expect(finalFirst.message).toContain('an interim report (interim: true)');
+    // Each refusal names its field, so the API answers `body/interim: …` and `body/lateReason: …`.
+    expect(finalFirst.details?.[0]).toMatchObject({ field: 'interim' });
     const noReason = await refusedWithoutTrace(appeal, d.reportCoHandlerPartUpdate, {
       by: unit(coUnit),
       report: '阶段性报告：已完成勘察',
@@ -139,6 +141,7 @@ describe('co-handling units (Art. 16)', () => {
     });
     expect(noReason.type).toBe(ErrorType.InvalidAction);
     expect(noReason.message).toContain('lateReason is required');
+    expect(noReason.details?.[0]).toMatchObject({ field: 'lateReason' });
 
     c = await appeal.act(d.reportCoHandlerPartUpdate, {
       by: unit(coUnit),

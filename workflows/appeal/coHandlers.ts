@@ -95,12 +95,14 @@ export function registerCoHandlerActions(run: AppealRun): void {
           'reportCoHandlerPart',
           s.stage,
           'the co-handler deadline has passed: lateReason is required (Art. 16)',
+          'lateReason',
         );
       if (co.status === 'late' && !input.interim && !co.interimAt)
         throw invalidAction(
           'reportCoHandlerPart',
           s.stage,
           'the co-handler deadline has passed: an interim report (interim: true) with the reason comes first (Art. 16)',
+          'interim',
         );
     },
     apply: async (input) => {
