@@ -154,10 +154,15 @@ export function createNotificationActivities(deps: NotificationDeps) {
     return routed;
   }
 
+  /** Says a notification already named (a log line) and sends it. */
+  async function sayAndSend(notification: Notification): Promise<DeliveryOutcome | 'unknown_recipient'> {
+    announce(notification);
+    return send(notification);
+  }
+
   async function notify(notification: Notification): Promise<{ webhook: DeliveryOutcome | 'unknown_recipient' }> {
     const [said] = await named([notification]);
-    announce(said!);
-    return { webhook: await send(said!) };
+    return { webhook: await sayAndSend(said!) };
   }
 
   return {
@@ -168,8 +173,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * `inRecipientOrder`) until the last attempt dead-letters what is left.
      */
     async notifyAll(notifications: Notification[]): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
-      const said = await named(notifications);
-      return { webhooks: await inRecipientOrder(said, async (n) => (await notify(n)).webhook) };
+      return { webhooks: await inRecipientOrder(await named(notifications), sayAndSend) };
     },
 
     /**
@@ -190,12 +194,15 @@ export function createNotificationActivities(deps: NotificationDeps) {
       return { notices };
     },
 
-    /** Delivers announced notifications (routed again: an endpoint may have changed since), as `notifyAll` does. */
+    /**
+     * Delivers announced notifications (routed again: an endpoint may have changed since), as
+     * `notifyAll` does; `announceNotices` named their parties already.
+     */
     async deliverNotices(
       notifications: Notification[],
     ): Promise<{ webhooks: (DeliveryOutcome | 'unknown_recipient')[] }> {
       const endpointOf = audienceEndpoints(deps.db);
-      return { webhooks: await inRecipientOrder(await named(notifications), (n) => send(n, endpointOf)) };
+      return { webhooks: await inRecipientOrder(notifications, (n) => send(n, endpointOf)) };
     },
   };
 }
